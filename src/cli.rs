@@ -1,0 +1,195 @@
+//! The command line: clap parses the flags, `Cli::config` checks every value once and
+//! turns it into a [`Config`]. A bad value becomes one line naming the flag, the value and
+//! the accepted range.
+
+use std::error::Error as _;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+use crate::config::Config;
+use crate::nn::Activation;
+
+/// Most points / particles accepted: the quality figures cost O(n²).
+pub const MAX_POINTS: usize = 100_000;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dsm-tui",
+    version,
+    about = "Watch a small network learn the score of the two moons by denoising score matching, \
+             while Langevin particles driven by that score flow onto the data.",
+    after_help = "Without --once, opens the live dashboard (needs a terminal). \
+                  Exit codes: 0 ok, 2 bad input, 3 training diverged, 1 other errors."
+)]
+pub struct Cli {
+    /// Run headless: train, sample, print a summary, exit
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: print one JSON object instead of the summary
+    #[arg(long, requires = "once")]
+    pub json: bool,
+    /// With --once: write the final samples as CSV (x,y)
+    #[arg(long, value_name = "FILE", requires = "once")]
+    pub samples_out: Option<PathBuf>,
+    /// With --once: write the data set as CSV (x,y,label,split)
+    #[arg(long, value_name = "FILE", requires = "once")]
+    pub data_out: Option<PathBuf>,
+    /// With --once: write the loss history as CSV (series,step,epoch,loss)
+    #[arg(long, value_name = "FILE", requires = "once")]
+    pub history_out: Option<PathBuf>,
+
+    /// Points in the data set, split 80% train / 20% test [10..=100000]
+    #[arg(long, default_value_t = Config::default().count)]
+    pub count: usize,
+    /// Standard deviation of the noise on the moons [0..=1]
+    #[arg(long, default_value_t = Config::default().noise)]
+    pub noise: f64,
+    /// Training batch size [1..=training points]
+    #[arg(long, default_value_t = Config::default().batch_size)]
+    pub batch_size: usize,
+    /// Passes over the training set [1..=100000]
+    #[arg(long, default_value_t = Config::default().epochs)]
+    pub epochs: usize,
+    /// Adam learning rate of the first epoch [> 0]
+    #[arg(long, default_value_t = Config::default().lr)]
+    pub lr: f64,
+    /// Learning-rate decay per epoch (lr·gammaᵉ) [(0, 1]]
+    #[arg(long, default_value_t = Config::default().lr_gamma)]
+    pub lr_gamma: f64,
+    /// Width of each hidden layer [1..=2048]
+    #[arg(long, default_value_t = Config::default().hidden)]
+    pub hidden: usize,
+    /// Number of hidden layers [1..=16]
+    #[arg(long, default_value_t = Config::default().depth)]
+    pub depth: usize,
+    /// Activation of the hidden layers
+    #[arg(long, value_enum, default_value_t = Config::default().activation)]
+    pub activation: Activation,
+    /// DSM noise level σ: the score of the data blurred by N(0, σ²I) is learned [(0, 10]]
+    #[arg(long, default_value_t = Config::default().sigma)]
+    pub sigma: f64,
+    /// Langevin particles, started from U[-1,1]² [1..=100000]
+    #[arg(long, default_value_t = Config::default().particles)]
+    pub particles: usize,
+    /// Langevin steps of the headless run [1..=1000000]
+    #[arg(long, default_value_t = Config::default().steps)]
+    pub steps: usize,
+    /// Langevin step size η in x ← x + (η/2)·s(x) + √η·z [(0, 10]]
+    #[arg(long, default_value_t = Config::default().eta)]
+    pub eta: f64,
+    /// Seed of every random draw (data, weights, noise, particles)
+    #[arg(long, default_value_t = Config::default().seed)]
+    pub seed: u64,
+}
+
+/// A flag whose value is outside its accepted range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub flag: String,
+    pub value: String,
+    pub accepted: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid value '{}' for {}: accepted {}", self.value, self.flag, self.accepted)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn check(ok: bool, flag: &str, value: impl fmt::Display, accepted: impl Into<String>) -> Result<(), InputError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError { flag: format!("--{flag}"), value: value.to_string(), accepted: accepted.into() })
+    }
+}
+
+impl Cli {
+    /// Checks every value and returns the configuration it describes.
+    pub fn config(&self) -> Result<Config, InputError> {
+        let in_range = |v: usize, lo: usize, hi: usize| (lo..=hi).contains(&v);
+        let positive = |v: f64, hi: f64| v.is_finite() && v > 0.0 && v <= hi;
+        check(in_range(self.count, 10, MAX_POINTS), "count", self.count, format!("10..={MAX_POINTS}"))?;
+        check(self.noise.is_finite() && (0.0..=1.0).contains(&self.noise), "noise", self.noise, "0..=1")?;
+        let train_len = crate::data::train_len(self.count);
+        check(
+            in_range(self.batch_size, 1, train_len),
+            "batch-size",
+            self.batch_size,
+            format!("1..={train_len} (the training split of --count {})", self.count),
+        )?;
+        check(in_range(self.epochs, 1, 100_000), "epochs", self.epochs, "1..=100000")?;
+        check(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "a finite number > 0")?;
+        check(positive(self.lr_gamma, 1.0), "lr-gamma", self.lr_gamma, "(0, 1]")?;
+        check(in_range(self.hidden, 1, 2048), "hidden", self.hidden, "1..=2048")?;
+        check(in_range(self.depth, 1, 16), "depth", self.depth, "1..=16")?;
+        check(positive(self.sigma, 10.0), "sigma", self.sigma, "(0, 10]")?;
+        check(in_range(self.particles, 1, MAX_POINTS), "particles", self.particles, format!("1..={MAX_POINTS}"))?;
+        check(in_range(self.steps, 1, 1_000_000), "steps", self.steps, "1..=1000000")?;
+        check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
+        for (flag, path) in
+            [("samples-out", &self.samples_out), ("data-out", &self.data_out), ("history-out", &self.history_out)]
+        {
+            if let Some(path) = path {
+                check_output_path(flag, path)?;
+            }
+        }
+        Ok(Config {
+            count: self.count,
+            noise: self.noise,
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            lr: self.lr,
+            lr_gamma: self.lr_gamma,
+            hidden: self.hidden,
+            depth: self.depth,
+            activation: self.activation,
+            sigma: self.sigma,
+            particles: self.particles,
+            steps: self.steps,
+            eta: self.eta,
+            seed: self.seed,
+        })
+    }
+}
+
+/// An output file must be creatable: its directory must exist (checked before training, so a
+/// typo costs nothing).
+fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let is_file_name = path.file_name().is_some();
+    check(dir.is_dir() && is_file_name, flag, path.display(), "a file path in an existing directory")
+}
+
+/// clap's own errors (unknown flag, unparsable number, unknown activation) as one line.
+pub fn one_line(err: &clap::Error) -> String {
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        _ => None,
+    };
+    match (err.kind(), context(ContextKind::InvalidArg), context(ContextKind::InvalidValue)) {
+        (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(arg), Some(value)) => {
+            let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
+            let accepted = match (context(ContextKind::ValidValue), err.source()) {
+                (Some(values), _) => format!("one of {values}"),
+                (None, Some(source)) => format!("a valid value ({source})"),
+                (None, None) => "a valid value (see --help)".to_string(),
+            };
+            InputError { flag, value, accepted }.to_string()
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            format!("{} (see --help)", first.trim_start_matches("error: "))
+        }
+    }
+}

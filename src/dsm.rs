@@ -1,0 +1,51 @@
+//! Denoising score matching (Vincent 2011), as the course writes it.
+//!
+//! With ε ~ N(0, I) and x̃ = x + σε, the per-sample loss is ‖s_θ(x̃) + ε/σ‖², and the batch
+//! loss is its mean over the batch (summed over the two dimensions):
+//!
+//! L = (1/B) Σᵢ Σ_d (s_θ(x̃ᵢ)_d + εᵢ_d/σ)²,   ∂L/∂s_θ(x̃ᵢ) = (2/B)(s_θ(x̃ᵢ) + εᵢ/σ).
+//!
+//! Its minimiser is the score of the noised density, ∇ log q_σ(x̃), since −ε/σ is the
+//! score of the noising kernel N(x̃; x, σ²I).
+
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+use crate::nn::{Linear, Mlp, Real, Workspace};
+
+/// One DSM loss and gradient: writes x̃ = x + σε into the workspace, runs the forward and
+/// backward passes, and leaves ∂L/∂θ in `grads`. `out_grad` is scratch of at least B rows.
+pub fn loss_and_grad<F: Real>(
+    model: &Mlp<F>,
+    x: ArrayView2<F>,
+    eps: ArrayView2<F>,
+    sigma: F,
+    ws: &mut Workspace<F>,
+    out_grad: &mut ArrayViewMut2<F>,
+    grads: &mut [Linear<F>],
+) -> F {
+    let rows = x.nrows();
+    debug_assert_eq!(eps.dim(), x.dim());
+    Zip::from(ws.input_mut(rows)).and(x).and(eps).for_each(|t, &x, &e| *t = x + sigma * e);
+    let scores = model.forward_train(ws, rows);
+    let inv_sigma = F::one() / sigma;
+    let scale = F::lit(2.0) / F::lit(rows as f64);
+    let mut total = F::zero();
+    Zip::from(&mut *out_grad).and(scores).and(eps).for_each(|g, &s, &e| {
+        let r = s + e * inv_sigma;
+        total += r * r;
+        *g = scale * r;
+    });
+    model.backward(out_grad.view(), ws, grads);
+    total / F::lit(rows as f64)
+}
+
+/// Sum over rows of ‖s + ε/σ‖², from scores already computed at x̃ = x + σε.
+pub fn residual_sum<F: Real>(scores: ArrayView2<F>, eps: ArrayView2<F>, sigma: F) -> F {
+    let inv_sigma = F::one() / sigma;
+    let mut total = F::zero();
+    Zip::from(scores).and(eps).for_each(|&s, &e| {
+        let r = s + e * inv_sigma;
+        total += r * r;
+    });
+    total
+}

@@ -1,0 +1,15 @@
+//! dsm-tui: a small network learns the score of a 2-D distribution by denoising score
+//! matching while Langevin particles, driven by the score as it is learned, flow onto the
+//! data. The library holds everything; `main.rs` only picks the front end.
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod dsm;
+pub mod headless;
+pub mod metrics;
+pub mod nn;
+pub mod output;
+pub mod sampler;
+pub mod seeds;
+pub mod trainer;

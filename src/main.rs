@@ -1,0 +1,56 @@
+//! Entry point: parse the command line, then run headless (`--once`) or the dashboard.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use dsm_tui::cli::{Cli, one_line};
+use dsm_tui::headless::{self, Outputs, RunError};
+
+/// Exit code for bad input (as clap uses).
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for training that diverged.
+const EXIT_DIVERGED: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("error: {}", one_line(&err));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let config = match cli.config() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    if let Err(err) = color_eyre::install() {
+        eprintln!("error: {err}");
+        return ExitCode::FAILURE;
+    }
+    if cli.once {
+        let outputs = Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out };
+        match headless::run(&config, &outputs) {
+            Ok(summary) if cli.json => println!("{}", headless::to_json(&summary)),
+            Ok(summary) => print!("{}", headless::render(&summary)),
+            Err(RunError::Diverged(d)) => {
+                eprintln!("error: {d}");
+                return ExitCode::from(EXIT_DIVERGED);
+            }
+            Err(RunError::Other(report)) => {
+                eprintln!("error: {report:?}");
+                return ExitCode::FAILURE;
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: the dashboard is not built yet; use --once");
+    ExitCode::from(EXIT_BAD_INPUT)
+}

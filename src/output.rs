@@ -1,0 +1,65 @@
+//! Files the headless run writes, as CSV. Every file is written to a temporary file in the
+//! same directory and renamed over the target only once complete, so a reader never sees a
+//! partial file and a failure never clobbers an old one.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use ndarray::ArrayView2;
+
+use crate::data::Dataset;
+use crate::trainer::History;
+
+/// Writes `path` atomically with the bytes `write` produces.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| io::Error::other("output path has no file name"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `x,y` per sample.
+pub fn write_samples(out: &mut dyn Write, samples: ArrayView2<f32>) -> io::Result<()> {
+    writeln!(out, "x,y")?;
+    for row in samples.rows() {
+        writeln!(out, "{},{}", row[0], row[1])?;
+    }
+    Ok(())
+}
+
+/// `x,y,label,split` per point; label 0 is the upper moon, split `train` or `test`.
+pub fn write_data(out: &mut dyn Write, data: &Dataset) -> io::Result<()> {
+    writeln!(out, "x,y,label,split")?;
+    let train_len = data.train().nrows();
+    for (i, (row, label)) in data.points.rows().into_iter().zip(&data.labels).enumerate() {
+        let split = if i < train_len { "train" } else { "test" };
+        writeln!(out, "{},{},{label},{split}", row[0], row[1])?;
+    }
+    Ok(())
+}
+
+/// `series,step,epoch,loss`: one `train` row per step (its epoch counted from 1), one `test`
+/// row per evaluation (epoch = epochs completed, 0 before training).
+pub fn write_history(out: &mut dyn Write, history: &History, steps_per_epoch: usize) -> io::Result<()> {
+    writeln!(out, "series,step,epoch,loss")?;
+    for (i, loss) in history.train.iter().enumerate() {
+        writeln!(out, "train,{},{},{loss}", i + 1, i / steps_per_epoch + 1)?;
+    }
+    for point in &history.test {
+        writeln!(out, "test,{},{},{}", point.step, point.epoch, point.loss)?;
+    }
+    Ok(())
+}

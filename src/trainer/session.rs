@@ -1,0 +1,258 @@
+//! One training run: data, model, optimiser, random streams and loss history, advanced one
+//! DSM step at a time. No threads, no UI: both front ends drive this.
+//!
+//! An epoch is one pass over the training split in a fresh random order, in batches of
+//! `batch_size` (the last one shorter if it does not divide, as PyTorch's `DataLoader`).
+//! After each epoch the test loss is measured with noise fixed at the start of the run, so
+//! the curve compares like with like, and the learning rate decays by `lr_gamma`.
+
+use ndarray::{Array2, Axis, s};
+use rand::seq::SliceRandom;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::config::Config;
+use crate::data::{Dataset, two_moons};
+use crate::dsm;
+use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
+use crate::seeds::{Stream, StreamRng, stream_rng};
+
+/// Rows per forward pass when measuring the test loss.
+const EVAL_ROWS: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TestPoint {
+    /// Epochs completed when measured (0: before training).
+    pub epoch: usize,
+    /// Training steps completed when measured.
+    pub step: u64,
+    pub loss: f32,
+}
+
+/// Every loss recorded so far: the train loss of each step (step k at index k − 1) and the
+/// test loss before training and after each epoch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    pub train: Vec<f32>,
+    pub test: Vec<TestPoint>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepReport {
+    pub step: u64,
+    pub loss: f32,
+    /// Set when this step finished an epoch.
+    pub test: Option<TestPoint>,
+}
+
+/// Training stopped on a non-finite loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Divergence {
+    pub step: u64,
+    pub epoch: usize,
+    pub loss: f32,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "training diverged at step {} (epoch {}): the loss became {}; try a smaller --lr",
+            self.step,
+            self.epoch + 1,
+            self.loss
+        )
+    }
+}
+
+impl std::error::Error for Divergence {}
+
+pub struct Session {
+    config: Config,
+    data: Dataset,
+    model: Mlp<f32>,
+    grads: Vec<Linear<f32>>,
+    adam: Adam<f32>,
+    schedule: StepDecay,
+    workspace: Workspace<f32>,
+    batch: Array2<f32>,
+    noise: Array2<f32>,
+    out_grad: Array2<f32>,
+    test_noise: Array2<f32>,
+    eval_scratch: Scratch<f32>,
+    eval_input: Array2<f32>,
+    eval_scores: Array2<f32>,
+    order: Vec<usize>,
+    cursor: usize,
+    epoch: usize,
+    step: u64,
+    shuffle_rng: StreamRng,
+    noise_rng: StreamRng,
+    history: History,
+    diverged: Option<Divergence>,
+}
+
+impl Session {
+    pub fn new(config: &Config) -> Self {
+        let seed = config.seed;
+        let data = two_moons(config.count, config.noise, &mut stream_rng(seed, Stream::Data));
+        let model = Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(seed, Stream::Weights));
+        let adam = Adam::new(AdamConfig { lr: config.lr, ..AdamConfig::default() }, &model.layers);
+        let test_len = data.test().nrows();
+        let mut test_rng = stream_rng(seed, Stream::TestNoise);
+        let test_noise = Array2::from_shape_fn((test_len, 2), |_| StandardNormal.sample(&mut test_rng));
+        let eval_rows = EVAL_ROWS.min(test_len);
+        let mut session = Self {
+            grads: model.zero_grads(),
+            workspace: Workspace::new(&model, config.batch_size),
+            batch: Array2::zeros((config.batch_size, 2)),
+            noise: Array2::zeros((config.batch_size, 2)),
+            out_grad: Array2::zeros((config.batch_size, 2)),
+            eval_scratch: Scratch::new(&model, eval_rows),
+            eval_input: Array2::zeros((eval_rows, 2)),
+            eval_scores: Array2::zeros((eval_rows, 2)),
+            test_noise,
+            order: (0..data.train().nrows()).collect(),
+            cursor: 0,
+            epoch: 0,
+            step: 0,
+            shuffle_rng: stream_rng(seed, Stream::Shuffle),
+            noise_rng: stream_rng(seed, Stream::TrainNoise),
+            schedule: StepDecay { base_lr: config.lr, gamma: config.lr_gamma },
+            history: History::default(),
+            diverged: None,
+            config: config.clone(),
+            data,
+            model,
+            adam,
+        };
+        let initial = session.test_loss();
+        session.history.test.push(TestPoint { epoch: 0, step: 0, loss: initial });
+        session
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    pub fn model(&self) -> &Mlp<f32> {
+        &self.model
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Training steps completed.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The learning rate the next step uses.
+    pub fn lr(&self) -> f64 {
+        self.adam.config.lr
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.config.epochs
+    }
+
+    pub fn divergence(&self) -> Option<Divergence> {
+        self.diverged
+    }
+
+    /// One DSM step on the next batch. Does nothing once finished; fails (and keeps failing)
+    /// once the loss is non-finite.
+    pub fn train_step(&mut self) -> Result<Option<StepReport>, Divergence> {
+        if let Some(d) = self.diverged {
+            return Err(d);
+        }
+        if self.is_finished() {
+            return Ok(None);
+        }
+        if self.cursor == 0 {
+            self.order.shuffle(&mut self.shuffle_rng);
+        }
+        let rows = self.config.batch_size.min(self.order.len() - self.cursor);
+        let train = self.data.train();
+        for (mut row, &i) in self.batch.rows_mut().into_iter().zip(&self.order[self.cursor..self.cursor + rows]) {
+            row.assign(&train.row(i));
+        }
+        let noise_rng = &mut self.noise_rng;
+        self.noise.slice_mut(s![..rows, ..]).mapv_inplace(|_| StandardNormal.sample(noise_rng));
+
+        let loss = dsm::loss_and_grad(
+            &self.model,
+            self.batch.slice(s![..rows, ..]),
+            self.noise.slice(s![..rows, ..]),
+            self.config.sigma as f32,
+            &mut self.workspace,
+            &mut self.out_grad.slice_mut(s![..rows, ..]),
+            &mut self.grads,
+        );
+        self.step += 1;
+        if !loss.is_finite() {
+            return Err(self.diverge(loss));
+        }
+        self.adam.step(&mut self.model.layers, &self.grads);
+        self.history.train.push(loss);
+
+        self.cursor += rows;
+        let mut test = None;
+        if self.cursor == self.order.len() {
+            self.cursor = 0;
+            self.epoch += 1;
+            self.adam.config.lr = self.schedule.lr_at_epoch(self.epoch);
+            let loss = self.test_loss();
+            if !loss.is_finite() {
+                return Err(self.diverge(loss));
+            }
+            let point = TestPoint { epoch: self.epoch, step: self.step, loss };
+            self.history.test.push(point);
+            test = Some(point);
+        }
+        Ok(Some(StepReport { step: self.step, loss, test }))
+    }
+
+    fn diverge(&mut self, loss: f32) -> Divergence {
+        let d = Divergence { step: self.step, epoch: self.epoch, loss };
+        self.diverged = Some(d);
+        d
+    }
+
+    /// Mean DSM loss over the test split, with the run's fixed test noise.
+    pub fn test_loss(&mut self) -> f32 {
+        let sigma = self.config.sigma as f32;
+        let test = self.data.test();
+        let mut total = 0.0f64;
+        for (x, eps) in
+            test.axis_chunks_iter(Axis(0), EVAL_ROWS).zip(self.test_noise.axis_chunks_iter(Axis(0), EVAL_ROWS))
+        {
+            let rows = x.nrows();
+            let mut input = self.eval_input.slice_mut(s![..rows, ..]);
+            ndarray::Zip::from(&mut input).and(x).and(eps).for_each(|t, &x, &e| *t = x + sigma * e);
+            let mut scores = self.eval_scores.slice_mut(s![..rows, ..]);
+            self.model.forward(input.view(), &mut scores, &mut self.eval_scratch);
+            total += f64::from(dsm::residual_sum(scores.view(), eps, sigma));
+        }
+        (total / test.nrows() as f64) as f32
+    }
+
+    /// Mean train loss over the last completed epoch (the figure the reference prints).
+    pub fn last_epoch_train_loss(&self) -> Option<f32> {
+        let per_epoch = self.config.steps_per_epoch();
+        let done = self.epoch * per_epoch;
+        (self.epoch > 0).then(|| {
+            let last = &self.history.train[done - per_epoch..done];
+            (last.iter().map(|&l| f64::from(l)).sum::<f64>() / last.len() as f64) as f32
+        })
+    }
+}
