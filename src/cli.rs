@@ -19,6 +19,7 @@ pub const MAX_POINTS: usize = 100_000;
 #[command(
     name = "dsm-tui",
     version,
+    allow_negative_numbers = true,
     about = "Watch a small network learn the score of the two moons by denoising score matching, \
              while Langevin particles driven by that score flow onto the data.",
     after_help = "Without --once, opens the live dashboard (needs a terminal). \
@@ -181,15 +182,18 @@ pub fn one_line(err: &clap::Error) -> String {
             let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
             let accepted = match (context(ContextKind::ValidValue), err.source()) {
                 (Some(values), _) => format!("one of {values}"),
-                (None, Some(source)) => format!("a valid value ({source})"),
+                (None, Some(source)) => format!("a number ({source}; see --help for the range)"),
                 (None, None) => "a valid value (see --help)".to_string(),
             };
             InputError { flag, value, accepted }.to_string()
         }
         _ => {
+            // clap's first paragraph, on one line: "the following required arguments were
+            // not provided: --once".
             let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            format!("{} (see --help)", first.trim_start_matches("error: "))
+            let first = rendered.split("\n\n").next().unwrap_or("invalid arguments");
+            let words: Vec<&str> = first.split_whitespace().collect();
+            format!("{} (see --help)", words.join(" ").trim_start_matches("error: "))
         }
     }
 }

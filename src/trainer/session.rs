@@ -19,6 +19,11 @@ use crate::seeds::{Stream, StreamRng, stream_rng};
 /// Rows per forward pass when measuring the test loss.
 const EVAL_ROWS: usize = 1024;
 
+/// A loss this many times that of the zero score (E‖ε/σ‖² = 2/σ²) means training diverged:
+/// Adam moves each weight by at most about lr per step, so with a huge lr the loss can grow
+/// to 1e20 and stay finite for thousands of steps while the model is garbage.
+const DIVERGENCE_FACTOR: f64 = 1e4;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TestPoint {
     /// Epochs completed when measured (0: before training).
@@ -44,7 +49,7 @@ pub struct StepReport {
     pub test: Option<TestPoint>,
 }
 
-/// Training stopped on a non-finite loss.
+/// Training stopped on a non-finite or runaway loss.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Divergence {
     pub step: u64,
@@ -56,7 +61,7 @@ impl std::fmt::Display for Divergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "training diverged at step {} (epoch {}): the loss became {}; try a smaller --lr",
+            "training diverged at step {} (epoch {}): the loss reached {:.3e}; try a smaller --lr",
             self.step,
             self.epoch + 1,
             self.loss
@@ -170,7 +175,7 @@ impl Session {
     }
 
     /// One DSM step on the next batch. Does nothing once finished; fails (and keeps failing)
-    /// once the loss is non-finite.
+    /// once the loss is non-finite or runs away.
     pub fn train_step(&mut self) -> Result<Option<StepReport>, Divergence> {
         if let Some(d) = self.diverged {
             return Err(d);
@@ -199,7 +204,7 @@ impl Session {
             &mut self.grads,
         );
         self.step += 1;
-        if !loss.is_finite() {
+        if self.is_runaway(loss) {
             return Err(self.diverge(loss));
         }
         self.adam.step(&mut self.model.layers, &self.grads);
@@ -212,7 +217,7 @@ impl Session {
             self.epoch += 1;
             self.adam.config.lr = self.schedule.lr_at_epoch(self.epoch);
             let loss = self.test_loss();
-            if !loss.is_finite() {
+            if self.is_runaway(loss) {
                 return Err(self.diverge(loss));
             }
             let point = TestPoint { epoch: self.epoch, step: self.step, loss };
@@ -220,6 +225,11 @@ impl Session {
             test = Some(point);
         }
         Ok(Some(StepReport { step: self.step, loss, test }))
+    }
+
+    fn is_runaway(&self, loss: f32) -> bool {
+        let zero_score_loss = 2.0 / (self.config.sigma * self.config.sigma);
+        !(loss.is_finite() && f64::from(loss) <= DIVERGENCE_FACTOR * zero_score_loss)
     }
 
     fn diverge(&mut self, loss: f32) -> Divergence {
