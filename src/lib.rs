@@ -10,6 +10,7 @@ pub mod headless;
 pub mod metrics;
 pub mod nn;
 pub mod output;
+pub mod rate;
 pub mod sampler;
 pub mod seeds;
 pub mod trainer;

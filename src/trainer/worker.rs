@@ -1,0 +1,595 @@
+//! The dashboard's `trainer` thread: it owns a [`Session`] (model, optimiser, data, random
+//! streams) and the Langevin [`Particles`], obeys [`Command`]s from the UI and sends back a
+//! [`Snapshot`] about every [`FRAME`].
+//!
+//! **A frame.** The particles take `steps_per_frame` Langevin steps under a copy of the
+//! current weights on a helper pool of `cores − 1` threads, while this thread trains until
+//! the frame's deadline (and until the particles are done, so it never waits idle). On two
+//! cores that puts training on one core and sampling on the other, so showing the particles
+//! costs training little. With training paused or over, the particles use every core and the
+//! thread waits out the rest of the frame on the command channel, so the flow keeps its pace.
+//!
+//! **Delivery.** Snapshots go over a channel of capacity one with `try_send`: when the UI has
+//! not taken the last one, this one is dropped and the next frame builds a newer one (latest
+//! wins). Losses are read from the session's history from the last *delivered* index, so a
+//! dropped snapshot loses no point. Each snapshot carries the `run_id` of its run, so the UI
+//! can drop those of a run it has replaced.
+//!
+//! **Idle.** Paused (or finished, or diverged) with the particles stopped, the thread makes
+//! sure the UI has the final state, then blocks on the command channel: no polling. It stops
+//! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr};
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::config::Config;
+use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
+use crate::nn::Mlp;
+use crate::rate::RateMeter;
+use crate::sampler::Particles;
+use crate::trainer::{Divergence, Session, TestPoint};
+
+/// Time between snapshots: 20 a second is smooth to watch and cheap to draw.
+pub const FRAME: Duration = Duration::from_millis(50);
+/// Time between refreshes of the sample-quality [`Figures`].
+pub const FIGURES_EVERY: Duration = Duration::from_secs(1);
+/// Particles the live energy distance uses: O(n·test) distances, so a subsample keeps it at
+/// a few milliseconds.
+pub const FIGURE_PARTICLES: usize = 1000;
+
+/// What the UI asks of the trainer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    /// Stop training; the particles keep flowing.
+    Pause,
+    Resume,
+    /// Start run `run_id` afresh: seed `--seed + run_id`, new particles, training resumed.
+    NewRun {
+        run_id: u64,
+    },
+    /// Draw the particles again from U[−1, 1]²; their step count restarts.
+    Resample,
+    SetEta(f64),
+    /// Langevin steps per frame; 0 stops the particles.
+    SetStepsPerFrame(usize),
+    Quit,
+}
+
+/// The knobs the UI controls; it sends the initial ones with [`Worker::spawn`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    pub paused: bool,
+    pub eta: f64,
+    pub steps_per_frame: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainerState {
+    Training,
+    Paused,
+    Finished,
+    Diverged(Divergence),
+}
+
+/// Sample quality of the particles, as `metrics` defines it, on a subsample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figures {
+    /// Energy distance from [`FIGURE_PARTICLES`] particles to the test split.
+    pub energy_distance: f64,
+    /// Share of the finite particles nearer the upper arc (data: 0.5).
+    pub upper_moon_share: f64,
+    /// Langevin steps the particles had taken when measured.
+    pub langevin_steps: u64,
+}
+
+/// The trainer's state as the UI needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub run_id: u64,
+    /// Seed of this run (`--seed + run_id`): `--once --seed` replays it.
+    pub seed: u64,
+    pub state: TrainerState,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Training steps completed.
+    pub step: u64,
+    pub lr: f64,
+    /// Train losses not delivered before, the first being that of step `train_from`.
+    pub train_from: u64,
+    pub train: Vec<f32>,
+    /// Test losses not delivered before.
+    pub test: Vec<TestPoint>,
+    /// The training split, with the first delivered snapshot of each run.
+    pub data: Option<Vec<[f32; 2]>>,
+    /// Every particle, finite or not.
+    pub particles: Vec<[f32; 2]>,
+    /// Langevin steps since the particles were drawn.
+    pub langevin_steps: u64,
+    pub figures: Option<Figures>,
+    /// Training steps per second over the last second, while training.
+    pub steps_per_second: Option<f64>,
+}
+
+/// The UI's handle on the trainer thread.
+pub struct Worker {
+    commands: Sender<Command>,
+    snapshots: Receiver<Snapshot>,
+    thread: JoinHandle<()>,
+}
+
+impl Worker {
+    /// Starts the `trainer` thread on run 0 of `config`.
+    pub fn spawn(config: &Config, settings: Settings) -> Result<Self> {
+        let cores = thread::available_parallelism().map_or(1, |n| n.get());
+        let pool = ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(1).max(1))
+            .thread_name(|i| format!("langevin-{i}"))
+            .build()
+            .wrap_err("starting the Langevin thread pool")?;
+        let (commands, command_rx) = mpsc::channel();
+        let (snapshot_tx, snapshots) = mpsc::sync_channel(1);
+        let config = config.clone();
+        let thread = thread::Builder::new()
+            .name("trainer".into())
+            .spawn(move || {
+                let mut trainer = Trainer::new(config, settings, pool, snapshot_tx);
+                trainer.run(&command_rx);
+            })
+            .wrap_err("starting the trainer thread")?;
+        Ok(Self { commands, snapshots, thread })
+    }
+
+    /// Sends a command. A trainer that has gone shows up in [`Worker::try_recv`], so a failed
+    /// send needs no handling here.
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// The next snapshot, if one is waiting; `Disconnected` once the trainer has stopped.
+    pub fn try_recv(&self) -> Result<Snapshot, TryRecvError> {
+        self.snapshots.try_recv()
+    }
+
+    /// Waits up to `timeout` for the next snapshot.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Snapshot, RecvTimeoutError> {
+        self.snapshots.recv_timeout(timeout)
+    }
+
+    /// Stops the trainer and waits for it; `Err` carries the payload if it panicked.
+    pub fn shutdown(self) -> thread::Result<()> {
+        let Self { commands, snapshots, thread } = self;
+        // Dropping the receiver first releases a trainer blocked on a send.
+        drop(snapshots);
+        let _ = commands.send(Command::Quit);
+        drop(commands);
+        thread.join()
+    }
+}
+
+/// One run: a session and its particles, plus what has been delivered of them.
+struct Run {
+    id: u64,
+    seed: u64,
+    session: Session,
+    particles: Particles,
+    test_points: Vec<Point>,
+    figures: Option<Figures>,
+    delivered_train: usize,
+    delivered_test: usize,
+    data_delivered: bool,
+}
+
+impl Run {
+    fn new(config: &Config, id: u64, restart: u64) -> Self {
+        let seed = config.seed.wrapping_add(id);
+        let session = Session::new(&Config { seed, ..config.clone() });
+        let test_points = to_points(session.data().test());
+        Self {
+            id,
+            seed,
+            particles: Particles::uniform(config.particles, seed, restart),
+            session,
+            test_points,
+            figures: None,
+            delivered_train: 0,
+            delivered_test: 0,
+            data_delivered: false,
+        }
+    }
+
+    fn figures_stale(&self) -> bool {
+        self.figures.map(|f| f.langevin_steps) != Some(self.particles.steps_taken())
+    }
+}
+
+enum Delivery {
+    Sent,
+    /// The UI has not taken the previous snapshot yet.
+    Busy,
+    UiGone,
+}
+
+struct Trainer {
+    config: Config,
+    settings: Settings,
+    run: Run,
+    /// Resamples so far, numbering the particles' random streams so each draw is fresh.
+    resamples: u64,
+    pool: ThreadPool,
+    snapshots: SyncSender<Snapshot>,
+    steps: RateMeter,
+    figures_at: Option<Instant>,
+    /// Something changed since the last delivered snapshot.
+    undelivered: bool,
+}
+
+impl Trainer {
+    fn new(config: Config, settings: Settings, pool: ThreadPool, snapshots: SyncSender<Snapshot>) -> Self {
+        let run = Run::new(&config, 0, 0);
+        Self {
+            config,
+            settings,
+            run,
+            resamples: 0,
+            pool,
+            snapshots,
+            steps: RateMeter::default(),
+            figures_at: None,
+            undelivered: true,
+        }
+    }
+
+    fn run(&mut self, commands: &Receiver<Command>) {
+        loop {
+            loop {
+                match commands.try_recv() {
+                    Ok(command) if self.obey(command) => {}
+                    Ok(_) | Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            if self.is_idle() {
+                if self.run.figures_stale() {
+                    self.refresh_figures_here();
+                }
+                if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
+                    return;
+                }
+                match commands.recv() {
+                    Ok(command) if self.obey(command) => continue,
+                    _ => return,
+                }
+            }
+            let deadline = Instant::now() + FRAME;
+            self.frame(deadline);
+            if matches!(self.deliver(false), Delivery::UiGone) {
+                return;
+            }
+            if !self.is_training() {
+                // Keep the particles' pace while staying responsive to commands.
+                while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                    match commands.recv_timeout(left) {
+                        Ok(command) if self.obey(command) => {}
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Ok(_) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a command; `false` means stop.
+    fn obey(&mut self, command: Command) -> bool {
+        match command {
+            Command::Pause => self.settings.paused = true,
+            Command::Resume => {
+                self.settings.paused = false;
+                // The last window would otherwise average in the pause.
+                self.steps = RateMeter::default();
+            }
+            Command::NewRun { run_id } => {
+                self.run = Run::new(&self.config, run_id, self.resamples);
+                self.settings.paused = false;
+                self.steps = RateMeter::default();
+                self.figures_at = None;
+            }
+            Command::Resample => {
+                self.resamples += 1;
+                self.run.particles = Particles::uniform(self.config.particles, self.run.seed, self.resamples);
+                self.run.figures = None;
+                self.figures_at = None;
+            }
+            Command::SetEta(eta) => self.settings.eta = eta,
+            Command::SetStepsPerFrame(steps) => self.settings.steps_per_frame = steps,
+            Command::Quit => return false,
+        }
+        self.undelivered = true;
+        true
+    }
+
+    fn is_training(&self) -> bool {
+        let session = &self.run.session;
+        !self.settings.paused && !session.is_finished() && session.divergence().is_none()
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_training() && self.settings.steps_per_frame == 0
+    }
+
+    fn state(&self) -> TrainerState {
+        let session = &self.run.session;
+        match session.divergence() {
+            Some(d) => TrainerState::Diverged(d),
+            None if session.is_finished() => TrainerState::Finished,
+            None if self.settings.paused => TrainerState::Paused,
+            None => TrainerState::Training,
+        }
+    }
+
+    /// One frame of work: Langevin steps and, while training, training steps until `deadline`.
+    fn frame(&mut self, deadline: Instant) {
+        let training = self.is_training();
+        let steps = self.settings.steps_per_frame;
+        let eta = self.settings.eta as f32;
+        let figures_due = self.run.figures_stale() && self.figures_at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
+        let Run { session, particles, test_points, figures, .. } = &mut self.run;
+        let test = figures_due.then_some(test_points.as_slice());
+        let mut measured = None;
+        if steps == 0 {
+            if training {
+                train_until(session, deadline, &AtomicBool::new(true));
+            }
+        } else if training {
+            let weights = session.model().clone();
+            let done = AtomicBool::new(false);
+            self.pool.in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    measured = sample(particles, &weights, eta, steps, test);
+                    done.store(true, Ordering::Release);
+                });
+                train_until(session, deadline, &done);
+            });
+        } else {
+            // Nothing else to do: let the particles have every core.
+            measured = sample(particles, session.model(), eta, steps, test);
+        }
+        if let Some(m) = measured {
+            *figures = Some(m);
+            self.figures_at = Some(Instant::now());
+        }
+        self.steps.observe(self.run.session.step(), Instant::now());
+        self.undelivered = true;
+    }
+
+    fn refresh_figures_here(&mut self) {
+        self.run.figures = Some(live_figures(&self.run.particles, &self.run.test_points));
+        self.figures_at = Some(Instant::now());
+        self.undelivered = true;
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let run = &self.run;
+        let session = &run.session;
+        let history = session.history();
+        let mut particles = Vec::with_capacity(run.particles.len());
+        run.particles.for_each(|x, y| particles.push([x, y]));
+        Snapshot {
+            run_id: run.id,
+            seed: run.seed,
+            state: self.state(),
+            epoch: session.epoch(),
+            step: session.step(),
+            lr: session.lr(),
+            train_from: run.delivered_train as u64 + 1,
+            train: history.train[run.delivered_train..].to_vec(),
+            test: history.test[run.delivered_test..].to_vec(),
+            data: (!run.data_delivered)
+                .then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
+            particles,
+            langevin_steps: run.particles.steps_taken(),
+            figures: run.figures,
+            steps_per_second: if self.is_training() { self.steps.rate() } else { None },
+        }
+    }
+
+    /// Sends a snapshot of now; `wait` blocks until the UI takes it (used before idling, so
+    /// the UI never keeps a stale picture of an idle trainer).
+    fn deliver(&mut self, wait: bool) -> Delivery {
+        let snapshot = self.snapshot();
+        let (train, test) = (snapshot.train.len(), snapshot.test.len());
+        let delivery = if wait {
+            match self.snapshots.send(snapshot) {
+                Ok(()) => Delivery::Sent,
+                Err(_) => Delivery::UiGone,
+            }
+        } else {
+            match self.snapshots.try_send(snapshot) {
+                Ok(()) => Delivery::Sent,
+                Err(TrySendError::Full(_)) => Delivery::Busy,
+                Err(TrySendError::Disconnected(_)) => Delivery::UiGone,
+            }
+        };
+        if let Delivery::Sent = delivery {
+            self.run.delivered_train += train;
+            self.run.delivered_test += test;
+            self.run.data_delivered = true;
+            self.undelivered = false;
+        }
+        delivery
+    }
+}
+
+/// Trains until `deadline` has passed and the particles are `done`, or training stops
+/// (finished or diverged; the session records which).
+fn train_until(session: &mut Session, deadline: Instant, done: &AtomicBool) {
+    while let Ok(Some(_)) = session.train_step() {
+        if Instant::now() >= deadline && done.load(Ordering::Acquire) {
+            return;
+        }
+    }
+}
+
+/// Langevin steps, then the figures if `test` is given.
+fn sample(
+    particles: &mut Particles,
+    model: &Mlp<f32>,
+    eta: f32,
+    steps: usize,
+    test: Option<&[Point]>,
+) -> Option<Figures> {
+    particles.langevin(model, eta, steps);
+    test.map(|test| live_figures(particles, test))
+}
+
+/// Energy distance of an evenly strided subsample of the finite particles to `test`, and the
+/// upper-moon share of all finite particles.
+fn live_figures(particles: &Particles, test: &[Point]) -> Figures {
+    let stride = particles.len().div_ceil(FIGURE_PARTICLES).max(1);
+    let mut subsample = Vec::with_capacity(FIGURE_PARTICLES);
+    let (mut index, mut finite, mut upper) = (0usize, 0usize, 0usize);
+    particles.for_each(|x, y| {
+        let p = [f64::from(x), f64::from(y)];
+        if p[0].is_finite() && p[1].is_finite() {
+            finite += 1;
+            upper += usize::from(distance_to_upper_arc(p) < distance_to_lower_arc(p));
+            if index % stride == 0 {
+                subsample.push(p);
+            }
+        }
+        index += 1;
+    });
+    Figures {
+        energy_distance: energy_distance(&subsample, test),
+        upper_moon_share: if finite == 0 { f64::NAN } else { upper as f64 / finite as f64 },
+        langevin_steps: particles.steps_taken(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generous: these tests wait for events, and a loaded CI machine may be slow.
+    const WATCHDOG: Duration = Duration::from_secs(20);
+
+    fn small() -> Config {
+        Config { count: 200, batch_size: 16, epochs: 3, hidden: 16, particles: 300, ..Config::default() }
+    }
+
+    fn running() -> Settings {
+        Settings { paused: false, eta: 0.01, steps_per_frame: 2 }
+    }
+
+    /// Receives snapshots until one satisfies `done`, returning them all.
+    fn until(worker: &Worker, mut done: impl FnMut(&Snapshot) -> bool) -> Vec<Snapshot> {
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        loop {
+            let left = WATCHDOG.checked_sub(start.elapsed()).expect("watchdog: the awaited snapshot never came");
+            let snapshot = worker.recv_timeout(left).expect("watchdog: the awaited snapshot never came");
+            let stop = done(&snapshot);
+            seen.push(snapshot);
+            if stop {
+                return seen;
+            }
+        }
+    }
+
+    fn shutdown_within_watchdog(worker: Worker) {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || tx.send(worker.shutdown().is_ok()));
+        assert_eq!(rx.recv_timeout(WATCHDOG), Ok(true), "the trainer did not stop cleanly");
+    }
+
+    #[test]
+    fn delivers_every_loss_once_and_the_data_first() {
+        let config = small();
+        let worker = Worker::spawn(&config, running()).unwrap();
+        let seen = until(&worker, |s| s.state == TrainerState::Finished);
+        assert!(seen[0].data.as_ref().is_some_and(|d| d.len() == config.train_len()));
+        assert!(seen[1..].iter().all(|s| s.data.is_none()));
+        let mut next = 1;
+        for s in &seen {
+            assert_eq!(s.train_from, next, "a gap or a repeat in the train losses");
+            next += s.train.len() as u64;
+        }
+        assert_eq!(next - 1, config.total_steps());
+        let epochs: Vec<usize> = seen.iter().flat_map(|s| s.test.iter().map(|t| t.epoch)).collect();
+        assert_eq!(epochs, (0..=config.epochs).collect::<Vec<_>>());
+        assert!(seen.iter().all(|s| s.particles.len() == config.particles));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn particles_flow_after_training_finishes_and_resample_restarts_them() {
+        let worker = Worker::spawn(&small(), running()).unwrap();
+        until(&worker, |s| s.state == TrainerState::Finished && s.langevin_steps >= 10);
+        worker.send(Command::Resample);
+        let seen = until(&worker, |s| s.langevin_steps < 10);
+        assert!(seen.last().unwrap().langevin_steps < 10);
+        let figured = until(&worker, |s| s.figures.is_some());
+        let figures = figured.last().unwrap().figures.unwrap();
+        assert!(figures.energy_distance.is_finite() && (0.0..=1.0).contains(&figures.upper_moon_share));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn pauses_and_goes_quiet_when_the_particles_stop_too() {
+        let config = Config { epochs: 1000, ..small() };
+        let worker = Worker::spawn(&config, running()).unwrap();
+        until(&worker, |s| s.step > 0);
+        worker.send(Command::Pause);
+        worker.send(Command::SetStepsPerFrame(0));
+        let seen = until(&worker, |s| s.state == TrainerState::Paused);
+        let paused = seen.last().unwrap().clone();
+        // The trainer may finish the frame it was in; after that, nothing moves.
+        let settled = match worker.recv_timeout(Duration::from_millis(500)) {
+            Ok(s) => s,
+            Err(_) => paused,
+        };
+        assert_eq!(worker.recv_timeout(Duration::from_millis(300)).err(), Some(RecvTimeoutError::Timeout));
+        worker.send(Command::Resume);
+        let seen = until(&worker, |s| s.step > settled.step);
+        assert_eq!(seen.last().unwrap().state, TrainerState::Training);
+        assert_eq!(seen.last().unwrap().langevin_steps, settled.langevin_steps);
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn a_new_run_restarts_with_the_next_seed_and_its_own_data() {
+        let config = small();
+        let worker = Worker::spawn(&config, running()).unwrap();
+        until(&worker, |s| s.step > 5);
+        worker.send(Command::NewRun { run_id: 1 });
+        let seen = until(&worker, |s| s.run_id == 1);
+        let first = seen.last().unwrap();
+        assert_eq!(first.seed, config.seed + 1);
+        assert_eq!(first.train_from, 1);
+        assert!(first.data.is_some());
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn reports_divergence_and_keeps_answering() {
+        let config = Config { lr: 1000.0, epochs: 1000, ..small() };
+        let worker = Worker::spawn(&config, running()).unwrap();
+        let seen = until(&worker, |s| matches!(s.state, TrainerState::Diverged(_)));
+        let TrainerState::Diverged(d) = seen.last().unwrap().state else { unreachable!() };
+        assert!(d.step >= 1);
+        worker.send(Command::NewRun { run_id: 1 });
+        until(&worker, |s| s.run_id == 1);
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn stops_when_the_ui_goes_away_even_if_idle() {
+        let worker = Worker::spawn(&small(), Settings { paused: true, steps_per_frame: 0, ..running() }).unwrap();
+        until(&worker, |s| s.state == TrainerState::Paused);
+        shutdown_within_watchdog(worker);
+    }
+}
