@@ -115,33 +115,91 @@ pub struct Snapshot {
     pub steps_per_second: Option<f64>,
 }
 
+impl Snapshot {
+    /// `session` and `particles` as run 0 would show them: train losses from index
+    /// `train_from`, test losses from `test_from`, the data if `with_data`; state from the
+    /// session alone (never paused), no figures, no speed.
+    pub fn capture(
+        session: &Session,
+        particles: &Particles,
+        train_from: usize,
+        test_from: usize,
+        with_data: bool,
+    ) -> Self {
+        let history = session.history();
+        let mut positions = Vec::with_capacity(particles.len());
+        particles.for_each(|x, y| positions.push([x, y]));
+        let state = match session.divergence() {
+            Some(d) => TrainerState::Diverged(d),
+            None if session.is_finished() => TrainerState::Finished,
+            None => TrainerState::Training,
+        };
+        Snapshot {
+            run_id: 0,
+            seed: session.config().seed,
+            state,
+            epoch: session.epoch(),
+            step: session.step(),
+            lr: session.lr(),
+            train_from: train_from as u64 + 1,
+            train: history.train[train_from..].to_vec(),
+            test: history.test[test_from..].to_vec(),
+            data: with_data.then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
+            particles: positions,
+            langevin_steps: particles.steps_taken(),
+            figures: None,
+            steps_per_second: None,
+        }
+    }
+}
+
 /// The UI's handle on the trainer thread.
 pub struct Worker {
     commands: Sender<Command>,
     snapshots: Receiver<Snapshot>,
+    /// Disconnects when the thread ends, however it ends.
+    ended: Receiver<()>,
     thread: JoinHandle<()>,
+}
+
+/// How the trainer thread ended.
+#[derive(Debug, PartialEq)]
+pub enum Shutdown {
+    Clean,
+    /// With the panic's message.
+    Panicked(String),
+    /// Still busy when the grace period ran out; it is left to end with the process.
+    StillRunning,
 }
 
 impl Worker {
     /// Starts the `trainer` thread on run 0 of `config`.
     pub fn spawn(config: &Config, settings: Settings) -> Result<Self> {
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        let pool = ThreadPoolBuilder::new()
-            .num_threads(cores.saturating_sub(1).max(1))
-            .thread_name(|i| format!("langevin-{i}"))
-            .build()
-            .wrap_err("starting the Langevin thread pool")?;
+        let pool = |threads: usize, name: &'static str| {
+            ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(move |i| format!("{name}-{i}"))
+                .build()
+                .wrap_err("starting a Langevin thread pool")
+        };
+        let pools = Pools {
+            beside_training: pool(cores.saturating_sub(1).max(1), "langevin")?,
+            alone: pool(cores, "langevin-all")?,
+        };
         let (commands, command_rx) = mpsc::channel();
         let (snapshot_tx, snapshots) = mpsc::sync_channel(1);
+        let (ended_tx, ended) = mpsc::channel::<()>();
         let config = config.clone();
         let thread = thread::Builder::new()
             .name("trainer".into())
             .spawn(move || {
-                let mut trainer = Trainer::new(config, settings, pool, snapshot_tx);
+                let _ended = ended_tx;
+                let mut trainer = Trainer::new(config, settings, pools, snapshot_tx);
                 trainer.run(&command_rx);
             })
             .wrap_err("starting the trainer thread")?;
-        Ok(Self { commands, snapshots, thread })
+        Ok(Self { commands, snapshots, ended, thread })
     }
 
     /// Sends a command. A trainer that has gone shows up in [`Worker::try_recv`], so a failed
@@ -160,14 +218,26 @@ impl Worker {
         self.snapshots.recv_timeout(timeout)
     }
 
-    /// Stops the trainer and waits for it; `Err` carries the payload if it panicked.
-    pub fn shutdown(self) -> thread::Result<()> {
-        let Self { commands, snapshots, thread } = self;
+    /// Stops the trainer and waits up to `grace` for it to finish its frame.
+    pub fn shutdown(self, grace: Duration) -> Shutdown {
+        let Self { commands, snapshots, ended, thread } = self;
         // Dropping the receiver first releases a trainer blocked on a send.
         drop(snapshots);
         let _ = commands.send(Command::Quit);
         drop(commands);
-        thread.join()
+        if let Err(RecvTimeoutError::Timeout) = ended.recv_timeout(grace) {
+            return Shutdown::StillRunning;
+        }
+        match thread.join() {
+            Ok(()) => Shutdown::Clean,
+            Err(payload) => Shutdown::Panicked(
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into()),
+            ),
+        }
     }
 }
 
@@ -207,6 +277,13 @@ impl Run {
     }
 }
 
+/// Where the particles step: beside the training thread, or alone on every core. The
+/// dashboard never touches rayon's global pool, so every thread it starts has a name.
+struct Pools {
+    beside_training: ThreadPool,
+    alone: ThreadPool,
+}
+
 enum Delivery {
     Sent,
     /// The UI has not taken the previous snapshot yet.
@@ -220,7 +297,7 @@ struct Trainer {
     run: Run,
     /// Resamples so far, numbering the particles' random streams so each draw is fresh.
     resamples: u64,
-    pool: ThreadPool,
+    pools: Pools,
     snapshots: SyncSender<Snapshot>,
     steps: RateMeter,
     figures_at: Option<Instant>,
@@ -229,14 +306,14 @@ struct Trainer {
 }
 
 impl Trainer {
-    fn new(config: Config, settings: Settings, pool: ThreadPool, snapshots: SyncSender<Snapshot>) -> Self {
+    fn new(config: Config, settings: Settings, pools: Pools, snapshots: SyncSender<Snapshot>) -> Self {
         let run = Run::new(&config, 0, 0);
         Self {
             config,
             settings,
             run,
             resamples: 0,
-            pool,
+            pools,
             snapshots,
             steps: RateMeter::default(),
             figures_at: None,
@@ -321,16 +398,6 @@ impl Trainer {
         !self.is_training() && self.settings.steps_per_frame == 0
     }
 
-    fn state(&self) -> TrainerState {
-        let session = &self.run.session;
-        match session.divergence() {
-            Some(d) => TrainerState::Diverged(d),
-            None if session.is_finished() => TrainerState::Finished,
-            None if self.settings.paused => TrainerState::Paused,
-            None => TrainerState::Training,
-        }
-    }
-
     /// One frame of work: Langevin steps and, while training, training steps until `deadline`.
     fn frame(&mut self, deadline: Instant) {
         let training = self.is_training();
@@ -347,7 +414,7 @@ impl Trainer {
         } else if training {
             let weights = session.model().clone();
             let done = AtomicBool::new(false);
-            self.pool.in_place_scope(|scope| {
+            self.pools.beside_training.in_place_scope(|scope| {
                 scope.spawn(|_| {
                     measured = sample(particles, &weights, eta, steps, test);
                     done.store(true, Ordering::Release);
@@ -356,7 +423,7 @@ impl Trainer {
             });
         } else {
             // Nothing else to do: let the particles have every core.
-            measured = sample(particles, session.model(), eta, steps, test);
+            measured = self.pools.alone.install(|| sample(particles, session.model(), eta, steps, test));
         }
         if let Some(m) = measured {
             *figures = Some(m);
@@ -367,33 +434,30 @@ impl Trainer {
     }
 
     fn refresh_figures_here(&mut self) {
-        self.run.figures = Some(live_figures(&self.run.particles, &self.run.test_points));
+        let run = &self.run;
+        self.run.figures = Some(self.pools.alone.install(|| live_figures(&run.particles, &run.test_points)));
         self.figures_at = Some(Instant::now());
         self.undelivered = true;
     }
 
     fn snapshot(&self) -> Snapshot {
         let run = &self.run;
-        let session = &run.session;
-        let history = session.history();
-        let mut particles = Vec::with_capacity(run.particles.len());
-        run.particles.for_each(|x, y| particles.push([x, y]));
+        let captured = Snapshot::capture(
+            &run.session,
+            &run.particles,
+            run.delivered_train,
+            run.delivered_test,
+            !run.data_delivered,
+        );
         Snapshot {
             run_id: run.id,
-            seed: run.seed,
-            state: self.state(),
-            epoch: session.epoch(),
-            step: session.step(),
-            lr: session.lr(),
-            train_from: run.delivered_train as u64 + 1,
-            train: history.train[run.delivered_train..].to_vec(),
-            test: history.test[run.delivered_test..].to_vec(),
-            data: (!run.data_delivered)
-                .then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
-            particles,
-            langevin_steps: run.particles.steps_taken(),
+            state: match captured.state {
+                TrainerState::Training if self.settings.paused => TrainerState::Paused,
+                state => state,
+            },
             figures: run.figures,
             steps_per_second: if self.is_training() { self.steps.rate() } else { None },
+            ..captured
         }
     }
 
@@ -501,9 +565,7 @@ mod tests {
     }
 
     fn shutdown_within_watchdog(worker: Worker) {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || tx.send(worker.shutdown().is_ok()));
-        assert_eq!(rx.recv_timeout(WATCHDOG), Ok(true), "the trainer did not stop cleanly");
+        assert_eq!(worker.shutdown(WATCHDOG), Shutdown::Clean);
     }
 
     #[test]

@@ -1,0 +1,231 @@
+//! The loss panel: train loss per step (its moving average over the faint raw curve) and the
+//! test loss per epoch, against the step, with dotted lines marking epochs.
+//!
+//! ratatui's chart has no log axis, so on the log scale the series are plotted as log10 of
+//! the loss and the tick labels show the real values at evenly spaced heights. The series and
+//! bounds are computed by [`LossPlot::new`] when data arrives; drawing only lays them out.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
+
+use crate::app::{Scale, Window};
+use crate::ui::loss_history::{LossHistory, LossPoint, RECENT_STEPS};
+use crate::ui::{format_count, format_sig, theme};
+
+/// Epoch marks are spaced at least this many cells apart (1, 2, 5, 10 … epochs each).
+const MIN_MARK_SPACING: f64 = 6.0;
+
+/// The loss series in plot coordinates (x = step, y = loss or its log10), and the bounds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LossPlot {
+    raw: Vec<(f64, f64)>,
+    smooth: Vec<(f64, f64)>,
+    test: Vec<(f64, f64)>,
+    x_bounds: [f64; 2],
+    y_bounds: [f64; 2],
+    scale: Scale,
+    window: Window,
+}
+
+impl LossPlot {
+    pub fn new(history: &LossHistory, scale: Scale, window: Window) -> Self {
+        let to_y = |loss: f64| match scale {
+            Scale::Log => loss.log10(),
+            Scale::Linear => loss,
+        };
+        let last = history.last_step().unwrap_or(0);
+        let first = match window {
+            Window::Full => 0,
+            Window::Recent => last.saturating_sub(RECENT_STEPS as u64),
+        };
+        let train: Box<dyn Iterator<Item = LossPoint>> = match window {
+            Window::Full => Box::new(history.train().points()),
+            Window::Recent => Box::new(history.recent()),
+        };
+        let finite = |(x, y): &(f64, f64)| y.is_finite() && x.is_finite();
+        let (mut raw, mut smooth) = (Vec::new(), Vec::new());
+        for p in train {
+            raw.push((p.step as f64, to_y(p.raw)));
+            smooth.push((p.step as f64, to_y(p.smooth)));
+        }
+        raw.retain(finite);
+        smooth.retain(finite);
+        let test: Vec<(f64, f64)> = history
+            .test()
+            .points()
+            .filter(|p| p.step >= first)
+            .map(|p| (p.step as f64, to_y(p.raw)))
+            .filter(finite)
+            .collect();
+
+        let y_bounds = y_bounds(&raw, &smooth, &test);
+        let x_bounds = [first as f64, last.max(first + 1) as f64];
+        Self { raw, smooth, test, x_bounds, y_bounds, scale, window }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty() && self.test.is_empty()
+    }
+
+    /// The loss at plot height `y`.
+    fn loss_at(&self, y: f64) -> f64 {
+        match self.scale {
+            Scale::Log => 10f64.powf(y),
+            Scale::Linear => y,
+        }
+    }
+}
+
+/// The smoothed and test series whole, and the raw one without its outliers (its 2nd to
+/// 98th percentile, as TensorBoard ignores outliers when scaling), with a 5% margin. A single
+/// spike should not flatten the curves the user is reading; lines beyond are clipped.
+fn y_bounds(raw: &[(f64, f64)], smooth: &[(f64, f64)], test: &[(f64, f64)]) -> [f64; 2] {
+    let mut raw_y: Vec<f64> = raw.iter().map(|&(_, y)| y).collect();
+    let last = raw_y.len().saturating_sub(1);
+    let mut percentile = |q: f64| {
+        let k = (last as f64 * q).round() as usize;
+        raw_y.get_mut(..).and_then(|all| (!all.is_empty()).then(|| *all.select_nth_unstable_by(k, f64::total_cmp).1))
+    };
+    let raw_range = [percentile(0.02), percentile(0.98)].into_iter().flatten();
+    let (lo, hi) = smooth
+        .iter()
+        .chain(test)
+        .map(|&(_, y)| y)
+        .chain(raw_range)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    if lo > hi {
+        return [0.0, 1.0];
+    }
+    // A flat series still gets some height.
+    let pad = if hi - lo > 1e-9 { 0.05 * (hi - lo) } else { 0.05 * lo.abs().max(1.0) };
+    [lo - pad, hi + pad]
+}
+
+pub struct LossChart<'a> {
+    pub plot: &'a LossPlot,
+    pub steps_per_epoch: u64,
+}
+
+impl Widget for LossChart<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let plot = self.plot;
+        let scale = match plot.scale {
+            Scale::Log => "log₁₀",
+            Scale::Linear => "linear",
+        };
+        let window = match plot.window {
+            Window::Full => "all steps".to_string(),
+            Window::Recent => format!("last {RECENT_STEPS} steps"),
+        };
+        let title = Line::from(vec![
+            Span::styled(" Loss ", theme::TITLE),
+            Span::styled(format!("{scale} · {window} "), theme::DIM),
+        ]);
+        let mut block = Block::bordered().border_style(theme::BORDER).title(title);
+        if plot.is_empty() {
+            let inner = block.inner(area);
+            block.render(area, buf);
+            let middle = Rect { y: inner.y + inner.height / 2, height: 1, ..inner };
+            Paragraph::new("waiting for the first steps…").style(theme::DIM).centered().render(middle, buf);
+            return;
+        }
+
+        let inner = block.inner(area);
+        // Rows left for the graph once the x labels and the axis line are drawn.
+        let graph_rows = inner.height.saturating_sub(2);
+        let label_count = if graph_rows >= 12 { 5 } else { 3 };
+        let [y0, y1] = plot.y_bounds;
+        let y_labels: Vec<String> = (0..label_count)
+            .map(|i| format_sig(plot.loss_at(y0 + (y1 - y0) * i as f64 / (label_count - 1) as f64)))
+            .collect();
+        let [x0, x1] = plot.x_bounds;
+        let x_labels = [x0, (x0 + x1) / 2.0, x1].map(|x| format_count(x.round() as u64));
+
+        let label_width = y_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
+        let graph_cols = inner.width.saturating_sub(label_width + 1);
+        let (marks, every) = epoch_marks(plot, self.steps_per_epoch, graph_cols, graph_rows);
+
+        block = block.title_bottom(legend(every, inner.width));
+
+        let series = |data, color| {
+            Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(color).data(data)
+        };
+        let datasets = vec![
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Scatter)
+                .style(theme::EPOCH_MARK)
+                .data(&marks),
+            series(&plot.raw, theme::TRAIN_RAW),
+            series(&plot.smooth, theme::TRAIN_SMOOTH),
+            series(&plot.test, theme::TEST),
+        ];
+        Chart::new(datasets)
+            .block(block)
+            .legend_position(None)
+            .x_axis(Axis::default().bounds(plot.x_bounds).labels(x_labels).style(theme::AXIS))
+            .y_axis(
+                Axis::default()
+                    .bounds(plot.y_bounds)
+                    .labels(y_labels)
+                    .labels_alignment(Alignment::Right)
+                    .style(theme::AXIS),
+            )
+            .render(area, buf);
+    }
+}
+
+/// The key to the curves, in words when there is room and in brief otherwise.
+fn legend(marks_every: Option<u64>, width: u16) -> Line<'static> {
+    let build = |names: [&str; 3], epochs: String| {
+        let mut spans = Vec::new();
+        for (name, colour) in names.into_iter().zip([theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST]) {
+            spans.push(Span::styled(if colour == theme::TRAIN_RAW { " ─ " } else { " ━ " }, colour));
+            spans.push(Span::styled(name.to_string(), theme::DIM));
+        }
+        if marks_every.is_some() {
+            spans.push(Span::styled(format!(" ┊ {epochs}"), theme::DIM));
+        }
+        spans.push(Span::raw(" "));
+        Line::from(spans)
+    };
+    let every = marks_every.unwrap_or(1);
+    let long = build(
+        ["train (EMA) ", "raw ", "test"],
+        if every == 1 { "epochs".into() } else { format!("every {every} epochs") },
+    );
+    if long.width() + 2 <= usize::from(width) { long } else { build(["EMA", "raw", "test"], format!("{every} ep")) }
+}
+
+/// Dotted vertical lines at every `k`-th epoch boundary, `k` the smallest of 1, 2, 5, 10, 20 …
+/// that keeps them [`MIN_MARK_SPACING`] cells apart; `k` is `None` when none fits in view.
+fn epoch_marks(plot: &LossPlot, steps_per_epoch: u64, cols: u16, rows: u16) -> (Vec<(f64, f64)>, Option<u64>) {
+    let [x0, x1] = plot.x_bounds;
+    if steps_per_epoch == 0 || cols == 0 || rows == 0 {
+        return (Vec::new(), None);
+    }
+    let cells_per_epoch = f64::from(cols) * steps_per_epoch as f64 / (x1 - x0);
+    let Some(k) = nice_multiples().find(|&k| cells_per_epoch * k as f64 >= MIN_MARK_SPACING) else {
+        return (Vec::new(), None);
+    };
+    let span = k * steps_per_epoch;
+    let [y0, y1] = plot.y_bounds;
+    // One dot on every other braille row: a dotted line, lighter than the curves.
+    let dots = u32::from(rows) * 2;
+    let mut marks = Vec::new();
+    let mut step = (x0 as u64 / span + 1) * span;
+    while (step as f64) < x1 {
+        marks.extend((0..dots).map(|j| (step as f64, y0 + (y1 - y0) * (f64::from(j) + 0.5) / f64::from(dots))));
+        step += span;
+    }
+    let shown = !marks.is_empty();
+    (marks, shown.then_some(k))
+}
+
+/// 1, 2, 5, 10, 20, 50 … as far as `u64` goes.
+fn nice_multiples() -> impl Iterator<Item = u64> {
+    (0..19).flat_map(|decade| [1, 2, 5].map(|m| m * 10u64.pow(decade)))
+}

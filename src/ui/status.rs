@@ -1,0 +1,96 @@
+//! The status panel: the run's state in the title, then three lines — training progress,
+//! the Langevin sampler, and the live quality and speed figures.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use crate::app::{App, RunState};
+use crate::ui::{format_count, format_sig, theme};
+
+/// Rows the panel needs, borders included.
+pub const HEIGHT: u16 = 5;
+
+pub struct Status<'a> {
+    pub app: &'a App,
+}
+
+/// "label value" with the value stressed, and a gap before the next pair.
+fn pair(label: &str, value: String) -> [Span<'static>; 3] {
+    [Span::styled(format!("{label} "), theme::DIM), Span::styled(value, theme::VALUE), Span::raw("   ")]
+}
+
+/// "value unit", the same way.
+fn measure(value: String, unit: &str) -> [Span<'static>; 3] {
+    [Span::styled(value, theme::VALUE), Span::styled(format!(" {unit}"), theme::DIM), Span::raw("   ")]
+}
+
+impl Widget for Status<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.app;
+        let config = app.config();
+        let settings = app.settings();
+        let status = app.status();
+        let (state, style): (String, Style) = match app.state() {
+            RunState::Starting => ("STARTING".into(), theme::STARTING),
+            RunState::Training => ("TRAINING".into(), theme::TRAINING),
+            RunState::Paused if settings.steps_per_frame > 0 => {
+                ("PAUSED · the particles keep flowing".into(), theme::PAUSED)
+            }
+            RunState::Paused => ("PAUSED".into(), theme::PAUSED),
+            RunState::Finished => ("FINISHED".into(), theme::FINISHED),
+            RunState::Diverged { step, loss } => (
+                format!("DIVERGED at step {step} (loss {}) · n starts a new run", format_sig(f64::from(loss))),
+                theme::DIVERGED,
+            ),
+        };
+        let seed = status.map_or(config.seed.wrapping_add(app.run_id()), |s| s.seed);
+        let title = Line::from(vec![Span::raw(" "), Span::styled(state, style), Span::raw(" ")]);
+        let run =
+            Line::from(Span::styled(format!(" run {} · seed {seed} ", app.run_id() + 1), theme::DIM)).right_aligned();
+        let block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
+
+        let dash = || "—".to_string();
+        let total_steps = config.total_steps();
+        let (epoch, step, lr) = match status {
+            Some(s) => {
+                // The epoch under way while training, the last one completed when stopped.
+                let shown = if s.step >= total_steps { s.epoch } else { (s.epoch + 1).min(config.epochs) };
+                (shown.to_string(), format_count(s.step), format!("{:.2e}", s.lr))
+            }
+            None => (dash(), dash(), dash()),
+        };
+        let training: Vec<Span> = [
+            pair("epoch", format!("{epoch}/{}", config.epochs)),
+            pair("step", format!("{step}/{}", format_count(total_steps))),
+            pair("lr", lr),
+            pair("σ", config.sigma.to_string()),
+            pair("batch", config.batch_size.to_string()),
+        ]
+        .concat();
+
+        let langevin: Vec<Span> = [
+            pair("Langevin η", format!("{:.4}", settings.eta)),
+            pair("steps/frame", settings.steps_per_frame.to_string()),
+            pair("total", format!("{} steps", status.map_or(0, |s| s.langevin_steps))),
+            pair("particles", config.particles.to_string()),
+        ]
+        .concat();
+
+        let figures = status.and_then(|s| s.figures);
+        let rate = |r: Option<f64>| r.map_or_else(dash, |r| format!("{r:.0}"));
+        let quality: Vec<Span> = [
+            pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance))),
+            pair("upper moon", figures.map_or_else(dash, |f| format!("{:.0}%", 100.0 * f.upper_moon_share))),
+            measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"),
+            measure(rate(app.frames_per_second()), "frames/s"),
+        ]
+        .concat();
+
+        Paragraph::new(vec![Line::from(training), Line::from(langevin), Line::from(quality)])
+            .block(block)
+            .render(area, buf);
+    }
+}
