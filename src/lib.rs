@@ -15,4 +15,5 @@ pub mod rate;
 pub mod sampler;
 pub mod seeds;
 pub mod trainer;
+pub mod tui;
 pub mod ui;

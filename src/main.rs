@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use dsm_tui::cli::{Cli, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
+use dsm_tui::tui;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -51,6 +52,11 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    eprintln!("error: the dashboard is not built yet; use --once");
-    ExitCode::from(EXIT_BAD_INPUT)
+    match tui::run(&config) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
 }
