@@ -41,6 +41,12 @@ pub struct Cli {
     /// With --once: write the loss history as CSV (series,step,epoch,loss)
     #[arg(long, value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
+    /// With --once: also print the dashboard's final screen, as text
+    #[arg(long, requires = "once", conflicts_with = "json")]
+    pub frame: bool,
+    /// With --frame: the screen's size, columns x rows [1..=1000 each]
+    #[arg(long, value_name = "WxH", requires = "frame", default_value = "100x30", value_parser = parse_size)]
+    pub size: (u16, u16),
 
     /// Points in the data set, split 80% train / 20% test [10..=100000]
     #[arg(long, default_value_t = Config::default().count)]
@@ -168,6 +174,14 @@ fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
     };
     let is_file_name = path.file_name().is_some();
     check(dir.is_dir() && is_file_name, flag, path.display(), "a file path in an existing directory")
+}
+
+/// `--size`: "WxH" (or "W×H"), each side 1..=1000.
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    let side = |s: &str| s.trim().parse::<u16>().ok().filter(|v| (1..=1000).contains(v));
+    text.split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((side(w)?, side(h)?)))
+        .ok_or_else(|| "expected columns x rows, each 1..=1000, like 100x30".to_string())
 }
 
 /// clap's own errors (unknown flag, unparsable number, unknown activation) as one line.

@@ -9,13 +9,16 @@ use std::time::Instant;
 use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::data::two_moons;
 use crate::metrics::{Quality, quality};
 use crate::output::{write_atomic, write_data, write_history, write_samples};
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
+use crate::trainer::worker::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
+use crate::ui;
 
 #[derive(Clone, Debug, Default)]
 pub struct Outputs {
@@ -48,7 +51,19 @@ pub enum RunError {
     Other(color_eyre::Report),
 }
 
+/// A headless run's summary and the trained session and particles it describes.
+pub struct Finished {
+    pub summary: Summary,
+    pub session: Session,
+    pub particles: Particles,
+}
+
 pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
+    finish(config, outputs).map(|finished| finished.summary)
+}
+
+/// [`run`], keeping the session and particles (for `--frame`).
+pub fn finish(config: &Config, outputs: &Outputs) -> Result<Finished, RunError> {
     let started = Instant::now();
     let mut session = Session::new(config);
     while !session.is_finished() {
@@ -88,7 +103,25 @@ pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
     write(&outputs.data, "data set", &|w| write_data(w, session.data())).map_err(RunError::Other)?;
     write(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))
         .map_err(RunError::Other)?;
-    Ok(summary)
+    Ok(Finished { summary, session, particles })
+}
+
+/// The dashboard's screen at the end of `finished`, `width` × `height`, as text: the same
+/// widgets, drawn into an off-screen buffer. The quality figures are those of the summary
+/// (every particle), not the dashboard's subsample.
+pub fn frame(finished: &Finished, width: u16, height: u16) -> String {
+    let q = &finished.summary.samples;
+    let figures = Figures {
+        energy_distance: q.energy_distance,
+        upper_moon_share: q.upper_moon_share,
+        langevin_steps: finished.particles.steps_taken(),
+    };
+    let mut app = App::new(finished.summary.config.clone());
+    app.apply(Snapshot {
+        figures: Some(figures),
+        ..Snapshot::capture(&finished.session, &finished.particles, 0, 0, true)
+    });
+    ui::render_text(&app, width, height)
 }
 
 pub fn to_json(summary: &Summary) -> String {

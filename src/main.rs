@@ -38,9 +38,15 @@ fn main() -> ExitCode {
     }
     if cli.once {
         let outputs = Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out };
-        match headless::run(&config, &outputs) {
-            Ok(summary) if cli.json => println!("{}", headless::to_json(&summary)),
-            Ok(summary) => print!("{}", headless::render(&summary)),
+        match headless::finish(&config, &outputs) {
+            Ok(finished) if cli.json => println!("{}", headless::to_json(&finished.summary)),
+            Ok(finished) => {
+                print!("{}", headless::render(&finished.summary));
+                if cli.frame {
+                    let (width, height) = cli.size;
+                    print!("\n{}", headless::frame(&finished, width, height));
+                }
+            }
             Err(RunError::Diverged(d)) => {
                 eprintln!("error: {d}");
                 return ExitCode::from(EXIT_DIVERGED);
