@@ -229,3 +229,91 @@ fn epoch_marks(plot: &LossPlot, steps_per_epoch: u64, cols: u16, rows: u16) -> (
 fn nice_multiples() -> impl Iterator<Item = u64> {
     (0..19).flat_map(|decade| [1, 2, 5].map(|m| m * 10u64.pow(decade)))
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::style::Color;
+
+    use super::*;
+    use crate::trainer::TestPoint;
+    use crate::ui::buffer_text;
+
+    /// Train losses from 1000 down to 10, geometrically; test losses 1000 and 10 set the range.
+    fn history() -> LossHistory {
+        let mut h = LossHistory::default();
+        for step in 1..=100u64 {
+            h.push_train(step, 1000.0 * 0.01f32.powf((step - 1) as f32 / 99.0));
+        }
+        h.push_test(TestPoint { epoch: 0, step: 0, loss: 1000.0 });
+        h.push_test(TestPoint { epoch: 1, step: 100, loss: 10.0 });
+        h
+    }
+
+    fn draw(plot: &LossPlot, width: u16, height: u16) -> Buffer {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        LossChart { plot, steps_per_epoch: 10 }.render(area, &mut buf);
+        buf
+    }
+
+    /// The label left of the y axis on `row`.
+    fn y_label(buf: &Buffer, row: u16) -> String {
+        let text = buffer_text(buf);
+        let line = text.lines().nth(usize::from(row)).unwrap().to_string();
+        line.trim_start_matches('│').split('│').next().unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn the_log_scale_labels_real_values() {
+        let plot = LossPlot::new(&history(), Scale::Log, Window::Full);
+        // 9 rows inside the border: 7 for the graph, 3 labels at its top, middle and bottom.
+        let buf = draw(&plot, 40, 11);
+        // The bounds are padded evenly in log space, so the middle is the geometric mean.
+        assert_eq!(y_label(&buf, 4), "100");
+        let (top, bottom): (f64, f64) = (y_label(&buf, 1).parse().unwrap(), y_label(&buf, 7).parse().unwrap());
+        assert!(top > 1000.0 && top < 1500.0 && bottom < 10.0 && bottom > 7.0, "{top} {bottom}");
+
+        let linear = LossPlot::new(&history(), Scale::Linear, Window::Full);
+        assert_eq!(y_label(&draw(&linear, 40, 11), 4), "505");
+    }
+
+    #[test]
+    fn every_series_is_drawn_in_its_colour_with_epoch_marks() {
+        let buf = draw(&LossPlot::new(&history(), Scale::Log, Window::Full), 60, 20);
+        let fg: Vec<Color> = buf.content().iter().map(|c| c.fg).collect();
+        for colour in [theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST, theme::EPOCH_MARK] {
+            assert!(fg.contains(&colour), "{colour:?}");
+        }
+        // 100 steps over ~55 columns: an epoch of 10 steps is ~5.5 cells, so every 2 epochs.
+        assert!(buffer_text(&buf).contains("every 2 epochs"));
+    }
+
+    #[test]
+    fn an_empty_history_says_it_is_waiting() {
+        let buf = draw(&LossPlot::default(), 40, 10);
+        assert!(buffer_text(&buf).contains("waiting for the first steps"));
+    }
+
+    #[test]
+    fn the_recent_window_starts_1000_steps_back() {
+        let mut h = LossHistory::default();
+        for step in 1..=5000 {
+            h.push_train(step, 1.0 + (step % 7) as f32);
+        }
+        let plot = LossPlot::new(&h, Scale::Linear, Window::Recent);
+        assert_eq!(plot.x_bounds, [4000.0, 5000.0]);
+        assert_eq!(plot.raw.len(), RECENT_STEPS);
+        assert_eq!(LossPlot::new(&h, Scale::Linear, Window::Full).x_bounds, [0.0, 5000.0]);
+    }
+
+    #[test]
+    fn outliers_do_not_set_the_scale() {
+        let mut h = LossHistory::default();
+        for step in 1..=1000 {
+            h.push_train(step, if step == 500 { 1e6 } else { 100.0 + (step % 10) as f32 });
+        }
+        let plot = LossPlot::new(&h, Scale::Linear, Window::Full);
+        // The EMA jumps by (1 − β)·1e6 = 2e4 after the spike; the raw spike itself is ignored.
+        assert!(plot.y_bounds[1] < 3e4, "{:?}", plot.y_bounds);
+    }
+}

@@ -150,10 +150,12 @@ pub struct Scatter<'a> {
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let Scatter { samples, view } = self;
-        let entry = |shown: bool, colour, name: &str, count: usize| {
-            let marker = if shown { " ● " } else { " ○ " };
-            let text = if shown { format!("{name} {count}") } else { format!("{name} hidden") };
-            [Span::styled(marker, colour), Span::styled(text, theme::DIM)]
+        let entry = |shown: bool, colour: Color, name: &str, count: usize| {
+            if shown {
+                [Span::styled(" ● ", colour), Span::styled(format!("{name} {count} "), theme::DIM)]
+            } else {
+                [Span::styled(" ○ ", theme::DIM), Span::styled(format!("{name} hidden "), theme::DIM)]
+            }
         };
         let legend: Vec<Span> = [
             entry(view.shows_data(), theme::DATA, "data", samples.data.len()),

@@ -94,3 +94,68 @@ impl Widget for Status<'_> {
             .render(area, buf);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Action;
+    use crate::config::Config;
+    use crate::trainer::Divergence;
+    use crate::trainer::worker::{Figures, Snapshot, TrainerState};
+    use crate::ui::buffer_text;
+
+    fn app(state: TrainerState) -> App {
+        let mut app = App::new(Config::default());
+        app.apply(Snapshot {
+            run_id: 0,
+            seed: 0,
+            state,
+            epoch: 12,
+            step: 790,
+            lr: 5.4e-3,
+            train_from: 1,
+            train: vec![200.0; 790],
+            test: Vec::new(),
+            data: None,
+            particles: Vec::new(),
+            langevin_steps: 321,
+            figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: 0.5, langevin_steps: 300 }),
+            steps_per_second: Some(3512.4),
+        });
+        app
+    }
+
+    fn draw(app: &App) -> Buffer {
+        let area = Rect::new(0, 0, 80, HEIGHT);
+        let mut buf = Buffer::empty(area);
+        Status { app }.render(area, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn shows_progress_sampler_and_figures() {
+        let buf = draw(&app(TrainerState::Training));
+        let expected = [
+            "┌ TRAINING ──────────────────────────────────────────────────── run 1 · seed 0 ┐",
+            "│epoch 13/100   step 790/6300   lr 5.40e-3   σ 0.1   batch 64                  │",
+            "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
+            "│energy distance 0.0457   upper moon 50%   3512 steps/s   — frames/s           │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+        ];
+        assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
+        assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
+    }
+
+    #[test]
+    fn says_what_a_pause_leaves_running_and_how_to_leave_a_divergence() {
+        let mut paused = app(TrainerState::Training);
+        paused.update(Action::TogglePause);
+        let text = buffer_text(&draw(&paused));
+        assert!(text.starts_with("┌ PAUSED · the particles keep flowing "), "{text}");
+        assert_eq!(draw(&paused)[(2, 0)].style().fg, theme::PAUSED.fg);
+
+        let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY };
+        let text = buffer_text(&draw(&app(TrainerState::Diverged(d))));
+        assert!(text.starts_with("┌ DIVERGED at step 791 (loss inf) · n starts a new run "), "{text}");
+    }
+}
