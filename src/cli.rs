@@ -11,6 +11,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::config::Config;
 use crate::nn::Activation;
+use crate::objective::Objective;
 
 /// Most points / particles accepted: the quality figures cost O(n²).
 pub const MAX_POINTS: usize = 100_000;
@@ -69,6 +70,9 @@ pub struct Cli {
     /// Activation of the hidden layers
     #[arg(long, value_enum, default_value_t = Config::default().activation)]
     pub activation: Activation,
+    /// Training objective: denoising (the course's) or implicit score matching
+    #[arg(long, value_enum, default_value_t = Config::default().objective)]
+    pub objective: Objective,
     /// DSM noise level σ: the score of the data blurred by N(0, σ²I) is learned [(0, 10]]
     #[arg(long, default_value_t = Config::default().sigma)]
     pub sigma: f64,
@@ -150,6 +154,7 @@ impl Cli {
             hidden: self.hidden,
             depth: self.depth,
             activation: self.activation,
+            objective: self.objective,
             sigma: self.sigma,
             particles: self.particles,
             steps: self.steps,

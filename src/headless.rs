@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::data::two_moons;
 use crate::metrics::{Quality, quality};
+use crate::objective::Objective;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
@@ -31,6 +32,10 @@ pub struct Summary {
     /// Mean train loss over the last epoch.
     pub final_train_loss: f32,
     pub final_test_loss: f32,
+    /// ½E_{q_σ}‖s_θ − ∇log q_σ‖² at the end (see `fisher`): what DSM minimises, minus its floor.
+    pub fisher_divergence: f32,
+    /// The same before training, for scale.
+    pub initial_fisher_divergence: f32,
     pub samples: Quality,
     /// Energy distance of a fresh draw of as many data points as particles: what a perfect
     /// sampler would score.
@@ -69,6 +74,8 @@ pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
         train_steps: session.step(),
         final_train_loss: session.last_epoch_train_loss().unwrap_or(f32::NAN),
         final_test_loss: session.history().test.last().map_or(f32::NAN, |p| p.loss),
+        fisher_divergence: session.history().fisher.last().map_or(f32::NAN, |p| p.loss),
+        initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
         samples: quality(samples.view(), test),
         floor_energy_distance: quality(floor_data.points.view(), test).energy_distance,
         train_seconds,
@@ -113,14 +120,27 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(out, "model     MLP 2→{widths}→2, {}", c.activation.name());
     let _ = writeln!(
         out,
-        "training  DSM σ={}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
-        c.sigma, c.batch_size, c.epochs, s.train_steps, c.lr, c.lr_gamma
+        "training  {}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
+        match c.objective {
+            Objective::Dsm => format!("DSM σ={}", c.sigma),
+            Objective::Ism => "ISM".to_string(),
+        },
+        c.batch_size,
+        c.epochs,
+        s.train_steps,
+        c.lr,
+        c.lr_gamma
     );
     let _ =
         writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta);
     let _ = writeln!(out);
     let _ =
         writeln!(out, "loss      train {:.4} (mean of last epoch)   test {:.4}", s.final_train_loss, s.final_test_loss);
+    let _ = writeln!(
+        out,
+        "fisher    ½E‖s − ∇log q_σ‖² {:.4} (untrained {:.4}; q_σ: training set blurred by σ={})",
+        s.fisher_divergence, s.initial_fisher_divergence, c.sigma
+    );
     let _ = writeln!(
         out,
         "quality   energy distance {:.5} (floor {:.5}: fresh data)   inliers only {:.5}",
