@@ -33,6 +33,10 @@ pub struct Cli {
     /// With --once: print one JSON object instead of the summary
     #[arg(long, requires = "once")]
     pub json: bool,
+    /// With --once: train and sample with DSM and with ISM from the same seed and step budget,
+    /// and print them side by side
+    #[arg(long, requires = "once", conflicts_with_all = ["samples_out", "data_out", "history_out", "objective"])]
+    pub compare_objectives: bool,
     /// With --once: write the final samples as CSV (x,y)
     #[arg(long, value_name = "FILE", requires = "once")]
     pub samples_out: Option<PathBuf>,

@@ -8,9 +8,9 @@
 //! So ½E_{q_σ}‖s_θ − ∇log q_σ‖² shows progress where the DSM loss, dominated by the
 //! irreducible E‖ε/σ‖² term, looks flat. A [`FisherProbe`] draws its points from q_σ once and
 //! computes the exact scores there once (rayon, N·M kernel evaluations); each reading is then
-//! one forward pass over the probe points.
+//! one forward pass over the probe points, split over the cores.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, s};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -38,12 +38,15 @@ pub fn noised_data_score(point: [f64; 2], data: ArrayView2<f32>, sigma: f64) -> 
     [sx * scale, sy * scale]
 }
 
+/// Probe points per parallel task: a reading is spread over both cores.
+const ROWS_PER_TASK: usize = 128;
+
 /// Fixed probe points x̃ ~ q_σ with the exact score of q_σ at each.
 pub struct FisherProbe {
     points: Array2<f32>,
     exact: Array2<f64>,
-    scores: Array2<f32>,
-    scratch: Scratch<f32>,
+    /// One (scratch, scores) pair per task of `ROWS_PER_TASK` points.
+    buffers: Vec<(Scratch<f32>, Array2<f32>)>,
 }
 
 impl FisherProbe {
@@ -63,21 +66,28 @@ impl FisherProbe {
             .map(|i| noised_data_score([f64::from(points[[i, 0]]), f64::from(points[[i, 1]])], train, sigma))
             .collect();
         let exact = Array2::from_shape_fn((count, 2), |(i, d)| exact_rows[i][d]);
-        Self { scores: Array2::zeros((count, 2)), scratch: Scratch::new(model, count), points, exact }
+        let buffers = (0..count.div_ceil(ROWS_PER_TASK))
+            .map(|_| (Scratch::new(model, ROWS_PER_TASK), Array2::zeros((ROWS_PER_TASK, 2))))
+            .collect();
+        Self { points, exact, buffers }
     }
 
     /// ½ mean ‖s_θ(x̃) − ∇log q_σ(x̃)‖² over the probe points.
     pub fn divergence(&mut self, model: &Mlp<f32>) -> f64 {
-        model.forward(self.points.view(), &mut self.scores.view_mut(), &mut self.scratch);
-        let sum: f64 = self
-            .scores
-            .iter()
-            .zip(&self.exact)
-            .map(|(&s, &e)| {
-                let d = f64::from(s) - e;
-                d * d
+        let (points, exact) = (&self.points, &self.exact);
+        // Partial sums in task order: the same figure on any number of threads.
+        let partial: Vec<f64> = self
+            .buffers
+            .par_iter_mut()
+            .enumerate()
+            .map(|(task, (scratch, scores))| {
+                let rows = task * ROWS_PER_TASK..((task + 1) * ROWS_PER_TASK).min(points.nrows());
+                let n = rows.len();
+                let mut scores = scores.slice_mut(s![..n, ..]);
+                model.forward(points.slice(s![rows.clone(), ..]), &mut scores, scratch);
+                scores.iter().zip(exact.slice(s![rows, ..])).map(|(&s, &e)| (f64::from(s) - e).powi(2)).sum::<f64>()
             })
-            .sum();
-        0.5 * sum / self.points.nrows() as f64
+            .collect();
+        0.5 * partial.iter().sum::<f64>() / points.nrows() as f64
     }
 }

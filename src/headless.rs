@@ -160,3 +160,48 @@ pub fn render(s: &Summary) -> String {
     );
     out
 }
+
+/// DSM and ISM from the same seed (same data, initial weights, batches and particles) and
+/// the same step budget.
+pub fn compare_objectives(config: &Config) -> Result<[Summary; 2], RunError> {
+    let run_with = |objective| run(&Config { objective, ..config.clone() }, &Outputs::default());
+    Ok([run_with(Objective::Dsm)?, run_with(Objective::Ism)?])
+}
+
+pub fn comparison_json(pair: &[Summary; 2]) -> String {
+    serde_json::json!({ "dsm": pair[0], "ism": pair[1] }).to_string()
+}
+
+/// The side-by-side table `--compare-objectives` prints.
+pub fn render_comparison(pair: &[Summary; 2]) -> String {
+    let c = &pair[0].config;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "DSM (σ={}) vs ISM: seed {}, MLP 2→{}×{}→2 {}, {} steps each, {} particles × {} Langevin steps (η={})",
+        c.sigma,
+        c.seed,
+        c.hidden,
+        c.depth,
+        c.activation.name(),
+        pair[0].train_steps,
+        c.particles,
+        c.steps,
+        c.eta
+    );
+    let _ = writeln!(out, "{:<36}{:>12}{:>12}", "", "dsm", "ism");
+    let rows: [(&str, fn(&Summary) -> String); 8] = [
+        ("energy distance", |s| format!("{:.5}", s.samples.energy_distance)),
+        ("  floor: fresh data", |s| format!("{:.5}", s.floor_energy_distance)),
+        ("upper-moon share", |s| format!("{:.3}", s.samples.upper_moon_share)),
+        ("farther than 0.3 from both arcs", |s| format!("{:.1}%", 100.0 * s.samples.far_share)),
+        ("escaped / non-finite", |s| format!("{}/{}", s.samples.escaped, s.samples.nonfinite)),
+        ("Fisher divergence to q_σ", |s| format!("{:.3}", s.fisher_divergence)),
+        ("training steps/s", |s| format!("{:.0}", s.train_steps_per_second)),
+        ("training time (s)", |s| format!("{:.2}", s.train_seconds)),
+    ];
+    for (label, cell) in rows {
+        let _ = writeln!(out, "{label:<36}{:>12}{:>12}", cell(&pair[0]), cell(&pair[1]));
+    }
+    out
+}

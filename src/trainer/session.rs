@@ -29,9 +29,9 @@ const DIVERGENCE_FACTOR: f64 = 1e4;
 /// zero-score scale: J(0) = 0.)
 const ISM_DIVERGENCE: f64 = 1e6;
 
-/// Probe points of the Fisher divergence readout: ~0.5 ms per reading at width 128, about 3%
-/// of training time at one reading per epoch.
-const FISHER_PROBE_POINTS: usize = 512;
+/// Probe points of the Fisher divergence readout: at one reading per epoch it must cost
+/// training ≤ 5% (512 points measured 5.6% on a loaded machine; see docs/theory.md).
+const FISHER_PROBE_POINTS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TestPoint {
