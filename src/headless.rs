@@ -190,7 +190,8 @@ pub fn render_comparison(pair: &[Summary; 2]) -> String {
         c.eta
     );
     let _ = writeln!(out, "{:<36}{:>12}{:>12}", "", "dsm", "ism");
-    let rows: [(&str, fn(&Summary) -> String); 8] = [
+    type Cell = fn(&Summary) -> String;
+    let rows: [(&str, Cell); 8] = [
         ("energy distance", |s| format!("{:.5}", s.samples.energy_distance)),
         ("  floor: fresh data", |s| format!("{:.5}", s.floor_energy_distance)),
         ("upper-moon share", |s| format!("{:.3}", s.samples.upper_moon_share)),
