@@ -14,6 +14,7 @@ use crate::data::Source;
 use crate::metrics::{Quality, Shape, quality};
 use crate::objective::Objective;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
+use crate::progress::Progress;
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
 use crate::trainer::{Divergence, Session};
@@ -50,20 +51,47 @@ pub struct Summary {
 #[derive(Debug)]
 pub enum RunError {
     Diverged(Divergence),
+    /// Ctrl-C: stopped at a step boundary, nothing written.
+    Interrupted {
+        phase: &'static str,
+        step: u64,
+    },
     Other(color_eyre::Report),
 }
 
-pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
+/// Langevin steps between progress updates and interrupt checks: the chunks' random streams
+/// continue across calls, so the samples are the same bits as in one call.
+const LANGEVIN_BLOCK: usize = 50;
+
+pub fn run(config: &Config, outputs: &Outputs, progress: &Progress) -> Result<Summary, RunError> {
     let started = Instant::now();
     let mut session = Session::new(config);
+    progress.start("training", config.total_steps());
     while !session.is_finished() {
-        session.train_step().map_err(RunError::Diverged)?;
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "training", step: session.step() });
+        }
+        let report = session.train_step().map_err(RunError::Diverged)?;
+        if let Some(report) = report {
+            progress.update(report.step, || {
+                format!("epoch {}/{} loss {:.4}", session.epoch() + 1, config.epochs, report.loss)
+            });
+        }
     }
     let train_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    particles.langevin(session.model(), config.eta as f32, config.steps);
+    progress.start("sampling", config.steps as u64);
+    while particles.steps_taken() < config.steps as u64 {
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
+        }
+        let block = LANGEVIN_BLOCK.min(config.steps - particles.steps_taken() as usize);
+        particles.langevin(session.model(), config.eta as f32, block);
+        progress.update(particles.steps_taken(), String::new);
+    }
+    progress.finish();
     let sampling_seconds = started.elapsed().as_secs_f64();
 
     let samples = particles.positions();
@@ -183,8 +211,8 @@ pub fn render(s: &Summary) -> String {
 
 /// DSM and ISM from the same seed (same data, initial weights, batches and particles) and
 /// the same step budget.
-pub fn compare_objectives(config: &Config) -> Result<[Summary; 2], RunError> {
-    let run_with = |objective| run(&Config { objective, ..config.clone() }, &Outputs::default());
+pub fn compare_objectives(config: &Config, progress: &Progress) -> Result<[Summary; 2], RunError> {
+    let run_with = |objective| run(&Config { objective, ..config.clone() }, &Outputs::default(), progress);
     Ok([run_with(Objective::Dsm)?, run_with(Objective::Ism)?])
 }
 

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod nn;
 pub mod objective;
 pub mod output;
+pub mod progress;
 pub mod sampler;
 pub mod seeds;
 pub mod trainer;
