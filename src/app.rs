@@ -170,6 +170,7 @@ impl App {
     pub fn new(config: Config) -> Self {
         let settings = Settings { paused: false, eta: config.eta, steps_per_frame: DEFAULT_STEPS_PER_FRAME };
         Self {
+            samples: Samples::new(config.source.bounds()),
             config,
             run_id: 0,
             settings,
@@ -181,7 +182,6 @@ impl App {
             status: None,
             losses: LossHistory::default(),
             plot: LossPlot::default(),
-            samples: Samples::default(),
             frames: 0,
             frame_rate: RateMeter::default(),
         }
@@ -204,7 +204,7 @@ impl App {
                 self.status = None;
                 self.losses = LossHistory::default();
                 self.plot = LossPlot::default();
-                self.samples = Samples::default();
+                self.samples = Samples::new(self.config.source.bounds());
                 Some(Command::NewRun { run_id: self.run_id })
             }
             Action::RaiseEta | Action::LowerEta => {

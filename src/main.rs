@@ -5,12 +5,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use dsm_tui::cli::{Cli, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
+use dsm_tui::progress::Progress;
 use dsm_tui::tui;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for training that diverged.
 const EXIT_DIVERGED: u8 = 3;
+/// Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -38,18 +41,43 @@ fn main() -> ExitCode {
     }
     if cli.once {
         let outputs = Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out };
-        match headless::finish(&config, &outputs) {
-            Ok(finished) if cli.json => println!("{}", headless::to_json(&finished.summary)),
-            Ok(finished) => {
-                print!("{}", headless::render(&finished.summary));
+        let progress = match Progress::for_command_line() {
+            Ok(progress) => progress,
+            Err(err) => {
+                eprintln!("error: cannot catch Ctrl-C: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut frame = None;
+        let result = if cli.compare_objectives {
+            headless::compare_objectives(&config, &progress).map(|pair| {
+                if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
+            })
+        } else {
+            headless::finish(&config, &outputs, &progress).map(|finished| {
                 if cli.frame {
                     let (width, height) = cli.size;
-                    print!("\n{}", headless::frame(&finished, width, height));
+                    frame = Some(headless::frame(&finished, width, height));
+                }
+                let summary = &finished.summary;
+                if cli.json { headless::to_json(summary) } else { headless::render(summary) }
+            })
+        };
+        progress.finish();
+        match result {
+            Ok(text) => {
+                println!("{}", text.trim_end());
+                if let Some(frame) = frame {
+                    print!("\n{frame}");
                 }
             }
             Err(RunError::Diverged(d)) => {
                 eprintln!("error: {d}");
                 return ExitCode::from(EXIT_DIVERGED);
+            }
+            Err(RunError::Interrupted { phase, step }) => {
+                eprintln!("interrupted during {phase} at step {step}; nothing written");
+                return ExitCode::from(EXIT_INTERRUPTED);
             }
             Err(RunError::Other(report)) => {
                 eprintln!("error: {report:?}");

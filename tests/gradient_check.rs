@@ -5,8 +5,8 @@
 mod common;
 
 use common::assert_gradient;
-use dsm_tui::dsm;
 use dsm_tui::nn::{Activation, Mlp, Workspace};
+use dsm_tui::objective::{dsm, ism};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -139,6 +139,63 @@ fn f32_forward_agrees_with_f64() {
         let single = model.cast::<f32>().scores(x.mapv(|v| v as f32).view());
         for (e, s) in exact.iter().zip(&single) {
             assert!((e - f64::from(*s)).abs() <= 1e-5 * e.abs().max(1.0), "{activation:?}: f64 {e} vs f32 {s}");
+        }
+    }
+}
+
+/// tr ∇ₓs from the forward-mode tangents against central differences of the scores, and
+/// ½‖s‖² against the scores themselves.
+#[test]
+fn ism_terms_match_the_scores_and_their_finite_difference_trace() {
+    for (k, activation) in ACTIVATIONS.into_iter().enumerate() {
+        for depth in 1..=3 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(50 + 10 * k as u64 + depth as u64);
+            let model = Mlp::<f64>::init(7, depth, activation, &mut rng);
+            let x = normal(5, 2, &mut rng);
+            let terms = ism::terms(&model, x.view());
+            let scores = model.scores(x.view());
+            let half_norm = 0.5 * scores.mapv(|v| v * v).sum() / 5.0;
+            const H: f64 = 1e-6;
+            let mut trace = 0.0;
+            for c in 0..2 {
+                let (mut up, mut down) = (x.clone(), x.clone());
+                up.column_mut(c).mapv_inplace(|v| v + H);
+                down.column_mut(c).mapv_inplace(|v| v - H);
+                let diff = (&model.scores(up.view()) - &model.scores(down.view())) / (2.0 * H);
+                trace += diff.column(c).sum() / 5.0;
+            }
+            let label = format!("{activation:?} depth {depth}");
+            assert!((terms.half_norm - half_norm).abs() < 1e-12, "{label}: ½‖s‖² {} vs {half_norm}", terms.half_norm);
+            assert!((terms.trace - trace).abs() < 1e-7, "{label}: trace {} vs finite difference {trace}", terms.trace);
+        }
+    }
+}
+
+#[test]
+fn ism_gradient_matches_finite_differences_for_every_activation_and_depth() {
+    for (k, activation) in ACTIVATIONS.into_iter().enumerate() {
+        for depth in 1..=3 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(70 + 10 * k as u64 + depth as u64);
+            let model = Mlp::<f64>::init(6, depth, activation, &mut rng);
+            let x = normal(5, 2, &mut rng);
+            let mut ws = ism::IsmWorkspace::new(&model, 8);
+            let mut grads = model.zero_grads();
+            let terms = ism::loss_and_grad(&model, x.view(), &mut ws, &mut grads);
+            assert!((terms.loss() - ism::terms(&model, x.view()).loss()).abs() < 1e-12);
+
+            let analytic: Vec<f64> = grads.iter().flat_map(|l| l.tensors().into_iter().flatten().copied()).collect();
+            let mut theta = flat_params(&model);
+            let mut probe = model.clone();
+            for (i, &a) in analytic.iter().enumerate() {
+                let mut one = [theta[i]];
+                let what = format!("{activation:?} depth {depth}: ISM {}", param_name(&model, i));
+                assert_gradient(&what, &mut one, &[a], RTOL, |v| {
+                    theta[i] = v[0];
+                    set_params(&mut probe, &theta);
+                    ism::terms(&probe, x.view()).loss()
+                });
+                theta[i] = one[0];
+            }
         }
     }
 }

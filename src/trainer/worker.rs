@@ -81,8 +81,8 @@ pub enum TrainerState {
 pub struct Figures {
     /// Energy distance from [`FIGURE_PARTICLES`] particles to the test split.
     pub energy_distance: f64,
-    /// Share of the finite particles nearer the upper arc (data: 0.5).
-    pub upper_moon_share: f64,
+    /// Share of the finite particles nearer the upper arc (data: 0.5); moons only.
+    pub upper_moon_share: Option<f64>,
     /// Langevin steps the particles had taken when measured.
     pub langevin_steps: u64,
 }
@@ -248,6 +248,7 @@ struct Run {
     session: Session,
     particles: Particles,
     test_points: Vec<Point>,
+    moons: bool,
     figures: Option<Figures>,
     delivered_train: usize,
     delivered_test: usize,
@@ -265,6 +266,7 @@ impl Run {
             particles: Particles::uniform(config.particles, seed, restart),
             session,
             test_points,
+            moons: config.source.is_moons(),
             figures: None,
             delivered_train: 0,
             delivered_test: 0,
@@ -404,8 +406,8 @@ impl Trainer {
         let steps = self.settings.steps_per_frame;
         let eta = self.settings.eta as f32;
         let figures_due = self.run.figures_stale() && self.figures_at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
-        let Run { session, particles, test_points, figures, .. } = &mut self.run;
-        let test = figures_due.then_some(test_points.as_slice());
+        let Run { session, particles, test_points, moons, figures, .. } = &mut self.run;
+        let test = figures_due.then_some((test_points.as_slice(), *moons));
         let mut measured = None;
         if steps == 0 {
             if training {
@@ -435,7 +437,7 @@ impl Trainer {
 
     fn refresh_figures_here(&mut self) {
         let run = &self.run;
-        self.run.figures = Some(self.pools.alone.install(|| live_figures(&run.particles, &run.test_points)));
+        self.run.figures = Some(self.pools.alone.install(|| live_figures(&run.particles, &run.test_points, run.moons)));
         self.figures_at = Some(Instant::now());
         self.undelivered = true;
     }
@@ -498,21 +500,22 @@ fn train_until(session: &mut Session, deadline: Instant, done: &AtomicBool) {
     }
 }
 
-/// Langevin steps, then the figures if `test` is given.
+/// Langevin steps, then the figures if `test` (the test points, and whether they are the
+/// moons) is given.
 fn sample(
     particles: &mut Particles,
     model: &Mlp<f32>,
     eta: f32,
     steps: usize,
-    test: Option<&[Point]>,
+    test: Option<(&[Point], bool)>,
 ) -> Option<Figures> {
     particles.langevin(model, eta, steps);
-    test.map(|test| live_figures(particles, test))
+    test.map(|(test, moons)| live_figures(particles, test, moons))
 }
 
-/// Energy distance of an evenly strided subsample of the finite particles to `test`, and the
-/// upper-moon share of all finite particles.
-fn live_figures(particles: &Particles, test: &[Point]) -> Figures {
+/// Energy distance of an evenly strided subsample of the finite particles to `test`, and, for
+/// the moons, the upper-moon share of all finite particles.
+fn live_figures(particles: &Particles, test: &[Point], moons: bool) -> Figures {
     let stride = particles.len().div_ceil(FIGURE_PARTICLES).max(1);
     let mut subsample = Vec::with_capacity(FIGURE_PARTICLES);
     let (mut index, mut finite, mut upper) = (0usize, 0usize, 0usize);
@@ -520,7 +523,7 @@ fn live_figures(particles: &Particles, test: &[Point]) -> Figures {
         let p = [f64::from(x), f64::from(y)];
         if p[0].is_finite() && p[1].is_finite() {
             finite += 1;
-            upper += usize::from(distance_to_upper_arc(p) < distance_to_lower_arc(p));
+            upper += usize::from(moons && distance_to_upper_arc(p) < distance_to_lower_arc(p));
             if index % stride == 0 {
                 subsample.push(p);
             }
@@ -529,7 +532,7 @@ fn live_figures(particles: &Particles, test: &[Point]) -> Figures {
     });
     Figures {
         energy_distance: energy_distance(&subsample, test),
-        upper_moon_share: if finite == 0 { f64::NAN } else { upper as f64 / finite as f64 },
+        upper_moon_share: (moons && finite > 0).then(|| upper as f64 / finite as f64),
         langevin_steps: particles.steps_taken(),
     }
 }
@@ -596,13 +599,15 @@ mod tests {
         assert!(seen.last().unwrap().langevin_steps < 10);
         let figured = until(&worker, |s| s.figures.is_some());
         let figures = figured.last().unwrap().figures.unwrap();
-        assert!(figures.energy_distance.is_finite() && (0.0..=1.0).contains(&figures.upper_moon_share));
+        assert!(figures.energy_distance.is_finite());
+        assert!(figures.upper_moon_share.is_some_and(|share| (0.0..=1.0).contains(&share)));
         shutdown_within_watchdog(worker);
     }
 
     #[test]
     fn pauses_and_goes_quiet_when_the_particles_stop_too() {
-        let config = Config { epochs: 1000, ..small() };
+        // A million steps: still training when resumed, even in a fast release build.
+        let config = Config { epochs: 100_000, ..small() };
         let worker = Worker::spawn(&config, running()).unwrap();
         until(&worker, |s| s.step > 0);
         worker.send(Command::Pause);

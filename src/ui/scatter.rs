@@ -1,10 +1,12 @@
 //! The scatter panel: the training data and the Langevin particles on a braille canvas.
 //!
 //! A braille cell holds one colour and a later layer replaces the cell, so the particles are
-//! drawn last, over the data. The bounds are fixed for a run (the data with a margin) so the
+//! drawn last, over the data. The bounds are fixed per data set ([`Source::bounds`]) so the
 //! picture does not jump; at draw time the shorter side is widened so one unit is as long
 //! across as down (braille dots are about square). Particles outside the bounds ("escaped")
 //! or non-finite are counted in the title and not drawn.
+//!
+//! [`Source::bounds`]: crate::data::Source::bounds
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -15,62 +17,29 @@ use ratatui::widgets::canvas::{Canvas, Painter, Shape};
 use ratatui::widgets::{Block, Widget};
 
 use crate::app::View;
+use crate::data::Bounds;
 use crate::ui::theme;
 
-/// Margin around the data, as a share of its extent.
-const MARGIN: f64 = 0.1;
-/// Bounds are rounded out to multiples of this, for a steady frame across runs.
-const ROUND_TO: f64 = 0.25;
-
-/// A rectangle of the plane.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Bounds {
-    pub x: [f64; 2],
-    pub y: [f64; 2],
+/// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille
+/// dots each) draws one unit as long across as down.
+pub fn with_square_dots(bounds: Bounds, cols: u16, rows: u16) -> Bounds {
+    let (width, height) = (bounds.x[1] - bounds.x[0], bounds.y[1] - bounds.y[0]);
+    let (dots_x, dots_y) = (2.0 * f64::from(cols.max(1)), 4.0 * f64::from(rows.max(1)));
+    let per_dot = (width / dots_x).max(height / dots_y);
+    let widen = |[lo, hi]: [f64; 2], dots: f64| {
+        let extra = (per_dot * dots - (hi - lo)) / 2.0;
+        [lo - extra, hi + extra]
+    };
+    Bounds { x: widen(bounds.x, dots_x), y: widen(bounds.y, dots_y) }
 }
 
-impl Default for Bounds {
-    fn default() -> Self {
-        Self::covering(&[])
-    }
-}
-
-impl Bounds {
-    /// The finite `points` and the particles' start U[−1, 1]², with a margin.
-    pub fn covering(points: &[[f32; 2]]) -> Self {
-        let start = ([-1.0f64, -1.0], [1.0f64, 1.0]);
-        let (lo, hi) = points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()).fold(start, |(lo, hi), p| {
-            let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-            ([lo[0].min(x), lo[1].min(y)], [hi[0].max(x), hi[1].max(y)])
-        });
-        let outward = |lo: f64, hi: f64| {
-            let pad = MARGIN * (hi - lo);
-            [((lo - pad) / ROUND_TO).floor() * ROUND_TO, ((hi + pad) / ROUND_TO).ceil() * ROUND_TO]
-        };
-        Self { x: outward(lo[0], hi[0]), y: outward(lo[1], hi[1]) }
-    }
-
-    pub fn contains(&self, p: [f32; 2]) -> bool {
-        let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-        (self.x[0]..=self.x[1]).contains(&x) && (self.y[0]..=self.y[1]).contains(&y)
-    }
-
-    /// These bounds widened on one side so that a canvas of `cols` × `rows` cells (2 × 4
-    /// braille dots each) draws one unit as long across as down.
-    pub fn with_square_dots(&self, cols: u16, rows: u16) -> Self {
-        let (width, height) = (self.x[1] - self.x[0], self.y[1] - self.y[0]);
-        let (dots_x, dots_y) = (2.0 * f64::from(cols.max(1)), 4.0 * f64::from(rows.max(1)));
-        let per_dot = (width / dots_x).max(height / dots_y);
-        let widen = |[lo, hi]: [f64; 2], dots: f64| {
-            let extra = (per_dot * dots - (hi - lo)) / 2.0;
-            [lo - extra, hi + extra]
-        };
-        Self { x: widen(self.x, dots_x), y: widen(self.y, dots_y) }
-    }
+fn contains(bounds: &Bounds, p: [f32; 2]) -> bool {
+    let (x, y) = (f64::from(p[0]), f64::from(p[1]));
+    (bounds.x[0]..=bounds.x[1]).contains(&x) && (bounds.y[0]..=bounds.y[1]).contains(&y)
 }
 
 /// The points of the scatter as they arrive from the trainer, sorted for drawing.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Samples {
     data: Vec<[f32; 2]>,
     bounds: Bounds,
@@ -81,9 +50,15 @@ pub struct Samples {
 }
 
 impl Samples {
-    /// A run's training data; fixes the bounds for the run.
+    /// No points yet, in the fixed `bounds` of the data set (see [`Source::bounds`]).
+    ///
+    /// [`Source::bounds`]: crate::data::Source::bounds
+    pub fn new(bounds: Bounds) -> Self {
+        Self { data: Vec::new(), bounds, particles: Vec::new(), total: 0, escaped: 0, nonfinite: 0 }
+    }
+
+    /// A run's training data.
     pub fn set_data(&mut self, data: Vec<[f32; 2]>) {
-        self.bounds = Bounds::covering(&data);
         self.data = data;
     }
 
@@ -95,7 +70,7 @@ impl Samples {
         for &p in all {
             if !(p[0].is_finite() && p[1].is_finite()) {
                 self.nonfinite += 1;
-            } else if self.bounds.contains(p) {
+            } else if contains(&self.bounds, p) {
                 self.particles.push(p);
             } else {
                 self.escaped += 1;
@@ -171,7 +146,7 @@ impl Widget for Scatter<'_> {
             .title(lost.right_aligned())
             .title_bottom(Line::from(legend).left_aligned());
         let inner = block.inner(area);
-        let bounds = samples.bounds.with_square_dots(inner.width, inner.height);
+        let bounds = with_square_dots(samples.bounds, inner.width, inner.height);
         Canvas::default()
             .block(block)
             .marker(Marker::Braille)
@@ -195,26 +170,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bounds_cover_the_data_and_the_start_with_a_margin() {
-        let b = Bounds::covering(&[[-1.2, -0.6], [2.2, 1.1]]);
-        assert_eq!(b, Bounds { x: [-1.75, 2.75], y: [-1.25, 1.5] });
-        assert_eq!(Bounds::default(), Bounds { x: [-1.25, 1.25], y: [-1.25, 1.25] });
-    }
-
-    #[test]
     fn square_dots_widen_the_short_side_only() {
         let b = Bounds { x: [0.0, 4.0], y: [0.0, 2.0] };
         // 40 × 10 cells = 80 × 40 dots: 0.05 per dot across, so 2 units down become 40 dots.
-        assert_eq!(b.with_square_dots(40, 10), b);
-        let tall = b.with_square_dots(40, 20); // 80 × 80 dots: y widens to 4 units
+        assert_eq!(with_square_dots(b, 40, 10), b);
+        let tall = with_square_dots(b, 40, 20); // 80 × 80 dots: y widens to 4 units
         assert_eq!(tall.x, [0.0, 4.0]);
         assert_eq!(tall.y, [-1.0, 3.0]);
     }
 
     #[test]
     fn escaped_and_nonfinite_particles_are_counted_not_kept() {
-        let mut s = Samples::default();
-        s.set_data(vec![[0.0, 0.0]]);
+        let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
         s.set_particles(&[[0.5, 0.5], [9.0, 0.0], [f32::NAN, 1.0], [0.0, f32::INFINITY]]);
         assert_eq!(s.particles(), &[[0.5, 0.5]]);
         assert_eq!((s.escaped(), s.nonfinite()), (1, 2));
@@ -222,7 +189,7 @@ mod tests {
 
     #[test]
     fn particles_are_drawn_over_the_data() {
-        let mut s = Samples::default();
+        let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
         s.set_data(vec![[0.0, 0.0], [1.0, 1.0]]);
         s.set_particles(&[[0.0, 0.0]]);
         let area = Rect::new(0, 0, 20, 10);

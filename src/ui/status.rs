@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::{App, RunState};
+use crate::objective::Objective;
 use crate::ui::{format_count, format_sig, theme};
 
 /// Rows the panel needs, borders included.
@@ -48,8 +49,8 @@ impl Widget for Status<'_> {
         };
         let seed = status.map_or(config.seed.wrapping_add(app.run_id()), |s| s.seed);
         let title = Line::from(vec![Span::raw(" "), Span::styled(state, style), Span::raw(" ")]);
-        let run =
-            Line::from(Span::styled(format!(" run {} · seed {seed} ", app.run_id() + 1), theme::DIM)).right_aligned();
+        let run = format!(" {} · run {} · seed {seed} ", config.source.name(), app.run_id() + 1);
+        let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
         let block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
 
         let dash = || "—".to_string();
@@ -66,7 +67,10 @@ impl Widget for Status<'_> {
             pair("epoch", format!("{epoch}/{}", config.epochs)),
             pair("step", format!("{step}/{}", format_count(total_steps))),
             pair("lr", lr),
-            pair("σ", config.sigma.to_string()),
+            match config.objective {
+                Objective::Dsm => pair("DSM σ", config.sigma.to_string()),
+                Objective::Ism => pair("objective", "ISM".into()),
+            },
             pair("batch", config.batch_size.to_string()),
         ]
         .concat();
@@ -81,13 +85,15 @@ impl Widget for Status<'_> {
 
         let figures = status.and_then(|s| s.figures);
         let rate = |r: Option<f64>| r.map_or_else(dash, |r| format!("{r:.0}"));
-        let quality: Vec<Span> = [
-            pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance))),
-            pair("upper moon", figures.map_or_else(dash, |f| format!("{:.0}%", 100.0 * f.upper_moon_share))),
-            measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"),
-            measure(rate(app.frames_per_second()), "frames/s"),
-        ]
-        .concat();
+        let mut quality =
+            vec![pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance)))];
+        if config.source.is_moons() {
+            let share = figures.and_then(|f| f.upper_moon_share);
+            quality.push(pair("upper moon", share.map_or_else(dash, |share| format!("{:.0}%", 100.0 * share))));
+        }
+        quality.push(measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"));
+        quality.push(measure(rate(app.frames_per_second()), "frames/s"));
+        let quality = quality.concat();
 
         Paragraph::new(vec![Line::from(training), Line::from(langevin), Line::from(quality)])
             .block(block)
@@ -119,7 +125,7 @@ mod tests {
             data: None,
             particles: Vec::new(),
             langevin_steps: 321,
-            figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: 0.5, langevin_steps: 300 }),
+            figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
             steps_per_second: Some(3512.4),
         });
         app
@@ -136,8 +142,8 @@ mod tests {
     fn shows_progress_sampler_and_figures() {
         let buf = draw(&app(TrainerState::Training));
         let expected = [
-            "┌ TRAINING ──────────────────────────────────────────────────── run 1 · seed 0 ┐",
-            "│epoch 13/100   step 790/6300   lr 5.40e-3   σ 0.1   batch 64                  │",
+            "┌ TRAINING ──────────────────────────────────────────── moons · run 1 · seed 0 ┐",
+            "│epoch 13/100   step 790/6300   lr 5.40e-3   DSM σ 0.1   batch 64              │",
             "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
             "│energy distance 0.0457   upper moon 50%   3512 steps/s   — frames/s           │",
             "└──────────────────────────────────────────────────────────────────────────────┘",
