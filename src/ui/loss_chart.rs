@@ -28,42 +28,40 @@ pub struct LossPlot {
     y_bounds: [f64; 2],
     scale: Scale,
     window: Window,
+    /// Log was asked for but the loss is not positive throughout.
+    log_refused: bool,
 }
 
 impl LossPlot {
+    /// The plot of `history` in `scale`; a loss that is not positive throughout (implicit score
+    /// matching's can be negative) has no log, so such a plot falls back to linear.
     pub fn new(history: &LossHistory, scale: Scale, window: Window) -> Self {
-        let to_y = |loss: f64| match scale {
-            Scale::Log => loss.log10(),
-            Scale::Linear => loss,
-        };
         let last = history.last_step().unwrap_or(0);
         let first = match window {
             Window::Full => 0,
             Window::Recent => last.saturating_sub(RECENT_STEPS as u64),
         };
-        let train: Box<dyn Iterator<Item = LossPoint>> = match window {
-            Window::Full => Box::new(history.train().points()),
-            Window::Recent => Box::new(history.recent()),
+        let train: Vec<LossPoint> = match window {
+            Window::Full => history.train().points().collect(),
+            Window::Recent => history.recent().collect(),
         };
-        let finite = |(x, y): &(f64, f64)| y.is_finite() && x.is_finite();
-        let (mut raw, mut smooth) = (Vec::new(), Vec::new());
-        for p in train {
-            raw.push((p.step as f64, to_y(p.raw)));
-            smooth.push((p.step as f64, to_y(p.smooth)));
-        }
-        raw.retain(finite);
-        smooth.retain(finite);
-        let test: Vec<(f64, f64)> = history
-            .test()
-            .points()
-            .filter(|p| p.step >= first)
-            .map(|p| (p.step as f64, to_y(p.raw)))
-            .filter(finite)
-            .collect();
-
+        let test: Vec<LossPoint> = history.test().points().filter(|p| p.step >= first).collect();
+        let positive = train.iter().chain(&test).all(|p| !(p.raw <= 0.0 || p.smooth <= 0.0));
+        let log_refused = scale == Scale::Log && !positive;
+        let scale = if log_refused { Scale::Linear } else { scale };
+        let to_y = |loss: f64| match scale {
+            Scale::Log => loss.log10(),
+            Scale::Linear => loss,
+        };
+        let series = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(f64, f64)> {
+            points.iter().map(|p| (p.step as f64, to_y(value(p)))).filter(|(_, y)| y.is_finite()).collect()
+        };
+        let raw = series(&train, |p| p.raw);
+        let smooth = series(&train, |p| p.smooth);
+        let test = series(&test, |p| p.raw);
         let y_bounds = y_bounds(&raw, &smooth, &test);
         let x_bounds = [first as f64, last.max(first + 1) as f64];
-        Self { raw, smooth, test, x_bounds, y_bounds, scale, window }
+        Self { raw, smooth, test, x_bounds, y_bounds, scale, window, log_refused }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -112,9 +110,10 @@ pub struct LossChart<'a> {
 impl Widget for LossChart<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let plot = self.plot;
-        let scale = match plot.scale {
-            Scale::Log => "log₁₀",
-            Scale::Linear => "linear",
+        let scale = match (plot.scale, plot.log_refused) {
+            (Scale::Log, _) => "log₁₀",
+            (Scale::Linear, false) => "linear",
+            (Scale::Linear, true) => "linear (loss ≤ 0: no log)",
         };
         let window = match plot.window {
             Window::Full => "all steps".to_string(),
@@ -304,6 +303,18 @@ mod tests {
         assert_eq!(plot.x_bounds, [4000.0, 5000.0]);
         assert_eq!(plot.raw.len(), RECENT_STEPS);
         assert_eq!(LossPlot::new(&h, Scale::Linear, Window::Full).x_bounds, [0.0, 5000.0]);
+    }
+
+    #[test]
+    fn a_loss_that_goes_negative_is_plotted_linear_and_says_why() {
+        let mut h = LossHistory::default();
+        for step in 1..=100 {
+            h.push_train(step, 50.0 - step as f32);
+        }
+        let plot = LossPlot::new(&h, Scale::Log, Window::Full);
+        assert_eq!(plot.scale, Scale::Linear);
+        assert_eq!(plot.raw.len(), 100, "no point dropped");
+        assert!(buffer_text(&draw(&plot, 60, 12)).contains("linear (loss ≤ 0: no log)"));
     }
 
     #[test]
