@@ -7,8 +7,11 @@
 //!
 //! Ways out, and what restores the terminal:
 //! - `q`, Esc, Ctrl-C (a key in raw mode): the loop ends and [`run`] restores.
-//! - SIGTERM, SIGHUP, SIGINT: a handler sets a flag the loop checks every turn; then as above,
-//!   and the exit code is 128 + the signal's number, as a shell reports a signal.
+//! - SIGTERM, SIGHUP, SIGINT: a `signals` thread sets a flag the loop checks every turn; then
+//!   as above, and the exit code is 128 + the signal's number, as a shell reports a signal.
+//!   Should the loop not end within [`SIGNAL_GRACE`], that thread restores what it can and
+//!   exits the process itself: once the terminal has hung up, crossterm's input reader spins
+//!   forever on end-of-file and the loop never gets another turn.
 //! - An error (drawing, reading input) or the trainer stopping: as above, then reported.
 //! - A panic on the UI thread: ratatui's panic hook restores, then color-eyre prints it.
 //! - A panic on any other thread (the trainer, the Langevin pool): the hook installed here
@@ -19,7 +22,7 @@ use std::fmt;
 use std::io::{self, IsTerminal};
 use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::TryRecvError;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,6 +33,8 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::{cursor, execute};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use signal_hook::iterator::backend::Handle;
 
 use crate::app::{App, action_for};
 use crate::config::Config;
@@ -44,6 +49,9 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 const EVENTS_PER_TURN: usize = 64;
 /// How long quitting waits for the trainer to finish its frame.
 const TRAINER_GRACE: Duration = Duration::from_secs(2);
+/// How long after a signal the event loop has to restore the terminal before the `signals`
+/// thread does it and exits: several of the loop's slowest turns.
+pub const SIGNAL_GRACE: Duration = Duration::from_secs(1);
 
 /// How the dashboard ended, when it ended well.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,25 +116,26 @@ pub fn run(config: &Config) -> Result<Outcome, Failure> {
     if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
         return Err(Failure::NoTerminal);
     }
-    let signal = Arc::new(AtomicUsize::new(0));
-    for number in [SIGTERM, SIGHUP, SIGINT] {
-        signal_hook::flag::register_usize(number, Arc::clone(&signal), number as usize)
-            .wrap_err("installing the signal handlers")?;
-    }
+    let signals = SignalWatch::start()?;
+    // The session's own parallel work runs on rayon's global pool: name its threads too
+    // (an error means the pool exists already, which is fine).
+    let _ = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global();
     let mut app = App::new(config.clone());
     let worker = Worker::spawn(config, app.settings())?;
     let mut terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,
         Err(err) => {
             restore();
+            signals.restored();
             let _ = worker.shutdown(TRAINER_GRACE);
             return Err(Report::new(err).wrap_err("setting up the terminal").into());
         }
     };
     // After ratatui's hook, so that this one runs first and can keep it from restoring.
     let background_panic = keep_background_panics();
-    let result = event_loop(&mut terminal, &mut app, &worker, &signal);
+    let result = event_loop(&mut terminal, &mut app, &worker, &signals.received);
     restore();
+    signals.restored();
     let shutdown = worker.shutdown(TRAINER_GRACE);
     let panic_message = background_panic.lock().ok().and_then(|mut slot| slot.take());
     match (panic_message, shutdown) {
@@ -138,10 +147,52 @@ pub fn run(config: &Config) -> Result<Outcome, Failure> {
     }
 }
 
-/// Leaves raw mode and the alternate screen, and shows the cursor the frames hid.
+/// The `signals` thread: records the first SIGTERM, SIGHUP or SIGINT for the event loop and
+/// makes sure the process ends within [`SIGNAL_GRACE`] of it.
+struct SignalWatch {
+    /// The signal's number, 0 until one arrives.
+    received: Arc<AtomicUsize>,
+    /// Told (or dropped) once the terminal is restored: from then on the process may take its
+    /// time to end.
+    restored: Sender<()>,
+    handle: Handle,
+}
+
+impl SignalWatch {
+    fn start() -> Result<Self, Report> {
+        let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT]).wrap_err("installing the signal handlers")?;
+        let handle = signals.handle();
+        let received = Arc::new(AtomicUsize::new(0));
+        let (restored, restored_rx) = mpsc::channel();
+        let flag = Arc::clone(&received);
+        thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                if let Some(number) = signals.forever().next() {
+                    flag.store(number as usize, Ordering::SeqCst);
+                    if let Err(RecvTimeoutError::Timeout) = restored_rx.recv_timeout(SIGNAL_GRACE) {
+                        restore();
+                        std::process::exit(i32::from(Outcome::Signal(number).exit_code()));
+                    }
+                }
+            })
+            .wrap_err("starting the signal thread")?;
+        Ok(Self { received, restored, handle })
+    }
+
+    /// The terminal is back: the thread must not exit the process any more, and can end.
+    fn restored(&self) {
+        let _ = self.restored.send(());
+        self.handle.close();
+    }
+}
+
+/// Leaves raw mode and the alternate screen, and shows the cursor the frames hid. Errors
+/// are ignored: they come from a terminal that has hung up, where nothing can be reported
+/// (ratatui's own `restore` would print them, and printing to a dead terminal panics).
 fn restore() {
     let _ = execute!(io::stdout(), cursor::Show);
-    ratatui::restore();
+    let _ = ratatui::try_restore();
 }
 
 fn event_loop(

@@ -178,6 +178,27 @@ fn sigterm_and_sighup_restore_the_terminal() {
 }
 
 #[test]
+fn a_terminal_that_goes_away_ends_the_dashboard() {
+    let pane = Pane::start("hangup", 100, 30, LONG);
+    pane.wait_for("TRAINING");
+    let pid = pane.dashboard_pid();
+    // A real hang-up: the terminal is gone, not just a signal sent. crossterm's reader then
+    // spins on end-of-file, so it is the `signals` thread that must end the process.
+    pane.tmux(&["kill-server"]);
+    let start = Instant::now();
+    while is_running(&pid) {
+        assert!(start.elapsed() < WATCHDOG, "dsm-tui {pid} still runs {WATCHDOG:?} after its terminal went away");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether process `pid` exists and is not a zombie.
+fn is_running(pid: &str) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+#[test]
 fn a_diverging_run_stays_usable_and_n_starts_again() {
     let pane = Pane::start("diverge", 100, 30, &["--lr", "1000"]);
     let screen = pane.wait_for("DIVERGED at step");
