@@ -2,12 +2,13 @@
 //! streams) and the Langevin [`Particles`], obeys [`Command`]s from the UI and sends back a
 //! [`Snapshot`] about every [`FRAME`].
 //!
-//! **A frame.** The particles take `steps_per_frame` Langevin steps under a copy of the
-//! current weights on a helper pool of `cores − 1` threads, while this thread trains until
-//! the frame's deadline (and until the particles are done, so it never waits idle). On two
-//! cores that puts training on one core and sampling on the other, so showing the particles
-//! costs training little. With training paused or over, the particles use every core and the
-//! thread waits out the rest of the frame on the command channel, so the flow keeps its pace.
+//! **A frame.** The particles take up to `steps_per_frame` Langevin steps under the current
+//! weights, then this thread trains until the frame's deadline. While training, the particles
+//! (and their figures) get at most [`SAMPLING_SHARE`] of the time, metered by a credit that
+//! each frame earns and each step spends: on two busy cores, stepping them beside training on
+//! the other core was measured to halve training's speed. With training paused or over they
+//! take their steps in full, on every core, and the thread waits out the rest of the frame on
+//! the command channel, so the flow keeps its pace.
 //!
 //! **Delivery.** Snapshots go over a channel of capacity one with `try_send`: when the UI has
 //! not taken the last one, this one is dropped and the next frame builds a newer one (latest
@@ -19,17 +20,14 @@
 //! sure the UI has the final state, then blocks on the command channel: no polling. It stops
 //! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
-use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::config::Config;
 use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
-use crate::nn::Mlp;
 use crate::rate::RateMeter;
 use crate::sampler::Particles;
 use crate::trainer::{Divergence, Session, TestPoint};
@@ -38,6 +36,13 @@ use crate::trainer::{Divergence, Session, TestPoint};
 pub const FRAME: Duration = Duration::from_millis(50);
 /// Time between refreshes of the sample-quality [`Figures`].
 pub const FIGURES_EVERY: Duration = Duration::from_secs(1);
+/// While training, the share of the trainer's time the particles may take: training keeps
+/// over 90% of its `--once` speed. The particles then move at a few dozen steps a second,
+/// and at full speed once training is paused or over.
+pub const SAMPLING_SHARE: f64 = 0.08;
+/// Unspent sampling time saved up is capped at a second's worth, so a long wait does not
+/// turn into a burst that stalls training.
+const MAX_SAMPLING_CREDIT: f64 = SAMPLING_SHARE * FIGURES_EVERY.as_secs_f64();
 /// Particles the live energy distance uses: O(n·test) distances, so a subsample keeps it at
 /// a few milliseconds.
 pub const FIGURE_PARTICLES: usize = 1000;
@@ -175,18 +180,6 @@ pub enum Shutdown {
 impl Worker {
     /// Starts the `trainer` thread on run 0 of `config`.
     pub fn spawn(config: &Config, settings: Settings) -> Result<Self> {
-        let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        let pool = |threads: usize, name: &'static str| {
-            ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(move |i| format!("{name}-{i}"))
-                .build()
-                .wrap_err("starting a Langevin thread pool")
-        };
-        let pools = Pools {
-            beside_training: pool(cores.saturating_sub(1).max(1), "langevin")?,
-            alone: pool(cores, "langevin-all")?,
-        };
         let (commands, command_rx) = mpsc::channel();
         let (snapshot_tx, snapshots) = mpsc::sync_channel(1);
         let (ended_tx, ended) = mpsc::channel::<()>();
@@ -195,7 +188,7 @@ impl Worker {
             .name("trainer".into())
             .spawn(move || {
                 let _ended = ended_tx;
-                let mut trainer = Trainer::new(config, settings, pools, snapshot_tx);
+                let mut trainer = Trainer::new(config, settings, snapshot_tx);
                 trainer.run(&command_rx);
             })
             .wrap_err("starting the trainer thread")?;
@@ -279,13 +272,6 @@ impl Run {
     }
 }
 
-/// Where the particles step: beside the training thread, or alone on every core. The
-/// dashboard never touches rayon's global pool, so every thread it starts has a name.
-struct Pools {
-    beside_training: ThreadPool,
-    alone: ThreadPool,
-}
-
 enum Delivery {
     Sent,
     /// The UI has not taken the previous snapshot yet.
@@ -299,26 +285,27 @@ struct Trainer {
     run: Run,
     /// Resamples so far, numbering the particles' random streams so each draw is fresh.
     resamples: u64,
-    pools: Pools,
     snapshots: SyncSender<Snapshot>,
     steps: RateMeter,
     figures_at: Option<Instant>,
+    /// Seconds of sampling the particles may still spend while training (negative: overdrawn).
+    sampling_credit: f64,
     /// Something changed since the last delivered snapshot.
     undelivered: bool,
 }
 
 impl Trainer {
-    fn new(config: Config, settings: Settings, pools: Pools, snapshots: SyncSender<Snapshot>) -> Self {
+    fn new(config: Config, settings: Settings, snapshots: SyncSender<Snapshot>) -> Self {
         let run = Run::new(&config, 0, 0);
         Self {
             config,
             settings,
             run,
             resamples: 0,
-            pools,
             snapshots,
             steps: RateMeter::default(),
             figures_at: None,
+            sampling_credit: 0.0,
             undelivered: true,
         }
     }
@@ -403,33 +390,39 @@ impl Trainer {
     /// One frame of work: Langevin steps and, while training, training steps until `deadline`.
     fn frame(&mut self, deadline: Instant) {
         let training = self.is_training();
+        if training {
+            let earned = SAMPLING_SHARE * FRAME.as_secs_f64();
+            self.sampling_credit = (self.sampling_credit + earned).min(MAX_SAMPLING_CREDIT);
+        }
         let steps = self.settings.steps_per_frame;
         let eta = self.settings.eta as f32;
         let figures_due = self.run.figures_stale() && self.figures_at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
         let Run { session, particles, test_points, moons, figures, .. } = &mut self.run;
-        let test = figures_due.then_some((test_points.as_slice(), *moons));
-        let mut measured = None;
-        if steps == 0 {
-            if training {
-                train_until(session, deadline, &AtomicBool::new(true));
+        let credit = &mut self.sampling_credit;
+        // While training, spend the credit a piece of work at a time (the last may overdraw
+        // it; the next frames repay); otherwise there is no limit.
+        let mut spend = |work: &mut dyn FnMut()| {
+            if training && *credit <= 0.0 {
+                return false;
             }
-        } else if training {
-            let weights = session.model().clone();
-            let done = AtomicBool::new(false);
-            self.pools.beside_training.in_place_scope(|scope| {
-                scope.spawn(|_| {
-                    measured = sample(particles, &weights, eta, steps, test);
-                    done.store(true, Ordering::Release);
-                });
-                train_until(session, deadline, &done);
-            });
-        } else {
-            // Nothing else to do: let the particles have every core.
-            measured = self.pools.alone.install(|| sample(particles, session.model(), eta, steps, test));
+            let started = Instant::now();
+            work();
+            if training {
+                *credit -= started.elapsed().as_secs_f64();
+            }
+            true
+        };
+        let mut taken = 0;
+        // Free of training, all steps go in one call: one parallel dispatch, not many.
+        let batch = if training { 1 } else { steps.max(1) };
+        while taken < steps && spend(&mut || particles.langevin(session.model(), eta, batch)) {
+            taken += batch;
         }
-        if let Some(m) = measured {
-            *figures = Some(m);
+        if figures_due && spend(&mut || *figures = Some(live_figures(particles, test_points, *moons))) {
             self.figures_at = Some(Instant::now());
+        }
+        if training {
+            train_until(session, deadline);
         }
         self.steps.observe(self.run.session.step(), Instant::now());
         self.undelivered = true;
@@ -437,7 +430,7 @@ impl Trainer {
 
     fn refresh_figures_here(&mut self) {
         let run = &self.run;
-        self.run.figures = Some(self.pools.alone.install(|| live_figures(&run.particles, &run.test_points, run.moons)));
+        self.run.figures = Some(live_figures(&run.particles, &run.test_points, run.moons));
         self.figures_at = Some(Instant::now());
         self.undelivered = true;
     }
@@ -490,27 +483,14 @@ impl Trainer {
     }
 }
 
-/// Trains until `deadline` has passed and the particles are `done`, or training stops
-/// (finished or diverged; the session records which).
-fn train_until(session: &mut Session, deadline: Instant, done: &AtomicBool) {
+/// Trains until `deadline`, or until training stops (finished or diverged; the session
+/// records which).
+fn train_until(session: &mut Session, deadline: Instant) {
     while let Ok(Some(_)) = session.train_step() {
-        if Instant::now() >= deadline && done.load(Ordering::Acquire) {
+        if Instant::now() >= deadline {
             return;
         }
     }
-}
-
-/// Langevin steps, then the figures if `test` (the test points, and whether they are the
-/// moons) is given.
-fn sample(
-    particles: &mut Particles,
-    model: &Mlp<f32>,
-    eta: f32,
-    steps: usize,
-    test: Option<(&[Point], bool)>,
-) -> Option<Figures> {
-    particles.langevin(model, eta, steps);
-    test.map(|(test, moons)| live_figures(particles, test, moons))
 }
 
 /// Energy distance of an evenly strided subsample of the finite particles to `test`, and, for
