@@ -412,14 +412,16 @@ impl Trainer {
             }
             true
         };
+        // The figures first: due once a second, they would otherwise never find credit left
+        // after a frame's steps.
+        if figures_due && spend(&mut || *figures = Some(live_figures(particles, test_points, *moons))) {
+            self.figures_at = Some(Instant::now());
+        }
         let mut taken = 0;
         // Free of training, all steps go in one call: one parallel dispatch, not many.
         let batch = if training { 1 } else { steps.max(1) };
         while taken < steps && spend(&mut || particles.langevin(session.model(), eta, batch)) {
             taken += batch;
-        }
-        if figures_due && spend(&mut || *figures = Some(live_figures(particles, test_points, *moons))) {
-            self.figures_at = Some(Instant::now());
         }
         if training {
             train_until(session, deadline);
