@@ -6,10 +6,11 @@
 //!    real draw does, minus the terminal's own write. Median over many frames; also the cost
 //!    of taking in one snapshot (`App::apply`: loss plot and particle sorting).
 //! 2. **Training speed with the dashboard running.** The default configuration trained by a
-//!    plain `Session` loop (what `--once` does), then by the dashboard's worker with a UI
-//!    thread that takes every snapshot and draws a frame for it, off screen. Rates are taken
-//!    between the first and last snapshots that show training, so start-up and the channel's
-//!    latency do not count. Runs alternate, three of each; medians and their ratio.
+//!    plain `Session` loop (what `--once` does), then by the dashboard's worker, particles
+//!    included, with a UI thread that takes every snapshot and draws a frame for it, off
+//!    screen. Rates are taken between the first and last snapshots that show training, so
+//!    start-up and the channel's latency do not count. Runs alternate, three of each; medians
+//!    and their ratio.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ use dsm_tui::app::App;
 use dsm_tui::config::Config;
 use dsm_tui::sampler::Particles;
 use dsm_tui::trainer::Session;
-use dsm_tui::trainer::worker::{Snapshot, TrainerState, Worker};
+use dsm_tui::trainer::worker::{SAMPLING_SHARE, Snapshot, TrainerState, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -131,10 +132,12 @@ fn training_speed() {
     let (plain, dashboard) = (median(plain), median(dashboard));
     println!(
         "train   {} steps: plain Session loop {plain:.0} steps/s; with the dashboard {dashboard:.0} steps/s \
-         ({:.0}%), particles at about {:.0} Langevin steps/s ({} per frame); medians of {RUNS}",
+         ({:.0}%); meanwhile the particles took {:.0} Langevin steps/s (at most {:.0}% of the time \
+         while training; {} steps per frame otherwise); medians of {RUNS}",
         config.total_steps(),
         100.0 * dashboard / plain,
         median(langevin),
+        100.0 * SAMPLING_SHARE,
         settings.steps_per_frame,
     );
 }
