@@ -9,6 +9,7 @@ pub mod fisher;
 pub mod headless;
 pub mod metrics;
 pub mod nn;
+pub mod noise_levels;
 pub mod objective;
 pub mod output;
 pub mod progress;
