@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::nn::Activation;
 use crate::objective::Objective;
+use crate::plot::PlotFormat;
 use crate::seeds::{Stream, stream_rng};
 
 /// Most points / particles accepted: the quality figures cost O(n²).
@@ -56,6 +57,9 @@ pub struct Cli {
     /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0
     #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
     pub load: Option<PathBuf>,
+    /// With --once: draw the samples over the data and the loss curves (.png or .svg)
+    #[arg(long, value_name = "FILE", requires = "once", conflicts_with = "compare_objectives")]
+    pub plot: Option<PathBuf>,
 
     /// Built-in data set
     #[arg(long, value_enum, default_value_t = Builtin::Moons, conflicts_with = "data")]
@@ -171,10 +175,14 @@ impl Cli {
             ("data-out", &self.data_out),
             ("history-out", &self.history_out),
             ("save", &self.save),
+            ("plot", &self.plot),
         ] {
             if let Some(path) = path {
                 check_output_path(flag, path)?;
             }
+        }
+        if let Some(path) = &self.plot {
+            check(PlotFormat::from_path(path).is_some(), "plot", path.display(), PlotFormat::ACCEPTED)?;
         }
         Ok(Config {
             source,

@@ -16,6 +16,7 @@ use crate::metrics::{Quality, Shape, quality};
 use crate::nn::Mlp;
 use crate::objective::Objective;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
+use crate::plot::{self, Figure};
 use crate::progress::Progress;
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
@@ -28,6 +29,8 @@ pub struct Outputs {
     pub history: Option<PathBuf>,
     /// Checkpoint of the trained weights (safetensors, see `checkpoint`).
     pub save: Option<PathBuf>,
+    /// Figure of the samples and the loss curves (`.png` or `.svg`, see `plot`).
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -79,6 +82,7 @@ pub fn run_from(
     progress: &Progress,
 ) -> Result<Summary, RunError> {
     let started = Instant::now();
+    let loaded = start.is_some();
     let mut session = match start {
         Some(model) => Session::with_model(config, model),
         None => Session::new(config),
@@ -152,7 +156,40 @@ pub fn run_from(
             .wrap_err_with(|| format!("writing the checkpoint to {}", path.display()))
             .map_err(RunError::Other)?;
     }
+    if let Some(path) = &outputs.plot {
+        let figure = Figure {
+            title: figure_title(config, loaded),
+            data: session.data().points.view(),
+            samples: samples.view(),
+            bounds: config.source.bounds(),
+            history: session.history(),
+            steps_per_epoch,
+        };
+        plot::write(path, &figure)
+            .wrap_err_with(|| format!("writing the figure to {}", path.display()))
+            .map_err(RunError::Other)?;
+    }
     Ok(summary)
+}
+
+/// The line above the figure: enough of the configuration to reproduce it.
+fn figure_title(c: &Config, loaded: bool) -> String {
+    let objective = match c.objective {
+        Objective::Dsm => format!("DSM σ = {}", c.sigma),
+        Objective::Ism => "ISM".to_string(),
+    };
+    let widths = vec![c.hidden.to_string(); c.depth].join("→");
+    format!(
+        "dsm-tui: {}, {objective}, MLP 2→{widths}→2 {}, {} epochs{}, {} particles × {} Langevin steps (η = {}), seed {}",
+        c.source.name(),
+        c.activation.name(),
+        c.epochs,
+        if loaded { " from a checkpoint" } else { "" },
+        c.particles,
+        c.steps,
+        c.eta,
+        c.seed
+    )
 }
 
 pub fn to_json(summary: &Summary) -> String {

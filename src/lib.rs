@@ -13,6 +13,7 @@ pub mod nn;
 pub mod noise_levels;
 pub mod objective;
 pub mod output;
+pub mod plot;
 pub mod progress;
 pub mod sampler;
 pub mod seeds;

@@ -48,8 +48,13 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if cli.once {
-        let outputs =
-            Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out, save: cli.save };
+        let outputs = Outputs {
+            samples: cli.samples_out,
+            data: cli.data_out,
+            history: cli.history_out,
+            save: cli.save,
+            plot: cli.plot,
+        };
         let progress = match Progress::for_command_line() {
             Ok(progress) => progress,
             Err(err) => {
