@@ -164,12 +164,14 @@ pub fn to_bytes(model: &Mlp<f32>, config: &Config) -> Result<Vec<u8>, SafeTensor
     let draft = safetensors::serialize(views, Some(metadata))?;
     // The crate writes the metadata in HashMap order, which changes from run to run, and the
     // same weights should give the same bytes. So its header is written again with sorted
-    // keys (serde_json's map is ordered), padded as the crate pads it, plus the checksum of
-    // the data section exactly as the crate laid it out.
+    // keys (explicitly: serde_json's `preserve_order`, if any crate turns it on, would keep
+    // the crate's order), padded as the crate pads it, plus the checksum of the data section
+    // exactly as the crate laid it out.
     let (header_len, _) = SafeTensors::read_metadata(&draft)?;
     let data = &draft[8 + header_len..];
     let mut header: Value = serde_json::from_slice(&draft[8..8 + header_len])?;
     header["__metadata__"]["data_crc32"] = Value::String(format!("{:08x}", crc32fast::hash(data)));
+    header.sort_all_objects();
     let mut header = serde_json::to_vec(&header)?;
     header.resize(header.len().next_multiple_of(8), b' ');
     let mut bytes = Vec::with_capacity(8 + header.len() + data.len());
