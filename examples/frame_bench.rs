@@ -93,7 +93,7 @@ fn plain_steps_per_second(config: &Config) -> f64 {
 
 fn dashboard_steps_per_second(config: &Config) -> (f64, f64) {
     let mut app = App::new(config.clone());
-    let worker = Worker::spawn(config, app.settings()).expect("start the trainer");
+    let worker = Worker::spawn(config, app.settings(), None).expect("start the trainer");
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("test backend");
     // (time, training step, Langevin step) of the first and last snapshots while training.
     let (mut first, mut last) = (None, None);

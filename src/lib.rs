@@ -3,6 +3,7 @@
 //! data. The library holds everything; `main.rs` only picks the front end.
 
 pub mod app;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -10,8 +11,10 @@ pub mod fisher;
 pub mod headless;
 pub mod metrics;
 pub mod nn;
+pub mod noise_levels;
 pub mod objective;
 pub mod output;
+pub mod plot;
 pub mod progress;
 pub mod rate;
 pub mod sampler;

@@ -38,6 +38,7 @@ use signal_hook::iterator::backend::Handle;
 
 use crate::app::{App, action_for};
 use crate::config::Config;
+use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
 
 /// Input poll while snapshots are arriving (20 a second): short, so they show promptly.
@@ -111,8 +112,9 @@ impl Failure {
     }
 }
 
-/// Opens the dashboard on `config` and runs it until the user quits.
-pub fn run(config: &Config) -> Result<Outcome, Failure> {
+/// Opens the dashboard on `config`, its first run starting from `start`'s weights (a loaded
+/// checkpoint) when given, and runs it until the user quits.
+pub fn run(config: &Config, start: Option<Mlp<f32>>) -> Result<Outcome, Failure> {
     if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
         return Err(Failure::NoTerminal);
     }
@@ -121,7 +123,7 @@ pub fn run(config: &Config) -> Result<Outcome, Failure> {
     // (an error means the pool exists already, which is fine).
     let _ = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global();
     let mut app = App::new(config.clone());
-    let worker = Worker::spawn(config, app.settings())?;
+    let worker = Worker::spawn(config, app.settings(), start)?;
     let mut terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,
         Err(err) => {

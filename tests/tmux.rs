@@ -121,14 +121,14 @@ fn the_dashboard_trains_pauses_resamples_helps_and_quits() {
     assert!(screen.lines().count() <= 30 && screen.lines().all(|l| l.chars().count() <= 100));
 
     pane.keys(&["Space"]);
-    pane.wait_for("PAUSED · the particles keep flowing");
+    let paused = pane.wait_for("PAUSED · the particles keep flowing");
+    let before = langevin_steps(&paused).expect("a Langevin count");
+    pane.wait_until("the particles to keep flowing", |s| langevin_steps(s).is_some_and(|n| n > before));
 
     // Stop the particles so their count holds still, then resample: it restarts at 0.
     pane.keys(&["[", "[", "[", "["]);
-    let screen = pane.wait_until("particles stopped with steps taken", |s| {
-        s.contains("steps/frame 0") && langevin_steps(s).is_some_and(|n| n > 0)
-    });
-    assert!(screen.contains("PAUSED"), "{screen}");
+    let screen = pane.wait_for("steps/frame 0");
+    assert!(screen.contains("PAUSED") && langevin_steps(&screen).is_some_and(|n| n > 0), "{screen}");
     pane.keys(&["r"]);
     pane.wait_until("the count to restart", |s| langevin_steps(s) == Some(0));
 

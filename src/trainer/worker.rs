@@ -28,6 +28,7 @@ use color_eyre::eyre::{Result, WrapErr};
 
 use crate::config::Config;
 use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
+use crate::nn::Mlp;
 use crate::rate::RateMeter;
 use crate::sampler::Particles;
 use crate::trainer::{Divergence, Session, TestPoint};
@@ -178,8 +179,9 @@ pub enum Shutdown {
 }
 
 impl Worker {
-    /// Starts the `trainer` thread on run 0 of `config`.
-    pub fn spawn(config: &Config, settings: Settings) -> Result<Self> {
+    /// Starts the `trainer` thread on run 0 of `config`, from `start`'s weights if given (a
+    /// loaded checkpoint; later runs start from fresh ones).
+    pub fn spawn(config: &Config, settings: Settings, start: Option<Mlp<f32>>) -> Result<Self> {
         let (commands, command_rx) = mpsc::channel();
         let (snapshot_tx, snapshots) = mpsc::sync_channel(1);
         let (ended_tx, ended) = mpsc::channel::<()>();
@@ -188,7 +190,7 @@ impl Worker {
             .name("trainer".into())
             .spawn(move || {
                 let _ended = ended_tx;
-                let mut trainer = Trainer::new(config, settings, snapshot_tx);
+                let mut trainer = Trainer::new(config, settings, start, snapshot_tx);
                 trainer.run(&command_rx);
             })
             .wrap_err("starting the trainer thread")?;
@@ -249,9 +251,13 @@ struct Run {
 }
 
 impl Run {
-    fn new(config: &Config, id: u64, restart: u64) -> Self {
+    fn new(config: &Config, id: u64, restart: u64, start: Option<Mlp<f32>>) -> Self {
         let seed = config.seed.wrapping_add(id);
-        let session = Session::new(&Config { seed, ..config.clone() });
+        let config = Config { seed, ..config.clone() };
+        let session = match start {
+            Some(model) => Session::with_model(&config, model),
+            None => Session::new(&config),
+        };
         let test_points = to_points(session.data().test());
         Self {
             id,
@@ -295,8 +301,8 @@ struct Trainer {
 }
 
 impl Trainer {
-    fn new(config: Config, settings: Settings, snapshots: SyncSender<Snapshot>) -> Self {
-        let run = Run::new(&config, 0, 0);
+    fn new(config: Config, settings: Settings, start: Option<Mlp<f32>>, snapshots: SyncSender<Snapshot>) -> Self {
+        let run = Run::new(&config, 0, 0, start);
         Self {
             config,
             settings,
@@ -359,7 +365,7 @@ impl Trainer {
                 self.steps = RateMeter::default();
             }
             Command::NewRun { run_id } => {
-                self.run = Run::new(&self.config, run_id, self.resamples);
+                self.run = Run::new(&self.config, run_id, self.resamples, None);
                 self.settings.paused = false;
                 self.steps = RateMeter::default();
                 self.figures_at = None;
@@ -522,6 +528,7 @@ fn live_figures(particles: &Particles, test: &[Point], moons: bool) -> Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seeds::{Stream, stream_rng};
 
     /// Generous: these tests wait for events, and a loaded CI machine may be slow.
     const WATCHDOG: Duration = Duration::from_secs(20);
@@ -556,7 +563,7 @@ mod tests {
     #[test]
     fn delivers_every_loss_once_and_the_data_first() {
         let config = small();
-        let worker = Worker::spawn(&config, running()).unwrap();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
         let seen = until(&worker, |s| s.state == TrainerState::Finished);
         assert!(seen[0].data.as_ref().is_some_and(|d| d.len() == config.train_len()));
         assert!(seen[1..].iter().all(|s| s.data.is_none()));
@@ -574,7 +581,7 @@ mod tests {
 
     #[test]
     fn particles_flow_after_training_finishes_and_resample_restarts_them() {
-        let worker = Worker::spawn(&small(), running()).unwrap();
+        let worker = Worker::spawn(&small(), running(), None).unwrap();
         until(&worker, |s| s.state == TrainerState::Finished && s.langevin_steps >= 10);
         worker.send(Command::Resample);
         let seen = until(&worker, |s| s.langevin_steps < 10);
@@ -590,7 +597,7 @@ mod tests {
     fn pauses_and_goes_quiet_when_the_particles_stop_too() {
         // A million steps: still training when resumed, even in a fast release build.
         let config = Config { epochs: 100_000, ..small() };
-        let worker = Worker::spawn(&config, running()).unwrap();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
         until(&worker, |s| s.step > 0);
         worker.send(Command::Pause);
         worker.send(Command::SetStepsPerFrame(0));
@@ -612,7 +619,7 @@ mod tests {
     #[test]
     fn a_new_run_restarts_with_the_next_seed_and_its_own_data() {
         let config = small();
-        let worker = Worker::spawn(&config, running()).unwrap();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
         until(&worker, |s| s.step > 5);
         worker.send(Command::NewRun { run_id: 1 });
         let seen = until(&worker, |s| s.run_id == 1);
@@ -624,9 +631,27 @@ mod tests {
     }
 
     #[test]
+    fn a_loaded_model_starts_the_first_run_only() {
+        let config = small();
+        let model = Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(99, Stream::Weights));
+        let initial_test_loss = |session: Session| session.history().test[0].loss;
+        let expected = initial_test_loss(Session::with_model(&config, model.clone()));
+        assert_ne!(expected, initial_test_loss(Session::new(&config)), "the test must tell them apart");
+
+        let worker = Worker::spawn(&config, running(), Some(model)).unwrap();
+        let first = until(&worker, |_| true).remove(0);
+        assert_eq!(first.test[0].loss, expected);
+        worker.send(Command::NewRun { run_id: 1 });
+        let seen = until(&worker, |s| s.run_id == 1);
+        let fresh = Session::new(&Config { seed: config.seed + 1, ..config });
+        assert_eq!(seen.last().unwrap().test[0].loss, initial_test_loss(fresh));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
     fn reports_divergence_and_keeps_answering() {
         let config = Config { lr: 1000.0, epochs: 1000, ..small() };
-        let worker = Worker::spawn(&config, running()).unwrap();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
         let seen = until(&worker, |s| matches!(s.state, TrainerState::Diverged(_)));
         let TrainerState::Diverged(d) = seen.last().unwrap().state else { unreachable!() };
         assert!(d.step >= 1);
@@ -637,7 +662,7 @@ mod tests {
 
     #[test]
     fn stops_when_the_ui_goes_away_even_if_idle() {
-        let worker = Worker::spawn(&small(), Settings { paused: true, steps_per_frame: 0, ..running() }).unwrap();
+        let worker = Worker::spawn(&small(), Settings { paused: true, steps_per_frame: 0, ..running() }, None).unwrap();
         until(&worker, |s| s.state == TrainerState::Paused);
         shutdown_within_watchdog(worker);
     }
