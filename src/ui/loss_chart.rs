@@ -179,14 +179,17 @@ impl Widget for LossChart<'_> {
 
 /// The key to the curves, in words when there is room and in brief otherwise.
 fn legend(marks_every: Option<u64>, width: u16) -> Line<'static> {
-    let build = |names: [&str; 3], epochs: String| {
-        let mut spans = Vec::new();
-        for (name, colour) in names.into_iter().zip([theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST]) {
-            spans.push(Span::styled(if colour == theme::TRAIN_RAW { " ─ " } else { " ━ " }, colour));
-            spans.push(Span::styled(name.to_string(), theme::DIM));
-        }
+    let build = |names: [&str; 3], marks: String| {
+        let glyphs = [(" ━ ", theme::TRAIN_SMOOTH), (" ─ ", theme::TRAIN_RAW), (" ━ ", theme::TEST)];
+        let mut spans: Vec<Span> = glyphs
+            .into_iter()
+            .zip(names)
+            .flat_map(|((glyph, colour), name)| {
+                [Span::styled(glyph, colour), Span::styled(name.to_string(), theme::DIM)]
+            })
+            .collect();
         if marks_every.is_some() {
-            spans.push(Span::styled(format!(" ┊ {epochs}"), theme::DIM));
+            spans.push(Span::styled(format!(" ┊ {marks}"), theme::DIM));
         }
         spans.push(Span::raw(" "));
         Line::from(spans)
@@ -194,7 +197,7 @@ fn legend(marks_every: Option<u64>, width: u16) -> Line<'static> {
     let every = marks_every.unwrap_or(1);
     let long = build(
         ["train (EMA) ", "raw ", "test"],
-        if every == 1 { "epochs".into() } else { format!("every {every} epochs") },
+        if every == 1 { "each epoch".into() } else { format!("every {every} epochs") },
     );
     if long.width() + 2 <= usize::from(width) { long } else { build(["EMA", "raw", "test"], format!("{every} ep")) }
 }

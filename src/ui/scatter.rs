@@ -44,7 +44,6 @@ pub struct Samples {
     data: Vec<[f32; 2]>,
     bounds: Bounds,
     particles: Vec<[f32; 2]>,
-    total: usize,
     escaped: usize,
     nonfinite: usize,
 }
@@ -54,7 +53,7 @@ impl Samples {
     ///
     /// [`Source::bounds`]: crate::data::Source::bounds
     pub fn new(bounds: Bounds) -> Self {
-        Self { data: Vec::new(), bounds, particles: Vec::new(), total: 0, escaped: 0, nonfinite: 0 }
+        Self { data: Vec::new(), bounds, particles: Vec::new(), escaped: 0, nonfinite: 0 }
     }
 
     /// A run's training data.
@@ -76,11 +75,6 @@ impl Samples {
                 self.escaped += 1;
             }
         }
-        self.total = all.len();
-    }
-
-    pub fn data(&self) -> &[[f32; 2]] {
-        &self.data
     }
 
     /// The particles that are drawn.
@@ -94,10 +88,6 @@ impl Samples {
 
     pub fn nonfinite(&self) -> usize {
         self.nonfinite
-    }
-
-    pub fn bounds(&self) -> Bounds {
-        self.bounds
     }
 }
 
