@@ -6,6 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
+use crate::trainer::worker::SAMPLING_SHARE;
 use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
@@ -50,11 +51,11 @@ impl Help {
         let key = |k: &'static str, what: String| {
             Line::from(vec![Span::styled(format!("  {k:<12}"), theme::KEY), Span::raw(what)])
         };
-        let note = |text: &'static str| Line::from(Span::styled(format!("  {text}"), theme::DIM));
+        let note = |text: &str| Line::from(Span::styled(format!("  {text}"), theme::DIM));
         vec![
             key("Space", "pause / resume training (the particles keep flowing)".into()),
             key("r", "resample the particles from U[-1,1]²; their count restarts".into()),
-            key("n", "new run: fresh weights and data (seed + 1), same settings".into()),
+            key("n", "new run: fresh weights and data (next seed), same settings".into()),
             key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into()),
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l", "loss axis: log / linear".into()),
@@ -64,6 +65,10 @@ impl Help {
             key("q Esc ^C", "quit".into()),
             Line::raw(""),
             note("Particles follow x ← x + (η/2)·s(x) + √η·z, s the latest network."),
+            note(&format!(
+                "While training they get {:.0}% of the time; paused or done, all of it.",
+                100.0 * SAMPLING_SHARE
+            )),
             note("Escaped: outside the plotted area; counted, not drawn."),
             note("Energy distance: 1000 particles to the test split, once a second."),
         ]
