@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::trainer::worker::SAMPLING_SHARE;
+use crate::trainer::worker::{FIGURE_PARTICLES, FIGURES_EVERY, SAMPLING_SHARE};
 use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
@@ -70,7 +70,10 @@ impl Help {
                 100.0 * SAMPLING_SHARE
             )),
             note("Escaped: outside the plotted area; counted, not drawn."),
-            note("Energy distance: 1000 particles to the test split, once a second."),
+            note(&format!(
+                "Energy distance: {FIGURE_PARTICLES} particles to the test split, every {}s.",
+                FIGURES_EVERY.as_secs()
+            )),
         ]
     }
 }
