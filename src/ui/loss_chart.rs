@@ -141,7 +141,10 @@ impl Widget for LossChart<'_> {
             .map(|i| format_sig(plot.loss_at(y0 + (y1 - y0) * i as f64 / (label_count - 1) as f64)))
             .collect();
         let [x0, x1] = plot.x_bounds;
-        let x_labels = [x0, (x0 + x1) / 2.0, x1].map(|x| format_count(x.round() as u64));
+        let mut x_labels: Vec<String> =
+            [x0, (x0 + x1) / 2.0, x1].iter().map(|x| format_count(x.round() as u64)).collect();
+        // A run of a step or two (or none: `--load … --epochs 0`) would repeat a label.
+        x_labels.dedup();
 
         let label_width = y_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
         let graph_cols = inner.width.saturating_sub(label_width + 1);
