@@ -123,7 +123,7 @@ fn help_over_the_dashboard_at_80x24() {
     app.update(Action::ToggleHelp);
     let terminal = draw(&app, 80, 24);
     let text = lines(&terminal).join("\n");
-    for key in ["Space", "r ", "n ", "+ / -", "[ / ]", "l ", "w ", "v ", "?", "q Esc ^C"] {
+    for key in ["Space", "r ", "n ", "+ / -", "[ / ]", "l ", "h ", "v ", "?", "q Esc ^C"] {
         assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
     }
     assert!(text.contains("the particles keep flowing"), "help must say what Space pauses");

@@ -20,7 +20,7 @@ const HINTS: [(&str, &str); 10] = [
     ("+/-", "η"),
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
-    ("w", "window"),
+    ("h", "history"),
     ("v", "view"),
 ];
 
@@ -59,7 +59,7 @@ impl Help {
             key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into()),
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l", "loss axis: log / linear".into()),
-            key("w", format!("loss window: all steps / the last {RECENT_STEPS}")),
+            key("h", format!("loss history: all steps / the last {RECENT_STEPS}")),
             key("v", "samples: data + particles / particles / data".into()),
             key("?", "this help; Esc or ? closes it".into()),
             key("q Esc ^C", "quit".into()),
