@@ -272,7 +272,10 @@ impl App {
         for &point in &snapshot.test {
             self.losses.push_test(point);
         }
-        if !snapshot.train.is_empty() || !snapshot.test.is_empty() {
+        for &point in &snapshot.fisher {
+            self.losses.push_fisher(point);
+        }
+        if !snapshot.train.is_empty() || !snapshot.test.is_empty() || !snapshot.fisher.is_empty() {
             self.replot();
         }
         if let Some(data) = snapshot.data {
@@ -353,6 +356,10 @@ impl App {
         self.status.as_ref()
     }
 
+    pub fn losses(&self) -> &LossHistory {
+        &self.losses
+    }
+
     pub fn plot(&self) -> &LossPlot {
         &self.plot
     }
@@ -388,6 +395,7 @@ mod tests {
             train_from: 1,
             train: (1..=step).map(|s| 100.0 / s as f32).collect(),
             test: vec![TestPoint { epoch: 0, step: 0, loss: 120.0 }],
+            fisher: vec![TestPoint { epoch: 0, step: 0, loss: 20.0 }],
             data: Some(vec![[0.0, 0.0], [1.0, 0.5]]),
             particles: vec![[0.5, 0.5], [f32::NAN, 0.0], [40.0, 0.0]],
             langevin_steps: 7,

@@ -22,8 +22,9 @@ use ratatui::style::Color;
 /// Half-way through the default run: epoch 50 of 100, 3150 of 6300 steps.
 const STEP: u64 = 3150;
 
-/// A plausible snapshot of run 0 at `step`: a decaying noisy train loss, a test loss per
-/// epoch, the data, and particles near the moons with two escaped and one non-finite.
+/// A plausible snapshot of run 0 at `step`: a decaying noisy train loss, a test loss and a
+/// Fisher divergence per epoch (the latter falling 7×, as in a real run), the data, and
+/// particles near the moons with two escaped and one non-finite.
 fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
     let mut rng = StdRng::seed_from_u64(7);
     let noise = Normal::new(0.0, 12.0).expect("valid");
@@ -35,6 +36,13 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
             epoch: e as usize,
             step: e * per_epoch,
             loss: (curve((e * per_epoch) as f64) + 12.0) as f32,
+        })
+        .collect();
+    let fisher = (0..=step / per_epoch)
+        .map(|e| TestPoint {
+            epoch: e as usize,
+            step: e * per_epoch,
+            loss: (3.6 + 21.3 * (-(e as f64) / 10.0).exp()) as f32,
         })
         .collect();
     let data = two_moons(config.count, config.noise, &mut rng);
@@ -53,6 +61,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         train_from: 1,
         train,
         test,
+        fisher,
         data: Some(data.train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
         particles,
         langevin_steps: 1230,
@@ -91,12 +100,20 @@ fn assert_dashboard(terminal: &Terminal<TestBackend>, width: u16, height: u16) {
     assert!(rows[0].starts_with("┌ Loss log₁₀ · all steps"), "{}", rows[0]);
     assert!(rows[0].contains("┌ Samples") && rows[0].contains("escaped 2 · non-finite 1"), "{}", rows[0]);
     let text = rows.join("\n");
-    for expected in ["epoch 51/100", "step 3150/6300", "total 1230 steps", "energy distance 0.0123", "upper moon 48%"] {
+    for expected in [
+        "epoch 51/100",
+        "step 3150/6300",
+        "objective DSM σ 0.1",
+        "Fisher divergence 3.74 (÷6.65)",
+        "total 1230 steps",
+        "energy distance 0.0123",
+        "upper moon 48%",
+    ] {
         assert!(text.contains(expected), "missing {expected:?}");
     }
     assert!(rows[usize::from(height) - 1].starts_with(" ? help  q quit  Space pause"));
     let fg = colours(terminal);
-    for colour in [theme::DATA, theme::PARTICLES, theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST] {
+    for colour in [theme::DATA, theme::PARTICLES, theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST, theme::FISHER] {
         assert!(fg.contains(&colour), "nothing drawn in {colour:?}");
     }
 }
@@ -140,7 +157,7 @@ fn diverged_linear_recent_particles_only_at_120x40() {
     let terminal = draw(&app, 120, 40);
     let rows = lines(&terminal);
     assert!(rows[0].starts_with("┌ Loss linear · last 1000 steps"), "{}", rows[0]);
-    assert!(rows[34].contains("DIVERGED at step 3151 (loss 3.20e7) · n starts a new run"), "{}", rows[34]);
+    assert!(rows[33].contains("DIVERGED at step 3151 (loss 3.20e7) · n starts a new run"), "{}", rows[33]);
     assert!(!colours(&terminal).contains(&theme::DATA), "data hidden in the particles-only view");
     insta::assert_snapshot!(terminal.backend());
 }

@@ -111,6 +111,8 @@ pub struct Snapshot {
     pub train: Vec<f32>,
     /// Test losses not delivered before.
     pub test: Vec<TestPoint>,
+    /// Fisher divergence readings not delivered before (one with each test loss).
+    pub fisher: Vec<TestPoint>,
     /// The training split, with the first delivered snapshot of each run.
     pub data: Option<Vec<[f32; 2]>>,
     /// Every particle, finite or not.
@@ -124,7 +126,8 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// `session` and `particles` as run 0 would show them: train losses from index
-    /// `train_from`, test losses from `test_from`, the data if `with_data`; state from the
+    /// `train_from`, test losses and Fisher divergences (recorded together, so indexed
+    /// alike) from `test_from`, the data if `with_data`; state from the
     /// session alone (never paused), no figures, no speed.
     pub fn capture(
         session: &Session,
@@ -151,6 +154,7 @@ impl Snapshot {
             train_from: train_from as u64 + 1,
             train: history.train[train_from..].to_vec(),
             test: history.test[test_from..].to_vec(),
+            fisher: history.fisher[test_from..].to_vec(),
             data: with_data.then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
             particles: positions,
             langevin_steps: particles.steps_taken(),
@@ -576,6 +580,8 @@ mod tests {
         assert_eq!(next - 1, config.total_steps());
         let epochs: Vec<usize> = seen.iter().flat_map(|s| s.test.iter().map(|t| t.epoch)).collect();
         assert_eq!(epochs, (0..=config.epochs).collect::<Vec<_>>());
+        let fisher: Vec<usize> = seen.iter().flat_map(|s| s.fisher.iter().map(|t| t.epoch)).collect();
+        assert_eq!(fisher, epochs, "a Fisher divergence with every test loss");
         assert!(seen.iter().all(|s| s.particles.len() == config.particles));
         shutdown_within_watchdog(worker);
     }

@@ -70,6 +70,9 @@ impl Help {
                 100.0 * SAMPLING_SHARE
             )),
             note("Escaped: outside the plotted area; counted, not drawn."),
+            note("Right axis: Fisher divergence ½E‖s − ∇log q_σ‖², what DSM minimises."),
+            note("It is the loss axis × F₀/L₀: both start level, a row is one factor on"),
+            note("both. Status (÷k): k times lower than before training."),
             note(&format!(
                 "Energy distance: {FIGURE_PARTICLES} particles to the test split, every {}s.",
                 FIGURES_EVERY.as_secs()

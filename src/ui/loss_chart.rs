@@ -1,13 +1,24 @@
 //! The loss panel: train loss per step (its moving average over the faint raw curve) and the
-//! test loss per epoch, against the step, with dotted lines marking epochs.
+//! test loss per epoch, against the step, with dotted lines marking epochs; and, on a second
+//! axis at the right, the Fisher divergence readout taken with each test loss.
 //!
 //! ratatui's chart has no log axis, so on the log scale the series are plotted as log10 of
 //! the loss and the tick labels show the real values at evenly spaced heights. The series and
 //! bounds are computed by [`LossPlot::new`] when data arrives; drawing only lays them out.
+//!
+//! **The Fisher axis.** The DSM loss carries a large constant the model cannot remove, so it
+//! looks flat while the Fisher divergence, what it minimises above that constant, falls
+//! several times. A chart that fitted each curve to its own range would hide that contrast.
+//! So the Fisher axis is the loss axis times k = F₀/L₀, the first Fisher divergence over the
+//! first test loss (both measured before training): the two curves start at the same height,
+//! and on the log scale a row is the same factor on both axes, so the height each falls shows
+//! how many times it shrank. A loss that is not positive throughout (implicit score matching's)
+//! has no such k; the Fisher curve then spans the panel's height on its own, and the legend
+//! says so.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Alignment, Rect};
-use ratatui::symbols::Marker;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::symbols::{Marker, line};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
@@ -24,12 +35,55 @@ pub struct LossPlot {
     raw: Vec<(f64, f64)>,
     smooth: Vec<(f64, f64)>,
     test: Vec<(f64, f64)>,
+    /// Fisher divergences, placed on the loss's plot by `fisher_axis`.
+    fisher: Vec<(f64, f64)>,
+    fisher_axis: FisherAxis,
     x_bounds: [f64; 2],
     y_bounds: [f64; 2],
     scale: Scale,
     window: Window,
     /// Log was asked for but the loss is not positive throughout.
     log_refused: bool,
+}
+
+/// Where a Fisher divergence F sits on the loss's plot: at height slope·g(F) + offset, g
+/// being the plot's own transform (log10 on the log scale, none on the linear one).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FisherAxis {
+    slope: f64,
+    offset: f64,
+    /// The loss axis times a constant, rather than fitted to the Fisher curve's own range.
+    shared: bool,
+}
+
+impl Default for FisherAxis {
+    fn default() -> Self {
+        Self { slope: 1.0, offset: 0.0, shared: true }
+    }
+}
+
+impl FisherAxis {
+    /// The loss axis times `ratio` (F₀/L₀): F is drawn where the loss F / `ratio` would be.
+    fn shared(scale: Scale, ratio: f64) -> Self {
+        match scale {
+            Scale::Log => Self { slope: 1.0, offset: -ratio.log10(), shared: true },
+            Scale::Linear => Self { slope: 1.0 / ratio, offset: 0.0, shared: true },
+        }
+    }
+
+    /// Transformed values spanning `from` spread over the plot heights `onto`.
+    fn fitted(from: [f64; 2], onto: [f64; 2]) -> Self {
+        let slope = (onto[1] - onto[0]) / (from[1] - from[0]);
+        Self { slope, offset: onto[0] - slope * from[0], shared: false }
+    }
+
+    fn height(&self, transformed: f64) -> f64 {
+        self.slope * transformed + self.offset
+    }
+
+    fn transformed_at(&self, height: f64) -> f64 {
+        (height - self.offset) / self.slope
+    }
 }
 
 impl LossPlot {
@@ -45,7 +99,9 @@ impl LossPlot {
             Window::Full => history.train().points().collect(),
             Window::Recent => history.recent().collect(),
         };
-        let test: Vec<LossPoint> = history.test().points().filter(|p| p.step >= first).collect();
+        let in_view = |p: &LossPoint| p.step >= first;
+        let test: Vec<LossPoint> = history.test().points().filter(in_view).collect();
+        let fisher: Vec<LossPoint> = history.fisher().points().filter(in_view).collect();
         let positive = train.iter().chain(&test).all(|p| !(p.raw <= 0.0 || p.smooth <= 0.0));
         let log_refused = scale == Scale::Log && !positive;
         let scale = if log_refused { Scale::Linear } else { scale };
@@ -59,28 +115,57 @@ impl LossPlot {
         let raw = series(&train, |p| p.raw);
         let smooth = series(&train, |p| p.smooth);
         let test = series(&test, |p| p.raw);
-        let y_bounds = y_bounds(&raw, &smooth, &test);
+        let mut fisher = series(&fisher, |p| p.raw);
+
+        let loss_range = loss_range(&raw, &smooth, &test);
+        // The first readings of the whole run, whatever the window: the axes must not shift
+        // when the window does.
+        let ratio = match (history.test_ends(), history.fisher_ends()) {
+            (Some(test), Some(fisher)) if positive && test.first > 0.0 && fisher.first > 0.0 => {
+                Some(fisher.first / test.first)
+            }
+            _ => None,
+        };
+        let (fisher_axis, y_bounds) = match ratio {
+            Some(ratio) => {
+                let axis = FisherAxis::shared(scale, ratio);
+                let heights = fisher.iter().map(|&(_, g)| axis.height(g));
+                (axis, padded(union(loss_range, range(heights))))
+            }
+            None => {
+                let y_bounds = padded(loss_range);
+                (FisherAxis::fitted(padded(range(fisher.iter().map(|&(_, g)| g))), y_bounds), y_bounds)
+            }
+        };
+        for point in &mut fisher {
+            point.1 = fisher_axis.height(point.1);
+        }
         let x_bounds = [first as f64, last.max(first + 1) as f64];
-        Self { raw, smooth, test, x_bounds, y_bounds, scale, window, log_refused }
+        Self { raw, smooth, test, fisher, fisher_axis, x_bounds, y_bounds, scale, window, log_refused }
     }
 
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty() && self.test.is_empty()
     }
 
-    /// The loss at plot height `y`.
+    /// The loss at plot height `y` (the inverse of the plot's transform).
     fn loss_at(&self, y: f64) -> f64 {
         match self.scale {
             Scale::Log => 10f64.powf(y),
             Scale::Linear => y,
         }
     }
+
+    /// The Fisher divergence at plot height `y`.
+    fn fisher_at(&self, y: f64) -> f64 {
+        self.loss_at(self.fisher_axis.transformed_at(y))
+    }
 }
 
-/// The smoothed and test series whole, and the raw one without its outliers (its 2nd to
-/// 98th percentile, as TensorBoard ignores outliers when scaling), with a 5% margin. A single
-/// spike should not flatten the curves the user is reading; lines beyond are clipped.
-fn y_bounds(raw: &[(f64, f64)], smooth: &[(f64, f64)], test: &[(f64, f64)]) -> [f64; 2] {
+/// The range of the smoothed and test series whole, and of the raw one without its outliers
+/// (its 2nd to 98th percentile, as TensorBoard ignores outliers when scaling): a single spike
+/// should not flatten the curves the user is reading; lines beyond are clipped.
+fn loss_range(raw: &[(f64, f64)], smooth: &[(f64, f64)], test: &[(f64, f64)]) -> Option<[f64; 2]> {
     let mut raw_y: Vec<f64> = raw.iter().map(|&(_, y)| y).collect();
     let last = raw_y.len().saturating_sub(1);
     let mut percentile = |q: f64| {
@@ -88,16 +173,26 @@ fn y_bounds(raw: &[(f64, f64)], smooth: &[(f64, f64)], test: &[(f64, f64)]) -> [
         raw_y.get_mut(..).and_then(|all| (!all.is_empty()).then(|| *all.select_nth_unstable_by(k, f64::total_cmp).1))
     };
     let raw_range = [percentile(0.02), percentile(0.98)].into_iter().flatten();
-    let (lo, hi) = smooth
-        .iter()
-        .chain(test)
-        .map(|&(_, y)| y)
-        .chain(raw_range)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    if lo > hi {
-        return [0.0, 1.0];
+    range(smooth.iter().chain(test).map(|&(_, y)| y).chain(raw_range))
+}
+
+/// The lowest and highest of `values`; `None` for none.
+fn range(values: impl Iterator<Item = f64>) -> Option<[f64; 2]> {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    (lo <= hi).then_some([lo, hi])
+}
+
+fn union(a: Option<[f64; 2]>, b: Option<[f64; 2]>) -> Option<[f64; 2]> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some([a[0].min(b[0]), a[1].max(b[1])]),
+        (a, b) => a.or(b),
     }
-    // A flat series still gets some height.
+}
+
+/// `range` with a 5% margin each side; a flat range still gets some height, and no range at
+/// all is [0, 1].
+fn padded(range: Option<[f64; 2]>) -> [f64; 2] {
+    let Some([lo, hi]) = range else { return [0.0, 1.0] };
     let pad = if hi - lo > 1e-9 { 0.05 * (hi - lo) } else { 0.05 * lo.abs().max(1.0) };
     [lo - pad, hi + pad]
 }
@@ -123,34 +218,43 @@ impl Widget for LossChart<'_> {
             Span::styled(" Loss ", theme::TITLE),
             Span::styled(format!("{scale} · {window} "), theme::DIM),
         ]);
-        let mut block = Block::bordered().border_style(theme::BORDER).title(title);
+        let block = Block::bordered().border_style(theme::BORDER).title(title);
+        let inner = block.inner(area);
         if plot.is_empty() {
-            let inner = block.inner(area);
             block.render(area, buf);
             let middle = Rect { y: inner.y + inner.height / 2, height: 1, ..inner };
             Paragraph::new("waiting for the first steps…").style(theme::DIM).centered().render(middle, buf);
             return;
         }
 
-        let inner = block.inner(area);
         // Rows left for the graph once the x labels and the axis line are drawn.
         let graph_rows = inner.height.saturating_sub(2);
         let label_count = if graph_rows >= 12 { 5 } else { 3 };
         let [y0, y1] = plot.y_bounds;
-        let y_labels: Vec<String> = (0..label_count)
-            .map(|i| format_sig(plot.loss_at(y0 + (y1 - y0) * i as f64 / (label_count - 1) as f64)))
-            .collect();
+        let heights: Vec<f64> =
+            (0..label_count).map(|i| y0 + (y1 - y0) * i as f64 / (label_count - 1) as f64).collect();
+        let y_labels: Vec<String> = heights.iter().map(|&y| format_sig(plot.loss_at(y))).collect();
+        let fisher_labels: Vec<String> = if plot.fisher.is_empty() {
+            Vec::new()
+        } else {
+            heights.iter().map(|&y| format_sig(plot.fisher_at(y))).collect()
+        };
         let [x0, x1] = plot.x_bounds;
         let mut x_labels: Vec<String> =
             [x0, (x0 + x1) / 2.0, x1].iter().map(|x| format_count(x.round() as u64)).collect();
         // A run of a step or two (or none: `--load … --epochs 0`) would repeat a label.
         x_labels.dedup();
 
+        // The Fisher axis: a line and its labels right of the graph.
+        let fisher_width = fisher_labels.iter().map(|l| l.chars().count() as u16 + 1).max().unwrap_or(0);
+        let [chart_area, fisher_area] =
+            inner.layout(&Layout::horizontal([Constraint::Fill(1), Constraint::Length(fisher_width)]));
         let label_width = y_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
-        let graph_cols = inner.width.saturating_sub(label_width + 1);
+        let graph_cols = chart_area.width.saturating_sub(label_width + 1);
         let (marks, every) = epoch_marks(plot, self.steps_per_epoch, graph_cols, graph_rows);
 
-        block = block.title_bottom(legend(every, inner.width));
+        let fisher_key = (!plot.fisher.is_empty()).then_some(plot.fisher_axis.shared);
+        block.title_bottom(legend(every, fisher_key, inner.width)).render(area, buf);
 
         let series = |data, color| {
             Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(color).data(data)
@@ -164,9 +268,10 @@ impl Widget for LossChart<'_> {
             series(&plot.raw, theme::TRAIN_RAW),
             series(&plot.smooth, theme::TRAIN_SMOOTH),
             series(&plot.test, theme::TEST),
+            // Last: where it crosses the loss curves at the start, it stays visible.
+            series(&plot.fisher, theme::FISHER),
         ];
         Chart::new(datasets)
-            .block(block)
             .legend_position(None)
             .x_axis(Axis::default().bounds(plot.x_bounds).labels(x_labels).style(theme::AXIS))
             .y_axis(
@@ -176,33 +281,63 @@ impl Widget for LossChart<'_> {
                     .labels_alignment(Alignment::Right)
                     .style(theme::AXIS),
             )
-            .render(area, buf);
+            .render(chart_area, buf);
+        render_fisher_axis(&fisher_labels, fisher_area, graph_rows, buf);
     }
 }
 
-/// The key to the curves, in words when there is room and in brief otherwise.
-fn legend(marks_every: Option<u64>, width: u16) -> Line<'static> {
-    let build = |names: [&str; 3], marks: String| {
-        let glyphs = [(" ━ ", theme::TRAIN_SMOOTH), (" ─ ", theme::TRAIN_RAW), (" ━ ", theme::TEST)];
-        let mut spans: Vec<Span> = glyphs
+/// The right axis: a line beside the graph's `rows` rows, closing the x axis below them, and
+/// `labels` at the rows where ratatui's chart puts its own y labels (so both read across).
+fn render_fisher_axis(labels: &[String], area: Rect, rows: u16, buf: &mut Buffer) {
+    if labels.len() < 2 || area.width == 0 || rows == 0 || rows >= area.height {
+        return;
+    }
+    let x = area.x;
+    for row in area.y..area.y + rows {
+        buf[(x, row)].set_symbol(line::VERTICAL).set_style(theme::AXIS);
+    }
+    buf[(x, area.y + rows)].set_symbol(line::BOTTOM_RIGHT).set_style(theme::AXIS);
+    let steps = labels.len() as u16 - 1;
+    for (i, label) in (0..).zip(labels) {
+        let row = area.y + rows - 1 - i * (rows - 1) / steps;
+        buf.set_stringn(x + 1, row, label, usize::from(area.width - 1), theme::FISHER);
+    }
+}
+
+/// The key to the curves, in words when there is room, in brief otherwise, and without the
+/// epoch marks' key when even that does not fit. `fisher` is whether its axis is shared
+/// (see the module doc), `None` when there is no Fisher curve.
+fn legend(marks_every: Option<u64>, fisher: Option<bool>, width: u16) -> Line<'static> {
+    let build = |long: bool, with_marks: bool| {
+        let fisher_name = match fisher {
+            Some(true) if long => "Fisher (right axis)",
+            Some(false) if long => "Fisher (right axis, own range)",
+            _ => "Fisher",
+        };
+        let entries = [
+            (" ━ ", theme::TRAIN_SMOOTH, if long { "train (EMA) " } else { "EMA" }),
+            (" ─ ", theme::TRAIN_RAW, if long { "raw " } else { "raw" }),
+            (" ━ ", theme::TEST, if long { "test " } else { "test" }),
+        ];
+        let fisher_entry = fisher.map(|_| (" ━ ", theme::FISHER, fisher_name));
+        let mut spans: Vec<Span> = entries
             .into_iter()
-            .zip(names)
-            .flat_map(|((glyph, colour), name)| {
-                [Span::styled(glyph, colour), Span::styled(name.to_string(), theme::DIM)]
-            })
+            .chain(fisher_entry)
+            .flat_map(|(glyph, colour, name)| [Span::styled(glyph, colour), Span::styled(name, theme::DIM)])
             .collect();
-        if marks_every.is_some() {
-            spans.push(Span::styled(format!(" ┊ {marks}"), theme::DIM));
+        if let (Some(every), true) = (marks_every, with_marks) {
+            let marks = match (long, every) {
+                (true, 1) => " ┊ each epoch".to_string(),
+                (true, _) => format!(" ┊ every {every} epochs"),
+                (false, _) => format!(" ┊ {every} ep"),
+            };
+            spans.push(Span::styled(marks, theme::DIM));
         }
         spans.push(Span::raw(" "));
         Line::from(spans)
     };
-    let every = marks_every.unwrap_or(1);
-    let long = build(
-        ["train (EMA) ", "raw ", "test"],
-        if every == 1 { "each epoch".into() } else { format!("every {every} epochs") },
-    );
-    if long.width() + 2 <= usize::from(width) { long } else { build(["EMA", "raw", "test"], format!("{every} ep")) }
+    let fits = |line: &Line| line.width() + 2 <= usize::from(width);
+    [build(true, true), build(false, true)].into_iter().find(fits).unwrap_or_else(|| build(false, false))
 }
 
 /// Dotted vertical lines at every `k`-th epoch boundary, `k` the smallest of 1, 2, 5, 10, 20 …
@@ -291,6 +426,90 @@ mod tests {
         }
         // 100 steps over ~55 columns: an epoch of 10 steps is ~5.5 cells, so every 2 epochs.
         assert!(buffer_text(&buf).contains("every 2 epochs"));
+    }
+
+    /// The label right of the Fisher axis on `row`.
+    fn fisher_label(buf: &Buffer, row: u16) -> String {
+        let text = buffer_text(buf);
+        let line = text.lines().nth(usize::from(row)).unwrap().to_string();
+        line.trim_end_matches('│').rsplit('│').next().unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn the_fisher_axis_is_the_loss_axis_times_the_ratio_of_the_first_readings() {
+        let mut h = history();
+        h.push_fisher(TestPoint { epoch: 0, step: 0, loss: 50.0 });
+        h.push_fisher(TestPoint { epoch: 1, step: 100, loss: 0.5 });
+        for scale in [Scale::Log, Scale::Linear] {
+            let plot = LossPlot::new(&h, scale, Window::Full);
+            assert_eq!(plot.fisher[0].1, plot.test[0].1, "{scale:?}: both curves start level");
+            let buf = draw(&plot, 40, 11);
+            for row in [1, 4, 7] {
+                let (loss, fisher): (f64, f64) =
+                    (y_label(&buf, row).parse().unwrap(), fisher_label(&buf, row).parse().unwrap());
+                // k = 50 / 1000; both labels are rounded to three figures.
+                assert!((fisher / loss / 0.05 - 1.0).abs() < 0.01, "{scale:?} row {row}: {loss} vs {fisher}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_flat_loss_stays_high_while_the_fisher_divergence_falls_to_the_bottom() {
+        // What the default run does: the test loss falls 1.3×, the Fisher divergence 7×.
+        let mut h = LossHistory::default();
+        for step in 1..=630u64 {
+            h.push_train(step, 165.0 + 45.0 * (-(step as f32) / 100.0).exp());
+        }
+        for epoch in 0..=10u64 {
+            let point = |loss| TestPoint { epoch: epoch as usize, step: 63 * epoch, loss };
+            let progress = (-(epoch as f32) / 2.0).exp();
+            h.push_test(point(165.0 + 46.0 * progress));
+            h.push_fisher(point(3.6 + 21.3 * progress));
+        }
+        let buf = draw(&LossPlot::new(&h, Scale::Log, Window::Full), 40, 22);
+        let rows_in =
+            |colour: Color| -> Vec<u16> { (1..19).filter(|&y| (0..40).any(|x| buf[(x, y)].fg == colour)).collect() };
+        let (test, fisher) = (rows_in(theme::TEST), rows_in(theme::FISHER));
+        // 18 graph rows: the loss keeps to the top half, the Fisher curve reaches the bottom.
+        assert!(test.iter().all(|&y| y <= 9), "test rows {test:?}");
+        assert!(fisher.iter().any(|&y| y >= 16), "Fisher rows {fisher:?}");
+        assert!(buffer_text(&buf).contains("Fisher"));
+    }
+
+    #[test]
+    fn a_loss_that_goes_negative_gives_the_fisher_curve_its_own_range() {
+        let mut h = LossHistory::default();
+        for step in 1..=100 {
+            h.push_train(step, 50.0 - step as f32);
+        }
+        for (epoch, fisher) in [(0, 24.0), (1, 14.0), (2, 20.0)] {
+            let point = |loss| TestPoint { epoch, step: 50 * epoch as u64, loss };
+            h.push_test(point(40.0 - 40.0 * epoch as f32));
+            h.push_fisher(point(fisher));
+        }
+        let plot = LossPlot::new(&h, Scale::Log, Window::Full);
+        assert!(!plot.fisher_axis.shared);
+        let [y0, y1] = plot.y_bounds;
+        let heights: Vec<f64> = plot.fisher.iter().map(|&(_, y)| y).collect();
+        let (lo, hi) = (
+            heights.iter().copied().fold(f64::INFINITY, f64::min),
+            heights.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
+        // Fitted with the same 5% margins as the loss: the curve spans 10/11 of the height.
+        assert!((lo - y0 - (y1 - y0) / 22.0).abs() < 1e-9 && (y1 - hi - (y1 - y0) / 22.0).abs() < 1e-9);
+        let buf = draw(&plot, 100, 12);
+        assert!(buffer_text(&buf).contains("Fisher (right axis, own range)"));
+        assert_eq!(fisher_label(&buf, 1).parse::<f64>().unwrap(), 24.5, "its own top, 24 plus the margin");
+    }
+
+    #[test]
+    fn the_legend_shortens_to_fit() {
+        let width = |w| legend(Some(10), Some(true), w).to_string();
+        assert!(width(100).contains("train (EMA)") && width(100).contains("Fisher (right axis)"));
+        assert!(width(100).contains("every 10 epochs"));
+        assert_eq!(width(40).trim(), "━ EMA ─ raw ━ test ━ Fisher ┊ 10 ep");
+        assert_eq!(width(34).trim(), "━ EMA ─ raw ━ test ━ Fisher");
+        assert!(!legend(None, None, 100).to_string().contains("Fisher"));
     }
 
     #[test]

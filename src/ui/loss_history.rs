@@ -1,4 +1,5 @@
-//! The loss history the dashboard plots, bounded in memory however long training runs.
+//! The loss history the dashboard plots, bounded in memory however long training runs: the
+//! train loss per step, and the test loss and the Fisher divergence readout per epoch.
 //!
 //! Train losses are smoothed as they arrive by an exponential moving average debiased as
 //! TensorBoard does: with m₀ = 0 and mₜ = β·mₜ₋₁ + (1 − β)·xₜ, the smoothed value is
@@ -126,13 +127,32 @@ impl Ema {
     }
 }
 
-/// Train losses per step and test losses per epoch of one run.
+/// Train losses per step, and test losses and Fisher divergences per epoch, of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LossHistory {
     ema: Ema,
     train: Decimated,
     recent: VecDeque<LossPoint>,
     test: Decimated,
+    fisher: Decimated,
+    /// The first and the latest reading of each per-epoch series, undecimated: the status
+    /// reports how far each has fallen, and the chart lines the two up at their start.
+    test_ends: Option<Ends>,
+    fisher_ends: Option<Ends>,
+}
+
+/// The first and the latest value of a series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ends {
+    pub first: f64,
+    pub last: f64,
+}
+
+impl Ends {
+    fn push(ends: &mut Option<Ends>, value: f64) {
+        let first = ends.map_or(value, |e| e.first);
+        *ends = Some(Ends { first, last: value });
+    }
 }
 
 impl LossHistory {
@@ -150,6 +170,14 @@ impl LossHistory {
     pub fn push_test(&mut self, point: TestPoint) {
         let loss = f64::from(point.loss);
         self.test.push(LossPoint { step: point.step, raw: loss, smooth: loss });
+        Ends::push(&mut self.test_ends, loss);
+    }
+
+    /// A reading of the Fisher divergence (`point.loss`), taken with the test loss.
+    pub fn push_fisher(&mut self, point: TestPoint) {
+        let divergence = f64::from(point.loss);
+        self.fisher.push(LossPoint { step: point.step, raw: divergence, smooth: divergence });
+        Ends::push(&mut self.fisher_ends, divergence);
     }
 
     /// The whole run, decimated.
@@ -165,6 +193,19 @@ impl LossHistory {
     /// Test losses, `raw` = `smooth` = the loss, one per evaluation unless decimated.
     pub fn test(&self) -> &Decimated {
         &self.test
+    }
+
+    /// Fisher divergences, as [`LossHistory::test`].
+    pub fn fisher(&self) -> &Decimated {
+        &self.fisher
+    }
+
+    pub fn test_ends(&self) -> Option<Ends> {
+        self.test_ends
+    }
+
+    pub fn fisher_ends(&self) -> Option<Ends> {
+        self.fisher_ends
     }
 
     /// The last step with a train loss.
@@ -208,6 +249,23 @@ mod tests {
         assert_eq!(h.recent().count(), RECENT_STEPS);
         assert_eq!(h.recent().next().unwrap().step, steps - RECENT_STEPS as u64 + 1);
         assert_eq!(h.last_step(), Some(steps));
+    }
+
+    #[test]
+    fn the_ends_of_the_per_epoch_series_survive_decimation() {
+        let mut h = LossHistory::default();
+        assert_eq!(h.fisher_ends(), None);
+        let epochs = 3 * MAX_BUCKETS as u64;
+        for epoch in 0..=epochs {
+            let point = |loss| TestPoint { epoch: epoch as usize, step: 10 * epoch, loss };
+            h.push_test(point(100.0 + epoch as f32));
+            h.push_fisher(point(1.0 / (1 + epoch) as f32));
+        }
+        assert!(h.fisher().bucket_size() > 1, "decimated");
+        assert_eq!(h.test_ends(), Some(Ends { first: 100.0, last: 100.0 + epochs as f64 }));
+        let fisher = h.fisher_ends().unwrap();
+        assert_eq!(fisher.first, 1.0);
+        assert!((fisher.last - 1.0 / (1 + epochs) as f64).abs() < 1e-9);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The status panel: the run's state in the title, then three lines — training progress,
-//! the Langevin sampler, and the live quality and speed figures.
+//! The status panel: the run's state in the title, then four lines — training progress, the
+//! objective with how far the Fisher divergence and the test loss have fallen, the Langevin
+//! sampler, and the live sample-quality figures.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,10 +10,11 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::{App, RunState};
 use crate::objective::Objective;
+use crate::ui::loss_history::Ends;
 use crate::ui::{format_count, format_sig, theme};
 
 /// Rows the panel needs, borders included.
-pub const HEIGHT: u16 = 5;
+pub const HEIGHT: u16 = 6;
 
 pub struct Status<'a> {
     pub app: &'a App,
@@ -21,6 +23,22 @@ pub struct Status<'a> {
 /// "label value" with the value stressed, and a gap before the next pair.
 fn pair(label: &str, value: String) -> [Span<'static>; 3] {
     [Span::styled(format!("{label} "), theme::DIM), Span::styled(value, theme::VALUE), Span::raw("   ")]
+}
+
+/// The latest value of a series and, when both ends are positive, how many times it has
+/// fallen since the first ("÷6.85") or risen ("×1.20").
+fn with_change(ends: Option<Ends>) -> String {
+    let Some(Ends { first, last }) = ends else { return "—".into() };
+    let value = format_sig(last);
+    if !(first > 0.0 && last > 0.0) {
+        return value;
+    }
+    let change = if first >= last {
+        format!("÷{}", format_sig(first / last))
+    } else {
+        format!("×{}", format_sig(last / first))
+    };
+    format!("{value} ({change})")
 }
 
 /// "value unit", the same way.
@@ -63,15 +81,27 @@ impl Widget for Status<'_> {
             }
             None => (dash(), dash(), dash()),
         };
+        let rate = |r: Option<f64>| r.map_or_else(dash, |r| format!("{r:.0}"));
         let training: Vec<Span> = [
             pair("epoch", format!("{epoch}/{}", config.epochs)),
             pair("step", format!("{step}/{}", format_count(total_steps))),
             pair("lr", lr),
-            match config.objective {
-                Objective::Dsm => pair("DSM σ", config.sigma.to_string()),
-                Objective::Ism => pair("objective", "ISM".into()),
-            },
             pair("batch", config.batch_size.to_string()),
+            measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"),
+        ]
+        .concat();
+
+        let losses = app.losses();
+        let objective: Vec<Span> = [
+            pair(
+                "objective",
+                match config.objective {
+                    Objective::Dsm => format!("DSM σ {}", config.sigma),
+                    Objective::Ism => "ISM".into(),
+                },
+            ),
+            pair("Fisher divergence", with_change(losses.fisher_ends())),
+            pair("test loss", with_change(losses.test_ends())),
         ]
         .concat();
 
@@ -84,18 +114,16 @@ impl Widget for Status<'_> {
         .concat();
 
         let figures = status.and_then(|s| s.figures);
-        let rate = |r: Option<f64>| r.map_or_else(dash, |r| format!("{r:.0}"));
         let mut quality =
             vec![pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance)))];
         if config.source.is_moons() {
             let share = figures.and_then(|f| f.upper_moon_share);
             quality.push(pair("upper moon", share.map_or_else(dash, |share| format!("{:.0}%", 100.0 * share))));
         }
-        quality.push(measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"));
         quality.push(measure(rate(app.frames_per_second()), "frames/s"));
         let quality = quality.concat();
 
-        Paragraph::new(vec![Line::from(training), Line::from(langevin), Line::from(quality)])
+        Paragraph::new(vec![Line::from(training), Line::from(objective), Line::from(langevin), Line::from(quality)])
             .block(block)
             .render(area, buf);
     }
@@ -106,8 +134,8 @@ mod tests {
     use super::*;
     use crate::app::Action;
     use crate::config::Config;
-    use crate::trainer::Divergence;
     use crate::trainer::worker::{Figures, Snapshot, TrainerState};
+    use crate::trainer::{Divergence, TestPoint};
     use crate::ui::buffer_text;
 
     fn app(state: TrainerState) -> App {
@@ -121,7 +149,8 @@ mod tests {
             lr: 5.4e-3,
             train_from: 1,
             train: vec![200.0; 790],
-            test: Vec::new(),
+            test: vec![TestPoint { epoch: 0, step: 0, loss: 211.0 }, TestPoint { epoch: 12, step: 756, loss: 166.0 }],
+            fisher: vec![TestPoint { epoch: 0, step: 0, loss: 24.9 }, TestPoint { epoch: 12, step: 756, loss: 3.63 }],
             data: None,
             particles: Vec::new(),
             langevin_steps: 321,
@@ -143,13 +172,24 @@ mod tests {
         let buf = draw(&app(TrainerState::Training));
         let expected = [
             "┌ TRAINING ──────────────────────────────────────────── moons · run 1 · seed 0 ┐",
-            "│epoch 13/100   step 790/6300   lr 5.40e-3   DSM σ 0.1   batch 64              │",
+            "│epoch 13/100   step 790/6300   lr 5.40e-3   batch 64   3512 steps/s           │",
+            "│objective DSM σ 0.1   Fisher divergence 3.63 (÷6.86)   test loss 166 (÷1.27)  │",
             "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
-            "│energy distance 0.0457   upper moon 50%   3512 steps/s   — frames/s           │",
+            "│energy distance 0.0457   upper moon 50%   — frames/s                          │",
             "└──────────────────────────────────────────────────────────────────────────────┘",
         ];
         assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
         assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
+    }
+
+    #[test]
+    fn changes_are_factors_of_the_first_reading() {
+        let ends = |first, last| Some(Ends { first, last });
+        assert_eq!(with_change(None), "—");
+        assert_eq!(with_change(ends(24.9, 3.63)), "3.63 (÷6.86)");
+        assert_eq!(with_change(ends(14.0, 20.0)), "20.0 (×1.43)");
+        // An ISM loss: no factor of a sign change.
+        assert_eq!(with_change(ends(0.08, -46.7)), "-46.7");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub const PARTICLES: Color = Color::Yellow;
 pub const TRAIN_RAW: Color = Color::DarkGray;
 pub const TRAIN_SMOOTH: Color = Color::LightCyan;
 pub const TEST: Color = Color::LightMagenta;
+pub const FISHER: Color = Color::Green;
 pub const EPOCH_MARK: Color = Color::DarkGray;
 
 pub const BORDER: Style = Style::new().fg(Color::DarkGray);
