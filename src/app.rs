@@ -9,6 +9,7 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::config::Config;
+use crate::data::{Builtin, Source};
 use crate::rate::RateMeter;
 use crate::trainer::worker::{Command, Figures, Settings, Snapshot, TrainerState};
 use crate::ui::loss_chart::LossPlot;
@@ -31,6 +32,8 @@ pub enum Action {
     TogglePause,
     Resample,
     NewRun,
+    SwitchObjective,
+    CycleDataset,
     RaiseEta,
     LowerEta,
     FewerSteps,
@@ -59,6 +62,8 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             ' ' => Action::TogglePause,
             'r' => Action::Resample,
             'n' => Action::NewRun,
+            'o' => Action::SwitchObjective,
+            'd' => Action::CycleDataset,
             '+' | '=' => Action::RaiseEta,
             '-' | '_' => Action::LowerEta,
             '[' => Action::FewerSteps,
@@ -135,6 +140,33 @@ pub enum RunState {
     },
 }
 
+/// The configuration `d` moves to from `current`: the next built-in set in
+/// [`Builtin::ALL`]'s order, wrapping, with that set's noise and σ, everything else kept.
+/// When the dashboard was `launched` on the user's file, the file is part of the cycle too,
+/// after the last built-in set. The set it was launched on comes back with the launch's own
+/// count, noise and σ (the flags were given for it), so a full cycle ends where it began.
+pub fn next_dataset(launched: &Config, current: &Config) -> Config {
+    let last = Builtin::ALL[Builtin::ALL.len() - 1];
+    let source = match (&current.source, &launched.source) {
+        (Source::Builtin(b), Source::File { .. }) if *b == last => launched.source.clone(),
+        (Source::Builtin(b), _) => Source::Builtin(b.next()),
+        (Source::File { .. }, _) => Source::Builtin(Builtin::ALL[0]),
+    };
+    let (count, noise, sigma) = match &source {
+        s if *s == launched.source => (launched.count, launched.noise, launched.sigma),
+        Source::Builtin(b) => {
+            // --count is the launch's for a built-in set; a file's size means nothing here.
+            let count = match launched.source {
+                Source::Builtin(_) => launched.count,
+                Source::File { .. } => Config::default().count,
+            };
+            (count, b.default_noise(), b.default_sigma())
+        }
+        Source::File { .. } => unreachable!("the only file in the cycle is the launch's"),
+    };
+    Config { source, count, noise, sigma, ..current.clone() }
+}
+
 /// What the latest snapshot of the current run said, besides losses and points.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainerStatus {
@@ -150,7 +182,10 @@ pub struct TrainerStatus {
 
 #[derive(Clone, Debug)]
 pub struct App {
+    /// The configuration of the current run: the launch's, with the objective and data set
+    /// the user has switched to since.
     config: Config,
+    launched: Config,
     run_id: u64,
     settings: Settings,
     scale: Scale,
@@ -171,6 +206,7 @@ impl App {
         let settings = Settings { paused: false, eta: config.eta, steps_per_frame: DEFAULT_STEPS_PER_FRAME };
         Self {
             samples: Samples::new(config.source.bounds()),
+            launched: config.clone(),
             config,
             run_id: 0,
             settings,
@@ -198,14 +234,14 @@ impl App {
                 Some(if self.settings.paused { Command::Pause } else { Command::Resume })
             }
             Action::Resample => Some(Command::Resample),
-            Action::NewRun => {
-                self.run_id += 1;
-                self.settings.paused = false;
-                self.status = None;
-                self.losses = LossHistory::default();
-                self.plot = LossPlot::default();
-                self.samples = Samples::new(self.config.source.bounds());
-                Some(Command::NewRun { run_id: self.run_id })
+            Action::NewRun => Some(self.new_run()),
+            Action::SwitchObjective => {
+                self.config.objective = self.config.objective.other();
+                Some(self.new_run())
+            }
+            Action::CycleDataset => {
+                self.config = next_dataset(&self.launched, &self.config);
+                Some(self.new_run())
             }
             Action::RaiseEta | Action::LowerEta => {
                 let factor = if action == Action::RaiseEta { ETA_FACTOR } else { 1.0 / ETA_FACTOR };
@@ -258,6 +294,18 @@ impl App {
                 Some(Command::Quit)
             }
         }
+    }
+
+    /// Starts the next run on the current configuration, forgetting the last one at once: its
+    /// snapshots still in flight will be dropped by their run id.
+    fn new_run(&mut self) -> Command {
+        self.run_id += 1;
+        self.settings.paused = false;
+        self.status = None;
+        self.losses = LossHistory::default();
+        self.plot = LossPlot::default();
+        self.samples = Samples::new(self.config.source.bounds());
+        Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
     }
 
     /// Takes in a snapshot from the trainer; `false` if it belongs to a replaced run and was
@@ -377,8 +425,15 @@ impl App {
 mod tests {
     use ratatui::crossterm::event::KeyEventState;
 
+    use std::sync::Arc;
+
     use super::*;
+    use crate::objective::Objective;
     use crate::trainer::{Divergence, TestPoint};
+
+    fn new_run(run_id: u64, config: Config) -> Command {
+        Command::NewRun { run_id, config: Box::new(config) }
+    }
 
     fn press(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -411,6 +466,8 @@ mod tests {
             (KeyCode::Char('r'), Action::Resample),
             (KeyCode::Char('R'), Action::Resample),
             (KeyCode::Char('n'), Action::NewRun),
+            (KeyCode::Char('o'), Action::SwitchObjective),
+            (KeyCode::Char('d'), Action::CycleDataset),
             (KeyCode::Char('+'), Action::RaiseEta),
             (KeyCode::Char('='), Action::RaiseEta),
             (KeyCode::Char('-'), Action::LowerEta),
@@ -514,7 +571,7 @@ mod tests {
     fn a_new_run_drops_the_old_runs_snapshots() {
         let mut app = App::new(Config::default());
         assert!(app.apply(snapshot(0, TrainerState::Training, 50)));
-        assert_eq!(app.update(Action::NewRun), Some(Command::NewRun { run_id: 1 }));
+        assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config::default())));
         assert_eq!(app.state(), RunState::Starting);
         assert!(app.plot().is_empty());
         // A snapshot of run 0 still in flight must not reappear.
@@ -523,6 +580,60 @@ mod tests {
         assert!(app.apply(snapshot(1, TrainerState::Training, 2)));
         assert_eq!(app.status().unwrap().step, 2);
         assert_eq!(app.status().unwrap().seed, 1);
+    }
+
+    #[test]
+    fn o_starts_a_new_run_with_the_other_objective() {
+        let mut app = App::new(Config::default());
+        app.apply(snapshot(0, TrainerState::Training, 50));
+        let ism = Config { objective: Objective::Ism, ..Config::default() };
+        assert_eq!(app.update(Action::SwitchObjective), Some(new_run(1, ism.clone())));
+        assert_eq!(app.config(), &ism);
+        assert!(!app.apply(snapshot(0, TrainerState::Training, 60)), "the DSM run's snapshots are stale");
+        assert!(app.plot().is_empty() && app.status().is_none());
+        assert_eq!(app.update(Action::NewRun), Some(new_run(2, ism)), "n keeps the objective");
+        assert_eq!(app.update(Action::SwitchObjective), Some(new_run(3, Config::default())));
+    }
+
+    #[test]
+    fn d_cycles_the_built_in_sets_each_with_its_noise_sigma_and_bounds() {
+        // Launched on the moons with flags of its own: they come back with the moons.
+        let launched = Config { count: 2000, sigma: 0.2, objective: Objective::Ism, ..Config::default() };
+        let mut app = App::new(launched.clone());
+        let mut seen = Vec::new();
+        for run_id in 1..=5 {
+            let Some(Command::NewRun { run_id: id, config }) = app.update(Action::CycleDataset) else {
+                panic!("d must start a new run")
+            };
+            assert_eq!((id, &*config), (run_id, app.config()));
+            assert_eq!(app.samples().bounds(), config.source.bounds(), "the scatter follows");
+            seen.push(config.source.name());
+            if run_id < 5 {
+                let Source::Builtin(b) = config.source else { panic!("a built-in set") };
+                assert_eq!((config.noise, config.sigma), (b.default_noise(), b.default_sigma()));
+                assert_eq!((config.count, config.objective), (2000, Objective::Ism), "the rest is kept");
+            }
+        }
+        assert_eq!(seen, ["circles", "swiss-roll", "8gaussians", "checkerboard", "moons"]);
+        assert_eq!(app.config(), &launched);
+    }
+
+    #[test]
+    fn d_from_a_file_goes_through_the_built_in_sets_and_back_to_the_file() {
+        let points = Arc::new(ndarray::Array2::from_shape_fn((20, 2), |(i, d)| (i * (d + 1)) as f32));
+        let file = Source::File { path: "mine.csv".into(), points };
+        let launched = Config { source: file, count: 20, noise: 0.0, batch_size: 8, ..Config::default() };
+        let mut config = launched.clone();
+        let mut names = Vec::new();
+        for _ in 0..6 {
+            config = next_dataset(&launched, &config);
+            names.push(config.source.name());
+            if config.source != launched.source {
+                assert_eq!(config.count, Config::default().count, "a built-in set at its default size");
+            }
+        }
+        assert_eq!(names, ["moons", "circles", "swiss-roll", "8gaussians", "checkerboard", "mine.csv"]);
+        assert_eq!(config, launched);
     }
 
     #[test]
@@ -547,7 +658,7 @@ mod tests {
         app.apply(snapshot(0, TrainerState::Diverged(d), 16));
         assert_eq!(app.state(), RunState::Diverged { step: 17, loss: 3e6 });
         assert_eq!(app.update(Action::TogglePause), None);
-        assert_eq!(app.update(Action::NewRun), Some(Command::NewRun { run_id: 1 }));
+        assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config::default())));
     }
 
     #[test]

@@ -143,6 +143,26 @@ fn the_dashboard_trains_pauses_resamples_helps_and_quits() {
 }
 
 #[test]
+fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
+    let pane = Pane::start("switch", 100, 30, LONG);
+    let screen = pane.wait_for("objective DSM σ 0.1");
+    assert!(screen.contains("moons · run 1") && screen.contains("upper moon"), "{screen}");
+    pane.keys(&["o"]);
+    pane.wait_until("an ISM run", |s| s.contains("objective ISM") && s.contains("moons · run 2"));
+    pane.keys(&["d"]);
+    let circles = pane.wait_until("ISM on the circles", |s| {
+        s.contains("circles · run 3") && s.contains("objective ISM") && s.contains("TRAINING")
+    });
+    assert!(!circles.contains("upper moon"), "a moons-only figure on the circles:\n{circles}");
+    pane.keys(&["o", "d"]);
+    pane.wait_until("DSM on the swiss roll", |s| {
+        s.contains("swiss-roll · run 5") && s.contains("objective DSM σ 0.15")
+    });
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
 fn a_small_terminal_shows_a_message_until_it_grows() {
     let pane = Pane::start("small", 60, 20, &[]);
     let screen = pane.wait_for("terminal too small (need 80×24)");

@@ -50,14 +50,16 @@ const MAX_SAMPLING_CREDIT: f64 = SAMPLING_SHARE * FIGURES_EVERY.as_secs_f64();
 pub const FIGURE_PARTICLES: usize = 1000;
 
 /// What the UI asks of the trainer.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Stop training; the particles keep flowing.
     Pause,
     Resume,
-    /// Start run `run_id` afresh: seed `--seed + run_id`, new particles, training resumed.
+    /// Start run `run_id` afresh on `config` (the same as before, or with another objective
+    /// or data set): seed `config.seed + run_id`, new particles, training resumed.
     NewRun {
         run_id: u64,
+        config: Box<Config>,
     },
     /// Draw the particles again from U[−1, 1]²; their step count restarts.
     Resample,
@@ -325,8 +327,12 @@ impl Trainer {
         loop {
             loop {
                 match commands.try_recv() {
-                    Ok(command) if self.obey(command) => {}
-                    Ok(_) | Err(TryRecvError::Disconnected) => return,
+                    Ok(command) => {
+                        if !self.obey(command) {
+                            return;
+                        }
+                    }
+                    Err(TryRecvError::Disconnected) => return,
                     Err(TryRecvError::Empty) => break,
                 }
             }
@@ -338,8 +344,13 @@ impl Trainer {
                     return;
                 }
                 match commands.recv() {
-                    Ok(command) if self.obey(command) => continue,
-                    _ => return,
+                    Ok(command) => {
+                        if self.obey(command) {
+                            continue;
+                        }
+                        return;
+                    }
+                    Err(_) => return,
                 }
             }
             let deadline = Instant::now() + FRAME;
@@ -351,9 +362,13 @@ impl Trainer {
                 // Keep the particles' pace while staying responsive to commands.
                 while let Some(left) = deadline.checked_duration_since(Instant::now()) {
                     match commands.recv_timeout(left) {
-                        Ok(command) if self.obey(command) => {}
+                        Ok(command) => {
+                            if !self.obey(command) {
+                                return;
+                            }
+                        }
                         Err(RecvTimeoutError::Timeout) => break,
-                        Ok(_) | Err(RecvTimeoutError::Disconnected) => return,
+                        Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
             }
@@ -369,7 +384,8 @@ impl Trainer {
                 // The last window would otherwise average in the pause.
                 self.steps = RateMeter::default();
             }
-            Command::NewRun { run_id } => {
+            Command::NewRun { run_id, config } => {
+                self.config = *config;
                 self.run = Run::new(&self.config, run_id, self.resamples, None);
                 self.settings.paused = false;
                 self.steps = RateMeter::default();
@@ -533,6 +549,8 @@ fn live_figures(particles: &Particles, test: &[Point], moons: bool) -> Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Builtin;
+    use crate::objective::Objective;
     use crate::seeds::{Stream, stream_rng};
 
     /// Generous: these tests wait for events, and a loaded CI machine may be slow.
@@ -628,12 +646,28 @@ mod tests {
         let config = small();
         let worker = Worker::spawn(&config, running(), None).unwrap();
         until(&worker, |s| s.step > 5);
-        worker.send(Command::NewRun { run_id: 1 });
+        worker.send(Command::NewRun { run_id: 1, config: Box::new(config.clone()) });
         let seen = until(&worker, |s| s.run_id == 1);
         let first = seen.last().unwrap();
         assert_eq!(first.seed, config.seed + 1);
         assert_eq!(first.train_from, 1);
         assert!(first.data.is_some());
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn a_new_run_takes_the_configuration_it_is_given() {
+        let config = small();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        until(&worker, |s| s.step > 5);
+        let circles = Config { objective: Objective::Ism, ..Config::for_builtin(Builtin::Circles) };
+        let next = Config { source: circles.source, objective: circles.objective, noise: circles.noise, ..config };
+        worker.send(Command::NewRun { run_id: 1, config: Box::new(next.clone()) });
+        let seen = until(&worker, |s| s.run_id == 1);
+        let expected = Session::new(&Config { seed: next.seed + 1, ..next });
+        let first = &expected.data().train();
+        assert_eq!(seen.last().unwrap().data.as_ref().unwrap()[0], [first[[0, 0]], first[[0, 1]]], "the circles");
+        assert_eq!(seen.last().unwrap().test[0].loss, expected.history().test[0].loss, "ISM's test loss");
         shutdown_within_watchdog(worker);
     }
 
@@ -648,7 +682,7 @@ mod tests {
         let worker = Worker::spawn(&config, running(), Some(model)).unwrap();
         let first = until(&worker, |_| true).remove(0);
         assert_eq!(first.test[0].loss, expected);
-        worker.send(Command::NewRun { run_id: 1 });
+        worker.send(Command::NewRun { run_id: 1, config: Box::new(config.clone()) });
         let seen = until(&worker, |s| s.run_id == 1);
         let fresh = Session::new(&Config { seed: config.seed + 1, ..config });
         assert_eq!(seen.last().unwrap().test[0].loss, initial_test_loss(fresh));
@@ -662,7 +696,7 @@ mod tests {
         let seen = until(&worker, |s| matches!(s.state, TrainerState::Diverged(_)));
         let TrainerState::Diverged(d) = seen.last().unwrap().state else { unreachable!() };
         assert!(d.step >= 1);
-        worker.send(Command::NewRun { run_id: 1 });
+        worker.send(Command::NewRun { run_id: 1, config: Box::new(config.clone()) });
         until(&worker, |s| s.run_id == 1);
         shutdown_within_watchdog(worker);
     }

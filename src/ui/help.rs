@@ -11,12 +11,14 @@ use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 10] = [
+const HINTS: [(&str, &str); 12] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
     ("r", "resample"),
     ("n", "new run"),
+    ("o", "objective"),
+    ("d", "data set"),
     ("+/-", "η"),
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
@@ -56,6 +58,8 @@ impl Help {
             key("Space", "pause / resume training (the particles keep flowing)".into()),
             key("r", "resample the particles from U[-1,1]²; their count restarts".into()),
             key("n", "new run: fresh weights and data (next seed), same settings".into()),
+            key("o", "new run with the other objective: DSM / ISM".into()),
+            key("d", "new run on the next data set, with its own noise and σ".into()),
             key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into()),
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l", "loss axis: log / linear".into()),

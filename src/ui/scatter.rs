@@ -77,6 +77,11 @@ impl Samples {
         }
     }
 
+    /// The plane region shown (before it is widened to square dots).
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
+    }
+
     /// The particles that are drawn.
     pub fn particles(&self) -> &[[f32; 2]] {
         &self.particles
