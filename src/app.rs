@@ -4,14 +4,15 @@
 //! turns an action into the [`Command`] the trainer should get, so both are tested without a
 //! terminal or a thread.
 
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::config::Config;
 use crate::data::{Builtin, Source};
 use crate::rate::RateMeter;
-use crate::trainer::worker::{Command, Figures, Settings, Snapshot, TrainerState};
+use crate::trainer::worker::{Command, Figures, Saved, Settings, Snapshot, TrainerState};
 use crate::ui::loss_chart::LossPlot;
 use crate::ui::loss_history::LossHistory;
 use crate::ui::scatter::Samples;
@@ -25,6 +26,9 @@ pub const ETA_MAX: f64 = 10.0;
 pub const STEPS_PER_FRAME: [usize; 8] = [0, 1, 2, 5, 10, 20, 50, 100];
 /// At 20 frames a second, 200 steps/s: the course's 1000 steps at η = 0.01 in about 5 s.
 pub const DEFAULT_STEPS_PER_FRAME: usize = 10;
+/// How long a notice (where a save went) stays in place of the key hints: long enough to
+/// read a path twice.
+pub const NOTICE_TIME: Duration = Duration::from_secs(6);
 
 /// What a key asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +38,7 @@ pub enum Action {
     NewRun,
     SwitchObjective,
     CycleDataset,
+    Save,
     RaiseEta,
     LowerEta,
     FewerSteps,
@@ -64,6 +69,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             'n' => Action::NewRun,
             'o' => Action::SwitchObjective,
             'd' => Action::CycleDataset,
+            'w' => Action::Save,
             '+' | '=' => Action::RaiseEta,
             '-' | '_' => Action::LowerEta,
             '[' => Action::FewerSteps,
@@ -180,12 +186,30 @@ pub struct TrainerStatus {
     pub steps_per_second: Option<f64>,
 }
 
+/// What replaces the key hints for [`NOTICE_TIME`]: where a save went, or why it did not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub saved: Saved,
+    /// When it was first on screen (set by [`App::tick`]).
+    since: Option<Instant>,
+}
+
+impl Notice {
+    /// A notice not yet on screen.
+    pub fn new(saved: Saved) -> Self {
+        Self { saved, since: None }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct App {
     /// The configuration of the current run: the launch's, with the objective and data set
     /// the user has switched to since.
     config: Config,
     launched: Config,
+    /// `--save`: where `w` writes; by default a new file in the current directory.
+    save_to: Option<PathBuf>,
+    notice: Option<Notice>,
     run_id: u64,
     settings: Settings,
     scale: Scale,
@@ -208,6 +232,8 @@ impl App {
             samples: Samples::new(config.source.bounds()),
             launched: config.clone(),
             config,
+            save_to: None,
+            notice: None,
             run_id: 0,
             settings,
             scale: Scale::default(),
@@ -221,6 +247,11 @@ impl App {
             frames: 0,
             frame_rate: RateMeter::default(),
         }
+    }
+
+    /// `w` saves to `path` (`--save`) rather than to a new file each time.
+    pub fn saving_to(self, path: Option<PathBuf>) -> Self {
+        Self { save_to: path, ..self }
     }
 
     /// Applies `action`; returns the command the trainer must get, if any.
@@ -243,6 +274,7 @@ impl App {
                 self.config = next_dataset(&self.launched, &self.config);
                 Some(self.new_run())
             }
+            Action::Save => Some(Command::Save(self.save_to.clone())),
             Action::RaiseEta | Action::LowerEta => {
                 let factor = if action == Action::RaiseEta { ETA_FACTOR } else { 1.0 / ETA_FACTOR };
                 let eta = (self.settings.eta * factor).clamp(ETA_MIN, ETA_MAX);
@@ -311,8 +343,14 @@ impl App {
     /// Takes in a snapshot from the trainer; `false` if it belongs to a replaced run and was
     /// dropped.
     pub fn apply(&mut self, snapshot: Snapshot) -> bool {
+        // A save's outcome is news whichever run it was of: a `w` just before `n` must not
+        // go unanswered because its answer came with the replaced run's last snapshot.
+        let noticed = snapshot.saved.is_some();
+        if let Some(saved) = snapshot.saved {
+            self.notice = Some(Notice::new(saved));
+        }
         if snapshot.run_id != self.run_id {
-            return false;
+            return noticed;
         }
         for (step, &loss) in (snapshot.train_from..).zip(&snapshot.train) {
             self.losses.push_train(step, loss);
@@ -341,6 +379,21 @@ impl App {
             steps_per_second: snapshot.steps_per_second,
         });
         true
+    }
+
+    /// Starts the clock of a new notice and clears one shown for [`NOTICE_TIME`]; `true` if
+    /// that changed the screen.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        let Some(notice) = &mut self.notice else { return false };
+        match notice.since {
+            None => notice.since = Some(now),
+            Some(since) if now.duration_since(since) >= NOTICE_TIME => {
+                self.notice = None;
+                return true;
+            }
+            Some(_) => {}
+        }
+        false
     }
 
     /// Counts a drawn frame, for the frames/s figure.
@@ -390,6 +443,10 @@ impl App {
 
     pub fn view(&self) -> View {
         self.view
+    }
+
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
     }
 
     pub fn help_open(&self) -> bool {
@@ -456,6 +513,7 @@ mod tests {
             langevin_steps: 7,
             figures: None,
             steps_per_second: None,
+            saved: None,
         }
     }
 
@@ -468,6 +526,7 @@ mod tests {
             (KeyCode::Char('n'), Action::NewRun),
             (KeyCode::Char('o'), Action::SwitchObjective),
             (KeyCode::Char('d'), Action::CycleDataset),
+            (KeyCode::Char('w'), Action::Save),
             (KeyCode::Char('+'), Action::RaiseEta),
             (KeyCode::Char('='), Action::RaiseEta),
             (KeyCode::Char('-'), Action::LowerEta),
@@ -634,6 +693,31 @@ mod tests {
         }
         assert_eq!(names, ["moons", "circles", "swiss-roll", "8gaussians", "checkerboard", "mine.csv"]);
         assert_eq!(config, launched);
+    }
+
+    #[test]
+    fn w_saves_where_asked_and_the_outcome_shows_for_a_while() {
+        let mut app = App::new(Config::default());
+        assert_eq!(app.update(Action::Save), Some(Command::Save(None)), "the trainer names the file");
+        let mut app = app.saving_to(Some("run.safetensors".into()));
+        assert_eq!(app.update(Action::Save), Some(Command::Save(Some("run.safetensors".into()))));
+
+        // The answer comes with the replaced run's last snapshot: still shown.
+        app.update(Action::NewRun);
+        let saved = Saved { path: "/tmp/run.safetensors".into(), error: None };
+        assert!(app.apply(Snapshot { saved: Some(saved.clone()), ..snapshot(0, TrainerState::Training, 5) }));
+        assert!(app.status().is_none(), "the rest of the stale snapshot is dropped");
+        assert_eq!(app.notice().map(|n| &n.saved), Some(&saved));
+
+        let t0 = Instant::now();
+        assert!(!app.tick(t0), "the clock starts when it is first drawn");
+        assert!(!app.tick(t0 + NOTICE_TIME / 2));
+        assert!(app.tick(t0 + NOTICE_TIME), "then it goes");
+        assert!(app.notice().is_none());
+
+        let failed = Saved { path: "/gone/run.safetensors".into(), error: Some("No such file or directory".into()) };
+        app.apply(Snapshot { saved: Some(failed.clone()), ..snapshot(1, TrainerState::Training, 5) });
+        assert_eq!(app.notice().map(|n| &n.saved), Some(&failed));
     }
 
     #[test]

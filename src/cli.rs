@@ -56,8 +56,9 @@ pub struct Cli {
     /// With --frame: the screen's size, columns x rows [1..=1000 each]
     #[arg(long, value_name = "WxH", requires = "frame", default_value = "100x30", value_parser = parse_size)]
     pub size: (u16, u16),
-    /// With --once: write the trained weights and the configuration (safetensors)
-    #[arg(long, value_name = "FILE", requires = "once", conflicts_with = "compare_objectives")]
+    /// Write the trained weights and the configuration (safetensors): with --once at the end;
+    /// in the dashboard, where `w` saves (by default a new file in the current directory)
+    #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
     pub save: Option<PathBuf>,
     /// Start from the weights in this checkpoint (written by --save) instead of random ones;
     /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0

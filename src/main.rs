@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match tui::run(&config, start) {
+    match tui::run(&config, start, cli.save) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(failure) => {
             eprintln!("error: {failure}");

@@ -21,6 +21,7 @@
 use std::fmt;
 use std::io::{self, IsTerminal};
 use std::panic;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -113,8 +114,8 @@ impl Failure {
 }
 
 /// Opens the dashboard on `config`, its first run starting from `start`'s weights (a loaded
-/// checkpoint) when given, and runs it until the user quits.
-pub fn run(config: &Config, start: Option<Mlp<f32>>) -> Result<Outcome, Failure> {
+/// checkpoint) when given, and runs it until the user quits. `w` saves to `save_to` if given.
+pub fn run(config: &Config, start: Option<Mlp<f32>>, save_to: Option<PathBuf>) -> Result<Outcome, Failure> {
     if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
         return Err(Failure::NoTerminal);
     }
@@ -122,7 +123,7 @@ pub fn run(config: &Config, start: Option<Mlp<f32>>) -> Result<Outcome, Failure>
     // The session's own parallel work runs on rayon's global pool: name its threads too
     // (an error means the pool exists already, which is fine).
     let _ = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global();
-    let mut app = App::new(config.clone());
+    let mut app = App::new(config.clone()).saving_to(save_to);
     let worker = Worker::spawn(config, app.settings(), start)?;
     let mut terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,
@@ -209,6 +210,7 @@ fn event_loop(
             0 => {}
             number => return Ok(Outcome::Signal(number as i32)),
         }
+        dirty |= app.tick(Instant::now());
         if dirty {
             terminal.draw(|frame| frame.render_widget(&*app, frame.area())).wrap_err("drawing the dashboard")?;
             app.frame_drawn(Instant::now());

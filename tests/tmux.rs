@@ -10,6 +10,7 @@
 //! tests fail rather than pass silently.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,6 +27,11 @@ struct Pane {
 
 impl Pane {
     fn start(test: &str, width: u16, height: u16, args: &[&str]) -> Self {
+        Self::start_in(test, width, height, args, &std::env::current_dir().expect("a working directory"))
+    }
+
+    /// As [`Pane::start`], with `dir` as the dashboard's working directory.
+    fn start_in(test: &str, width: u16, height: u16, args: &[&str], dir: &Path) -> Self {
         let version = Command::new("tmux").arg("-V").output();
         assert!(
             version.is_ok_and(|v| v.status.success()),
@@ -40,7 +46,8 @@ impl Pane {
             args.join(" ")
         );
         let (w, h) = (width.to_string(), height.to_string());
-        pane.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "app", "-x", &w, "-y", &h, &script]);
+        let dir = dir.to_str().expect("a UTF-8 path");
+        pane.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "app", "-x", &w, "-y", &h, "-c", dir, &script]);
         pane
     }
 
@@ -158,6 +165,90 @@ fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
     pane.wait_until("DSM on the swiss roll", |s| {
         s.contains("swiss-roll · run 5") && s.contains("objective DSM σ 0.15")
     });
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+/// A fresh directory under the system's temporary one, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("dsm-tui-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create a temporary directory");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The checkpoints in `dir`.
+fn checkpoints(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read the directory")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".safetensors"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
+    let dir = TempDir::new("save");
+    let pane = Pane::start_in("save", 100, 30, LONG, &dir.0);
+    pane.wait_for("TRAINING");
+    pane.keys(&["w"]);
+    let screen = pane.wait_for(" saved ");
+    let names = checkpoints(&dir.0);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("dsm-tui-moons-dsm-run1-step"), "{names:?}");
+    assert!(screen.contains(&format!("saved {}", dir.0.join(&names[0]).display())), "{screen}");
+
+    // It loads as the run's checkpoint: --load with the same flags, no training.
+    let path = dir.0.join(&names[0]);
+    let out = Command::new(BIN)
+        .args(["--once", "--load", path.to_str().unwrap(), "--epochs", "0", "--steps", "5", "--particles", "50"])
+        .output()
+        .expect("run dsm-tui");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The notice goes after a while; the next run's save is another file.
+    pane.wait_until("the notice to go", |s| s.contains("? help"));
+    pane.keys(&["o", "w"]);
+    pane.wait_for(" saved ");
+    let names = checkpoints(&dir.0);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("dsm-tui-moons-ism-run2-step")), "{names:?}");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
+fn with_save_w_writes_that_file_and_reports_a_failure_on_screen() {
+    let dir = TempDir::new("save-to");
+    let sub = dir.0.join("sub");
+    fs::create_dir(&sub).expect("create a subdirectory");
+    let target = sub.join("mine.safetensors");
+    let mut args = LONG.to_vec();
+    args.extend(["--save", target.to_str().unwrap()]);
+    let pane = Pane::start_in("save-to", 100, 30, &args, &dir.0);
+    pane.wait_for("TRAINING");
+    pane.keys(&["w"]);
+    pane.wait_for(&format!("saved {}", target.display()));
+    assert!(target.is_file());
+
+    // The directory goes away: the save fails, the dashboard says why and carries on.
+    fs::remove_dir_all(&sub).expect("remove the subdirectory");
+    pane.keys(&["w"]);
+    let screen = pane.wait_for("not saved to");
+    assert!(screen.contains("No such file or directory"), "{screen}");
+    assert!(screen.contains("TRAINING"), "{screen}");
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }

@@ -16,17 +16,23 @@
 //! dropped snapshot loses no point. Each snapshot carries the `run_id` of its run, so the UI
 //! can drop those of a run it has replaced.
 //!
+//! **Saving.** [`Command::Save`] writes a checkpoint of the run's weights and configuration
+//! here, where the weights are; the outcome rides on the next delivered snapshot.
+//!
 //! **Idle.** Paused (or finished, or diverged) with the particles stopped, the thread makes
 //! sure the UI has the final state, then blocks on the command channel: no polling. It stops
 //! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
 
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
 
+use crate::checkpoint;
 use crate::config::Config;
+use crate::data::Source;
 use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
 use crate::nn::Mlp;
 use crate::rate::RateMeter;
@@ -66,7 +72,34 @@ pub enum Command {
     SetEta(f64),
     /// Langevin steps per frame; 0 stops the particles.
     SetStepsPerFrame(usize),
+    /// Save the run's weights and configuration to this file, or to
+    /// [`default_checkpoint_path`] in the current directory.
+    Save(Option<PathBuf>),
     Quit,
+}
+
+/// What became of a [`Command::Save`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Saved {
+    /// The file written (or that could not be), absolute, so the user knows where to look.
+    pub path: PathBuf,
+    /// Why it could not be written, in one line.
+    pub error: Option<String>,
+}
+
+/// The file `w` writes without `--save`: in the current directory, named for what it holds
+/// (data set, objective, run and step) so that no save overwrites another and the name says
+/// which `--objective` a later `--load` needs.
+pub fn default_checkpoint_path(config: &Config, run_id: u64, step: u64) -> PathBuf {
+    let data = match &config.source {
+        Source::Builtin(b) => b.name().to_string(),
+        Source::File { path, .. } => {
+            let stem = path.file_stem().map_or_else(|| "data".into(), |s| s.to_string_lossy());
+            stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+        }
+    };
+    let name = format!("dsm-tui-{data}-{}-run{}-step{step}.safetensors", config.objective.name(), run_id + 1);
+    PathBuf::from(name)
 }
 
 /// The knobs the UI controls; it sends the initial ones with [`Worker::spawn`].
@@ -124,6 +157,8 @@ pub struct Snapshot {
     pub figures: Option<Figures>,
     /// Training steps per second over the last second, while training.
     pub steps_per_second: Option<f64>,
+    /// The outcome of the last save not reported before (whichever run it was of).
+    pub saved: Option<Saved>,
 }
 
 impl Snapshot {
@@ -162,6 +197,7 @@ impl Snapshot {
             langevin_steps: particles.steps_taken(),
             figures: None,
             steps_per_second: None,
+            saved: None,
         }
     }
 }
@@ -305,6 +341,8 @@ struct Trainer {
     sampling_credit: f64,
     /// Something changed since the last delivered snapshot.
     undelivered: bool,
+    /// The outcome of a save, until a delivered snapshot has carried it.
+    saved: Option<Saved>,
 }
 
 impl Trainer {
@@ -320,6 +358,7 @@ impl Trainer {
             figures_at: None,
             sampling_credit: 0.0,
             undelivered: true,
+            saved: None,
         }
     }
 
@@ -399,6 +438,11 @@ impl Trainer {
             }
             Command::SetEta(eta) => self.settings.eta = eta,
             Command::SetStepsPerFrame(steps) => self.settings.steps_per_frame = steps,
+            Command::Save(to) => {
+                let run = &self.run;
+                let path = to.unwrap_or_else(|| default_checkpoint_path(&self.config, run.id, run.session.step()));
+                self.saved = Some(save(&path, &run.session));
+            }
             Command::Quit => return false,
         }
         self.undelivered = true;
@@ -481,6 +525,7 @@ impl Trainer {
             },
             figures: run.figures,
             steps_per_second: if self.is_training() { self.steps.rate() } else { None },
+            saved: self.saved.clone(),
             ..captured
         }
     }
@@ -507,9 +552,22 @@ impl Trainer {
             self.run.delivered_test += test;
             self.run.data_delivered = true;
             self.undelivered = false;
+            self.saved = None;
         }
         delivery
     }
+}
+
+/// Writes `session`'s weights and configuration (its seed is the run's) to `path`, unless
+/// the run diverged: such weights are of no use, and may not even load.
+fn save(path: &Path, session: &Session) -> Saved {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let error = if session.divergence().is_some() {
+        Some("the run diverged; n starts a new one".to_string())
+    } else {
+        checkpoint::save(&path, session.model(), session.config()).err().map(|e| e.to_string())
+    };
+    Saved { path, error }
 }
 
 /// Trains until `deadline`, or until training stops (finished or diverged; the session
@@ -669,6 +727,44 @@ mod tests {
         assert_eq!(seen.last().unwrap().data.as_ref().unwrap()[0], [first[[0, 0]], first[[0, 1]]], "the circles");
         assert_eq!(seen.last().unwrap().test[0].loss, expected.history().test[0].loss, "ISM's test loss");
         shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn saves_the_weights_and_reports_where_with_the_next_snapshot() {
+        let dir = std::env::temp_dir().join(format!("dsm-tui-worker-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run.safetensors");
+        let config = Config { epochs: 100_000, ..small() };
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        until(&worker, |s| s.step > 0);
+        worker.send(Command::Pause);
+        worker.send(Command::Save(Some(path.clone())));
+        let seen = until(&worker, |s| s.saved.is_some());
+        assert_eq!(seen.last().unwrap().saved, Some(Saved { path: path.clone(), error: None }));
+        let loaded = checkpoint::load(&path, &config).expect("a checkpoint of the run");
+        assert_eq!(loaded.width(), config.hidden);
+        let later = until(&worker, |_| true);
+        assert_eq!(later[0].saved, None, "reported once");
+
+        worker.send(Command::Save(Some(dir.join("no-such-dir").join("run.safetensors"))));
+        let seen = until(&worker, |s| s.saved.is_some());
+        let error = seen.last().unwrap().saved.as_ref().unwrap().error.clone();
+        assert!(error.is_some_and(|e| e.contains("No such file")), "the error, not a crash");
+        shutdown_within_watchdog(worker);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_checkpoint_name_says_what_it_holds() {
+        let config = Config { objective: Objective::Ism, ..Config::for_builtin(Builtin::SwissRoll) };
+        let name = default_checkpoint_path(&config, 2, 6300);
+        assert_eq!(name, PathBuf::from("dsm-tui-swiss-roll-ism-run3-step6300.safetensors"));
+        let points = std::sync::Arc::new(ndarray::Array2::zeros((10, 2)));
+        let file = Config { source: Source::File { path: "/data/my points.v2.csv".into(), points }, ..config };
+        assert_eq!(
+            default_checkpoint_path(&file, 0, 5),
+            PathBuf::from("dsm-tui-my_points_v2-ism-run1-step5.safetensors")
+        );
     }
 
     #[test]

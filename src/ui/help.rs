@@ -1,17 +1,19 @@
-//! The keys: the footer's one-line hints (as many as fit) and the `?` overlay that lists
-//! every key and says what the screen shows.
+//! The keys: the footer's one-line hints (as many as fit), or a notice in their place for a
+//! while (where a save went), and the `?` overlay that lists every key and says what the
+//! screen shows.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
+use crate::app::Notice;
 use crate::trainer::worker::{FIGURE_PARTICLES, FIGURES_EVERY, SAMPLING_SHARE};
 use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 12] = [
+const HINTS: [(&str, &str); 13] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -19,6 +21,7 @@ const HINTS: [(&str, &str); 12] = [
     ("n", "new run"),
     ("o", "objective"),
     ("d", "data set"),
+    ("w", "save"),
     ("+/-", "η"),
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
@@ -26,11 +29,24 @@ const HINTS: [(&str, &str); 12] = [
     ("v", "view"),
 ];
 
-/// The one-line key hints under the panels.
-pub struct Footer;
+/// The one-line key hints under the panels, or the notice.
+pub struct Footer<'a> {
+    pub notice: Option<&'a Notice>,
+}
 
-impl Widget for Footer {
+impl Widget for Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        if let Some(Notice { saved, .. }) = self.notice {
+            let (what, why, style) = match &saved.error {
+                None => ("saved", String::new(), theme::NOTICE),
+                Some(error) => ("not saved to", format!(": {error}"), theme::ERROR),
+            };
+            // What happened and why stay whole; a long path gives way from its start.
+            let room = usize::from(area.width).saturating_sub(what.chars().count() + why.chars().count() + 2);
+            let path = keep_end(&saved.path.display().to_string(), room);
+            Line::styled(format!(" {what} {path}{why}"), style).render(area, buf);
+            return;
+        }
         let mut spans = vec![Span::raw(" ")];
         let mut width = 1;
         for (key, what) in HINTS {
@@ -43,6 +59,17 @@ impl Widget for Footer {
         }
         Line::from(spans).render(area, buf);
     }
+}
+
+/// `text`, or its last `width` − 1 characters after an ellipsis (of a path, the file name
+/// matters most).
+fn keep_end(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count + 1 - width.max(1)).collect();
+    format!("…{tail}")
 }
 
 /// The `?` overlay, centred over `area`.
@@ -60,6 +87,7 @@ impl Help {
             key("n", "new run: fresh weights and data (next seed), same settings".into()),
             key("o", "new run with the other objective: DSM / ISM".into()),
             key("d", "new run on the next data set, with its own noise and σ".into()),
+            key("w", "save a checkpoint (to --save FILE, or a new file here)".into()),
             key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into()),
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l", "loss axis: log / linear".into()),
@@ -98,5 +126,73 @@ impl Widget for Help {
             .title(Span::styled(" Keys ", theme::TITLE))
             .title_bottom(Line::from(Span::styled(" ? or Esc closes ", theme::DIM)).right_aligned());
         Paragraph::new(lines).block(block).render(popup, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::App;
+    use crate::config::Config;
+    use crate::trainer::worker::{Saved, Snapshot, TrainerState};
+    use crate::ui::buffer_text;
+
+    #[test]
+    fn a_long_notice_keeps_its_end() {
+        assert_eq!(keep_end("saved /a/b.st", 20), "saved /a/b.st");
+        assert_eq!(keep_end("saved /tmp/deep/dir/run.safetensors", 20), "…dir/run.safetensors");
+        assert_eq!(keep_end("saved /tmp/deep/dir/run.safetensors", 20).chars().count(), 20);
+    }
+
+    #[test]
+    fn the_notice_replaces_the_hints_until_it_expires() {
+        let mut app = App::new(Config::default());
+        let saved = Saved { path: "/tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors".into(), error: None };
+        app.apply(Snapshot {
+            run_id: 0,
+            seed: 0,
+            state: TrainerState::Training,
+            epoch: 1,
+            step: 90,
+            lr: 0.01,
+            train_from: 1,
+            train: Vec::new(),
+            test: Vec::new(),
+            fisher: Vec::new(),
+            data: None,
+            particles: Vec::new(),
+            langevin_steps: 0,
+            figures: None,
+            steps_per_second: None,
+            saved: Some(saved),
+        });
+        let area = Rect::new(0, 0, 60, 1);
+        let footer = |app: &App, area: Rect| {
+            let mut buf = Buffer::empty(area);
+            Footer { notice: app.notice() }.render(area, &mut buf);
+            buffer_text(&buf)
+        };
+        assert_eq!(footer(&app, area), " saved /tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors\n");
+        let start = std::time::Instant::now();
+        app.tick(start);
+        app.tick(start + crate::app::NOTICE_TIME);
+        assert!(footer(&app, area).starts_with(" ? help  q quit"));
+    }
+
+    #[test]
+    fn a_failed_save_keeps_its_reason_and_shortens_the_path() {
+        let saved = Saved {
+            path: "/tmp/a/rather/deep/directory/run.safetensors".into(),
+            error: Some("No such file or directory (os error 2)".into()),
+        };
+        let notice = Notice::new(saved);
+        let area = Rect::new(0, 0, 80, 1);
+        let mut buf = Buffer::empty(area);
+        Footer { notice: Some(&notice) }.render(area, &mut buf);
+        assert_eq!(
+            buffer_text(&buf),
+            " not saved to …directory/run.safetensors: No such file or directory (os error 2)\n"
+        );
+        assert_eq!(Some(buf[(1, 0)].fg), theme::ERROR.fg);
     }
 }

@@ -50,7 +50,7 @@ impl Widget for &App {
         LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
         Scatter { samples: self.samples(), view: self.view() }.render(samples, buf);
         Status { app: self }.render(status, buf);
-        Footer.render(footer, buf);
+        Footer { notice: self.notice() }.render(footer, buf);
         if self.help_open() {
             Help.render(area, buf);
         }

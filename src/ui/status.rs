@@ -156,6 +156,7 @@ mod tests {
             langevin_steps: 321,
             figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
             steps_per_second: Some(3512.4),
+            saved: None,
         });
         app
     }

@@ -27,4 +27,7 @@ pub const TRAINING: Style = Style::new().fg(Color::Green).add_modifier(Modifier:
 pub const PAUSED: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 pub const FINISHED: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
 pub const DIVERGED: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+/// Where a save went, and why it did not.
+pub const NOTICE: Style = Style::new().fg(Color::Green).add_modifier(Modifier::BOLD);
+pub const ERROR: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
 pub const STARTING: Style = Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD);
