@@ -210,6 +210,8 @@ pub struct App {
     /// `--save`: where `w` writes; by default a new file in the current directory.
     save_to: Option<PathBuf>,
     notice: Option<Notice>,
+    /// `false` under `NO_COLOR`: weights stand in for colours (see `ui::theme`).
+    colour: bool,
     run_id: u64,
     settings: Settings,
     scale: Scale,
@@ -234,6 +236,7 @@ impl App {
             config,
             save_to: None,
             notice: None,
+            colour: true,
             run_id: 0,
             settings,
             scale: Scale::default(),
@@ -252,6 +255,11 @@ impl App {
     /// `w` saves to `path` (`--save`) rather than to a new file each time.
     pub fn saving_to(self, path: Option<PathBuf>) -> Self {
         Self { save_to: path, ..self }
+    }
+
+    /// Draws in colour or, for `NO_COLOR`, without.
+    pub fn with_colour(self, colour: bool) -> Self {
+        Self { colour, ..self }
     }
 
     /// Applies `action`; returns the command the trainer must get, if any.
@@ -447,6 +455,10 @@ impl App {
 
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
+    }
+
+    pub fn colour(&self) -> bool {
+        self.colour
     }
 
     pub fn help_open(&self) -> bool {

@@ -41,6 +41,7 @@ use crate::app::{App, action_for};
 use crate::config::Config;
 use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
+use crate::ui::theme;
 
 /// Input poll while snapshots are arriving (20 a second): short, so they show promptly.
 const BUSY_POLL: Duration = Duration::from_millis(15);
@@ -123,7 +124,8 @@ pub fn run(config: &Config, start: Option<Mlp<f32>>, save_to: Option<PathBuf>) -
     // The session's own parallel work runs on rayon's global pool: name its threads too
     // (an error means the pool exists already, which is fine).
     let _ = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global();
-    let mut app = App::new(config.clone()).saving_to(save_to);
+    let colour = theme::colour_allowed(std::env::var_os("NO_COLOR").as_deref());
+    let mut app = App::new(config.clone()).saving_to(save_to).with_colour(colour);
     let worker = Worker::spawn(config, app.settings(), start)?;
     let mut terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,

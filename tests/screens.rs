@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 
 /// Half-way through the default run: epoch 50 of 100, 3150 of 6300 steps.
 const STEP: u64 = 3150;
@@ -161,4 +161,29 @@ fn diverged_linear_recent_particles_only_at_120x40() {
     assert!(rows[33].contains("DIVERGED at step 3151 (loss 3.20e7) · n starts a new run"), "{}", rows[33]);
     assert!(!colours(&terminal).contains(&theme::DATA), "data hidden in the particles-only view");
     insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn no_color_draws_no_colour_and_tells_data_from_particles_by_weight() {
+    let app = app_with(TrainerState::Training);
+    let coloured = draw(&app, 100, 30);
+    let plain = draw(&app.clone().with_colour(false), 100, 30);
+    assert_eq!(lines(&plain), lines(&coloured), "the same screen, symbol for symbol");
+    let (coloured, plain) = (coloured.backend().buffer(), plain.backend().buffer());
+    for cell in plain.content() {
+        assert_eq!((cell.fg, cell.bg, cell.underline_color), (Color::Reset, Color::Reset, Color::Reset));
+    }
+    let weights = |colour: Color| -> Vec<Modifier> {
+        coloured
+            .content()
+            .iter()
+            .zip(plain.content())
+            .filter(|(c, _)| c.fg == colour)
+            .map(|(_, p)| p.modifier)
+            .collect()
+    };
+    let (data, particles) = (weights(theme::DATA), weights(theme::PARTICLES));
+    assert!(!data.is_empty() && data.iter().all(|m| m.contains(Modifier::DIM)), "data faint");
+    assert!(!particles.is_empty() && particles.iter().all(|m| m.contains(Modifier::BOLD)), "particles bold");
+    assert!(weights(theme::TRAIN_RAW).iter().all(|m| m.contains(Modifier::DIM)), "the raw loss faint");
 }

@@ -27,11 +27,12 @@ struct Pane {
 
 impl Pane {
     fn start(test: &str, width: u16, height: u16, args: &[&str]) -> Self {
-        Self::start_in(test, width, height, args, &std::env::current_dir().expect("a working directory"))
+        Self::start_in(test, width, height, args, &std::env::current_dir().expect("a working directory"), &[])
     }
 
-    /// As [`Pane::start`], with `dir` as the dashboard's working directory.
-    fn start_in(test: &str, width: u16, height: u16, args: &[&str], dir: &Path) -> Self {
+    /// As [`Pane::start`], with `dir` as the dashboard's working directory and `env`
+    /// (`NAME=value`) added to its environment.
+    fn start_in(test: &str, width: u16, height: u16, args: &[&str], dir: &Path, env: &[&str]) -> Self {
         let version = Command::new("tmux").arg("-V").output();
         assert!(
             version.is_ok_and(|v| v.status.success()),
@@ -39,10 +40,11 @@ impl Pane {
         );
         let pane = Self { socket: format!("dsm-tui-{test}-{}", std::process::id()) };
         let script = format!(
-            "env TERM=xterm-256color '{BIN}' {}; \
+            "env TERM=xterm-256color {} '{BIN}' {}; \
              echo \"exit=$?\"; \
              echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)' | tr '\\n' ' ')\"; \
              sleep 600",
+            env.join(" "),
             args.join(" ")
         );
         let (w, h) = (width.to_string(), height.to_string());
@@ -201,7 +203,7 @@ fn checkpoints(dir: &Path) -> Vec<String> {
 #[test]
 fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
     let dir = TempDir::new("save");
-    let pane = Pane::start_in("save", 100, 30, LONG, &dir.0);
+    let pane = Pane::start_in("save", 100, 30, LONG, &dir.0, &[]);
     pane.wait_for("TRAINING");
     pane.keys(&["w"]);
     let screen = pane.wait_for(" saved ");
@@ -237,7 +239,7 @@ fn with_save_w_writes_that_file_and_reports_a_failure_on_screen() {
     let target = sub.join("mine.safetensors");
     let mut args = LONG.to_vec();
     args.extend(["--save", target.to_str().unwrap()]);
-    let pane = Pane::start_in("save-to", 100, 30, &args, &dir.0);
+    let pane = Pane::start_in("save-to", 100, 30, &args, &dir.0, &[]);
     pane.wait_for("TRAINING");
     pane.keys(&["w"]);
     pane.wait_for(&format!("saved {}", target.display()));
@@ -251,6 +253,21 @@ fn with_save_w_writes_that_file_and_reports_a_failure_on_screen() {
     assert!(screen.contains("TRAINING"), "{screen}");
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
+}
+
+#[test]
+fn no_color_keeps_colour_codes_off_the_terminal() {
+    let here = std::env::current_dir().expect("a working directory");
+    for (name, env, coloured) in [("colour", "NO_COLOR=", true), ("no-color", "NO_COLOR=1", false)] {
+        let pane = Pane::start_in(name, 100, 30, LONG, &here, &[env]);
+        pane.wait_for("TRAINING");
+        // tmux re-encodes the cells it holds: a 256-colour foreground shows as 38;5;N.
+        let screen = pane.tmux(&["capture-pane", "-p", "-e", "-t", "app"]);
+        assert_eq!(screen.contains("38;5;"), coloured, "{env}:\n{screen}");
+        assert!(screen.contains("\u{1b}[1m"), "{env}: bold is not a colour and stays");
+        pane.keys(&["q"]);
+        pane.assert_exited_restored(0);
+    }
 }
 
 #[test]

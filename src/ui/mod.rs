@@ -36,6 +36,15 @@ pub const MIN_HEIGHT: u16 = 24;
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        self.render_screen(area, buf);
+        if !self.colour() {
+            theme::strip_colours(area, buf);
+        }
+    }
+}
+
+impl App {
+    fn render_screen(&self, area: Rect, buf: &mut Buffer) {
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             TooSmall.render(area, buf);
             return;
