@@ -45,6 +45,7 @@ pub enum Action {
     MoreSteps,
     ToggleScale,
     ToggleWindow,
+    ToggleFisher,
     CycleView,
     ToggleHelp,
     CloseHelp,
@@ -76,6 +77,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             ']' => Action::MoreSteps,
             'l' => Action::ToggleScale,
             'h' => Action::ToggleWindow,
+            'f' => Action::ToggleFisher,
             'v' => Action::CycleView,
             '?' => Action::ToggleHelp,
             'q' => Action::Quit,
@@ -102,6 +104,16 @@ pub enum Window {
     Full,
     /// The last [`crate::ui::loss_history::RECENT_STEPS`] steps.
     Recent,
+}
+
+/// Whether the loss panel also draws the Fisher divergence, on its right axis. Hidden, the
+/// loss has the panel's height to itself: on the shared axis a steep Fisher curve squeezes a
+/// flat loss into a few rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FisherCurve {
+    #[default]
+    Shown,
+    Hidden,
 }
 
 /// What the scatter panel draws.
@@ -216,6 +228,7 @@ pub struct App {
     settings: Settings,
     scale: Scale,
     window: Window,
+    fisher_curve: FisherCurve,
     view: View,
     help: bool,
     quit: bool,
@@ -241,6 +254,7 @@ impl App {
             settings,
             scale: Scale::default(),
             window: Window::default(),
+            fisher_curve: FisherCurve::default(),
             view: View::default(),
             help: false,
             quit: false,
@@ -313,6 +327,14 @@ impl App {
                 self.window = match self.window {
                     Window::Full => Window::Recent,
                     Window::Recent => Window::Full,
+                };
+                self.replot();
+                None
+            }
+            Action::ToggleFisher => {
+                self.fisher_curve = match self.fisher_curve {
+                    FisherCurve::Shown => FisherCurve::Hidden,
+                    FisherCurve::Hidden => FisherCurve::Shown,
                 };
                 self.replot();
                 None
@@ -411,7 +433,7 @@ impl App {
     }
 
     fn replot(&mut self) {
-        self.plot = LossPlot::new(&self.losses, self.scale, self.window);
+        self.plot = LossPlot::new(&self.losses, self.scale, self.window, self.fisher_curve);
     }
 
     pub fn state(&self) -> RunState {
@@ -447,6 +469,10 @@ impl App {
 
     pub fn window(&self) -> Window {
         self.window
+    }
+
+    pub fn fisher_curve(&self) -> FisherCurve {
+        self.fisher_curve
     }
 
     pub fn view(&self) -> View {
@@ -546,6 +572,7 @@ mod tests {
             (KeyCode::Char(']'), Action::MoreSteps),
             (KeyCode::Char('l'), Action::ToggleScale),
             (KeyCode::Char('h'), Action::ToggleWindow),
+            (KeyCode::Char('f'), Action::ToggleFisher),
             (KeyCode::Char('v'), Action::CycleView),
             (KeyCode::Char('?'), Action::ToggleHelp),
             (KeyCode::Char('q'), Action::Quit),
@@ -595,7 +622,9 @@ mod tests {
         assert!((eta(app.update(Action::LowerEta)) - 0.01).abs() < 1e-12);
         assert_eq!(app.update(Action::MoreSteps), Some(Command::SetStepsPerFrame(20)));
         assert_eq!(app.update(Action::FewerSteps), Some(Command::SetStepsPerFrame(10)));
-        for action in [Action::ToggleScale, Action::ToggleWindow, Action::CycleView, Action::ToggleHelp] {
+        for action in
+            [Action::ToggleScale, Action::ToggleWindow, Action::ToggleFisher, Action::CycleView, Action::ToggleHelp]
+        {
             assert_eq!(app.update(action), None, "{action:?} is the UI's business");
         }
         assert_eq!(app.update(Action::Quit), Some(Command::Quit));
@@ -632,6 +661,8 @@ mod tests {
         assert_eq!(app.scale(), Scale::Linear);
         app.update(Action::ToggleWindow);
         assert_eq!(app.window(), Window::Recent);
+        app.update(Action::ToggleFisher);
+        assert_eq!(app.fisher_curve(), FisherCurve::Hidden);
         app.update(Action::ToggleHelp);
         assert!(app.help_open());
         app.update(Action::CloseHelp);

@@ -13,7 +13,7 @@ use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 13] = [
+const HINTS: [(&str, &str); 14] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -26,6 +26,7 @@ const HINTS: [(&str, &str); 13] = [
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
     ("h", "history"),
+    ("f", "Fisher"),
     ("v", "view"),
 ];
 
@@ -92,6 +93,7 @@ impl Help {
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l", "loss axis: log / linear".into()),
             key("h", format!("loss history: all steps / the last {RECENT_STEPS}")),
+            key("f", "Fisher divergence curve on the loss panel: shown / hidden".into()),
             key("v", "samples: data + particles / particles / data".into()),
             key("?", "this help; Esc or ? closes it".into()),
             key("q Esc ^C", "quit".into()),
@@ -102,9 +104,8 @@ impl Help {
                 100.0 * SAMPLING_SHARE
             )),
             note("Escaped: outside the plotted area; counted, not drawn."),
-            note("Right axis: Fisher divergence ½E‖s − ∇log q_σ‖², what DSM minimises."),
-            note("It is the loss axis × F₀/L₀: both start level, a row is one factor on"),
-            note("both. Status (÷k): k times lower than before training."),
+            note("Right axis: the Fisher divergence ½E‖s − ∇log q_σ‖² that DSM minimises,"),
+            note("on the loss axis × F₀/L₀ (a row is one factor on both); ÷k: k× lower."),
             note(&format!(
                 "Energy distance: {FIGURE_PARTICLES} particles to the test split, every {}s.",
                 FIGURES_EVERY.as_secs()

@@ -14,7 +14,8 @@
 //! and on the log scale a row is the same factor on both axes, so the height each falls shows
 //! how many times it shrank. A loss that is not positive throughout (implicit score matching's)
 //! has no such k; the Fisher curve then spans the panel's height on its own, and the legend
-//! says so.
+//! says so. When the Fisher curve falls far more than the loss, the loss is squeezed into a
+//! few rows at the top; `f` hides the Fisher curve to give the loss the whole height back.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -22,7 +23,7 @@ use ratatui::symbols::{Marker, line};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
-use crate::app::{Scale, Window};
+use crate::app::{FisherCurve, Scale, Window};
 use crate::ui::loss_history::{LossHistory, LossPoint, RECENT_STEPS};
 use crate::ui::{format_count, format_sig, theme};
 
@@ -89,7 +90,7 @@ impl FisherAxis {
 impl LossPlot {
     /// The plot of `history` in `scale`; a loss that is not positive throughout (implicit score
     /// matching's can be negative) has no log, so such a plot falls back to linear.
-    pub fn new(history: &LossHistory, scale: Scale, window: Window) -> Self {
+    pub fn new(history: &LossHistory, scale: Scale, window: Window, fisher_curve: FisherCurve) -> Self {
         let last = history.last_step().unwrap_or(0);
         let first = match window {
             Window::Full => 0,
@@ -101,7 +102,10 @@ impl LossPlot {
         };
         let in_view = |p: &LossPoint| p.step >= first;
         let test: Vec<LossPoint> = history.test().points().filter(in_view).collect();
-        let fisher: Vec<LossPoint> = history.fisher().points().filter(in_view).collect();
+        let fisher: Vec<LossPoint> = match fisher_curve {
+            FisherCurve::Shown => history.fisher().points().filter(in_view).collect(),
+            FisherCurve::Hidden => Vec::new(),
+        };
         let positive = train.iter().chain(&test).all(|p| !(p.raw <= 0.0 || p.smooth <= 0.0));
         let log_refused = scale == Scale::Log && !positive;
         let scale = if log_refused { Scale::Linear } else { scale };
@@ -405,7 +409,7 @@ mod tests {
 
     #[test]
     fn the_log_scale_labels_real_values() {
-        let plot = LossPlot::new(&history(), Scale::Log, Window::Full);
+        let plot = LossPlot::new(&history(), Scale::Log, Window::Full, FisherCurve::Shown);
         // 9 rows inside the border: 7 for the graph, 3 labels at its top, middle and bottom.
         let buf = draw(&plot, 40, 11);
         // The bounds are padded evenly in log space, so the middle is the geometric mean.
@@ -413,13 +417,13 @@ mod tests {
         let (top, bottom): (f64, f64) = (y_label(&buf, 1).parse().unwrap(), y_label(&buf, 7).parse().unwrap());
         assert!(top > 1000.0 && top < 1500.0 && bottom < 10.0 && bottom > 7.0, "{top} {bottom}");
 
-        let linear = LossPlot::new(&history(), Scale::Linear, Window::Full);
+        let linear = LossPlot::new(&history(), Scale::Linear, Window::Full, FisherCurve::Shown);
         assert_eq!(y_label(&draw(&linear, 40, 11), 4), "505");
     }
 
     #[test]
     fn every_series_is_drawn_in_its_colour_with_epoch_marks() {
-        let buf = draw(&LossPlot::new(&history(), Scale::Log, Window::Full), 60, 20);
+        let buf = draw(&LossPlot::new(&history(), Scale::Log, Window::Full, FisherCurve::Shown), 60, 20);
         let fg: Vec<Color> = buf.content().iter().map(|c| c.fg).collect();
         for colour in [theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST, theme::EPOCH_MARK] {
             assert!(fg.contains(&colour), "{colour:?}");
@@ -441,7 +445,7 @@ mod tests {
         h.push_fisher(TestPoint { epoch: 0, step: 0, loss: 50.0 });
         h.push_fisher(TestPoint { epoch: 1, step: 100, loss: 0.5 });
         for scale in [Scale::Log, Scale::Linear] {
-            let plot = LossPlot::new(&h, scale, Window::Full);
+            let plot = LossPlot::new(&h, scale, Window::Full, FisherCurve::Shown);
             assert_eq!(plot.fisher[0].1, plot.test[0].1, "{scale:?}: both curves start level");
             let buf = draw(&plot, 40, 11);
             for row in [1, 4, 7] {
@@ -466,7 +470,7 @@ mod tests {
             h.push_test(point(165.0 + 46.0 * progress));
             h.push_fisher(point(3.6 + 21.3 * progress));
         }
-        let buf = draw(&LossPlot::new(&h, Scale::Log, Window::Full), 40, 22);
+        let buf = draw(&LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown), 40, 22);
         let rows_in =
             |colour: Color| -> Vec<u16> { (1..19).filter(|&y| (0..40).any(|x| buf[(x, y)].fg == colour)).collect() };
         let (test, fisher) = (rows_in(theme::TEST), rows_in(theme::FISHER));
@@ -487,7 +491,7 @@ mod tests {
             h.push_test(point(40.0 - 40.0 * epoch as f32));
             h.push_fisher(point(fisher));
         }
-        let plot = LossPlot::new(&h, Scale::Log, Window::Full);
+        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
         assert!(!plot.fisher_axis.shared);
         let [y0, y1] = plot.y_bounds;
         let heights: Vec<f64> = plot.fisher.iter().map(|&(_, y)| y).collect();
@@ -500,6 +504,20 @@ mod tests {
         let buf = draw(&plot, 100, 12);
         assert!(buffer_text(&buf).contains("Fisher (right axis, own range)"));
         assert_eq!(fisher_label(&buf, 1).parse::<f64>().unwrap(), 24.5, "its own top, 24 plus the margin");
+    }
+
+    #[test]
+    fn a_hidden_fisher_curve_leaves_the_loss_its_own_range() {
+        let mut h = history();
+        h.push_fisher(TestPoint { epoch: 0, step: 0, loss: 50.0 });
+        h.push_fisher(TestPoint { epoch: 1, step: 100, loss: 0.01 });
+        let hidden = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Hidden);
+        assert!(hidden.fisher.is_empty());
+        assert_eq!(hidden.y_bounds, LossPlot::new(&history(), Scale::Log, Window::Full, FisherCurve::Shown).y_bounds);
+        let text = buffer_text(&draw(&hidden, 60, 12));
+        assert!(!text.contains("Fisher"), "{text}");
+        let shown = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
+        assert!(shown.y_bounds[0] < hidden.y_bounds[0] - 1.0, "5000× down: a decade below the loss");
     }
 
     #[test]
@@ -524,10 +542,10 @@ mod tests {
         for step in 1..=5000 {
             h.push_train(step, 1.0 + (step % 7) as f32);
         }
-        let plot = LossPlot::new(&h, Scale::Linear, Window::Recent);
+        let plot = LossPlot::new(&h, Scale::Linear, Window::Recent, FisherCurve::Shown);
         assert_eq!(plot.x_bounds, [4000.0, 5000.0]);
         assert_eq!(plot.raw.len(), RECENT_STEPS);
-        assert_eq!(LossPlot::new(&h, Scale::Linear, Window::Full).x_bounds, [0.0, 5000.0]);
+        assert_eq!(LossPlot::new(&h, Scale::Linear, Window::Full, FisherCurve::Shown).x_bounds, [0.0, 5000.0]);
     }
 
     #[test]
@@ -536,7 +554,7 @@ mod tests {
         for step in 1..=100 {
             h.push_train(step, 50.0 - step as f32);
         }
-        let plot = LossPlot::new(&h, Scale::Log, Window::Full);
+        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
         assert_eq!(plot.scale, Scale::Linear);
         assert_eq!(plot.raw.len(), 100, "no point dropped");
         assert!(buffer_text(&draw(&plot, 60, 12)).contains("linear (loss ≤ 0: no log)"));
@@ -548,7 +566,7 @@ mod tests {
         for step in 1..=1000 {
             h.push_train(step, if step == 500 { 1e6 } else { 100.0 + (step % 10) as f32 });
         }
-        let plot = LossPlot::new(&h, Scale::Linear, Window::Full);
+        let plot = LossPlot::new(&h, Scale::Linear, Window::Full, FisherCurve::Shown);
         // The EMA jumps by (1 − β)·1e6 = 2e4 after the spike; the raw spike itself is ignored.
         assert!(plot.y_bounds[1] < 3e4, "{:?}", plot.y_bounds);
     }
