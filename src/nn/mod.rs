@@ -4,14 +4,17 @@
 
 pub mod activation;
 pub mod adam;
+#[cfg(target_arch = "x86_64")]
+pub mod kernels;
 pub mod linear;
 pub mod mlp;
+mod ops;
 pub mod schedule;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};
 pub use linear::Linear;
-pub use mlp::{Mlp, Scratch, Workspace};
+pub use mlp::{Evaluator, Mlp, Scratch, Workspace};
 pub use schedule::StepDecay;
 
 /// The float types the network runs in (`f32` and `f64`).
@@ -19,6 +22,10 @@ pub trait Real: ndarray::NdFloat + Send + Sync + 'static {
     /// A constant of this type (literals in generic code).
     fn lit(x: f64) -> Self;
     fn as_f64(self) -> f64;
+    /// This slice as `f32`s when `Self` is `f32` (so generic code can hand it to the f32
+    /// kernels), `None` otherwise.
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl Real for f32 {
@@ -28,6 +35,12 @@ impl Real for f32 {
     fn as_f64(self) -> f64 {
         f64::from(self)
     }
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
+    }
 }
 
 impl Real for f64 {
@@ -36,5 +49,11 @@ impl Real for f64 {
     }
     fn as_f64(self) -> f64 {
         self
+    }
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
     }
 }

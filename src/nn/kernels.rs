@@ -1,0 +1,380 @@
+//! Hand-written f32 kernels for x86-64 with AVX2 and FMA, picked at run time: a register-tiled
+//! matrix product with arbitrary strides, SiLU with a vectorised `exp`, and the skinny 2-wide
+//! products. The network's generic code calls them through [`super::ops`] when the element
+//! type is `f32` and the CPU has the features; everything else takes the portable path.
+//!
+//! Why not only `matrixmultiply`: its sgemm packs both operands on every call and manages
+//! 5–7 GFLOP/s on the skinny shapes, and the activations went through `libm`'s scalar
+//! `expf`. Here the weights are packed once (per step in training, once per run in
+//! sampling), the strides let the backward pass read δ and the activations in place, and
+//! the activation runs eight lanes at a time.
+//!
+//! Every routine here computes each output in a fixed order that depends only on the shapes,
+//! so results are the same bit for bit however the callers split the work.
+
+#![allow(unsafe_op_in_unsafe_fn)]
+
+use std::arch::x86_64::*;
+
+/// Rows of the register tile: 6 × 16 floats fill 12 of the 16 ymm registers with
+/// accumulators (BLIS's shape for AVX2), leaving room for two B vectors and a broadcast.
+pub const MR: usize = 6;
+/// Columns of the register tile (two ymm vectors); B is read in panels this wide.
+pub const NR: usize = 16;
+
+/// Whether this CPU can run the kernels (checked once; the macro caches the answer).
+pub fn available() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+/// A matrix in a flat slice: element (i, k) at `data[i * row_stride + k * col_stride]`.
+#[derive(Clone, Copy)]
+pub struct Strided<'a> {
+    pub data: &'a [f32],
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+/// The right-hand operand B (`[k, n]`), read in panels of [`NR`] columns: element (k, j) at
+/// `data[(j / NR) * panel_stride + k * row_stride + j % NR]`. Row-major B is
+/// `panel_stride = NR`, `row_stride = n`; B packed by [`pack_transposed`] is
+/// `panel_stride = NR * k`, `row_stride = NR`.
+#[derive(Clone, Copy)]
+pub struct Panels<'a> {
+    pub data: &'a [f32],
+    pub row_stride: usize,
+    pub panel_stride: usize,
+}
+
+impl Panels<'_> {
+    fn at(&self, k: usize, j: usize) -> f32 {
+        self.data[(j / NR) * self.panel_stride + k * self.row_stride + j % NR]
+    }
+}
+
+/// Lays out W (`[n, k]`, row-major, as `Linear` stores it) so that Wᵀ is a [`Panels`]
+/// operand with contiguous panels, zero-padded to whole panels. `packed` must hold
+/// `n.div_ceil(NR) * NR * k` floats.
+pub fn pack_transposed(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
+    assert_eq!(w.len(), n * k);
+    assert_eq!(packed.len(), n.div_ceil(NR) * NR * k);
+    for (p, panel) in packed.chunks_exact_mut(NR * k).enumerate() {
+        for (kk, row) in panel.chunks_exact_mut(NR).enumerate() {
+            for (jj, v) in row.iter_mut().enumerate() {
+                let j = p * NR + jj;
+                *v = if j < n { w[j * k + kk] } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// C = A·B (`start = None`) or C = A·B + 1·biasᵀ (`start = Some(bias)`), with A `[m, k]`,
+/// B `[k, n]` and C `[m, n]` row-major with row stride `c_stride`.
+pub fn gemm(
+    (m, n, k): (usize, usize, usize),
+    a: Strided,
+    b: Panels,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    c_stride: usize,
+) {
+    assert!(available(), "the caller checks kernels::available()");
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Bounds checked once here, so the tiles can read with raw pointers.
+    assert!(k > 0 && (m - 1) * a.row_stride + (k - 1) * a.col_stride < a.data.len(), "A out of bounds");
+    let full = n / NR;
+    if full > 0 {
+        assert!((full - 1) * b.panel_stride + (k - 1) * b.row_stride + NR <= b.data.len(), "B out of bounds");
+    }
+    assert!((m - 1) * c_stride + n <= c.len(), "C out of bounds");
+    if let Some(bias) = bias {
+        assert!(bias.len() >= n);
+    }
+    // SAFETY: the features were checked above; every index the tiles form is below the
+    // bounds just asserted.
+    unsafe { gemm_full_panels((m, full, k), a, b, bias, c, c_stride) };
+    // A last, partial panel (widths that are not a multiple of 16): plain loops.
+    for j in full * NR..n {
+        for i in 0..m {
+            let mut sum = bias.map_or(0.0, |b| b[j]);
+            for kk in 0..k {
+                sum = a.data[i * a.row_stride + kk * a.col_stride].mul_add(b.at(kk, j), sum);
+            }
+            c[i * c_stride + j] = sum;
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_full_panels(
+    (m, panels, k): (usize, usize, usize),
+    a: Strided,
+    b: Panels,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    c_stride: usize,
+) {
+    let (a_ptr, c_ptr) = (a.data.as_ptr(), c.as_mut_ptr());
+    // Panel-major order: one panel of B (k × 16 floats) stays in L1 while every row block of
+    // A streams past it.
+    for p in 0..panels {
+        let b_ptr = b.data.as_ptr().add(p * b.panel_stride);
+        let bias_ptr = bias.map(|v| v.as_ptr().add(p * NR));
+        let c_panel = c_ptr.add(p * NR);
+        let mut i = 0;
+        while i + MR <= m {
+            let a_rows = a_ptr.add(i * a.row_stride);
+            tile::<MR>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_panel.add(i * c_stride), c_stride);
+            i += MR;
+        }
+        let (a_rows, c_rows) = (a_ptr.add(i * a.row_stride), c_panel.add(i * c_stride));
+        match m - i {
+            1 => tile::<1>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
+            2 => tile::<2>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
+            3 => tile::<3>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
+            4 => tile::<4>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
+            5 => tile::<5>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
+            _ => {}
+        }
+    }
+}
+
+/// One R × 16 block of C: R rows of A against one panel of B, accumulated in registers over
+/// the whole k, then stored once.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<const R: usize>(
+    k: usize,
+    a: *const f32,
+    a_layout: Strided,
+    b: *const f32,
+    b_row_stride: usize,
+    bias: Option<*const f32>,
+    c: *mut f32,
+    c_stride: usize,
+) {
+    let (rs, cs) = (a_layout.row_stride, a_layout.col_stride);
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    if let Some(bias) = bias {
+        let (b0, b1) = (_mm256_loadu_ps(bias), _mm256_loadu_ps(bias.add(8)));
+        for row in acc.iter_mut() {
+            *row = [b0, b1];
+        }
+    }
+    let (mut a_k, mut b_k) = (a, b);
+    for _ in 0..k {
+        let b0 = _mm256_loadu_ps(b_k);
+        let b1 = _mm256_loadu_ps(b_k.add(8));
+        for (i, row) in acc.iter_mut().enumerate() {
+            let x = _mm256_broadcast_ss(&*a_k.add(i * rs));
+            row[0] = _mm256_fmadd_ps(x, b0, row[0]);
+            row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+        }
+        a_k = a_k.add(cs);
+        b_k = b_k.add(b_row_stride);
+    }
+    for (i, row) in acc.iter().enumerate() {
+        let out = c.add(i * c_stride);
+        _mm256_storeu_ps(out, row[0]);
+        _mm256_storeu_ps(out.add(8), row[1]);
+    }
+}
+
+/// eˣ for eight lanes: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then Cephes' degree-6
+/// polynomial for eʳ (relative error about 1e-7, tested against f64 in `ops`). Arguments are
+/// clamped to [−87.3, 88.7] so 2ⁿ stays a normal float; NaN stays NaN.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp8(x: __m256) -> __m256 {
+    // max/min return their second operand when either is NaN: keep x second.
+    let x = _mm256_min_ps(_mm256_set1_ps(88.7), _mm256_max_ps(_mm256_set1_ps(-87.3), x));
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(std::f32::consts::LOG2_E),
+    ));
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm256_set1_ps(1.987_569_1e-4);
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let r2 = _mm256_mul_ps(r, r);
+    let er = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0));
+    let two_n = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    )));
+    _mm256_mul_ps(er, two_n)
+}
+
+/// (silu(z), silu′(z)) for eight lanes, from σ(z) = 1 / (1 + e⁻ᶻ).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn silu8(z: __m256) -> (__m256, __m256) {
+    let one = _mm256_set1_ps(1.0);
+    let s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), z))));
+    let value = _mm256_mul_ps(z, s);
+    // σ(1 + z(1 − σ)) = σ + z·σ − z·σ²  =  σ + value·(1 − σ)
+    let slope = _mm256_fmadd_ps(value, _mm256_sub_ps(one, s), s);
+    (value, slope)
+}
+
+/// z ← silu(z), and slope ← silu′(z) when given. A tail shorter than eight lanes goes
+/// through the same vector code via a padded copy, so every element is computed alike.
+pub fn silu(z: &mut [f32], slope: Option<&mut [f32]>) {
+    assert!(available(), "the caller checks kernels::available()");
+    if let Some(s) = &slope {
+        assert_eq!(s.len(), z.len());
+    }
+    // SAFETY: features checked above; the loops stay within the slices.
+    unsafe { silu_avx2(z, slope) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn silu_avx2(z: &mut [f32], mut slope: Option<&mut [f32]>) {
+    let whole = z.len() / 8 * 8;
+    for i in (0..whole).step_by(8) {
+        let (v, s) = silu8(_mm256_loadu_ps(z.as_ptr().add(i)));
+        _mm256_storeu_ps(z.as_mut_ptr().add(i), v);
+        if let Some(slope) = slope.as_deref_mut() {
+            _mm256_storeu_ps(slope.as_mut_ptr().add(i), s);
+        }
+    }
+    let tail = z.len() - whole;
+    if tail > 0 {
+        let mut buf = [0.0f32; 8];
+        buf[..tail].copy_from_slice(&z[whole..]);
+        let (v, s) = silu8(_mm256_loadu_ps(buf.as_ptr()));
+        _mm256_storeu_ps(buf.as_mut_ptr(), v);
+        z[whole..].copy_from_slice(&buf[..tail]);
+        if let Some(slope) = slope {
+            _mm256_storeu_ps(buf.as_mut_ptr(), s);
+            slope[whole..].copy_from_slice(&buf[..tail]);
+        }
+    }
+}
+
+/// Horizontal sum of eight lanes in a fixed order.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn hsum(v: __m256) -> f32 {
+    let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+    _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps::<1>(pair, pair)))
+}
+
+/// out[i, c] = bias[c] + ⟨a[i, :], w[c, :]⟩ for the two rows of w (`[2, h]`): the 2-wide
+/// output layer, and with w = W₁ᵀ the input gradient of the 2-wide input layer.
+pub fn two_dots(a: &[f32], h: usize, w: &[f32], bias: [f32; 2], out: &mut [f32]) {
+    assert!(available(), "the caller checks kernels::available()");
+    let rows = out.len() / 2;
+    assert!(a.len() >= rows * h && w.len() == 2 * h && out.len() == 2 * rows);
+    // SAFETY: features checked above; indices below the asserted lengths.
+    unsafe { two_dots_avx2(a, h, w, bias, out) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn two_dots_avx2(a: &[f32], h: usize, w: &[f32], bias: [f32; 2], out: &mut [f32]) {
+    let (w0, w1) = w.split_at(h);
+    let whole = h / 16 * 16;
+    for (row, o) in a.chunks_exact(h).zip(out.chunks_exact_mut(2)) {
+        // Two accumulators per output hide the FMA latency.
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for j in (0..whole).step_by(16) {
+            let (x0, x1) = (_mm256_loadu_ps(row.as_ptr().add(j)), _mm256_loadu_ps(row.as_ptr().add(j + 8)));
+            acc[0] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w0.as_ptr().add(j)), acc[0]);
+            acc[1] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(w0.as_ptr().add(j + 8)), acc[1]);
+            acc[2] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w1.as_ptr().add(j)), acc[2]);
+            acc[3] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(w1.as_ptr().add(j + 8)), acc[3]);
+        }
+        let mut s0 = bias[0] + hsum(_mm256_add_ps(acc[0], acc[1]));
+        let mut s1 = bias[1] + hsum(_mm256_add_ps(acc[2], acc[3]));
+        for j in whole..h {
+            s0 = row[j].mul_add(w0[j], s0);
+            s1 = row[j].mul_add(w1[j], s1);
+        }
+        o[0] = s0;
+        o[1] = s1;
+    }
+}
+
+/// Element-wise loops, compiled with AVX2 + FMA so the compiler vectorises them eight lanes
+/// wide; they are too simple to hand-write.
+pub mod loops {
+    use super::available;
+
+    macro_rules! avx2_loop {
+        ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+            $(#[$doc])*
+            pub fn $name($($arg: $ty),*) {
+                assert!(available(), "the caller checks kernels::available()");
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn inner($($arg: $ty),*) $body
+                // SAFETY: features checked above; the body is safe code.
+                unsafe { inner($($arg),*) }
+            }
+        };
+    }
+
+    avx2_loop! {
+        /// z[i, :] = b + x[i, 0]·w0 + x[i, 1]·w1: the 2-wide input layer, w0 and w1 being the
+        /// columns of W₁.
+        fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32]) {
+            let h = b.len();
+            for (xi, zi) in x.chunks_exact(2).zip(z.chunks_exact_mut(h)) {
+                let (x0, x1) = (xi[0], xi[1]);
+                for (((z, &b), &a0), &a1) in zi.iter_mut().zip(b).zip(w0).zip(w1) {
+                    *z = b + x0 * a0 + x1 * a1;
+                }
+            }
+        }
+    }
+
+    avx2_loop! {
+        /// y += a·x
+        fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y += a * x;
+            }
+        }
+    }
+
+    avx2_loop! {
+        /// y += x
+        fn add(x: &[f32], y: &mut [f32]) {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y += x;
+            }
+        }
+    }
+
+    avx2_loop! {
+        /// y ⊙= x
+        fn mul(x: &[f32], y: &mut [f32]) {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y *= x;
+            }
+        }
+    }
+
+    avx2_loop! {
+        /// δ = (g0·u + g1·v) ⊙ slope: the output layer's δ at the last hidden layer.
+        fn combine2(g0: f32, u: &[f32], g1: f32, v: &[f32], slope: &[f32], delta: &mut [f32]) {
+            for (((d, &u), &v), &s) in delta.iter_mut().zip(u).zip(v).zip(slope) {
+                *d = (g0 * u + g1 * v) * s;
+            }
+        }
+    }
+
+    avx2_loop! {
+        /// One Adam update over a flat tensor, `k` = [β₁, β₂, 1−β₁, 1−β₂, step size,
+        /// 1/√(1−β₂ᵗ), ε] (see `adam.rs` for the formula; same operations in the same order).
+        fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: &[f32; 7]) {
+            let [b1, b2, one_minus_b1, one_minus_b2, step_size, inv_sqrt_bias2, eps] = *k;
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + one_minus_b1 * g;
+                *v = b2 * *v + one_minus_b2 * g * g;
+                *p -= step_size * *m / (v.sqrt() * inv_sqrt_bias2 + eps);
+            }
+        }
+    }
+}
