@@ -68,8 +68,18 @@ pub fn pack_transposed(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
     }
 }
 
-/// C = A·B (`start = None`) or C = A·B + 1·biasᵀ (`start = Some(bias)`), with A `[m, k]`,
-/// B `[k, n]` and C `[m, n]` row-major with row stride `c_stride`.
+/// What happens to a block of C = A·B (+ bias) before it is stored: nothing, or SiLU applied
+/// in registers (optionally also storing SiLU′ into a matrix laid out like C). Fusing the
+/// activation into the tile keeps twelve independent `exp`s in flight and saves a pass over
+/// memory.
+pub enum Epilogue<'a> {
+    Store,
+    Silu,
+    SiluWithSlope(&'a mut [f32]),
+}
+
+/// C = A·B (+ 1·biasᵀ), then the epilogue, with A `[m, k]`, B `[k, n]` and C `[m, n]`
+/// row-major with row stride `c_stride`.
 pub fn gemm(
     (m, n, k): (usize, usize, usize),
     a: Strided,
@@ -77,6 +87,7 @@ pub fn gemm(
     bias: Option<&[f32]>,
     c: &mut [f32],
     c_stride: usize,
+    epilogue: Epilogue,
 ) {
     assert!(available(), "the caller checks kernels::available()");
     if m == 0 || n == 0 {
@@ -92,130 +103,196 @@ pub fn gemm(
     if let Some(bias) = bias {
         assert!(bias.len() >= n);
     }
+    let (silu, mut slope) = match epilogue {
+        Epilogue::Store => (false, None),
+        Epilogue::Silu => (true, None),
+        Epilogue::SiluWithSlope(slope) => (true, Some(slope)),
+    };
+    if let Some(slope) = &slope {
+        assert!(slope.len() >= (m - 1) * c_stride + n, "slope out of bounds");
+    }
+    let out = Out { c: c.as_mut_ptr(), slope: slope.as_deref_mut().map(|s| s.as_mut_ptr()), stride: c_stride, silu };
     // SAFETY: the features were checked above; every index the tiles form is below the
     // bounds just asserted.
-    unsafe { gemm_full_panels((m, full, k), a, b, bias, c, c_stride) };
-    // A last, partial panel (widths that are not a multiple of 16): plain loops.
-    for j in full * NR..n {
+    unsafe { gemm_full_panels((m, full, k), a, b, bias, out) };
+    // A last, partial panel (widths that are not a multiple of 16): plain loops, then the
+    // same activation code on a padded copy.
+    if full * NR < n {
+        let cols = full * NR..n;
         for i in 0..m {
-            let mut sum = bias.map_or(0.0, |b| b[j]);
-            for kk in 0..k {
-                sum = a.data[i * a.row_stride + kk * a.col_stride].mul_add(b.at(kk, j), sum);
+            let mut row = [0.0f32; NR];
+            for (v, j) in row.iter_mut().zip(cols.clone()) {
+                let mut sum = bias.map_or(0.0, |b| b[j]);
+                for kk in 0..k {
+                    sum = a.data[i * a.row_stride + kk * a.col_stride].mul_add(b.at(kk, j), sum);
+                }
+                *v = sum;
             }
-            c[i * c_stride + j] = sum;
+            let mut row_slope = [0.0f32; NR];
+            if silu {
+                self::silu(&mut row, Some(&mut row_slope));
+            }
+            let range = i * c_stride + cols.start..i * c_stride + cols.end;
+            c[range.clone()].copy_from_slice(&row[..cols.len()]);
+            if let Some(slope) = slope.as_deref_mut() {
+                slope[range].copy_from_slice(&row_slope[..cols.len()]);
+            }
         }
     }
 }
 
+/// Where [`gemm_full_panels`]' tiles store.
+#[derive(Clone, Copy)]
+struct Out {
+    c: *mut f32,
+    slope: Option<*mut f32>,
+    stride: usize,
+    silu: bool,
+}
+
+impl Out {
+    fn offset(self, i: usize, j: usize) -> Self {
+        let at = i * self.stride + j;
+        // SAFETY (of the `add`s): callers only form offsets inside the C checked by `gemm`.
+        unsafe { Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), ..self } }
+    }
+}
+
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_full_panels(
-    (m, panels, k): (usize, usize, usize),
-    a: Strided,
-    b: Panels,
-    bias: Option<&[f32]>,
-    c: &mut [f32],
-    c_stride: usize,
-) {
-    let (a_ptr, c_ptr) = (a.data.as_ptr(), c.as_mut_ptr());
+unsafe fn gemm_full_panels((m, panels, k): (usize, usize, usize), a: Strided, b: Panels, bias: Option<&[f32]>, out: Out) {
+    let a_ptr = a.data.as_ptr();
     // Panel-major order: one panel of B (k × 16 floats) stays in L1 while every row block of
     // A streams past it.
     for p in 0..panels {
         let b_ptr = b.data.as_ptr().add(p * b.panel_stride);
         let bias_ptr = bias.map(|v| v.as_ptr().add(p * NR));
-        let c_panel = c_ptr.add(p * NR);
         let mut i = 0;
         while i + MR <= m {
-            let a_rows = a_ptr.add(i * a.row_stride);
-            tile::<MR>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_panel.add(i * c_stride), c_stride);
+            tile::<MR, { 2 * MR }>(k, a_ptr.add(i * a.row_stride), a, b_ptr, b.row_stride, bias_ptr, out.offset(i, p * NR));
             i += MR;
         }
-        let (a_rows, c_rows) = (a_ptr.add(i * a.row_stride), c_panel.add(i * c_stride));
+        let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
         match m - i {
-            1 => tile::<1>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
-            2 => tile::<2>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
-            3 => tile::<3>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
-            4 => tile::<4>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
-            5 => tile::<5>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, c_rows, c_stride),
+            1 => tile::<1, 2>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
+            2 => tile::<2, 4>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
+            3 => tile::<3, 6>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
+            4 => tile::<4, 8>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
+            5 => tile::<5, 10>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
             _ => {}
         }
     }
 }
 
 /// One R × 16 block of C: R rows of A against one panel of B, accumulated in registers over
-/// the whole k, then stored once.
+/// the whole k, then activated and stored once. `V` = 2R accumulators (row i's two halves
+/// at 2i and 2i + 1), a separate parameter only because `[_; 2 * R]` is not yet expressible.
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tile<const R: usize>(
+unsafe fn tile<const R: usize, const V: usize>(
     k: usize,
     a: *const f32,
     a_layout: Strided,
     b: *const f32,
     b_row_stride: usize,
     bias: Option<*const f32>,
-    c: *mut f32,
-    c_stride: usize,
+    out: Out,
 ) {
+    debug_assert_eq!(V, 2 * R);
     let (rs, cs) = (a_layout.row_stride, a_layout.col_stride);
-    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    let mut acc = [_mm256_setzero_ps(); V];
     if let Some(bias) = bias {
         let (b0, b1) = (_mm256_loadu_ps(bias), _mm256_loadu_ps(bias.add(8)));
-        for row in acc.iter_mut() {
-            *row = [b0, b1];
+        for pair in acc.chunks_exact_mut(2) {
+            (pair[0], pair[1]) = (b0, b1);
         }
     }
-    let (mut a_k, mut b_k) = (a, b);
+    // One pointer per row of A, each advanced on its own: a single pointer stepped from row
+    // to row made a chain of R dependent adds per k, as long as the FMAs themselves.
+    let mut a_rows: [*const f32; R] = std::array::from_fn(|i| a.add(i * rs));
+    let mut b_k = b;
     for _ in 0..k {
         let b0 = _mm256_loadu_ps(b_k);
         let b1 = _mm256_loadu_ps(b_k.add(8));
-        for (i, row) in acc.iter_mut().enumerate() {
-            let x = _mm256_broadcast_ss(&*a_k.add(i * rs));
-            row[0] = _mm256_fmadd_ps(x, b0, row[0]);
-            row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+        for (pair, a_row) in acc.chunks_exact_mut(2).zip(a_rows.iter_mut()) {
+            let x = _mm256_broadcast_ss(&**a_row);
+            pair[0] = _mm256_fmadd_ps(x, b0, pair[0]);
+            pair[1] = _mm256_fmadd_ps(x, b1, pair[1]);
+            *a_row = a_row.add(cs);
         }
-        a_k = a_k.add(cs);
         b_k = b_k.add(b_row_stride);
     }
-    for (i, row) in acc.iter().enumerate() {
-        let out = c.add(i * c_stride);
-        _mm256_storeu_ps(out, row[0]);
-        _mm256_storeu_ps(out.add(8), row[1]);
+    let (values, slopes) = if out.silu { silu_n(acc) } else { (acc, acc) };
+    for v in 0..V {
+        let at = (v / 2) * out.stride + 8 * (v % 2);
+        _mm256_storeu_ps(out.c.add(at), values[v]);
+        if let Some(s) = out.slope {
+            _mm256_storeu_ps(s.add(at), slopes[v]);
+        }
     }
 }
 
-/// eˣ for eight lanes: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then Cephes' degree-6
-/// polynomial for eʳ (relative error about 1e-7, tested against f64 in `ops`). Arguments are
+/// Applies `f` to each of `N` registers, written as one loop so that, fully unrolled, each
+/// step of a long dependent chain is issued for all N values before the next: the chains
+/// then overlap instead of waiting on each other's latency.
+#[inline(always)]
+fn each<const N: usize>(v: [__m256; N], f: impl Fn(__m256) -> __m256) -> [__m256; N] {
+    v.map(f)
+}
+
+/// eˣ for N × 8 lanes: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then Cephes'
+/// degree-6 polynomial for eʳ (relative error about 1e-7, tested against f64). Arguments are
 /// clamped to [−87.3, 88.7] so 2ⁿ stays a normal float; NaN stays NaN.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn exp8(x: __m256) -> __m256 {
+unsafe fn exp_n<const N: usize>(x: [__m256; N]) -> [__m256; N] {
     // max/min return their second operand when either is NaN: keep x second.
-    let x = _mm256_min_ps(_mm256_set1_ps(88.7), _mm256_max_ps(_mm256_set1_ps(-87.3), x));
-    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
-        x,
-        _mm256_set1_ps(std::f32::consts::LOG2_E),
-    ));
-    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
-    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
-    let mut p = _mm256_set1_ps(1.987_569_1e-4);
-    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    let x = each(x, |x| _mm256_min_ps(_mm256_set1_ps(88.7), _mm256_max_ps(_mm256_set1_ps(-87.3), x)));
+    let n = each(x, |x| {
+        _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+            x,
+            _mm256_set1_ps(std::f32::consts::LOG2_E),
+        ))
+    });
+    let mut r = x;
+    for i in 0..N {
+        r[i] = _mm256_fnmadd_ps(n[i], _mm256_set1_ps(0.693_359_4), r[i]);
     }
-    let r2 = _mm256_mul_ps(r, r);
-    let er = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0));
-    let two_n = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
-        _mm256_cvtps_epi32(n),
-        _mm256_set1_epi32(127),
-    )));
-    _mm256_mul_ps(er, two_n)
+    for i in 0..N {
+        r[i] = _mm256_fnmadd_ps(n[i], _mm256_set1_ps(-2.121_944_4e-4), r[i]);
+    }
+    let mut p = [_mm256_set1_ps(1.987_569_1e-4); N];
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+        for i in 0..N {
+            p[i] = _mm256_fmadd_ps(p[i], r[i], _mm256_set1_ps(c));
+        }
+    }
+    let mut out = [_mm256_setzero_ps(); N];
+    for i in 0..N {
+        let r2 = _mm256_mul_ps(r[i], r[i]);
+        let er = _mm256_add_ps(_mm256_fmadd_ps(p[i], r2, r[i]), _mm256_set1_ps(1.0));
+        let two_n = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
+            _mm256_cvtps_epi32(n[i]),
+            _mm256_set1_epi32(127),
+        )));
+        out[i] = _mm256_mul_ps(er, two_n);
+    }
+    out
 }
 
-/// (silu(z), silu′(z)) for eight lanes, from σ(z) = 1 / (1 + e⁻ᶻ).
+/// (silu(z), silu′(z)) for N × 8 lanes, from σ(z) = 1 / (1 + e⁻ᶻ). The reciprocal is the
+/// hardware's 12-bit estimate refined by one Newton step (about 23 bits): `vdivps` alone
+/// took as long as the rest of the function.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn silu8(z: __m256) -> (__m256, __m256) {
+unsafe fn silu_n<const N: usize>(z: [__m256; N]) -> ([__m256; N], [__m256; N]) {
     let one = _mm256_set1_ps(1.0);
-    let s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), z))));
-    let value = _mm256_mul_ps(z, s);
-    // σ(1 + z(1 − σ)) = σ + z·σ − z·σ²  =  σ + value·(1 − σ)
-    let slope = _mm256_fmadd_ps(value, _mm256_sub_ps(one, s), s);
+    let e = exp_n(each(z, |z| _mm256_sub_ps(_mm256_setzero_ps(), z)));
+    let (mut value, mut slope) = ([one; N], [one; N]);
+    for i in 0..N {
+        let d = _mm256_add_ps(one, e[i]);
+        let r = _mm256_rcp_ps(d);
+        let s = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0)));
+        value[i] = _mm256_mul_ps(z[i], s);
+        // σ(1 + z(1 − σ)) = σ + value·(1 − σ)
+        slope[i] = _mm256_fmadd_ps(value[i], _mm256_sub_ps(one, s), s);
+    }
     (value, slope)
 }
 
@@ -234,7 +311,7 @@ pub fn silu(z: &mut [f32], slope: Option<&mut [f32]>) {
 unsafe fn silu_avx2(z: &mut [f32], mut slope: Option<&mut [f32]>) {
     let whole = z.len() / 8 * 8;
     for i in (0..whole).step_by(8) {
-        let (v, s) = silu8(_mm256_loadu_ps(z.as_ptr().add(i)));
+        let ([v], [s]) = silu_n([_mm256_loadu_ps(z.as_ptr().add(i))]);
         _mm256_storeu_ps(z.as_mut_ptr().add(i), v);
         if let Some(slope) = slope.as_deref_mut() {
             _mm256_storeu_ps(slope.as_mut_ptr().add(i), s);
@@ -244,12 +321,76 @@ unsafe fn silu_avx2(z: &mut [f32], mut slope: Option<&mut [f32]>) {
     if tail > 0 {
         let mut buf = [0.0f32; 8];
         buf[..tail].copy_from_slice(&z[whole..]);
-        let (v, s) = silu8(_mm256_loadu_ps(buf.as_ptr()));
+        let ([v], [s]) = silu_n([_mm256_loadu_ps(buf.as_ptr())]);
         _mm256_storeu_ps(buf.as_mut_ptr(), v);
         z[whole..].copy_from_slice(&buf[..tail]);
         if let Some(slope) = slope {
             _mm256_storeu_ps(buf.as_mut_ptr(), s);
             slope[whole..].copy_from_slice(&buf[..tail]);
+        }
+    }
+}
+
+/// z[i, :] = f(b + x[i, 0]·w0 + x[i, 1]·w1), the 2-wide input layer (w0, w1: the columns
+/// of W₁), with f = SiLU (and its slope stored) or the identity, per the epilogue.
+pub fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32], epilogue: Epilogue) {
+    assert!(available(), "the caller checks kernels::available()");
+    let (h, rows) = (b.len(), x.len() / 2);
+    assert!(w0.len() == h && w1.len() == h && z.len() >= rows * h);
+    let (silu, mut slope) = match epilogue {
+        Epilogue::Store => (false, None),
+        Epilogue::Silu => (true, None),
+        Epilogue::SiluWithSlope(slope) => (true, Some(slope)),
+    };
+    if let Some(slope) = &slope {
+        assert!(slope.len() >= rows * h);
+    }
+    for (i, xi) in x.chunks_exact(2).enumerate() {
+        let row = i * h..(i + 1) * h;
+        // SAFETY: features checked above; the loop stays within the row.
+        unsafe { input_row(xi[0], xi[1], w0, w1, b, &mut z[row.clone()], silu, slope.as_deref_mut().map(|s| &mut s[row])) }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn input_row(x0: f32, x1: f32, w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32], silu: bool, slope: Option<&mut [f32]>) {
+    let (x0v, x1v) = (_mm256_set1_ps(x0), _mm256_set1_ps(x1));
+    let z_at = |j: usize| unsafe {
+        _mm256_fmadd_ps(
+            x1v,
+            _mm256_loadu_ps(w1.as_ptr().add(j)),
+            _mm256_fmadd_ps(x0v, _mm256_loadu_ps(w0.as_ptr().add(j)), _mm256_loadu_ps(b.as_ptr().add(j))),
+        )
+    };
+    let slope_ptr = slope.map(|s| s.as_mut_ptr());
+    let store = |j: usize, values: &[__m256], slopes: &[__m256]| unsafe {
+        for (v, (&value, &s)) in values.iter().zip(slopes).enumerate() {
+            _mm256_storeu_ps(z.as_ptr().add(j + 8 * v).cast_mut(), value);
+            if let Some(slope) = slope_ptr {
+                _mm256_storeu_ps(slope.add(j + 8 * v), s);
+            }
+        }
+    };
+    // Four registers at a time, so four exp chains overlap.
+    let blocks = b.len() / 32 * 32;
+    for j in (0..blocks).step_by(32) {
+        let v = [z_at(j), z_at(j + 8), z_at(j + 16), z_at(j + 24)];
+        let (values, slopes) = if silu { silu_n(v) } else { (v, v) };
+        store(j, &values, &slopes);
+    }
+    let whole = b.len() / 8 * 8;
+    for j in (blocks..whole).step_by(8) {
+        let v = [z_at(j)];
+        let (values, slopes) = if silu { silu_n(v) } else { (v, v) };
+        store(j, &values, &slopes);
+    }
+    if whole < b.len() {
+        for j in whole..b.len() {
+            z[j] = x1.mul_add(w1[j], x0.mul_add(w0[j], b[j]));
+        }
+        if silu {
+            let slope = slope_ptr.map(|s| std::slice::from_raw_parts_mut(s.add(whole), b.len() - whole));
+            silu_avx2(&mut z[whole..], slope);
         }
     }
 }
@@ -313,20 +454,6 @@ pub mod loops {
                 unsafe { inner($($arg),*) }
             }
         };
-    }
-
-    avx2_loop! {
-        /// z[i, :] = b + x[i, 0]·w0 + x[i, 1]·w1: the 2-wide input layer, w0 and w1 being the
-        /// columns of W₁.
-        fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32]) {
-            let h = b.len();
-            for (xi, zi) in x.chunks_exact(2).zip(z.chunks_exact_mut(h)) {
-                let (x0, x1) = (xi[0], xi[1]);
-                for (((z, &b), &a0), &a1) in zi.iter_mut().zip(b).zip(w0).zip(w1) {
-                    *z = b + x0 * a0 + x1 * a1;
-                }
-            }
-        }
     }
 
     avx2_loop! {

@@ -106,19 +106,13 @@ impl<F: Real> Mlp<F> {
     fn shard_forward(&self, packed: &Packed, x: &[F], hidden: &mut [F], slopes: &mut [F], stride: usize, out: &mut [F]) {
         let (rows, h, depth) = (x.len() / 2, self.width(), self.depth());
         let (n, region) = (rows * h, stride * h);
-        ops::input_layer(&self.layers[0], packed, x, &mut hidden[..n]);
-        self.activation_with_slope(&mut hidden[..n], &mut slopes[..n]);
+        ops::input_layer(&self.layers[0], packed, self.activation, x, &mut hidden[..n], Some(&mut slopes[..n]));
         for l in 1..depth {
             let (before, after) = hidden.split_at_mut(l * region);
-            let a = &before[(l - 1) * region..][..n];
-            ops::dense(&self.layers[l], packed, l - 1, rows, a, &mut after[..n]);
-            self.activation_with_slope(&mut after[..n], &mut slopes[l * region..][..n]);
+            let (a, z, slope) = (&before[(l - 1) * region..][..n], &mut after[..n], &mut slopes[l * region..][..n]);
+            ops::dense(&self.layers[l], packed, l - 1, self.activation, rows, a, z, Some(slope));
         }
         ops::output_layer(&self.layers[depth], &hidden[(depth - 1) * region..][..n], out);
-    }
-
-    fn activation_with_slope(&self, z: &mut [F], slope: &mut [F]) {
-        ops::activate(self.activation, z, Some(slope));
     }
 
     /// Backward pass for the last [`forward_train`](Self::forward_train): given
@@ -249,11 +243,9 @@ fn infer<F: Real>(
     let Scratch { front, back, packed, .. } = scratch;
     let x = x.as_standard_layout();
     let (mut current, mut next) = (&mut front[..n], &mut back[..n]);
-    ops::input_layer(&layers[0], packed, x.as_slice().expect("standard layout"), current);
-    ops::activate(activation, current, None);
+    ops::input_layer(&layers[0], packed, activation, x.as_slice().expect("standard layout"), current, None);
     for (l, layer) in layers[1..depth].iter().enumerate() {
-        ops::dense(layer, packed, l, rows, current, next);
-        ops::activate(activation, next, None);
+        ops::dense(layer, packed, l, activation, rows, current, next, None);
         std::mem::swap(&mut current, &mut next);
     }
     match out.as_slice_mut() {

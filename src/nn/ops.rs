@@ -8,7 +8,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::kernels::{self, NR, Panels, Strided, loops};
+use super::kernels::{self, Epilogue, NR, Panels, Strided, loops};
 use super::{Activation, Linear, Real};
 
 /// `s` as `f32`s when `F` is `f32` and the kernels can run.
@@ -65,36 +65,74 @@ impl Packed {
     }
 }
 
-/// z = x·W₁ᵀ + b₁ for the 2 → H input layer.
-pub fn input_layer<F: Real>(layer: &Linear<F>, packed: &Packed, x: &[F], z: &mut [F]) {
+/// z = f(x·W₁ᵀ + b₁) for the 2 → H input layer, with slope ← f′ when asked for.
+pub fn input_layer<F: Real>(
+    layer: &Linear<F>,
+    packed: &Packed,
+    activation: Activation,
+    x: &[F],
+    z: &mut [F],
+    slope: Option<&mut [F]>,
+) {
     let h = layer.outputs();
     if let (Some(x32), Some(b32)) = (fast(x), fast(bias(layer))) {
         let (c0, c1) = packed.input_columns.split_at(h);
-        return loops::input_layer(x32, c0, c1, b32, fast_mut(z).expect("same type"));
-    }
-    let (w, b) = (weights(layer), bias(layer));
-    for (xi, zi) in x.chunks_exact(2).zip(z.chunks_exact_mut(h)) {
-        for (o, z) in zi.iter_mut().enumerate() {
-            *z = b[o] + xi[0] * w[2 * o] + xi[1] * w[2 * o + 1];
+        let z32 = fast_mut(z).expect("same type");
+        if activation == Activation::Silu {
+            return kernels::input_layer(x32, c0, c1, b32, z32, epilogue(slope));
         }
+        kernels::input_layer(x32, c0, c1, b32, z32, Epilogue::Store);
+    } else {
+        let (w, b) = (weights(layer), bias(layer));
+        for (xi, zi) in x.chunks_exact(2).zip(z.chunks_exact_mut(h)) {
+            for (o, z) in zi.iter_mut().enumerate() {
+                *z = b[o] + xi[0] * w[2 * o] + xi[1] * w[2 * o + 1];
+            }
+        }
+    }
+    activate(activation, z, slope);
+}
+
+/// The kernels' fused SiLU, keeping the slope when asked for.
+fn epilogue<F: Real>(slope: Option<&mut [F]>) -> Epilogue<'_> {
+    match slope {
+        Some(s) => Epilogue::SiluWithSlope(F::as_f32_mut(s).expect("same type as the layer")),
+        None => Epilogue::Silu,
     }
 }
 
-/// z = a·Wᵀ + b for an H → H layer (`l`: its index among the hidden layers' packs).
-pub fn dense<F: Real>(layer: &Linear<F>, packed: &Packed, l: usize, rows: usize, a: &[F], z: &mut [F]) {
+/// z = f(a·Wᵀ + b) for an H → H layer (`l`: its index among the hidden layers' packs),
+/// with slope ← f′ when asked for.
+#[allow(clippy::too_many_arguments)]
+pub fn dense<F: Real>(
+    layer: &Linear<F>,
+    packed: &Packed,
+    l: usize,
+    activation: Activation,
+    rows: usize,
+    a: &[F],
+    z: &mut [F],
+    slope: Option<&mut [F]>,
+) {
     let (n, k) = (layer.outputs(), layer.inputs());
     if let (Some(a32), Some(b32)) = (fast(a), fast(bias(layer))) {
         let b = Panels { data: &packed.hidden[l], row_stride: NR, panel_stride: NR * k };
         let a = Strided { data: a32, row_stride: k, col_stride: 1 };
-        return kernels::gemm((rows, n, k), a, b, Some(b32), fast_mut(z).expect("same type"), n);
+        let z32 = fast_mut(z).expect("same type");
+        if activation == Activation::Silu {
+            return kernels::gemm((rows, n, k), a, b, Some(b32), z32, n, epilogue(slope));
+        }
+        kernels::gemm((rows, n, k), a, b, Some(b32), z32, n, Epilogue::Store);
+    } else {
+        let mut z = view_mut(z, rows, n);
+        z.rows_mut().into_iter().for_each(|mut row| row.assign(&layer.bias));
+        general_mat_mul(F::one(), &view(a, rows, k), &layer.weight.t(), F::one(), &mut z);
     }
-    let mut z = view_mut(z, rows, n);
-    z.rows_mut().into_iter().for_each(|mut row| row.assign(&layer.bias));
-    general_mat_mul(F::one(), &view(a, rows, k), &layer.weight.t(), F::one(), &mut z);
+    activate(activation, &mut z[..rows * n], slope.map(|s| &mut s[..rows * n]));
 }
 
 /// z ← f(z), and slope ← f′(z) when asked for.
-pub fn activate<F: Real>(activation: Activation, z: &mut [F], slope: Option<&mut [F]>) {
+fn activate<F: Real>(activation: Activation, z: &mut [F], slope: Option<&mut [F]>) {
     if activation == Activation::Silu
         && let Some(z32) = fast_mut(z)
     {
@@ -209,11 +247,11 @@ pub fn dense_backward<F: Real>(
         // in place.
         let dt = Strided { data: d32, row_stride: 1, col_stride: n };
         let a_rows = Panels { data: a32, row_stride: k, panel_stride: NR };
-        kernels::gemm((n, k, rows), dt, a_rows, None, fast_mut(gw).expect("same type"), k);
+        kernels::gemm((n, k, rows), dt, a_rows, None, fast_mut(gw).expect("same type"), k, Epilogue::Store);
         // δ_below[r, i] = Σ_o δ[r, o]·W[o, i]: W's rows are already B's rows.
         let d = Strided { data: d32, row_stride: n, col_stride: 1 };
         let w = Panels { data: w32, row_stride: k, panel_stride: NR };
-        kernels::gemm((rows, k, n), d, w, None, fast_mut(delta_below).expect("same type"), k);
+        kernels::gemm((rows, k, n), d, w, None, fast_mut(delta_below).expect("same type"), k, Epilogue::Store);
     } else {
         let (a, d) = (view(a, rows, k), view(delta, rows, n));
         general_mat_mul(F::one(), &d.t(), &a, F::zero(), &mut view_mut(gw, n, k));
