@@ -11,6 +11,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::config::Config;
 use crate::nn::Activation;
+use crate::objective::Objective;
 
 /// Most points / particles accepted: the quality figures cost O(n²).
 pub const MAX_POINTS: usize = 100_000;
@@ -19,6 +20,7 @@ pub const MAX_POINTS: usize = 100_000;
 #[command(
     name = "dsm-tui",
     version,
+    allow_negative_numbers = true,
     about = "Watch a small network learn the score of the two moons by denoising score matching, \
              while Langevin particles driven by that score flow onto the data.",
     after_help = "Without --once, opens the live dashboard (needs a terminal). \
@@ -31,6 +33,10 @@ pub struct Cli {
     /// With --once: print one JSON object instead of the summary
     #[arg(long, requires = "once")]
     pub json: bool,
+    /// With --once: train and sample with DSM and with ISM from the same seed and step budget,
+    /// and print them side by side
+    #[arg(long, requires = "once", conflicts_with_all = ["samples_out", "data_out", "history_out", "objective"])]
+    pub compare_objectives: bool,
     /// With --once: write the final samples as CSV (x,y)
     #[arg(long, value_name = "FILE", requires = "once")]
     pub samples_out: Option<PathBuf>,
@@ -68,6 +74,9 @@ pub struct Cli {
     /// Activation of the hidden layers
     #[arg(long, value_enum, default_value_t = Config::default().activation)]
     pub activation: Activation,
+    /// Training objective: denoising (the course's) or implicit score matching
+    #[arg(long, value_enum, default_value_t = Config::default().objective)]
+    pub objective: Objective,
     /// DSM noise level σ: the score of the data blurred by N(0, σ²I) is learned [(0, 10]]
     #[arg(long, default_value_t = Config::default().sigma)]
     pub sigma: f64,
@@ -149,6 +158,7 @@ impl Cli {
             hidden: self.hidden,
             depth: self.depth,
             activation: self.activation,
+            objective: self.objective,
             sigma: self.sigma,
             particles: self.particles,
             steps: self.steps,
@@ -181,15 +191,18 @@ pub fn one_line(err: &clap::Error) -> String {
             let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
             let accepted = match (context(ContextKind::ValidValue), err.source()) {
                 (Some(values), _) => format!("one of {values}"),
-                (None, Some(source)) => format!("a valid value ({source})"),
+                (None, Some(source)) => format!("a number ({source}; see --help for the range)"),
                 (None, None) => "a valid value (see --help)".to_string(),
             };
             InputError { flag, value, accepted }.to_string()
         }
         _ => {
+            // clap's first paragraph, on one line: "the following required arguments were
+            // not provided: --once".
             let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            format!("{} (see --help)", first.trim_start_matches("error: "))
+            let first = rendered.split("\n\n").next().unwrap_or("invalid arguments");
+            let words: Vec<&str> = first.split_whitespace().collect();
+            format!("{} (see --help)", words.join(" ").trim_start_matches("error: "))
         }
     }
 }

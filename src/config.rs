@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::nn::Activation;
+use crate::objective::Objective;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
@@ -22,7 +23,8 @@ pub struct Config {
     /// Number of hidden layers.
     pub depth: usize,
     pub activation: Activation,
-    /// DSM noise level σ.
+    pub objective: Objective,
+    /// DSM noise level σ (also the noise of the Fisher divergence readout's target).
     pub sigma: f64,
     /// Langevin particles.
     pub particles: usize,
@@ -48,6 +50,7 @@ impl Default for Config {
             hidden: 128,
             depth: 2,
             activation: Activation::Silu,
+            objective: Objective::Dsm,
             sigma: 0.1,
             particles: 5000,
             steps: 1000,

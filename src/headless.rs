@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::data::two_moons;
 use crate::metrics::{Quality, quality};
+use crate::objective::Objective;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
@@ -31,6 +32,10 @@ pub struct Summary {
     /// Mean train loss over the last epoch.
     pub final_train_loss: f32,
     pub final_test_loss: f32,
+    /// ½E_{q_σ}‖s_θ − ∇log q_σ‖² at the end (see `fisher`): what DSM minimises, minus its floor.
+    pub fisher_divergence: f32,
+    /// The same before training, for scale.
+    pub initial_fisher_divergence: f32,
     pub samples: Quality,
     /// Energy distance of a fresh draw of as many data points as particles: what a perfect
     /// sampler would score.
@@ -69,6 +74,8 @@ pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
         train_steps: session.step(),
         final_train_loss: session.last_epoch_train_loss().unwrap_or(f32::NAN),
         final_test_loss: session.history().test.last().map_or(f32::NAN, |p| p.loss),
+        fisher_divergence: session.history().fisher.last().map_or(f32::NAN, |p| p.loss),
+        initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
         samples: quality(samples.view(), test),
         floor_energy_distance: quality(floor_data.points.view(), test).energy_distance,
         train_seconds,
@@ -113,14 +120,27 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(out, "model     MLP 2→{widths}→2, {}", c.activation.name());
     let _ = writeln!(
         out,
-        "training  DSM σ={}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
-        c.sigma, c.batch_size, c.epochs, s.train_steps, c.lr, c.lr_gamma
+        "training  {}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
+        match c.objective {
+            Objective::Dsm => format!("DSM σ={}", c.sigma),
+            Objective::Ism => "ISM".to_string(),
+        },
+        c.batch_size,
+        c.epochs,
+        s.train_steps,
+        c.lr,
+        c.lr_gamma
     );
     let _ =
         writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta);
     let _ = writeln!(out);
     let _ =
         writeln!(out, "loss      train {:.4} (mean of last epoch)   test {:.4}", s.final_train_loss, s.final_test_loss);
+    let _ = writeln!(
+        out,
+        "fisher    ½E‖s − ∇log q_σ‖² {:.4} (untrained {:.4}; q_σ: training set blurred by σ={})",
+        s.fisher_divergence, s.initial_fisher_divergence, c.sigma
+    );
     let _ = writeln!(
         out,
         "quality   energy distance {:.5} (floor {:.5}: fresh data)   inliers only {:.5}",
@@ -138,5 +158,51 @@ pub fn render(s: &Summary) -> String {
         "time      training {:.2} s ({:.0} steps/s)   sampling {:.2} s ({:.3e} particle-steps/s)",
         s.train_seconds, s.train_steps_per_second, s.sampling_seconds, s.particle_steps_per_second
     );
+    out
+}
+
+/// DSM and ISM from the same seed (same data, initial weights, batches and particles) and
+/// the same step budget.
+pub fn compare_objectives(config: &Config) -> Result<[Summary; 2], RunError> {
+    let run_with = |objective| run(&Config { objective, ..config.clone() }, &Outputs::default());
+    Ok([run_with(Objective::Dsm)?, run_with(Objective::Ism)?])
+}
+
+pub fn comparison_json(pair: &[Summary; 2]) -> String {
+    serde_json::json!({ "dsm": pair[0], "ism": pair[1] }).to_string()
+}
+
+/// The side-by-side table `--compare-objectives` prints.
+pub fn render_comparison(pair: &[Summary; 2]) -> String {
+    let c = &pair[0].config;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "DSM (σ={}) vs ISM: seed {}, MLP 2→{}×{}→2 {}, {} steps each, {} particles × {} Langevin steps (η={})",
+        c.sigma,
+        c.seed,
+        c.hidden,
+        c.depth,
+        c.activation.name(),
+        pair[0].train_steps,
+        c.particles,
+        c.steps,
+        c.eta
+    );
+    let _ = writeln!(out, "{:<36}{:>12}{:>12}", "", "dsm", "ism");
+    type Cell = fn(&Summary) -> String;
+    let rows: [(&str, Cell); 8] = [
+        ("energy distance", |s| format!("{:.5}", s.samples.energy_distance)),
+        ("  floor: fresh data", |s| format!("{:.5}", s.floor_energy_distance)),
+        ("upper-moon share", |s| format!("{:.3}", s.samples.upper_moon_share)),
+        ("farther than 0.3 from both arcs", |s| format!("{:.1}%", 100.0 * s.samples.far_share)),
+        ("escaped / non-finite", |s| format!("{}/{}", s.samples.escaped, s.samples.nonfinite)),
+        ("Fisher divergence to q_σ", |s| format!("{:.3}", s.fisher_divergence)),
+        ("training steps/s", |s| format!("{:.0}", s.train_steps_per_second)),
+        ("training time (s)", |s| format!("{:.2}", s.train_seconds)),
+    ];
+    for (label, cell) in rows {
+        let _ = writeln!(out, "{label:<36}{:>12}{:>12}", cell(&pair[0]), cell(&pair[1]));
+    }
     out
 }

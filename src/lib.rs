@@ -5,10 +5,11 @@
 pub mod cli;
 pub mod config;
 pub mod data;
-pub mod dsm;
+pub mod fisher;
 pub mod headless;
 pub mod metrics;
 pub mod nn;
+pub mod objective;
 pub mod output;
 pub mod sampler;
 pub mod seeds;

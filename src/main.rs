@@ -37,9 +37,16 @@ fn main() -> ExitCode {
     }
     if cli.once {
         let outputs = Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out };
-        match headless::run(&config, &outputs) {
-            Ok(summary) if cli.json => println!("{}", headless::to_json(&summary)),
-            Ok(summary) => print!("{}", headless::render(&summary)),
+        let result = if cli.compare_objectives {
+            headless::compare_objectives(&config).map(|pair| {
+                if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
+            })
+        } else {
+            headless::run(&config, &outputs)
+                .map(|summary| if cli.json { headless::to_json(&summary) } else { headless::render(&summary) })
+        };
+        match result {
+            Ok(text) => println!("{}", text.trim_end()),
             Err(RunError::Diverged(d)) => {
                 eprintln!("error: {d}");
                 return ExitCode::from(EXIT_DIVERGED);

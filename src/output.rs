@@ -52,14 +52,17 @@ pub fn write_data(out: &mut dyn Write, data: &Dataset) -> io::Result<()> {
 }
 
 /// `series,step,epoch,loss`: one `train` row per step (its epoch counted from 1), one `test`
-/// row per evaluation (epoch = epochs completed, 0 before training).
+/// and one `fisher` (divergence readout) row per evaluation (epoch = epochs completed, 0
+/// before training).
 pub fn write_history(out: &mut dyn Write, history: &History, steps_per_epoch: usize) -> io::Result<()> {
     writeln!(out, "series,step,epoch,loss")?;
     for (i, loss) in history.train.iter().enumerate() {
         writeln!(out, "train,{},{},{loss}", i + 1, i / steps_per_epoch + 1)?;
     }
-    for point in &history.test {
-        writeln!(out, "test,{},{},{}", point.step, point.epoch, point.loss)?;
+    for (series, points) in [("test", &history.test), ("fisher", &history.fisher)] {
+        for point in points {
+            writeln!(out, "{series},{},{},{}", point.step, point.epoch, point.loss)?;
+        }
     }
     Ok(())
 }

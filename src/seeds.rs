@@ -20,6 +20,8 @@ pub enum Stream {
     TrainNoise,
     /// Noise of the test loss, fixed so the curve compares epoch to epoch.
     TestNoise,
+    /// Probe points of the Fisher divergence readout.
+    FisherProbe,
     /// Starting points and noise of chunk `c` of the Langevin particles, restarted `r` times.
     Particles {
         restart: u64,
@@ -36,6 +38,7 @@ impl Stream {
             Stream::Shuffle => 4,
             Stream::TrainNoise => 5,
             Stream::TestNoise => 6,
+            Stream::FisherProbe => 7,
             Stream::Particles { restart, chunk } => 1 << 32 | restart << 20 | chunk,
         }
     }

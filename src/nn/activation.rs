@@ -43,6 +43,31 @@ impl Activation {
         }
     }
 
+    /// (f(z), f′(z), f″(z)) for a single value: implicit score matching differentiates the
+    /// network's input Jacobian once more with respect to the parameters.
+    pub fn value_slope_curvature<F: Real>(self, z: F) -> (F, F, F) {
+        let one = F::one();
+        match self {
+            Activation::Silu => {
+                let s = sigmoid(z);
+                let (f, f1) = silu(z);
+                (f, f1, s * (one - s) * (F::lit(2.0) + z * (one - s - s)))
+            }
+            Activation::Elu => {
+                let (f, f1) = elu(z);
+                (f, f1, if z > F::zero() { F::zero() } else { f1 })
+            }
+            Activation::Softplus => {
+                let (f, s) = softplus(z);
+                (f, s, s * (one - s))
+            }
+            Activation::Tanh => {
+                let (t, f1) = tanh(z);
+                (t, f1, -F::lit(2.0) * t * f1)
+            }
+        }
+    }
+
     /// z ← f(z) over a buffer (inference: no derivative kept).
     pub fn apply<F: Real>(self, z: &mut [F]) {
         // One match outside the loop so each arm is a tight, monomorphic loop.

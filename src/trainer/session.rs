@@ -12,12 +12,26 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::Config;
 use crate::data::{Dataset, two_moons};
-use crate::dsm;
+use crate::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
+use crate::objective::{Objective, dsm, ism};
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
 /// Rows per forward pass when measuring the test loss.
 const EVAL_ROWS: usize = 1024;
+
+/// A DSM loss this many times that of the zero score (E‖ε/σ‖² = 2/σ²) means training
+/// diverged: Adam moves each weight by at most about lr per step, so with a huge lr the loss
+/// can grow to 1e20 and stay finite for thousands of steps while the model is garbage.
+const DIVERGENCE_FACTOR: f64 = 1e4;
+
+/// An ISM loss of this magnitude means scores of ~10³ at the data: diverged. (ISM has no
+/// zero-score scale: J(0) = 0.)
+const ISM_DIVERGENCE: f64 = 1e6;
+
+/// Probe points of the Fisher divergence readout: at one reading per epoch it must cost
+/// training ≤ 5% (512 points measured 5.6% on a loaded machine; see docs/theory.md).
+const FISHER_PROBE_POINTS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TestPoint {
@@ -28,12 +42,14 @@ pub struct TestPoint {
     pub loss: f32,
 }
 
-/// Every loss recorded so far: the train loss of each step (step k at index k − 1) and the
-/// test loss before training and after each epoch.
+/// Every loss recorded so far: the train loss of each step (step k at index k − 1), and the
+/// test loss and the Fisher divergence readout before training and after each epoch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     pub train: Vec<f32>,
     pub test: Vec<TestPoint>,
+    /// ½E_{q_σ}‖s_θ − ∇log q_σ‖² (see `fisher`), as `loss`.
+    pub fisher: Vec<TestPoint>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,7 +60,7 @@ pub struct StepReport {
     pub test: Option<TestPoint>,
 }
 
-/// Training stopped on a non-finite loss.
+/// Training stopped on a non-finite or runaway loss.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Divergence {
     pub step: u64,
@@ -56,7 +72,7 @@ impl std::fmt::Display for Divergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "training diverged at step {} (epoch {}): the loss became {}; try a smaller --lr",
+            "training diverged at step {} (epoch {}): the loss reached {:.3e}; try a smaller --lr",
             self.step,
             self.epoch + 1,
             self.loss
@@ -79,6 +95,8 @@ pub struct Session {
     out_grad: Array2<f32>,
     test_noise: Array2<f32>,
     eval_scratch: Scratch<f32>,
+    ism_workspace: Option<ism::IsmWorkspace<f32>>,
+    fisher_probe: FisherProbe,
     eval_input: Array2<f32>,
     eval_scores: Array2<f32>,
     order: Vec<usize>,
@@ -101,7 +119,18 @@ impl Session {
         let mut test_rng = stream_rng(seed, Stream::TestNoise);
         let test_noise = Array2::from_shape_fn((test_len, 2), |_| StandardNormal.sample(&mut test_rng));
         let eval_rows = EVAL_ROWS.min(test_len);
+        let fisher_probe = FisherProbe::new(
+            &model,
+            data.train(),
+            config.sigma,
+            FISHER_PROBE_POINTS,
+            &mut stream_rng(seed, Stream::FisherProbe),
+        );
+        let ism_workspace =
+            (config.objective == Objective::Ism).then(|| ism::IsmWorkspace::new(&model, config.batch_size));
         let mut session = Self {
+            ism_workspace,
+            fisher_probe,
             grads: model.zero_grads(),
             workspace: Workspace::new(&model, config.batch_size),
             batch: Array2::zeros((config.batch_size, 2)),
@@ -125,8 +154,7 @@ impl Session {
             model,
             adam,
         };
-        let initial = session.test_loss();
-        session.history.test.push(TestPoint { epoch: 0, step: 0, loss: initial });
+        session.record_evaluation();
         session
     }
 
@@ -170,7 +198,7 @@ impl Session {
     }
 
     /// One DSM step on the next batch. Does nothing once finished; fails (and keeps failing)
-    /// once the loss is non-finite.
+    /// once the loss is non-finite or runs away.
     pub fn train_step(&mut self) -> Result<Option<StepReport>, Divergence> {
         if let Some(d) = self.diverged {
             return Err(d);
@@ -186,20 +214,25 @@ impl Session {
         for (mut row, &i) in self.batch.rows_mut().into_iter().zip(&self.order[self.cursor..self.cursor + rows]) {
             row.assign(&train.row(i));
         }
-        let noise_rng = &mut self.noise_rng;
-        self.noise.slice_mut(s![..rows, ..]).mapv_inplace(|_| StandardNormal.sample(noise_rng));
-
-        let loss = dsm::loss_and_grad(
-            &self.model,
-            self.batch.slice(s![..rows, ..]),
-            self.noise.slice(s![..rows, ..]),
-            self.config.sigma as f32,
-            &mut self.workspace,
-            &mut self.out_grad.slice_mut(s![..rows, ..]),
-            &mut self.grads,
-        );
+        let batch = self.batch.slice(s![..rows, ..]);
+        let loss = match &mut self.ism_workspace {
+            None => {
+                let noise_rng = &mut self.noise_rng;
+                self.noise.slice_mut(s![..rows, ..]).mapv_inplace(|_| StandardNormal.sample(noise_rng));
+                dsm::loss_and_grad(
+                    &self.model,
+                    batch,
+                    self.noise.slice(s![..rows, ..]),
+                    self.config.sigma as f32,
+                    &mut self.workspace,
+                    &mut self.out_grad.slice_mut(s![..rows, ..]),
+                    &mut self.grads,
+                )
+            }
+            Some(ws) => ism::loss_and_grad(&self.model, batch, ws, &mut self.grads).loss(),
+        };
         self.step += 1;
-        if !loss.is_finite() {
+        if self.is_runaway(loss) {
             return Err(self.diverge(loss));
         }
         self.adam.step(&mut self.model.layers, &self.grads);
@@ -211,15 +244,32 @@ impl Session {
             self.cursor = 0;
             self.epoch += 1;
             self.adam.config.lr = self.schedule.lr_at_epoch(self.epoch);
-            let loss = self.test_loss();
-            if !loss.is_finite() {
-                return Err(self.diverge(loss));
+            let point = self.record_evaluation();
+            if self.is_runaway(point.loss) {
+                return Err(self.diverge(point.loss));
             }
-            let point = TestPoint { epoch: self.epoch, step: self.step, loss };
-            self.history.test.push(point);
             test = Some(point);
         }
         Ok(Some(StepReport { step: self.step, loss, test }))
+    }
+
+    fn is_runaway(&self, loss: f32) -> bool {
+        let limit = match self.config.objective {
+            Objective::Dsm => DIVERGENCE_FACTOR * 2.0 / (self.config.sigma * self.config.sigma),
+            Objective::Ism => ISM_DIVERGENCE,
+        };
+        !(loss.is_finite() && f64::from(loss).abs() <= limit)
+    }
+
+    /// Test loss and Fisher divergence now, appended to the history; returns the test point.
+    fn record_evaluation(&mut self) -> TestPoint {
+        let (epoch, step) = (self.epoch, self.step);
+        let loss = self.test_loss();
+        let fisher = self.fisher_probe.divergence(&self.model) as f32;
+        self.history.fisher.push(TestPoint { epoch, step, loss: fisher });
+        let point = TestPoint { epoch, step, loss };
+        self.history.test.push(point);
+        point
     }
 
     fn diverge(&mut self, loss: f32) -> Divergence {
@@ -228,8 +278,17 @@ impl Session {
         d
     }
 
-    /// Mean DSM loss over the test split, with the run's fixed test noise.
+    /// The objective's mean loss over the test split (DSM with the run's fixed test noise).
     pub fn test_loss(&mut self) -> f32 {
+        if let Some(ws) = &mut self.ism_workspace {
+            let test = self.data.test();
+            let rows = ws.capacity();
+            let total: f64 = test
+                .axis_chunks_iter(Axis(0), rows)
+                .map(|x| f64::from(ism::forward(&self.model, x, ws).loss()) * x.nrows() as f64)
+                .sum();
+            return (total / test.nrows() as f64) as f32;
+        }
         let sigma = self.config.sigma as f32;
         let test = self.data.test();
         let mut total = 0.0f64;

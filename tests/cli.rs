@@ -1,0 +1,257 @@
+//! The binary as a user and a script run it: `--once` output and files, reproducibility
+//! across thread counts, and bad input (exit 2, one line, no file), divergence (exit 3).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
+/// A small run: 400 points, 3 epochs, 300 particles × 30 steps (well under a second).
+const SMALL: &[&str] = &["--once", "--count", "400", "--epochs", "3", "--particles", "300", "--steps", "30"];
+
+/// A fresh directory per test, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("dsm-tui-test-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create temp dir");
+        Self(dir)
+    }
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.0)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str], threads: Option<&str>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t);
+    }
+    cmd.output().expect("run dsm-tui")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf8 path")
+}
+
+#[test]
+fn help_describes_every_flag_with_its_default() {
+    let out = run(&["--help"], None);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in [
+        "--count",
+        "--noise",
+        "--batch-size",
+        "--epochs",
+        "--lr",
+        "--lr-gamma",
+        "--hidden",
+        "--depth",
+        "--activation",
+        "--sigma",
+        "--particles",
+        "--steps",
+        "--eta",
+        "--seed",
+        "--once",
+        "--json",
+        "--samples-out",
+        "--data-out",
+        "--history-out",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    for default in [
+        "[default: 5000]",
+        "[default: 64]",
+        "[default: 100]",
+        "[default: 0.01]",
+        "[default: 128]",
+        "[default: silu]",
+        "[default: 0.1]",
+        "[default: 1000]",
+    ] {
+        assert!(help.contains(default), "--help lacks {default}");
+    }
+}
+
+#[test]
+fn once_prints_a_summary_with_every_figure() {
+    let out = run(SMALL, None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    for needle in [
+        "energy distance",
+        "floor",
+        "upper-moon share",
+        "escaped",
+        "non-finite",
+        "steps/s",
+        "particle-steps/s",
+        "train",
+        "test",
+    ] {
+        assert!(summary.contains(needle), "summary lacks '{needle}':\n{summary}");
+    }
+    assert!(!summary.contains("NaN"), "{summary}");
+}
+
+#[test]
+fn json_has_the_same_fields_and_files_are_written() {
+    let dir = TempDir::new("json");
+    let (samples, data, history) = (dir.file("s.csv"), dir.file("d.csv"), dir.file("h.csv"));
+    let mut args = SMALL.to_vec();
+    args.extend([
+        "--json",
+        "--samples-out",
+        path(&samples),
+        "--data-out",
+        path(&data),
+        "--history-out",
+        path(&history),
+    ]);
+    let out = run(&args, None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    assert_eq!(json["config"]["count"], 400);
+    assert_eq!(json["train_steps"], 15, "320 train points / batch 64 = 5 steps × 3 epochs");
+    for key in [
+        "final_train_loss",
+        "final_test_loss",
+        "floor_energy_distance",
+        "train_seconds",
+        "sampling_seconds",
+        "train_steps_per_second",
+        "particle_steps_per_second",
+    ] {
+        assert!(json[key].as_f64().is_some_and(f64::is_finite), "{key}: {}", json[key]);
+    }
+    for key in ["energy_distance", "energy_distance_inliers", "upper_moon_share", "far_share"] {
+        assert!(json["samples"][key].as_f64().is_some_and(f64::is_finite), "samples.{key}");
+    }
+    assert_eq!(json["samples"]["count"], 300);
+
+    let samples = fs::read_to_string(&samples).expect("samples");
+    assert_eq!(samples.lines().next(), Some("x,y"));
+    assert_eq!(samples.lines().count(), 301);
+    let data = fs::read_to_string(&data).expect("data");
+    assert_eq!(data.lines().next(), Some("x,y,label,split"));
+    assert_eq!(data.lines().filter(|l| l.ends_with(",train")).count(), 320);
+    assert_eq!(data.lines().filter(|l| l.ends_with(",test")).count(), 80);
+    let history = fs::read_to_string(&history).expect("history");
+    assert_eq!(history.lines().next(), Some("series,step,epoch,loss"));
+    assert_eq!(history.lines().filter(|l| l.starts_with("train,")).count(), 15);
+    assert_eq!(history.lines().filter(|l| l.starts_with("test,")).count(), 4, "before training + 3 epochs");
+    assert_eq!(dir.entries(), ["d.csv", "h.csv", "s.csv"], "no temporary files left behind");
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_on_any_thread_count() {
+    let dir = TempDir::new("repro");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let files = ["s", "d", "h"].map(|f| dir.file(&format!("{f}{threads}.csv")));
+        let mut args = SMALL.to_vec();
+        args.extend([
+            "--seed",
+            "42",
+            "--samples-out",
+            path(&files[0]),
+            "--data-out",
+            path(&files[1]),
+            "--history-out",
+            path(&files[2]),
+        ]);
+        let out = run(&args, Some(threads));
+        assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+        outputs.push(files.map(|f| fs::read(f).expect("output file")));
+    }
+    assert!(outputs[0] == outputs[1] && outputs[1] == outputs[2], "outputs differ across RAYON_NUM_THREADS");
+    let mut other = SMALL.to_vec();
+    let s = dir.file("other.csv");
+    other.extend(["--seed", "43", "--samples-out", path(&s)]);
+    assert!(run(&other, None).status.success());
+    assert_ne!(fs::read(&s).expect("samples"), outputs[0][0], "another seed gives other samples");
+}
+
+#[test]
+fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
+    let dir = TempDir::new("bad");
+    let out_file = dir.file("s.csv");
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["--sigma", "0"], "--sigma", "'0'"),
+        (&["--sigma", "-1"], "--sigma", "'-1'"),
+        (&["--sigma", "nan"], "--sigma", "'NaN'"),
+        (&["--sigma", "inf"], "--sigma", "'inf'"),
+        (&["--eta", "0"], "--eta", "'0'"),
+        (&["--eta", "-0.5"], "--eta", "'-0.5'"),
+        (&["--batch-size", "0"], "--batch-size", "'0'"),
+        (&["--batch-size", "4001"], "--batch-size", "'4001'"),
+        (&["--hidden", "0"], "--hidden", "'0'"),
+        (&["--depth", "0"], "--depth", "'0'"),
+        (&["--epochs", "0"], "--epochs", "'0'"),
+        (&["--particles", "0"], "--particles", "'0'"),
+        (&["--steps", "0"], "--steps", "'0'"),
+        (&["--count", "9"], "--count", "'9'"),
+        (&["--activation", "relu"], "--activation", "'relu'"),
+        (&["--lr", "abc"], "--lr", "'abc'"),
+    ];
+    for (extra, flag, value) in cases {
+        // Default configuration otherwise: validation happens before any training.
+        let mut args = vec!["--once", "--samples-out", path(&out_file)];
+        args.extend_from_slice(extra);
+        let out = run(&args, None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: one line, got:\n{stderr}");
+        assert!(stderr.contains(flag) && stderr.contains(value), "{extra:?}: names flag and value: {stderr}");
+        assert!(stderr.contains("accepted"), "{extra:?}: names the accepted range: {stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let missing = dir.file("no-such-dir/s.csv");
+    let mut args = SMALL.to_vec();
+    args.extend(["--samples-out", path(&missing)]);
+    let out = run(&args, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--samples-out"));
+    assert!(dir.entries().is_empty(), "no file written: {:?}", dir.entries());
+}
+
+#[test]
+fn divergence_exits_3_naming_the_step_and_prints_no_figures() {
+    let dir = TempDir::new("diverge");
+    let s = dir.file("s.csv");
+    let mut args = SMALL.to_vec();
+    args.extend(["--lr", "1000", "--samples-out", path(&s)]);
+    let out = run(&args, None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("diverged at step"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no figures printed as if they were results");
+    assert!(dir.entries().is_empty(), "no file written: {:?}", dir.entries());
+}
