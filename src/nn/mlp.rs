@@ -103,7 +103,15 @@ impl<F: Real> Mlp<F> {
     }
 
     /// Forward pass of one shard; hidden layer l lives at `hidden[l * stride * H..]`.
-    fn shard_forward(&self, packed: &Packed, x: &[F], hidden: &mut [F], slopes: &mut [F], stride: usize, out: &mut [F]) {
+    fn shard_forward(
+        &self,
+        packed: &Packed,
+        x: &[F],
+        hidden: &mut [F],
+        slopes: &mut [F],
+        stride: usize,
+        out: &mut [F],
+    ) {
         let (rows, h, depth) = (x.len() / 2, self.width(), self.depth());
         let (n, region) = (rows * h, stride * h);
         ops::input_layer(&self.layers[0], packed, self.activation, x, &mut hidden[..n], Some(&mut slopes[..n]));
@@ -360,4 +368,3 @@ impl<F: Real> Evaluator<F> {
         infer(&self.model.layers, self.model.activation, x, out, &mut self.scratch);
     }
 }
-

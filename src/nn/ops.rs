@@ -211,7 +211,8 @@ pub fn output_backward<F: Real>(
     gw.fill(F::zero());
     gb.fill(F::zero());
     let (gw0, gw1) = gw.split_at_mut(h);
-    let rows = a.chunks_exact(h).zip(slope.chunks_exact(h)).zip(out_grad.chunks_exact(2)).zip(delta.chunks_exact_mut(h));
+    let rows =
+        a.chunks_exact(h).zip(slope.chunks_exact(h)).zip(out_grad.chunks_exact(2)).zip(delta.chunks_exact_mut(h));
     for (((ai, si), gi), di) in rows {
         let (g0, g1) = (gi[0], gi[1]);
         gb[0] += g0;
