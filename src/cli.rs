@@ -27,6 +27,8 @@ pub const MAX_POINTS: usize = 100_000;
                   Exit codes: 0 ok, 2 bad input, 3 training diverged, 1 other errors."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Run headless: train, sample, print a summary, exit
     #[arg(long)]
     pub once: bool,
@@ -92,6 +94,13 @@ pub struct Cli {
     /// Seed of every random draw (data, weights, noise, particles)
     #[arg(long, default_value_t = Config::default().seed)]
     pub seed: u64,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Measure training and sampling throughput, --once end to end and its peak memory
+    /// (docs/performance.md)
+    Bench(crate::bench::BenchArgs),
 }
 
 /// A flag whose value is outside its accepted range.

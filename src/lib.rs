@@ -2,6 +2,7 @@
 //! matching while Langevin particles, driven by the score as it is learned, flow onto the
 //! data. The library holds everything; `main.rs` only picks the front end.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;

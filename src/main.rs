@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dsm_tui::cli::{Cli, one_line};
+use dsm_tui::bench;
+use dsm_tui::cli::{Cli, Command, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
 
 /// Exit code for bad input (as clap uses).
@@ -24,6 +25,16 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    if let Some(Command::Bench(args)) = &cli.command {
+        let result = color_eyre::install().and_then(|()| bench::run(args));
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:?}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match cli.config() {
         Ok(config) => config,
         Err(err) => {

@@ -273,7 +273,7 @@ unsafe fn exp_n<const N: usize>(x: [__m256; N]) -> [__m256; N] {
         r[i] = _mm256_fnmadd_ps(n[i], _mm256_set1_ps(-2.121_944_4e-4), r[i]);
     }
     let mut p = [_mm256_set1_ps(1.987_569_1e-4); N];
-    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 0.5] {
         for i in 0..N {
             p[i] = _mm256_fmadd_ps(p[i], r[i], _mm256_set1_ps(c));
         }
@@ -364,15 +364,14 @@ pub fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32], 
         let row = i * h..(i + 1) * h;
         // SAFETY: features checked above; the loop stays within the row.
         unsafe {
-            input_row(xi[0], xi[1], w0, w1, b, &mut z[row.clone()], silu, slope.as_deref_mut().map(|s| &mut s[row]))
+            input_row([xi[0], xi[1]], w0, w1, b, &mut z[row.clone()], silu, slope.as_deref_mut().map(|s| &mut s[row]))
         }
     }
 }
 
 #[target_feature(enable = "avx2,fma")]
 unsafe fn input_row(
-    x0: f32,
-    x1: f32,
+    [x0, x1]: [f32; 2],
     w0: &[f32],
     w1: &[f32],
     b: &[f32],

@@ -141,9 +141,8 @@ impl<F: Real> Mlp<F> {
             // One shard writes straight into `grads`: no copy, no fork-join.
             return self.shard_backward(
                 packed,
-                &slice(input)[..2 * rows],
+                (&slice(input)[..2 * rows], &out_grad[..2 * rows]),
                 (&hidden[..region], &slopes[..region], per_shard),
-                &out_grad[..2 * rows],
                 (&mut delta[..], &mut delta_next[..], &mut column_grads[..]),
                 grads,
                 &mut slice_mut(input_grad)[..2 * rows],
@@ -157,7 +156,7 @@ impl<F: Real> Mlp<F> {
             .zip(column_grads.par_chunks_mut(2 * h).zip(partials.par_iter_mut()))
             .zip(slice_mut(input_grad)[..2 * rows].par_chunks_mut(2 * per_shard))
             .for_each(|(((((x, g), (hid, slo)), (d, dn)), (cg, part)), ig)| {
-                self.shard_backward(packed, x, (hid, slo, per_shard), g, (d, dn, cg), part, ig)
+                self.shard_backward(packed, (x, g), (hid, slo, per_shard), (d, dn, cg), part, ig)
             });
         // Sum the shards' gradients in shard order, whatever thread computed them.
         for (l, grad) in grads.iter_mut().enumerate() {
@@ -175,9 +174,8 @@ impl<F: Real> Mlp<F> {
     fn shard_backward(
         &self,
         packed: &Packed,
-        x: &[F],
+        (x, out_grad): (&[F], &[F]),
         (hidden, slopes, stride): (&[F], &[F], usize),
-        out_grad: &[F],
         (delta, delta_next, column_grads): (&mut [F], &mut [F], &mut [F]),
         grads: &mut [Linear<F>],
         input_grad: &mut [F],

@@ -147,7 +147,12 @@ impl Session {
             shuffle_rng: stream_rng(seed, Stream::Shuffle),
             noise_rng: stream_rng(seed, Stream::TrainNoise),
             schedule: StepDecay { base_lr: config.lr, gamma: config.lr_gamma },
-            history: History::default(),
+            // Room for every step's loss up front: a growing Vec would allocate mid-training.
+            history: History {
+                train: Vec::with_capacity(config.total_steps() as usize),
+                test: Vec::with_capacity(config.epochs + 1),
+                fisher: Vec::with_capacity(config.epochs + 1),
+            },
             diverged: None,
             config: config.clone(),
             data,
