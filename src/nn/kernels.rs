@@ -58,11 +58,13 @@ impl Panels<'_> {
 pub fn pack_transposed(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
     assert_eq!(w.len(), n * k);
     assert_eq!(packed.len(), n.div_ceil(NR) * NR * k);
+    // Read W row by row (sequentially) and scatter each row down its panel column.
     for (p, panel) in packed.chunks_exact_mut(NR * k).enumerate() {
-        for (kk, row) in panel.chunks_exact_mut(NR).enumerate() {
-            for (jj, v) in row.iter_mut().enumerate() {
-                let j = p * NR + jj;
-                *v = if j < n { w[j * k + kk] } else { 0.0 };
+        for jj in 0..NR {
+            let j = p * NR + jj;
+            let row = if j < n { Some(&w[j * k..(j + 1) * k]) } else { None };
+            for kk in 0..k {
+                panel[kk * NR + jj] = row.map_or(0.0, |r| r[kk]);
             }
         }
     }
