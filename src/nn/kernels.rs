@@ -176,15 +176,8 @@ unsafe fn gemm_full_panels(
         let bias_ptr = bias.map(|v| v.as_ptr().add(p * NR));
         let mut i = 0;
         while i + MR <= m {
-            tile::<MR, { 2 * MR }>(
-                k,
-                a_ptr.add(i * a.row_stride),
-                a,
-                b_ptr,
-                b.row_stride,
-                bias_ptr,
-                out.offset(i, p * NR),
-            );
+            let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
+            tile::<MR, { 2 * MR }>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out);
             i += MR;
         }
         let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
@@ -246,14 +239,6 @@ unsafe fn tile<const R: usize, const V: usize>(
     }
 }
 
-/// Applies `f` to each of `N` registers, written as one loop so that, fully unrolled, each
-/// step of a long dependent chain is issued for all N values before the next: the chains
-/// then overlap instead of waiting on each other's latency.
-#[inline(always)]
-fn each<const N: usize>(v: [__m256; N], f: impl Fn(__m256) -> __m256) -> [__m256; N] {
-    v.map(f)
-}
-
 /// eˣ for N × 8 lanes: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then
 /// eʳ ≈ 1 + r + r²·p(r) with p of degree 3, fitted (Lawson's minimax iteration) to the
 /// relative error: 1.7e-7 at most, evaluated in f32 (Cephes' degree-5 p is 6.6e-8 for two
@@ -265,10 +250,19 @@ fn each<const N: usize>(v: [__m256; N], f: impl Fn(__m256) -> __m256) -> [__m256
 unsafe fn exp_n<const N: usize>(x: [__m256; N]) -> [__m256; N] {
     const SHIFTER: f32 = 12_582_912.0; // 1.5·2²³
     // max/min return their second operand when either is NaN: keep x second.
-    let x = each(x, |x| _mm256_min_ps(_mm256_set1_ps(88.0), _mm256_max_ps(_mm256_set1_ps(-87.3), x)));
-    let shifted = each(x, |x| _mm256_fmadd_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E), _mm256_set1_ps(SHIFTER)));
-    let n = each(shifted, |t| _mm256_sub_ps(t, _mm256_set1_ps(SHIFTER)));
-    let mut r = x;
+    // Each step is one loop over the N registers so that, unrolled, it is issued for all N
+    // values before the next step: the N dependent chains overlap instead of queueing.
+    // (Closures mapped over the array were not always inlined.)
+    let (mut r, mut shifted, mut n) = (x, x, x);
+    for i in 0..N {
+        r[i] = _mm256_min_ps(_mm256_set1_ps(88.0), _mm256_max_ps(_mm256_set1_ps(-87.3), x[i]));
+    }
+    for i in 0..N {
+        shifted[i] = _mm256_fmadd_ps(r[i], _mm256_set1_ps(std::f32::consts::LOG2_E), _mm256_set1_ps(SHIFTER));
+    }
+    for i in 0..N {
+        n[i] = _mm256_sub_ps(shifted[i], _mm256_set1_ps(SHIFTER));
+    }
     for i in 0..N {
         r[i] = _mm256_fnmadd_ps(n[i], _mm256_set1_ps(0.693_359_4), r[i]);
     }
@@ -302,7 +296,11 @@ unsafe fn exp_n<const N: usize>(x: [__m256; N]) -> [__m256; N] {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn silu_n<const N: usize>(z: [__m256; N]) -> ([__m256; N], [__m256; N]) {
     let one = _mm256_set1_ps(1.0);
-    let e = exp_n(each(z, |z| _mm256_sub_ps(_mm256_setzero_ps(), z)));
+    let mut minus_z = z;
+    for v in minus_z.iter_mut() {
+        *v = _mm256_sub_ps(_mm256_setzero_ps(), *v);
+    }
+    let e = exp_n(minus_z);
     let (mut value, mut slope) = ([one; N], [one; N]);
     for i in 0..N {
         let d = _mm256_add_ps(one, e[i]);
