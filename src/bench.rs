@@ -54,6 +54,32 @@ pub struct BenchArgs {
     /// Repeats per measurement (the median is reported)
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// Training batch sizes, comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = BATCHES)]
+    pub batches: Vec<usize>,
+    /// Hidden widths, comma-separated (training; Langevin too unless --quick)
+    #[arg(long, value_delimiter = ',', default_values_t = WIDTHS)]
+    pub widths: Vec<usize>,
+    /// Parts to run, comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = [Section::Train, Section::Langevin, Section::Once])]
+    pub sections: Vec<Section>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Section {
+    Train,
+    Langevin,
+    Once,
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Section::Train => "train",
+            Section::Langevin => "langevin",
+            Section::Once => "once",
+        })
+    }
 }
 
 impl BenchArgs {
@@ -65,8 +91,8 @@ impl BenchArgs {
         if self.quick { 200 } else { 1000 }
     }
 
-    fn langevin_widths(&self) -> &'static [usize] {
-        if self.quick { &[128] } else { &WIDTHS }
+    fn langevin_widths(&self) -> Vec<usize> {
+        if self.quick { vec![128] } else { self.widths.clone() }
     }
 }
 
@@ -303,11 +329,12 @@ fn run_reference(args: &BenchArgs) -> Result<Reference> {
     let status = Command::new(&args.python)
         .arg(&args.reference)
         .args(["--threads", &list(&args.threads)])
-        .args(["--batches", &list(&BATCHES), "--hiddens", &list(&WIDTHS)])
+        .args(["--batches", &list(&args.batches), "--hiddens", &list(&args.widths)])
         .args(["--repeats", &args.repeats.to_string(), "--min-time", &args.min_time().to_string()])
-        .args(["--langevin-hiddens", &list(args.langevin_widths())])
+        .args(["--langevin-hiddens", &list(&args.langevin_widths())])
         .args(["--langevin-steps", &args.langevin_steps().to_string()])
         .args(["--langevin-repeats", &args.repeats.to_string()])
+        .args(if args.sections.contains(&Section::Train) { &[][..] } else { &["--skip-train"][..] })
         .arg("--json-out")
         .arg(&json_out)
         // As the reference README measured: keep glibc from mapping and unmapping big tensors.
@@ -372,6 +399,21 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         None
     };
 
+    if args.sections.contains(&Section::Train) {
+        train_table(args, reference.as_ref())?;
+    }
+    if args.sections.contains(&Section::Langevin) {
+        langevin_table(args, reference.as_ref())?;
+    }
+    if args.sections.contains(&Section::Once) {
+        once_table(repeats)?;
+    }
+    println!("\nload average at end: {}", load_line());
+    Ok(())
+}
+
+fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
+    let repeats = args.repeats.max(1);
     let mut out = String::new();
     let _ = writeln!(out, "\n## Training step (noise + forward + loss + backward + Adam), MLP 2→H→H→2 SiLU");
     let _ = writeln!(
@@ -382,11 +424,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     print!("{out}");
     for &threads in &args.threads {
         let pool = pool(threads)?;
-        for b in BATCHES {
-            for h in WIDTHS {
+        for &b in &args.batches {
+            for &h in &args.widths {
                 let rate = pool.install(|| train_rate(b, h, args.min_time(), repeats));
                 let flops = flops_per_step(b, h);
-                let theirs = reference.as_ref().and_then(|r| r.train((threads, b, h)));
+                let theirs = reference.and_then(|r| r.train((threads, b, h)));
                 println!(
                     "| {threads} | {b} | {h} | {:.1} | {:.1}–{:.1} | {:.2} | {:.1} | {:.2} | {} | {} |",
                     rate.median,
@@ -402,6 +444,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     }
 
+    Ok(())
+}
+
+fn langevin_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
+    let repeats = args.repeats.max(1);
     let steps = args.langevin_steps();
     println!("\n## Langevin: {LANGEVIN_PARTICLES} particles × {steps} steps");
     println!(
@@ -410,9 +457,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     println!("|---|---|---|---|---|---|---|---|");
     for &threads in &args.threads {
         let pool = pool(threads)?;
-        for &h in args.langevin_widths() {
+        for h in args.langevin_widths() {
             let rate = pool.install(|| langevin_rate(LANGEVIN_PARTICLES, steps, h, repeats));
-            let theirs = reference.as_ref().and_then(|r| r.langevin((threads, h)));
+            let theirs = reference.and_then(|r| r.langevin((threads, h)));
             println!(
                 "| {threads} | {h} | {:.2} | {:.3e} | {:.1} | {:.2} | {} | {} |",
                 (LANGEVIN_PARTICLES * steps) as f64 / rate.median,
@@ -425,6 +472,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     }
 
+    Ok(())
+}
+
+fn once_table(repeats: usize) -> Result<()> {
     println!("\n## `dsm-tui --once` with the defaults (6,300 training steps, 5000 × 1000 Langevin)");
     let (runs, peak) = once_runs(repeats)?;
     let med = |f: fn(&OnceRun) -> f64| summarise(runs.iter().map(f).collect(), vec![0.0]).median;
@@ -442,7 +493,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         med(|r| r.energy_distance),
         peak.map_or("unknown".into(), |b| format!("{:.1} MB", b as f64 / 1e6))
     );
-    println!("\nload average at end: {}", load_line());
     Ok(())
 }
 
