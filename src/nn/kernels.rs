@@ -70,6 +70,21 @@ pub fn pack_transposed(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
     }
 }
 
+/// Lays out W (`[n, k]`, row-major) itself as a [`Panels`] operand with contiguous panels of
+/// its columns, zero-padded: `packed` holds `k.div_ceil(NR) * NR * n` floats. Read in place,
+/// W's panel rows sit 4·k bytes apart and alias in L1 at k = 128 or 256.
+pub fn pack_rows(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
+    assert_eq!(w.len(), n * k);
+    assert_eq!(packed.len(), k.div_ceil(NR) * NR * n);
+    for (p, panel) in packed.chunks_exact_mut(NR * n).enumerate() {
+        let cols = p * NR..((p + 1) * NR).min(k);
+        for (row, out) in w.chunks_exact(k).zip(panel.chunks_exact_mut(NR)) {
+            out[..cols.len()].copy_from_slice(&row[cols.clone()]);
+            out[cols.len()..].fill(0.0);
+        }
+    }
+}
+
 /// What happens to a block of C = A·B (+ bias) before it is stored: nothing, or SiLU applied
 /// in registers (optionally also storing SiLU′ into a matrix laid out like C). Fusing the
 /// activation into the tile keeps twelve independent `exp`s in flight and saves a pass over

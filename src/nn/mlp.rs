@@ -197,6 +197,8 @@ impl<F: Real> Mlp<F> {
             let below = at(l - 1);
             ops::dense_backward(
                 &self.layers[l],
+                packed,
+                l - 1,
                 rows,
                 &hidden[below.clone()],
                 &slopes[below],

@@ -43,6 +43,8 @@ fn view_mut<F>(data: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F>
 pub struct Packed {
     input_columns: Vec<f32>,
     hidden: Vec<Vec<f32>>,
+    /// Each hidden layer's W itself in panels, for δ·W in the backward pass.
+    hidden_rows: Vec<Vec<f32>>,
 }
 
 impl Packed {
@@ -57,10 +59,14 @@ impl Packed {
         }
         let hidden = &layers[1..layers.len() - 1];
         self.hidden.resize_with(hidden.len(), Vec::new);
-        for (packed, layer) in self.hidden.iter_mut().zip(hidden) {
-            let (n, k) = (layer.outputs(), layer.inputs());
+        self.hidden_rows.resize_with(hidden.len(), Vec::new);
+        for ((packed, rows), layer) in self.hidden.iter_mut().zip(&mut self.hidden_rows).zip(hidden) {
+            let (n, k, w) =
+                (layer.outputs(), layer.inputs(), fast(weights(layer)).expect("same type as the first layer"));
             packed.resize(n.div_ceil(NR) * NR * k, 0.0);
-            kernels::pack_transposed(fast(weights(layer)).expect("same type as the first layer"), n, k, packed);
+            kernels::pack_transposed(w, n, k, packed);
+            rows.resize(k.div_ceil(NR) * NR * n, 0.0);
+            kernels::pack_rows(w, n, k, rows);
         }
     }
 }
@@ -231,8 +237,11 @@ pub fn output_backward<F: Real>(
 
 /// Backward through an H → H layer: ∂L/∂W = δᵀ·a, ∂L/∂b = Σ δ into `grad`, and the δ of
 /// the layer below, (δ·W) ⊙ f′(z_below), into `delta_below`.
+#[allow(clippy::too_many_arguments)]
 pub fn dense_backward<F: Real>(
     layer: &Linear<F>,
+    packed: &Packed,
+    l: usize,
     rows: usize,
     a: &[F],
     slope_below: &[F],
@@ -243,15 +252,15 @@ pub fn dense_backward<F: Real>(
     let (n, k) = (layer.outputs(), layer.inputs());
     let [gw, gb] = grad.tensors_mut();
     column_sums(&delta[..rows * n], n, gb);
-    if let (Some(a32), Some(d32), Some(w32)) = (fast(a), fast(delta), fast(weights(layer))) {
+    if let (Some(a32), Some(d32)) = (fast(a), fast(delta)) {
         // ∂L/∂W[o, i] = Σ_r δ[r, o]·a[r, i]: δ read down its columns, a along its rows, both
         // in place.
         let dt = Strided { data: d32, row_stride: 1, col_stride: n };
         let a_rows = Panels { data: a32, row_stride: k, panel_stride: NR };
         kernels::gemm((n, k, rows), dt, a_rows, None, fast_mut(gw).expect("same type"), k, Epilogue::Store);
-        // δ_below[r, i] = Σ_o δ[r, o]·W[o, i]: W's rows are already B's rows.
+        // δ_below[r, i] = Σ_o δ[r, o]·W[o, i]: W's rows are B's rows, packed into panels.
         let d = Strided { data: d32, row_stride: n, col_stride: 1 };
-        let w = Panels { data: w32, row_stride: k, panel_stride: NR };
+        let w = Panels { data: &packed.hidden_rows[l], row_stride: NR, panel_stride: NR * n };
         kernels::gemm((rows, k, n), d, w, None, fast_mut(delta_below).expect("same type"), k, Epilogue::Store);
     } else {
         let (a, d) = (view(a, rows, k), view(delta, rows, n));
