@@ -5,13 +5,16 @@
 use std::error::Error as _;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::config::Config;
+use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::nn::Activation;
 use crate::objective::Objective;
+use crate::seeds::{Stream, stream_rng};
 
 /// Most points / particles accepted: the quality figures cost O(n²).
 pub const MAX_POINTS: usize = 100_000;
@@ -49,12 +52,20 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
 
+    /// Built-in data set
+    #[arg(long, value_enum, default_value_t = Builtin::Moons, conflicts_with = "data")]
+    pub dataset: Builtin,
+    /// Your own points instead: a CSV file of x,y rows (header optional); over 100000 rows,
+    /// a uniform random subset is used
+    #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["count", "noise"])]
+    pub data: Option<PathBuf>,
     /// Points in the data set, split 80% train / 20% test [10..=100000]
     #[arg(long, default_value_t = Config::default().count)]
     pub count: usize,
-    /// Standard deviation of the noise on the moons [0..=1]
-    #[arg(long, default_value_t = Config::default().noise)]
-    pub noise: f64,
+    /// Standard deviation of the noise on the data set's shape [0..=1]
+    /// [default: 0.1; 0 for checkerboard]
+    #[arg(long)]
+    pub noise: Option<f64>,
     /// Training batch size [1..=training points]
     #[arg(long, default_value_t = Config::default().batch_size)]
     pub batch_size: usize,
@@ -80,8 +91,9 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = Config::default().objective)]
     pub objective: Objective,
     /// DSM noise level σ: the score of the data blurred by N(0, σ²I) is learned [(0, 10]]
-    #[arg(long, default_value_t = Config::default().sigma)]
-    pub sigma: f64,
+    /// [default: 0.1; 0.15 for swiss-roll]
+    #[arg(long)]
+    pub sigma: Option<f64>,
     /// Langevin particles, started from U[-1,1]² [1..=100000]
     #[arg(long, default_value_t = Config::default().particles)]
     pub particles: usize,
@@ -130,23 +142,26 @@ fn check(ok: bool, flag: &str, value: impl fmt::Display, accepted: impl Into<Str
 impl Cli {
     /// Checks every value and returns the configuration it describes.
     pub fn config(&self) -> Result<Config, InputError> {
-        let in_range = |v: usize, lo: usize, hi: usize| (lo..=hi).contains(&v);
         let positive = |v: f64, hi: f64| v.is_finite() && v > 0.0 && v <= hi;
-        check(in_range(self.count, 10, MAX_POINTS), "count", self.count, format!("10..={MAX_POINTS}"))?;
-        check(self.noise.is_finite() && (0.0..=1.0).contains(&self.noise), "noise", self.noise, "0..=1")?;
-        let train_len = crate::data::train_len(self.count);
+        let (source, count, noise) = self.data_source()?;
+        let defaults = match &source {
+            Source::Builtin(b) => Config::for_builtin(*b),
+            Source::File { .. } => Config::default(),
+        };
+        let sigma = self.sigma.unwrap_or(defaults.sigma);
+        let train_len = crate::data::train_len(count);
         check(
             in_range(self.batch_size, 1, train_len),
             "batch-size",
             self.batch_size,
-            format!("1..={train_len} (the training split of --count {})", self.count),
+            format!("1..={train_len} (the training split of {count} points)"),
         )?;
         check(in_range(self.epochs, 1, 100_000), "epochs", self.epochs, "1..=100000")?;
         check(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "a finite number > 0")?;
         check(positive(self.lr_gamma, 1.0), "lr-gamma", self.lr_gamma, "(0, 1]")?;
         check(in_range(self.hidden, 1, 2048), "hidden", self.hidden, "1..=2048")?;
         check(in_range(self.depth, 1, 16), "depth", self.depth, "1..=16")?;
-        check(positive(self.sigma, 10.0), "sigma", self.sigma, "(0, 10]")?;
+        check(positive(sigma, 10.0), "sigma", sigma, "(0, 10]")?;
         check(in_range(self.particles, 1, MAX_POINTS), "particles", self.particles, format!("1..={MAX_POINTS}"))?;
         check(in_range(self.steps, 1, 1_000_000), "steps", self.steps, "1..=1000000")?;
         check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
@@ -158,8 +173,9 @@ impl Cli {
             }
         }
         Ok(Config {
-            count: self.count,
-            noise: self.noise,
+            source,
+            count,
+            noise,
             batch_size: self.batch_size,
             epochs: self.epochs,
             lr: self.lr,
@@ -168,13 +184,53 @@ impl Cli {
             depth: self.depth,
             activation: self.activation,
             objective: self.objective,
-            sigma: self.sigma,
+            sigma,
             particles: self.particles,
             steps: self.steps,
             eta: self.eta,
             seed: self.seed,
         })
     }
+}
+
+impl Cli {
+    /// The data source with its point count and noise: a built-in set, or the points of
+    /// `--data` read and checked now (a bad row is reported here, before any work).
+    fn data_source(&self) -> Result<(Source, usize, f64), InputError> {
+        let Some(path) = &self.data else {
+            check(
+                in_range(self.count, MIN_POINTS, MAX_POINTS),
+                "count",
+                self.count,
+                format!("{MIN_POINTS}..={MAX_POINTS}"),
+            )?;
+            let noise = self.noise.unwrap_or(self.dataset.default_noise());
+            check(noise.is_finite() && (0.0..=1.0).contains(&noise), "noise", noise, "0..=1")?;
+            return Ok((Source::Builtin(self.dataset), self.count, noise));
+        };
+        let mut rng = stream_rng(self.seed, Stream::Data);
+        let loaded = load_csv(path, MAX_POINTS, &mut rng).map_err(|e| InputError {
+            flag: "--data".into(),
+            value: format!("{} ({e})", path.display()),
+            accepted: format!(
+                "a CSV file of x,y rows, two finite numbers per row, header optional, at least {MIN_POINTS} points"
+            ),
+        })?;
+        if loaded.rows_in_file > MAX_POINTS as u64 {
+            eprintln!(
+                "note: {} has {} rows; using a uniform random subset of {MAX_POINTS} (seed {})",
+                path.display(),
+                loaded.rows_in_file,
+                self.seed
+            );
+        }
+        let count = loaded.points.nrows();
+        Ok((Source::File { path: path.clone(), points: Arc::new(loaded.points) }, count, 0.0))
+    }
+}
+
+fn in_range(v: usize, lo: usize, hi: usize) -> bool {
+    (lo..=hi).contains(&v)
 }
 
 /// An output file must be creatable: its directory must exist (checked before training, so a

@@ -3,14 +3,17 @@
 
 use serde::Serialize;
 
+use crate::data::{Builtin, Source};
 use crate::nn::Activation;
 use crate::objective::Objective;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
-    /// Points in the data set (80% train, 20% test).
+    /// Where the points come from: a built-in set or the user's file.
+    pub source: Source,
+    /// Points in the data set (80% train, 20% test); for a file, the points loaded.
     pub count: usize,
-    /// Standard deviation of the Gaussian noise on the moons.
+    /// Standard deviation of the Gaussian noise on a built-in set's clean shape.
     pub noise: f64,
     pub batch_size: usize,
     pub epochs: usize,
@@ -41,6 +44,7 @@ impl Default for Config {
     /// (epochs > 50, lr > 1e-3, width > 32, 0.01 < σ < 1).
     fn default() -> Self {
         Self {
+            source: Source::Builtin(Builtin::Moons),
             count: 5000,
             noise: 0.1,
             batch_size: 64,
@@ -61,6 +65,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The default configuration on another built-in set, with that set's noise and σ.
+    pub fn for_builtin(builtin: Builtin) -> Self {
+        Self {
+            source: Source::Builtin(builtin),
+            noise: builtin.default_noise(),
+            sigma: builtin.default_sigma(),
+            ..Self::default()
+        }
+    }
+
     pub fn train_len(&self) -> usize {
         crate::data::train_len(self.count)
     }

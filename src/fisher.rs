@@ -91,3 +91,21 @@ impl FisherProbe {
         0.5 * partial.iter().sum::<f64>() / points.nrows() as f64
     }
 }
+
+/// The exact score of the noised data set at any σ, as a conditional score field: the
+/// "perfect model" the annealed sampler and the score-field view compare the network with.
+pub struct NoisedData {
+    pub points: Array2<f32>,
+}
+
+impl crate::sampler::ConditionalScoreField for NoisedData {
+    type Scratch = ();
+    fn scratch(&self, _rows: usize) {}
+    fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ndarray::ArrayViewMut2<f32>, _: &mut ()) {
+        for (xi, mut oi) in x.rows().into_iter().zip(out.rows_mut()) {
+            let s = noised_data_score([f64::from(xi[0]), f64::from(xi[1])], self.points.view(), f64::from(sigma));
+            oi[0] = s[0] as f32;
+            oi[1] = s[1] as f32;
+        }
+    }
+}

@@ -10,10 +10,11 @@ use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::data::two_moons;
-use crate::metrics::{Quality, quality};
+use crate::data::Source;
+use crate::metrics::{Quality, Shape, quality};
 use crate::objective::Objective;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
+use crate::progress::Progress;
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
 use crate::trainer::{Divergence, Session};
@@ -37,8 +38,8 @@ pub struct Summary {
     /// The same before training, for scale.
     pub initial_fisher_divergence: f32,
     pub samples: Quality,
-    /// Energy distance of a fresh draw of as many data points as particles: what a perfect
-    /// sampler would score.
+    /// Energy distance of a fresh draw of as many data points as particles (for a file: of the
+    /// training split): what a perfect sampler would score.
     pub floor_energy_distance: f64,
     pub train_seconds: f64,
     pub sampling_seconds: f64,
@@ -50,25 +51,59 @@ pub struct Summary {
 #[derive(Debug)]
 pub enum RunError {
     Diverged(Divergence),
+    /// Ctrl-C: stopped at a step boundary, nothing written.
+    Interrupted {
+        phase: &'static str,
+        step: u64,
+    },
     Other(color_eyre::Report),
 }
 
-pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
+/// Langevin steps between progress updates and interrupt checks: the chunks' random streams
+/// continue across calls, so the samples are the same bits as in one call.
+const LANGEVIN_BLOCK: usize = 50;
+
+pub fn run(config: &Config, outputs: &Outputs, progress: &Progress) -> Result<Summary, RunError> {
     let started = Instant::now();
     let mut session = Session::new(config);
+    progress.start("training", config.total_steps());
     while !session.is_finished() {
-        session.train_step().map_err(RunError::Diverged)?;
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "training", step: session.step() });
+        }
+        let report = session.train_step().map_err(RunError::Diverged)?;
+        if let Some(report) = report {
+            progress.update(report.step, || {
+                format!("epoch {}/{} loss {:.4}", session.epoch() + 1, config.epochs, report.loss)
+            });
+        }
     }
     let train_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    particles.langevin(session.model(), config.eta as f32, config.steps);
+    progress.start("sampling", config.steps as u64);
+    while particles.steps_taken() < config.steps as u64 {
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
+        }
+        let block = LANGEVIN_BLOCK.min(config.steps - particles.steps_taken() as usize);
+        particles.langevin(session.model(), config.eta as f32, block);
+        progress.update(particles.steps_taken(), String::new);
+    }
+    progress.finish();
     let sampling_seconds = started.elapsed().as_secs_f64();
 
     let samples = particles.positions();
     let test = session.data().test();
-    let floor_data = two_moons(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData));
+    let shape = if config.source.is_moons() { Shape::Moons } else { Shape::Other };
+    let floor = match &config.source {
+        Source::Builtin(b) => {
+            let fresh = b.generate(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData));
+            quality(fresh.points.view(), test, shape)
+        }
+        Source::File { .. } => quality(session.data().train(), test, shape),
+    };
     let summary = Summary {
         config: config.clone(),
         train_steps: session.step(),
@@ -76,8 +111,8 @@ pub fn run(config: &Config, outputs: &Outputs) -> Result<Summary, RunError> {
         final_test_loss: session.history().test.last().map_or(f32::NAN, |p| p.loss),
         fisher_divergence: session.history().fisher.last().map_or(f32::NAN, |p| p.loss),
         initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
-        samples: quality(samples.view(), test),
-        floor_energy_distance: quality(floor_data.points.view(), test).energy_distance,
+        samples: quality(samples.view(), test, shape),
+        floor_energy_distance: floor.energy_distance,
         train_seconds,
         sampling_seconds,
         train_steps_per_second: session.step() as f64 / train_seconds,
@@ -110,9 +145,13 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(out, "dsm-tui --once (seed {})", c.seed);
     let _ = writeln!(
         out,
-        "data      two moons: {} points, noise {}; {} train / {} test",
+        "data      {}: {} points{}; {} train / {} test",
+        c.source.name(),
         c.count,
-        c.noise,
+        match c.source {
+            Source::Builtin(_) => format!(", noise {}", c.noise),
+            Source::File { .. } => String::new(),
+        },
         c.train_len(),
         c.count - c.train_len()
     );
@@ -141,18 +180,27 @@ pub fn render(s: &Summary) -> String {
         "fisher    ½E‖s − ∇log q_σ‖² {:.4} (untrained {:.4}; q_σ: training set blurred by σ={})",
         s.fisher_divergence, s.initial_fisher_divergence, c.sigma
     );
+    let floor_kind = match c.source {
+        Source::Builtin(_) => "fresh data",
+        Source::File { .. } => "the training split",
+    };
     let _ = writeln!(
         out,
-        "quality   energy distance {:.5} (floor {:.5}: fresh data)   inliers only {:.5}",
+        "quality   energy distance {:.5} (floor {:.5}: {floor_kind})   inliers only {:.5}",
         q.energy_distance, s.floor_energy_distance, q.energy_distance_inliers
     );
+    if let (Some(upper), Some(far)) = (q.upper_moon_share, q.far_share) {
+        let _ = writeln!(
+            out,
+            "          upper-moon share {upper:.3} (data 0.5)   farther than 0.3 from both arcs {:.1}%",
+            100.0 * far
+        );
+    }
     let _ = writeln!(
         out,
-        "          upper-moon share {:.3} (data 0.5)   farther than 0.3 from both arcs {:.1}%",
-        q.upper_moon_share,
-        100.0 * q.far_share
+        "          escaped (|x| or |y| > {}) {}   non-finite {}",
+        q.escape_radius, q.escaped, q.nonfinite
     );
-    let _ = writeln!(out, "          escaped (|x| or |y| > 5) {}   non-finite {}", q.escaped, q.nonfinite);
     let _ = writeln!(
         out,
         "time      training {:.2} s ({:.0} steps/s)   sampling {:.2} s ({:.3e} particle-steps/s)",
@@ -163,8 +211,8 @@ pub fn render(s: &Summary) -> String {
 
 /// DSM and ISM from the same seed (same data, initial weights, batches and particles) and
 /// the same step budget.
-pub fn compare_objectives(config: &Config) -> Result<[Summary; 2], RunError> {
-    let run_with = |objective| run(&Config { objective, ..config.clone() }, &Outputs::default());
+pub fn compare_objectives(config: &Config, progress: &Progress) -> Result<[Summary; 2], RunError> {
+    let run_with = |objective| run(&Config { objective, ..config.clone() }, &Outputs::default(), progress);
     Ok([run_with(Objective::Dsm)?, run_with(Objective::Ism)?])
 }
 
@@ -194,8 +242,10 @@ pub fn render_comparison(pair: &[Summary; 2]) -> String {
     let rows: [(&str, Cell); 8] = [
         ("energy distance", |s| format!("{:.5}", s.samples.energy_distance)),
         ("  floor: fresh data", |s| format!("{:.5}", s.floor_energy_distance)),
-        ("upper-moon share", |s| format!("{:.3}", s.samples.upper_moon_share)),
-        ("farther than 0.3 from both arcs", |s| format!("{:.1}%", 100.0 * s.samples.far_share)),
+        ("upper-moon share", |s| s.samples.upper_moon_share.map_or("-".into(), |v| format!("{v:.3}"))),
+        ("farther than 0.3 from both arcs", |s| {
+            s.samples.far_share.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))
+        }),
         ("escaped / non-finite", |s| format!("{}/{}", s.samples.escaped, s.samples.nonfinite)),
         ("Fisher divergence to q_σ", |s| format!("{:.3}", s.fisher_divergence)),
         ("training steps/s", |s| format!("{:.0}", s.train_steps_per_second)),

@@ -6,11 +6,14 @@ use clap::Parser;
 use dsm_tui::bench;
 use dsm_tui::cli::{Cli, Command, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
+use dsm_tui::progress::Progress;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for training that diverged.
 const EXIT_DIVERGED: u8 = 3;
+/// Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -48,19 +51,31 @@ fn main() -> ExitCode {
     }
     if cli.once {
         let outputs = Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out };
+        let progress = match Progress::for_command_line() {
+            Ok(progress) => progress,
+            Err(err) => {
+                eprintln!("error: cannot catch Ctrl-C: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
         let result = if cli.compare_objectives {
-            headless::compare_objectives(&config).map(|pair| {
+            headless::compare_objectives(&config, &progress).map(|pair| {
                 if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
             })
         } else {
-            headless::run(&config, &outputs)
+            headless::run(&config, &outputs, &progress)
                 .map(|summary| if cli.json { headless::to_json(&summary) } else { headless::render(&summary) })
         };
+        progress.finish();
         match result {
             Ok(text) => println!("{}", text.trim_end()),
             Err(RunError::Diverged(d)) => {
                 eprintln!("error: {d}");
                 return ExitCode::from(EXIT_DIVERGED);
+            }
+            Err(RunError::Interrupted { phase, step }) => {
+                eprintln!("interrupted during {phase} at step {step}; nothing written");
+                return ExitCode::from(EXIT_INTERRUPTED);
             }
             Err(RunError::Other(report)) => {
                 eprintln!("error: {report:?}");

@@ -3,8 +3,10 @@
 //! Energy distance, half form, V-statistic:
 //! ED(X, Y) = E‖X−Y‖ − ½E‖X−X′‖ − ½E‖Y−Y′‖, every mean over all n² (or nm) pairs including
 //! i = j. Always ≥ 0, and 0 only when the samples coincide. Non-finite samples are dropped
-//! and counted; samples with max(|x|, |y|) > 5 count as escaped, and ED is also reported over
-//! the inliers, since one particle at distance R adds about R/n² to ED.
+//! and counted; samples with max(|x|, |y|) > 5 count as escaped (or beyond twice the
+//! reference data's extent, for data wider than that), and ED is also reported over the
+//! inliers, since one particle at distance R adds about R/n² to ED. On the two moons, the
+//! share of samples nearer each arc tells whether both modes got their weight.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -13,6 +15,14 @@ use serde::Serialize;
 /// A sample with max(|x|, |y|) beyond this has escaped (the moons live in [−1.5, 2.5]×[−1, 1.5]).
 pub const ESCAPE_RADIUS: f64 = 5.0;
 
+/// Which shape-specific figures to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The two moons: upper-moon share and stragglers far from both arcs.
+    Moons,
+    Other,
+}
+
 /// Rows per parallel task: fixed, so sums are added in the same order on any thread count.
 const ROWS_PER_TASK: usize = 128;
 
@@ -20,15 +30,18 @@ const ROWS_PER_TASK: usize = 128;
 pub struct Quality {
     pub count: usize,
     pub nonfinite: usize,
+    /// Samples with max(|x|, |y|) beyond `escape_radius`.
     pub escaped: usize,
+    pub escape_radius: f64,
     /// Over every finite sample.
     pub energy_distance: f64,
     /// Over the samples that did not escape.
     pub energy_distance_inliers: f64,
-    /// Share of finite samples nearer the upper arc than the lower (data: 0.5).
-    pub upper_moon_share: f64,
-    /// Share of finite samples farther than 0.3 from both arcs (data at noise 0.1: ~0.2%).
-    pub far_share: f64,
+    /// Moons only: share of finite samples nearer the upper arc than the lower (data: 0.5).
+    pub upper_moon_share: Option<f64>,
+    /// Moons only: share of finite samples farther than 0.3 from both arcs (data at noise
+    /// 0.1: ~0.2%).
+    pub far_share: Option<f64>,
 }
 
 pub type Point = [f64; 2];
@@ -37,11 +50,12 @@ pub fn to_points(x: ArrayView2<f32>) -> Vec<Point> {
     x.rows().into_iter().map(|r| [f64::from(r[0]), f64::from(r[1])]).collect()
 }
 
-pub fn quality(samples: ArrayView2<f32>, test: ArrayView2<f32>) -> Quality {
+pub fn quality(samples: ArrayView2<f32>, test: ArrayView2<f32>, shape: Shape) -> Quality {
     let all = to_points(samples);
     let test = to_points(test);
+    let radius = escape_radius(&test);
     let finite: Vec<Point> = all.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
-    let inliers: Vec<Point> = finite.iter().copied().filter(|p| !escaped(*p)).collect();
+    let inliers: Vec<Point> = finite.iter().copied().filter(|p| p[0].abs().max(p[1].abs()) <= radius).collect();
     let share = |pred: &dyn Fn(Point) -> bool| {
         if finite.is_empty() {
             f64::NAN
@@ -53,15 +67,23 @@ pub fn quality(samples: ArrayView2<f32>, test: ArrayView2<f32>) -> Quality {
         count: all.len(),
         nonfinite: all.len() - finite.len(),
         escaped: finite.len() - inliers.len(),
+        escape_radius: radius,
         energy_distance: energy_distance(&finite, &test),
         energy_distance_inliers: energy_distance(&inliers, &test),
-        upper_moon_share: share(&|p| distance_to_upper_arc(p) < distance_to_lower_arc(p)),
-        far_share: share(&|p| distance_to_upper_arc(p).min(distance_to_lower_arc(p)) > 0.3),
+        upper_moon_share: (shape == Shape::Moons)
+            .then(|| share(&|p| distance_to_upper_arc(p) < distance_to_lower_arc(p))),
+        far_share: (shape == Shape::Moons)
+            .then(|| share(&|p| distance_to_upper_arc(p).min(distance_to_lower_arc(p)) > 0.3)),
     }
 }
 
-fn escaped(p: Point) -> bool {
-    p[0].abs().max(p[1].abs()) > ESCAPE_RADIUS
+/// [`ESCAPE_RADIUS`], or twice the reference data's largest coordinate if that is wider.
+pub fn escape_radius(reference: &[Point]) -> f64 {
+    reference
+        .iter()
+        .map(|p| (2.0 * p[0].abs().max(p[1].abs())).ceil())
+        .filter(|r| r.is_finite())
+        .fold(ESCAPE_RADIUS, f64::max)
 }
 
 /// Energy distance (half form, V-statistic). NaN if either sample is empty.

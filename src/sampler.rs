@@ -3,6 +3,11 @@
 //! x ← x + (η/2)·s(x) + √η·z,   z ~ N(0, I),   x₀ ~ U[−1, 1]².
 //!
 //! For small η and many steps the particles are distributed as exp(log p) when s = ∇ log p.
+//!
+//! Annealed Langevin (Song & Ermon 2019) writes the same step as x ← x + α·s(x, σᵢ) + √(2α)·z:
+//! α = η/2. It runs T steps at each noise level σ₁ > … > σ_L with αᵢ = c·σᵢ² (a step that
+//! scales with the level's width), then takes one denoising step x + σ_L²·s(x, σ_L)
+//! (Tweedie's formula for E[x₀ | x_σ]).
 //! The particles are split into fixed chunks of [`CHUNK`] particles, each with its own
 //! random stream, and chunks run in parallel with rayon: the result is the same bit for bit
 //! whatever the number of threads.
@@ -79,14 +84,22 @@ impl Particles {
 
     /// Runs `steps` Langevin steps of size `eta` under `field`.
     pub fn langevin(&mut self, field: &impl ScoreField, eta: f32, steps: usize) {
-        let drift = eta / 2.0;
-        let diffusion = eta.sqrt();
+        self.drift_diffuse(field, eta / 2.0, eta.sqrt(), steps);
+    }
+
+    /// `steps` steps of x ← x + drift·s(x) + diffusion·z. With `diffusion` 0 no noise is
+    /// drawn (the denoising step).
+    pub fn drift_diffuse(&mut self, field: &impl ScoreField, drift: f32, diffusion: f32, steps: usize) {
         self.chunks.par_iter_mut().for_each_init(
             || field.scratch(CHUNK),
             |scratch, chunk| {
                 for _ in 0..steps {
                     let Chunk { positions, scores, rng } = chunk;
                     field.score(positions.view(), &mut scores.view_mut(), scratch);
+                    if diffusion == 0.0 {
+                        Zip::from(&mut *positions).and(&*scores).for_each(|x, &s| *x += drift * s);
+                        continue;
+                    }
                     Zip::from(positions).and(&*scores).for_each(|x, &s| {
                         let z: f32 = StandardNormal.sample(rng);
                         *x += drift * s + diffusion * z;
@@ -112,8 +125,143 @@ impl Particles {
         }
     }
 
+    /// Particles at the given positions (`[count, 2]`), e.g. to start two samplers from the
+    /// same points; each chunk's noise stream as [`Particles::uniform`] would give it.
+    pub fn from_positions(positions: ArrayView2<f32>, seed: u64, restart: u64) -> Self {
+        let count = positions.nrows();
+        let chunks = (0..count.div_ceil(CHUNK))
+            .map(|c| {
+                let rows = c * CHUNK..(count.min((c + 1) * CHUNK));
+                let positions = positions.slice(s![rows.clone(), ..]).to_owned();
+                let rng = stream_rng(seed, Stream::Particles { restart, chunk: c as u64 });
+                Chunk { scores: Array2::zeros((rows.len(), DIM)), positions, rng }
+            })
+            .collect();
+        Self { chunks, steps_taken: 0 }
+    }
+
+    /// Mean ‖s(x)‖ over the finite particles (for the sampler's readouts, not the hot loop).
+    pub fn mean_score_norm(&mut self, field: &impl ScoreField) -> f64 {
+        let (mut total, mut count) = (0.0, 0usize);
+        let mut scratch = field.scratch(CHUNK);
+        for chunk in &mut self.chunks {
+            field.score(chunk.positions.view(), &mut chunk.scores.view_mut(), &mut scratch);
+            for s in chunk.scores.rows() {
+                let norm = f64::from(s[0]).hypot(f64::from(s[1]));
+                if norm.is_finite() {
+                    total += norm;
+                    count += 1;
+                }
+            }
+        }
+        if count == 0 { f64::NAN } else { total / count as f64 }
+    }
+
     /// Positions of chunk `c` (for tests of the chunk layout).
     pub fn chunk(&self, c: usize) -> ArrayView2<'_, f32> {
         self.chunks[c].positions.slice(s![.., ..])
+    }
+}
+
+/// A score that also takes the noise level: s(x, σ) ≈ ∇ log q_σ(x).
+pub trait ConditionalScoreField: Sync {
+    type Scratch: Send;
+    fn scratch(&self, rows: usize) -> Self::Scratch;
+    fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch);
+}
+
+/// A conditional field frozen at one level, to drive plain Langevin steps.
+pub struct AtLevel<'a, C> {
+    pub field: &'a C,
+    pub sigma: f32,
+}
+
+impl<C: ConditionalScoreField> ScoreField for AtLevel<'_, C> {
+    type Scratch = C::Scratch;
+    fn scratch(&self, rows: usize) -> C::Scratch {
+        self.field.scratch(rows)
+    }
+    fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, scratch: &mut C::Scratch) {
+        self.field.score_at(x, self.sigma, out, scratch);
+    }
+}
+
+/// Where an annealed run is: level i (from 0) and steps taken in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnnealedPosition {
+    pub level: usize,
+    pub step: usize,
+    /// The final denoising step has been taken: the run is over.
+    pub denoised: bool,
+}
+
+/// Annealed Langevin over `levels`, T = `steps_per_level` steps each with αᵢ = c·σᵢ², advanced
+/// in pieces of any size so a screen can show it step by step.
+pub struct AnnealedSampler {
+    pub levels: crate::noise_levels::NoiseLevels,
+    pub steps_per_level: usize,
+    pub step_scale: f64,
+    pub position: AnnealedPosition,
+}
+
+impl AnnealedSampler {
+    pub fn new(levels: crate::noise_levels::NoiseLevels, steps_per_level: usize, step_scale: f64) -> Self {
+        Self { levels, steps_per_level, step_scale, position: AnnealedPosition { level: 0, step: 0, denoised: false } }
+    }
+
+    /// σ of the current level.
+    pub fn sigma(&self) -> f64 {
+        self.levels.sigmas[self.position.level.min(self.levels.len() - 1)]
+    }
+
+    /// αᵢ = c·σᵢ² of the current level.
+    pub fn alpha(&self) -> f64 {
+        self.step_scale * self.sigma().powi(2)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.position.denoised
+    }
+
+    /// Langevin steps left, counting the denoising step as one.
+    pub fn remaining(&self) -> usize {
+        if self.is_done() {
+            return 0;
+        }
+        let p = self.position;
+        (self.levels.len() - p.level) * self.steps_per_level - p.step + 1
+    }
+
+    /// Advances up to `steps` steps (crossing levels, ending with the denoising step).
+    pub fn advance(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, mut steps: usize) {
+        while steps > 0 && !self.is_done() {
+            if self.position.level == self.levels.len() {
+                let sigma = self.levels.smallest();
+                let at = AtLevel { field, sigma: sigma as f32 };
+                particles.drift_diffuse(&at, (sigma * sigma) as f32, 0.0, 1);
+                self.position.denoised = true;
+                return;
+            }
+            let alpha = self.alpha();
+            let run = steps.min(self.steps_per_level - self.position.step);
+            let at = AtLevel { field, sigma: self.sigma() as f32 };
+            particles.drift_diffuse(&at, alpha as f32, (2.0 * alpha).sqrt() as f32, run);
+            steps -= run;
+            self.position.step += run;
+            if self.position.step == self.steps_per_level {
+                self.position = AnnealedPosition { level: self.position.level + 1, step: 0, denoised: false };
+            }
+        }
+    }
+
+    /// Runs to the end of the current level (or the denoising step, if that is next).
+    pub fn advance_level(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField) {
+        let left = if self.position.level == self.levels.len() { 1 } else { self.steps_per_level - self.position.step };
+        self.advance(particles, field, left);
+    }
+
+    /// Runs the whole schedule.
+    pub fn run(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField) {
+        self.advance(particles, field, self.remaining());
     }
 }

@@ -70,6 +70,9 @@ fn help_describes_every_flag_with_its_default() {
         "--hidden",
         "--depth",
         "--activation",
+        "--objective",
+        "--dataset",
+        "--data",
         "--sigma",
         "--particles",
         "--steps",
@@ -90,8 +93,10 @@ fn help_describes_every_flag_with_its_default() {
         "[default: 0.01]",
         "[default: 128]",
         "[default: silu]",
-        "[default: 0.1]",
+        "[default: 0.1;",
         "[default: 1000]",
+        "[default: moons]",
+        "[default: dsm]",
     ] {
         assert!(help.contains(default), "--help lacks {default}");
     }
@@ -254,4 +259,59 @@ fn divergence_exits_3_naming_the_step_and_prints_no_figures() {
     assert!(stderr.contains("diverged at step"), "{stderr}");
     assert!(out.stdout.is_empty(), "no figures printed as if they were results");
     assert!(dir.entries().is_empty(), "no file written: {:?}", dir.entries());
+}
+
+#[test]
+fn builtin_data_sets_run_and_report_only_their_own_figures() {
+    let out = run(
+        &[
+            "--once",
+            "--json",
+            "--dataset",
+            "8gaussians",
+            "--count",
+            "400",
+            "--epochs",
+            "2",
+            "--particles",
+            "100",
+            "--steps",
+            "10",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["config"]["source"]["builtin"], "8gaussians");
+    assert!(json["samples"]["upper_moon_share"].is_null(), "no moons, no upper-moon share");
+    assert!(json["samples"]["energy_distance"].as_f64().is_some_and(f64::is_finite));
+}
+
+#[test]
+fn user_csv_trains_and_bad_rows_are_named_by_line() {
+    let dir = TempDir::new("csv");
+    let good = dir.file("points.csv");
+    let rows: String = (0..300).map(|i| format!("{},{}\n", (i as f64 * 0.1).cos(), (i as f64 * 0.1).sin())).collect();
+    fs::write(&good, format!("x,y\n{rows}")).expect("write");
+    let out = run(&["--once", "--data", path(&good), "--epochs", "2", "--particles", "100", "--steps", "10"], None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("300 points") && summary.contains("240 train / 60 test"), "{summary}");
+
+    let bad = dir.file("bad.csv");
+    fs::write(&bad, format!("x,y\n{rows}0.5,oops\n")).expect("write");
+    let out = run(&["--once", "--data", path(&bad)], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--data") && stderr.contains("line 302") && stderr.contains("'oops'"), "{stderr}");
+
+    let few = dir.file("few.csv");
+    fs::write(&few, "1,2\n3,4\n").expect("write");
+    let out = run(&["--once", "--data", path(&few)], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("2 points, fewer than the 10 needed"), "{}", text(&out.stderr));
+
+    let out = run(&["--once", "--data", path(&good), "--dataset", "circles"], None);
+    assert_eq!(out.status.code(), Some(2), "--data and --dataset conflict");
 }

@@ -6,7 +6,7 @@ use std::f64::consts::PI;
 
 use common::mean_var;
 use dsm_tui::data::two_moons;
-use dsm_tui::metrics::{distance_to_lower_arc, distance_to_upper_arc, energy_distance, quality};
+use dsm_tui::metrics::{Shape, distance_to_lower_arc, distance_to_upper_arc, energy_distance, quality};
 use ndarray::{Array2, arr2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -128,15 +128,17 @@ fn arc_distances() {
 fn quality_counts_escaped_and_non_finite_samples_without_failing() {
     let samples = arr2(&[[0.0f32, 1.0], [1.0, -0.5], [f32::NAN, 0.0], [f32::INFINITY, 1.0], [9.0, 0.0]]);
     let test = arr2(&[[0.0f32, 1.0], [1.0, -0.5]]);
-    let q = quality(samples.view(), test.view());
+    let q = quality(samples.view(), test.view(), Shape::Moons);
     assert_eq!((q.count, q.nonfinite, q.escaped), (5, 2, 1));
     assert!(q.energy_distance.is_finite() && q.energy_distance > q.energy_distance_inliers);
     assert!(q.energy_distance_inliers.abs() < 1e-12, "inliers equal the test set");
-    assert!((q.upper_moon_share - 1.0 / 3.0).abs() < 1e-12, "one of three finite samples is upper");
+    assert_eq!(q.escape_radius, 5.0);
+    assert!((q.upper_moon_share.expect("moons") - 1.0 / 3.0).abs() < 1e-12, "one of three finite samples is upper");
     let nothing = Array2::<f32>::from_elem((3, 2), f32::NAN);
-    let q = quality(nothing.view(), test.view());
+    let q = quality(nothing.view(), test.view(), Shape::Other);
     assert_eq!(q.nonfinite, 3);
     assert!(q.energy_distance.is_nan(), "no finite samples: no figure, not a fake one");
+    assert_eq!((q.upper_moon_share, q.far_share), (None, None), "arcs are for the moons only");
 }
 
 /// The data scores as the data: a fresh draw of the moons is near the floor, the uniform
@@ -145,11 +147,12 @@ fn quality_counts_escaped_and_non_finite_samples_without_failing() {
 fn quality_separates_data_from_the_uniform_start() {
     let test = two_moons(1000, 0.1, &mut rng(4)).points;
     let fresh = two_moons(5000, 0.1, &mut rng(5)).points;
-    let q = quality(fresh.view(), test.view());
+    let q = quality(fresh.view(), test.view(), Shape::Moons);
     assert!(q.energy_distance < 0.002, "fresh data {}", q.energy_distance);
-    assert!((q.upper_moon_share - 0.5).abs() < 0.02, "upper share {}", q.upper_moon_share);
-    assert!(q.far_share < 0.01);
+    let upper = q.upper_moon_share.expect("moons");
+    assert!((upper - 0.5).abs() < 0.02, "upper share {upper}");
+    assert!(q.far_share.expect("moons") < 0.01);
     let uniform = dsm_tui::sampler::Particles::uniform(5000, 6, 0).positions();
-    let u = quality(uniform.view(), test.view());
+    let u = quality(uniform.view(), test.view(), Shape::Moons);
     assert!(u.energy_distance > 0.1, "U[-1,1]² {} (reference: 0.12–0.13)", u.energy_distance);
 }

@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::Config;
-use crate::data::{Dataset, two_moons};
+use crate::data::Dataset;
 use crate::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism};
@@ -112,7 +112,7 @@ pub struct Session {
 impl Session {
     pub fn new(config: &Config) -> Self {
         let seed = config.seed;
-        let data = two_moons(config.count, config.noise, &mut stream_rng(seed, Stream::Data));
+        let data = config.source.dataset(config.count, config.noise, &mut stream_rng(seed, Stream::Data));
         let model = Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(seed, Stream::Weights));
         let adam = Adam::new(AdamConfig { lr: config.lr, ..AdamConfig::default() }, &model.layers);
         let test_len = data.test().nrows();
