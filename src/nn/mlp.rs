@@ -19,16 +19,22 @@ use rayon::prelude::*;
 use super::ops::{self, Packed};
 use super::{Activation, Linear, Real};
 
-/// Fewest rows worth a shard of their own: below this the fork-join costs more than the
-/// second core gives back (measured in `docs/performance.md`).
+/// Fewest rows in a shard: below this the tiles and the weight-gradient products (whose inner
+/// dimension is the shard's rows) run short.
 pub const MIN_SHARD_ROWS: usize = 64;
+/// Least work in a shard, in multiply-adds of one H × H layer (rows · H²): below it the
+/// fork-join costs more than the second core gives back. Measured: 2 shards of 64 rows at
+/// width 64 (2¹⁸ each) ran at half the one-thread speed; at width 128 (2²⁰) 12% faster.
+pub const MIN_SHARD_WORK: usize = 1 << 20;
 /// Most shards per batch: enough to balance two cores when one is busy elsewhere, few
 /// enough that the per-shard gradient buffers stay small.
 pub const MAX_SHARDS: usize = 8;
 
-/// (shards, rows per shard) for a batch of `rows`; the last shard may be shorter.
-pub fn shard_layout(rows: usize) -> (usize, usize) {
-    let shards = rows.div_ceil(MIN_SHARD_ROWS).clamp(1, MAX_SHARDS);
+/// (shards, rows per shard) for a batch of `rows` at hidden width `width`; the last shard may
+/// be shorter. Depends on the shapes only, never on the number of threads.
+pub fn shard_layout(rows: usize, width: usize) -> (usize, usize) {
+    let min_rows = MIN_SHARD_ROWS.max(MIN_SHARD_WORK.div_ceil(width * width));
+    let shards = rows.div_ceil(min_rows).clamp(1, MAX_SHARDS);
     let per_shard = rows.div_ceil(shards).max(1);
     (rows.div_ceil(per_shard).max(1), per_shard)
 }
@@ -83,7 +89,7 @@ impl<F: Real> Mlp<F> {
         ws.rows = rows;
         ws.packed.pack(&self.layers);
         if rows > 0 {
-            let (_, per_shard) = shard_layout(rows);
+            let (_, per_shard) = shard_layout(rows, self.width());
             let region = self.depth() * per_shard * self.width();
             let Workspace { input, output, hidden, slopes, packed, .. } = ws;
             let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
@@ -133,7 +139,7 @@ impl<F: Real> Mlp<F> {
             grads.iter_mut().for_each(|g| g.tensors_mut().into_iter().for_each(|t| t.fill(F::zero())));
             return;
         }
-        let (shards, per_shard) = shard_layout(rows);
+        let (shards, per_shard) = shard_layout(rows, self.width());
         let (h, depth) = (self.width(), self.depth());
         let region = depth * per_shard * h;
         let Workspace { input, input_grad, hidden, slopes, delta, delta_next, column_grads, partials, packed, .. } = ws;
@@ -158,15 +164,67 @@ impl<F: Real> Mlp<F> {
             .for_each(|(((((x, g), (hid, slo)), (d, dn)), (cg, part)), ig)| {
                 self.shard_backward(packed, (x, g), (hid, slo, per_shard), (d, dn, cg), part, ig)
             });
-        // Sum the shards' gradients in shard order, whatever thread computed them.
-        for (l, grad) in grads.iter_mut().enumerate() {
-            for (t, target) in grad.tensors_mut().into_iter().enumerate() {
-                target.copy_from_slice(partials[0][l].tensors()[t]);
-                for part in &partials[1..shards] {
-                    ops::add(part[l].tensors()[t], target);
-                }
-            }
+        sum_in_order(&partials[..shards], grads);
+    }
+
+    /// Forward pass, loss and backward pass in one go, shard by shard, for the first `rows`
+    /// rows of `ws.input`: `loss(rows, scores, out_grad)` is called with each shard's row
+    /// range and scores, writes ∂L/∂s for those rows and returns their part of the loss. The
+    /// parts are summed in shard order and returned; `grads` is overwritten with ∂L/∂θ. One
+    /// fork-join per step instead of two ([`forward_train`](Self::forward_train) then
+    /// [`backward`](Self::backward)), which halves how often the second thread is woken.
+    pub fn forward_backward(
+        &self,
+        ws: &mut Workspace<F>,
+        rows: usize,
+        out_grad: &mut [F],
+        grads: &mut [Linear<F>],
+        loss: impl Fn(std::ops::Range<usize>, &[F], &mut [F]) -> F + Sync,
+    ) -> F {
+        assert!(rows <= ws.capacity, "batch of {rows} rows exceeds workspace capacity {}", ws.capacity);
+        ws.rows = rows;
+        ws.packed.pack(&self.layers);
+        if rows == 0 {
+            grads.iter_mut().for_each(|g| g.tensors_mut().into_iter().for_each(|t| t.fill(F::zero())));
+            return F::zero();
         }
+        let (shards, per_shard) = shard_layout(rows, self.width());
+        let h = self.width();
+        let region = self.depth() * per_shard * h;
+        let Workspace {
+            input, output, input_grad, hidden, slopes, delta, delta_next, column_grads, partials, losses, packed, ..
+        } = ws;
+        let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
+        let (out_grad, input_grad) = (&mut out_grad[..2 * rows], &mut slice_mut(input_grad)[..2 * rows]);
+        let shard = |first_row: usize,
+                     (x, out, og): (&[F], &mut [F], &mut [F]),
+                     (hidden, slopes): (&mut [F], &mut [F]),
+                     scratch: (&mut [F], &mut [F], &mut [F]),
+                     grads: &mut [Linear<F>],
+                     input_grad: &mut [F]| {
+            self.shard_forward(packed, x, hidden, slopes, per_shard, out);
+            let part = loss(first_row..first_row + x.len() / 2, out, og);
+            self.shard_backward(packed, (x, og), (hidden, slopes, per_shard), scratch, grads, input_grad);
+            part
+        };
+        if shards == 1 {
+            // One shard writes straight into `grads`: no copy, no fork-join.
+            let scratch = (&mut delta[..], &mut delta_next[..], &mut column_grads[..]);
+            return shard(0, (x, out, out_grad), (hidden, slopes), scratch, grads, input_grad);
+        }
+        let rows_of = |width: usize| width * per_shard;
+        x.par_chunks(rows_of(2))
+            .zip(out.par_chunks_mut(rows_of(2)).zip(out_grad.par_chunks_mut(rows_of(2))))
+            .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
+            .zip(delta.par_chunks_mut(rows_of(h)).zip(delta_next.par_chunks_mut(rows_of(h))))
+            .zip(column_grads.par_chunks_mut(2 * h).zip(partials.par_iter_mut()))
+            .zip(input_grad.par_chunks_mut(rows_of(2)).zip(losses.par_iter_mut()))
+            .enumerate()
+            .for_each(|(s, (((((x, (out, og)), (hid, slo)), (d, dn)), (cg, part)), (ig, loss)))| {
+                *loss = shard(s * per_shard, (x, out, og), (hid, slo), (d, dn, cg), part, ig);
+            });
+        sum_in_order(&partials[..shards], grads);
+        losses[..shards].iter().fold(F::zero(), |total, &part| total + part)
     }
 
     /// Backward pass of one shard (buffers as [`shard_forward`](Self::shard_forward) left them).
@@ -266,6 +324,18 @@ fn infer<F: Real>(
     }
 }
 
+/// grads = Σ partials, summed in shard order whatever thread computed each.
+fn sum_in_order<F: Real>(partials: &[Vec<Linear<F>>], grads: &mut [Linear<F>]) {
+    for (l, grad) in grads.iter_mut().enumerate() {
+        for (t, target) in grad.tensors_mut().into_iter().enumerate() {
+            target.copy_from_slice(partials[0][l].tensors()[t]);
+            for part in &partials[1..] {
+                ops::add(part[l].tensors()[t], target);
+            }
+        }
+    }
+}
+
 fn slice<F>(a: &Array2<F>) -> &[F] {
     a.as_slice().expect("workspace buffers are row-major")
 }
@@ -295,6 +365,8 @@ pub struct Workspace<F> {
     column_grads: Vec<F>,
     /// Per shard (when a batch has more than one): that shard's parameter gradients.
     partials: Vec<Vec<Linear<F>>>,
+    /// Per shard: its part of the loss in [`Mlp::forward_backward`].
+    losses: Vec<F>,
     packed: Packed,
 }
 
@@ -303,7 +375,7 @@ impl<F: Real> Workspace<F> {
         let (width, depth) = (model.width(), model.depth());
         // Rounding each shard up to whole rows can overshoot `capacity` by < MAX_SHARDS rows.
         let rows = capacity + MAX_SHARDS;
-        let (shards, _) = shard_layout(capacity);
+        let (shards, _) = shard_layout(capacity, width);
         Self {
             capacity,
             rows: 0,
@@ -316,6 +388,7 @@ impl<F: Real> Workspace<F> {
             delta_next: vec![F::zero(); rows * width],
             column_grads: vec![F::zero(); MAX_SHARDS * DIM * width],
             partials: if shards > 1 { (0..shards).map(|_| model.zero_grads()).collect() } else { Vec::new() },
+            losses: vec![F::zero(); shards],
             packed: Packed::default(),
         }
     }
