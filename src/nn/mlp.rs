@@ -192,7 +192,18 @@ impl<F: Real> Mlp<F> {
         let h = self.width();
         let region = self.depth() * per_shard * h;
         let Workspace {
-            input, output, input_grad, hidden, slopes, delta, delta_next, column_grads, partials, losses, packed, ..
+            input,
+            output,
+            input_grad,
+            hidden,
+            slopes,
+            delta,
+            delta_next,
+            column_grads,
+            partials,
+            losses,
+            packed,
+            ..
         } = ws;
         let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
         let (out_grad, input_grad) = (&mut out_grad[..2 * rows], &mut slice_mut(input_grad)[..2 * rows]);
