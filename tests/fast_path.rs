@@ -128,7 +128,7 @@ fn evaluator_gives_the_same_bits_as_forward() {
     assert_eq!(out, model.scores(x.view()));
 }
 
-/// A few DSM + Adam steps on a batch of `rows` (several shards) in a pool of `threads`.
+/// DSM + Adam steps on a batch of `rows` (several shards) in a pool of `threads`.
 fn train_bits(rows: usize, threads: usize) -> Vec<u32> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
     pool.install(|| {
@@ -137,7 +137,9 @@ fn train_bits(rows: usize, threads: usize) -> Vec<u32> {
         let mut adam = Adam::new(AdamConfig { lr: 1e-2, ..AdamConfig::default() }, &model.layers);
         let (mut ws, mut grads) = (Workspace::new(&model, rows), model.zero_grads());
         let mut out_grad = Array2::zeros((rows, 2));
-        for _ in 0..5 {
+        // 20 steps: the workspace times its first 8 with the shards in order on this thread and
+        // the next 8 on the pool's threads, so both ways are in the comparison.
+        for _ in 0..20 {
             let x = normal(rows, 2, &mut rng).mapv(|v| v as f32);
             let eps = normal(rows, 2, &mut rng).mapv(|v| v as f32);
             dsm::loss_and_grad(&model, x.view(), eps.view(), 0.1, &mut ws, &mut out_grad.view_mut(), &mut grads);

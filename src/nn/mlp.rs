@@ -203,6 +203,7 @@ impl<F: Real> Mlp<F> {
             partials,
             losses,
             packed,
+            threading,
             ..
         } = ws;
         let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
@@ -224,6 +225,8 @@ impl<F: Real> Mlp<F> {
             return shard(0, (x, out, out_grad), (hidden, slopes), scratch, grads, input_grad);
         }
         let rows_of = |width: usize| width * per_shard;
+        let started = std::time::Instant::now();
+        let parallel = threading.parallel();
         x.par_chunks(rows_of(2))
             .zip(out.par_chunks_mut(rows_of(2)).zip(out_grad.par_chunks_mut(rows_of(2))))
             .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
@@ -231,9 +234,12 @@ impl<F: Real> Mlp<F> {
             .zip(column_grads.par_chunks_mut(2 * h).zip(partials.par_iter_mut()))
             .zip(input_grad.par_chunks_mut(rows_of(2)).zip(losses.par_iter_mut()))
             .enumerate()
+            // No split below `shards` items: the shards run in order on this thread.
+            .with_min_len(if parallel { 1 } else { shards })
             .for_each(|(s, (((((x, (out, og)), (hid, slo)), (d, dn)), (cg, part)), (ig, loss)))| {
                 *loss = shard(s * per_shard, (x, out, og), (hid, slo), (d, dn, cg), part, ig);
             });
+        threading.record(started.elapsed());
         sum_in_order(&partials[..shards], grads);
         losses[..shards].iter().fold(F::zero(), |total, &part| total + part)
     }
@@ -355,6 +361,51 @@ fn slice_mut<F>(a: &mut Array2<F>) -> &mut [F] {
     a.as_slice_mut().expect("workspace buffers are row-major")
 }
 
+/// Whether [`Mlp::forward_backward`] runs a batch's shards on rayon's threads or one after
+/// another on the calling thread, chosen by timing both now and then. The result is the same
+/// bits either way (fixed shards, summed in order), so only speed decides. On a quiet machine
+/// the threads win; when another process holds the other core, a shard stolen by a thread
+/// that then loses its core stalls the whole step, and the calling thread alone wins.
+#[derive(Clone, Debug, Default)]
+struct Threading {
+    /// Steps taken since the last decision.
+    step: u32,
+    serial: std::time::Duration,
+    threaded: std::time::Duration,
+    use_threads: bool,
+}
+
+impl Threading {
+    /// Steps timed each way before deciding.
+    const PROBE: u32 = 8;
+    /// Steps between decisions (probing the losing mode costs PROBE of them).
+    const PERIOD: u32 = 256;
+
+    fn parallel(&self) -> bool {
+        match self.step {
+            s if s < Self::PROBE => false,
+            s if s < 2 * Self::PROBE => true,
+            _ => self.use_threads,
+        }
+    }
+
+    fn record(&mut self, elapsed: std::time::Duration) {
+        match self.step {
+            s if s < Self::PROBE => self.serial += elapsed,
+            s if s < 2 * Self::PROBE => self.threaded += elapsed,
+            _ => {}
+        }
+        self.step += 1;
+        if self.step == 2 * Self::PROBE {
+            self.use_threads = self.threaded < self.serial;
+            (self.serial, self.threaded) = Default::default();
+        }
+        if self.step == Self::PERIOD {
+            self.step = 0;
+        }
+    }
+}
+
 /// Buffers of one training forward + backward pass, for batches of up to `capacity` rows.
 pub struct Workspace<F> {
     capacity: usize,
@@ -378,6 +429,7 @@ pub struct Workspace<F> {
     partials: Vec<Vec<Linear<F>>>,
     /// Per shard: its part of the loss in [`Mlp::forward_backward`].
     losses: Vec<F>,
+    threading: Threading,
     packed: Packed,
 }
 
@@ -400,6 +452,7 @@ impl<F: Real> Workspace<F> {
             column_grads: vec![F::zero(); MAX_SHARDS * DIM * width],
             partials: if shards > 1 { (0..shards).map(|_| model.zero_grads()).collect() } else { Vec::new() },
             losses: vec![F::zero(); shards],
+            threading: Threading::default(),
             packed: Packed::default(),
         }
     }
