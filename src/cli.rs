@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::nn::Activation;
 use crate::objective::Objective;
+use crate::plot::PlotFormat;
 use crate::seeds::{Stream, stream_rng};
 
 /// Most points / particles accepted: the quality figures cost O(n²).
@@ -51,6 +52,16 @@ pub struct Cli {
     /// With --once: write the loss history as CSV (series,step,epoch,loss)
     #[arg(long, value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
+    /// With --once: write the trained weights and the configuration (safetensors)
+    #[arg(long, value_name = "FILE", requires = "once", conflicts_with = "compare_objectives")]
+    pub save: Option<PathBuf>,
+    /// Start from the weights in this checkpoint (written by --save) instead of random ones;
+    /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0
+    #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
+    pub load: Option<PathBuf>,
+    /// With --once: draw the samples over the data and the loss curves (.png or .svg)
+    #[arg(long, value_name = "FILE", requires = "once", conflicts_with = "compare_objectives")]
+    pub plot: Option<PathBuf>,
 
     /// Built-in data set
     #[arg(long, value_enum, default_value_t = Builtin::Moons, conflicts_with = "data")]
@@ -69,7 +80,7 @@ pub struct Cli {
     /// Training batch size [1..=training points]
     #[arg(long, default_value_t = Config::default().batch_size)]
     pub batch_size: usize,
-    /// Passes over the training set [1..=100000]
+    /// Passes over the training set [1..=100000; 0..=100000 with --load]
     #[arg(long, default_value_t = Config::default().epochs)]
     pub epochs: usize,
     /// Adam learning rate of the first epoch [> 0]
@@ -156,7 +167,10 @@ impl Cli {
             self.batch_size,
             format!("1..={train_len} (the training split of {count} points)"),
         )?;
-        check(in_range(self.epochs, 1, 100_000), "epochs", self.epochs, "1..=100000")?;
+        // With a checkpoint, zero epochs means "sample from it as it is".
+        let (min_epochs, epochs_range) =
+            if self.load.is_some() { (0, "0..=100000 with --load") } else { (1, "1..=100000 (0 with --load)") };
+        check(in_range(self.epochs, min_epochs, 100_000), "epochs", self.epochs, epochs_range)?;
         check(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "a finite number > 0")?;
         check(positive(self.lr_gamma, 1.0), "lr-gamma", self.lr_gamma, "(0, 1]")?;
         check(in_range(self.hidden, 1, 2048), "hidden", self.hidden, "1..=2048")?;
@@ -165,12 +179,19 @@ impl Cli {
         check(in_range(self.particles, 1, MAX_POINTS), "particles", self.particles, format!("1..={MAX_POINTS}"))?;
         check(in_range(self.steps, 1, 1_000_000), "steps", self.steps, "1..=1000000")?;
         check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
-        for (flag, path) in
-            [("samples-out", &self.samples_out), ("data-out", &self.data_out), ("history-out", &self.history_out)]
-        {
+        for (flag, path) in [
+            ("samples-out", &self.samples_out),
+            ("data-out", &self.data_out),
+            ("history-out", &self.history_out),
+            ("save", &self.save),
+            ("plot", &self.plot),
+        ] {
             if let Some(path) = path {
                 check_output_path(flag, path)?;
             }
+        }
+        if let Some(path) = &self.plot {
+            check(PlotFormat::from_path(path).is_some(), "plot", path.display(), PlotFormat::ACCEPTED)?;
         }
         Ok(Config {
             source,

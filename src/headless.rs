@@ -9,11 +9,14 @@ use std::time::Instant;
 use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
+use crate::checkpoint;
 use crate::config::Config;
 use crate::data::Source;
 use crate::metrics::{Quality, Shape, quality};
+use crate::nn::Mlp;
 use crate::objective::Objective;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
+use crate::plot::{self, Figure};
 use crate::progress::Progress;
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
@@ -24,6 +27,10 @@ pub struct Outputs {
     pub samples: Option<PathBuf>,
     pub data: Option<PathBuf>,
     pub history: Option<PathBuf>,
+    /// Checkpoint of the trained weights (safetensors, see `checkpoint`).
+    pub save: Option<PathBuf>,
+    /// Figure of the samples and the loss curves (`.png` or `.svg`, see `plot`).
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -64,8 +71,22 @@ pub enum RunError {
 const LANGEVIN_BLOCK: usize = 50;
 
 pub fn run(config: &Config, outputs: &Outputs, progress: &Progress) -> Result<Summary, RunError> {
+    run_from(config, None, outputs, progress)
+}
+
+/// As [`run`], starting from `start`'s weights (a loaded checkpoint) when given.
+pub fn run_from(
+    config: &Config,
+    start: Option<Mlp<f32>>,
+    outputs: &Outputs,
+    progress: &Progress,
+) -> Result<Summary, RunError> {
     let started = Instant::now();
-    let mut session = Session::new(config);
+    let loaded = start.is_some();
+    let mut session = match start {
+        Some(model) => Session::with_model(config, model),
+        None => Session::new(config),
+    };
     progress.start("training", config.total_steps());
     while !session.is_finished() {
         if progress.interrupted() {
@@ -130,7 +151,45 @@ pub fn run(config: &Config, outputs: &Outputs, progress: &Progress) -> Result<Su
     write(&outputs.data, "data set", &|w| write_data(w, session.data())).map_err(RunError::Other)?;
     write(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))
         .map_err(RunError::Other)?;
+    if let Some(path) = &outputs.save {
+        checkpoint::save(path, session.model(), config)
+            .wrap_err_with(|| format!("writing the checkpoint to {}", path.display()))
+            .map_err(RunError::Other)?;
+    }
+    if let Some(path) = &outputs.plot {
+        let figure = Figure {
+            title: figure_title(config, loaded),
+            data: session.data().points.view(),
+            samples: samples.view(),
+            bounds: config.source.bounds(),
+            history: session.history(),
+            steps_per_epoch,
+        };
+        plot::write(path, &figure)
+            .wrap_err_with(|| format!("writing the figure to {}", path.display()))
+            .map_err(RunError::Other)?;
+    }
     Ok(summary)
+}
+
+/// The line above the figure: enough of the configuration to reproduce it.
+fn figure_title(c: &Config, loaded: bool) -> String {
+    let objective = match c.objective {
+        Objective::Dsm => format!("DSM σ = {}", c.sigma),
+        Objective::Ism => "ISM".to_string(),
+    };
+    let widths = vec![c.hidden.to_string(); c.depth].join("→");
+    format!(
+        "dsm-tui: {}, {objective}, MLP 2→{widths}→2 {}, {} epochs{}, {} particles × {} Langevin steps (η = {}), seed {}",
+        c.source.name(),
+        c.activation.name(),
+        c.epochs,
+        if loaded { " from a checkpoint" } else { "" },
+        c.particles,
+        c.steps,
+        c.eta,
+        c.seed
+    )
 }
 
 pub fn to_json(summary: &Summary) -> String {
@@ -173,11 +232,15 @@ pub fn render(s: &Summary) -> String {
     let _ =
         writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta);
     let _ = writeln!(out);
-    let _ =
-        writeln!(out, "loss      train {:.4} (mean of last epoch)   test {:.4}", s.final_train_loss, s.final_test_loss);
+    let train = match s.train_steps {
+        // --load with --epochs 0
+        0 => "– (no training)".to_string(),
+        _ => format!("{:.4} (mean of last epoch)", s.final_train_loss),
+    };
+    let _ = writeln!(out, "loss      train {train}   test {:.4}", s.final_test_loss);
     let _ = writeln!(
         out,
-        "fisher    ½E‖s − ∇log q_σ‖² {:.4} (untrained {:.4}; q_σ: training set blurred by σ={})",
+        "fisher    ½E‖s − ∇log q_σ‖² {:.4} (before training {:.4}; q_σ: training set blurred by σ={})",
         s.fisher_divergence, s.initial_fisher_divergence, c.sigma
     );
     let floor_kind = match c.source {

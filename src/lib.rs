@@ -3,6 +3,7 @@
 //! data. The library holds everything; `main.rs` only picks the front end.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -13,6 +14,7 @@ pub mod nn;
 pub mod noise_levels;
 pub mod objective;
 pub mod output;
+pub mod plot;
 pub mod progress;
 pub mod sampler;
 pub mod seeds;

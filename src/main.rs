@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dsm_tui::bench;
+use dsm_tui::checkpoint;
 use dsm_tui::cli::{Cli, Command, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
 use dsm_tui::progress::Progress;
@@ -45,12 +46,26 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    // A checkpoint is input like the flags: a bad one is bad input, found before any work.
+    let start = match cli.load.as_deref().map(|path| checkpoint::load(path, &config)).transpose() {
+        Ok(start) => start,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
     if let Err(err) = color_eyre::install() {
         eprintln!("error: {err}");
         return ExitCode::FAILURE;
     }
     if cli.once {
-        let outputs = Outputs { samples: cli.samples_out, data: cli.data_out, history: cli.history_out };
+        let outputs = Outputs {
+            samples: cli.samples_out,
+            data: cli.data_out,
+            history: cli.history_out,
+            save: cli.save,
+            plot: cli.plot,
+        };
         let progress = match Progress::for_command_line() {
             Ok(progress) => progress,
             Err(err) => {
@@ -63,7 +78,7 @@ fn main() -> ExitCode {
                 if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
             })
         } else {
-            headless::run(&config, &outputs, &progress)
+            headless::run_from(&config, start, &outputs, &progress)
                 .map(|summary| if cli.json { headless::to_json(&summary) } else { headless::render(&summary) })
         };
         progress.finish();

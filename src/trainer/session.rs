@@ -111,9 +111,22 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: &Config) -> Self {
+        let model =
+            Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(config.seed, Stream::Weights));
+        Self::with_model(config, model)
+    }
+
+    /// A run that starts from `model` (a loaded checkpoint) instead of fresh weights; the
+    /// rest is as [`Session::new`]: same data, batches and noise for the seed, Adam's moment
+    /// estimates at zero and the learning-rate schedule from epoch 0 (a checkpoint holds
+    /// weights only, so continuing is a warm start, not a bit-exact resume).
+    pub fn with_model(config: &Config, model: Mlp<f32>) -> Self {
+        assert!(
+            model.width() == config.hidden && model.depth() == config.depth && model.activation == config.activation,
+            "the model must have the configured architecture (the checkpoint loader checks it)"
+        );
         let seed = config.seed;
         let data = config.source.dataset(config.count, config.noise, &mut stream_rng(seed, Stream::Data));
-        let model = Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(seed, Stream::Weights));
         let adam = Adam::new(AdamConfig { lr: config.lr, ..AdamConfig::default() }, &model.layers);
         let test_len = data.test().nrows();
         let mut test_rng = stream_rng(seed, Stream::TestNoise);
