@@ -1,10 +1,13 @@
 //! The score network: a small multilayer perceptron 2 → H → … → H → 2 with a smooth
 //! activation, its hand-written forward and backward passes, Adam and the learning-rate
 //! schedule. Generic over the float type: training runs in `f32`, gradient checks in `f64`.
+//! The layer operations (`ops`) send `f32` work to hand-written AVX2 + FMA kernels
+//! (`kernels`) when the CPU has them, and everything else through ndarray and plain loops.
 
 pub mod activation;
 pub mod adam;
-#[cfg(target_arch = "x86_64")]
+/// x86-64 only (AVX2 + FMA, detected at run time): the crate does not build for other
+/// architectures yet.
 pub mod kernels;
 pub mod linear;
 pub mod mlp;
