@@ -181,10 +181,13 @@ struct Out {
 }
 
 impl Out {
-    fn offset(self, i: usize, j: usize) -> Self {
+    /// The same outputs from row `i`, column `j` on.
+    ///
+    /// # Safety
+    /// (i, j) must lie inside the C (and slope) that `gemm` checked.
+    unsafe fn offset(self, i: usize, j: usize) -> Self {
         let at = i * self.stride + j;
-        // SAFETY (of the `add`s): callers only form offsets inside the C checked by `gemm`.
-        unsafe { Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), ..self } }
+        Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), ..self }
     }
 }
 
