@@ -368,18 +368,24 @@ fn slice_mut<F>(a: &mut Array2<F>) -> &mut [F] {
 /// that then loses its core stalls the whole step, and the calling thread alone wins.
 #[derive(Clone, Debug, Default)]
 struct Threading {
-    /// Steps taken since the last decision.
+    /// Steps taken since the last probe began.
     step: u32,
     serial: std::time::Duration,
     threaded: std::time::Duration,
     use_threads: bool,
+    /// The chosen way's mean step time in its probe, and its time in the current window.
+    chosen: std::time::Duration,
+    window: std::time::Duration,
 }
 
 impl Threading {
     /// Steps timed each way before deciding.
     const PROBE: u32 = 8;
-    /// Steps between decisions (probing the losing mode costs PROBE of them).
+    /// Steps between probes (probing the losing way costs PROBE of them).
     const PERIOD: u32 = 256;
+    /// Steps per check of the chosen way: when a window's mean is 1.5× its probe's, the load
+    /// has changed, and the probe is run again without waiting for the period to end.
+    const WINDOW: u32 = 32;
 
     fn parallel(&self) -> bool {
         match self.step {
@@ -393,12 +399,19 @@ impl Threading {
         match self.step {
             s if s < Self::PROBE => self.serial += elapsed,
             s if s < 2 * Self::PROBE => self.threaded += elapsed,
-            _ => {}
+            _ => self.window += elapsed,
         }
         self.step += 1;
         if self.step == 2 * Self::PROBE {
             self.use_threads = self.threaded < self.serial;
-            (self.serial, self.threaded) = Default::default();
+            self.chosen = self.threaded.min(self.serial) / Self::PROBE;
+            (self.serial, self.threaded, self.window) = Default::default();
+        } else if self.step > 2 * Self::PROBE && (self.step - 2 * Self::PROBE) % Self::WINDOW == 0 {
+            let slower = self.window / Self::WINDOW > self.chosen * 3 / 2;
+            self.window = Default::default();
+            if slower {
+                self.step = 0;
+            }
         }
         if self.step == Self::PERIOD {
             self.step = 0;
