@@ -406,7 +406,7 @@ impl Threading {
             self.use_threads = self.threaded < self.serial;
             self.chosen = self.threaded.min(self.serial) / Self::PROBE;
             (self.serial, self.threaded, self.window) = Default::default();
-        } else if self.step > 2 * Self::PROBE && (self.step - 2 * Self::PROBE) % Self::WINDOW == 0 {
+        } else if self.step > 2 * Self::PROBE && (self.step - 2 * Self::PROBE).is_multiple_of(Self::WINDOW) {
             let slower = self.window / Self::WINDOW > self.chosen * 3 / 2;
             self.window = Default::default();
             if slower {
