@@ -6,8 +6,11 @@
 
 pub mod activation;
 pub mod adam;
-/// x86-64 only (AVX2 + FMA, detected at run time): the crate does not build for other
-/// architectures yet.
+#[cfg(target_arch = "x86_64")]
+pub mod kernels;
+/// Elsewhere the kernels' names exist but `available()` is false: the portable path runs.
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "kernels_fallback.rs"]
 pub mod kernels;
 pub mod linear;
 pub mod mlp;
