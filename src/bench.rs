@@ -499,3 +499,40 @@ fn once_table(repeats: usize) -> Result<()> {
 fn num_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_follow_the_reference_formula() {
+        // `python3 ../shared/reference/flops.py` prints these (MFLOP per training step, and
+        // per Langevin step of 5000 particles).
+        for (b, h, mflop) in [(128, 128, 13.530), (4096, 256, 1657.720)] {
+            let ours = flops_per_step(b, h) / 1e6;
+            assert!((ours - mflop).abs() < 1e-3, "{b} × {h}: {ours:.3} MFLOP, flops.py {mflop}");
+        }
+        for (h, mflop) in [(64, 46.78), (128, 175.42), (256, 678.46)] {
+            let ours = 5000.0 * flops_langevin_step(h) / 1e6;
+            assert!((ours - mflop).abs() < 0.01, "width {h}: {ours:.2} MFLOP, flops.py {mflop}");
+        }
+    }
+
+    #[test]
+    fn reads_bench_cpu_json() {
+        let text = r#"{"torch": "2.15.0", "train": [{"threads": 2, "B": 128, "H": 128, "median_per_s": 1441.0}],
+                      "langevin": [{"threads": 1, "H": 128, "particle_steps_per_s": 2.0e6}]}"#;
+        let r = parse_reference(text).expect("valid JSON");
+        assert_eq!(r.version, "2.15.0");
+        assert_eq!(r.train((2, 128, 128)), Some(1441.0));
+        assert_eq!(r.train((1, 128, 128)), None);
+        assert_eq!(r.langevin((1, 128)), Some(2.0e6));
+    }
+
+    #[test]
+    fn reads_peak_memory_from_proc_status() {
+        let status = "Name:\tdsm-tui\nVmPeak:\t  20000 kB\nVmHWM:\t    8356 kB\nVmRSS:\t    8000 kB\n";
+        assert_eq!(vm_hwm(status), Some(8356 * 1024));
+        assert_eq!(vm_hwm("Name:\tzombie\n"), None);
+    }
+}
