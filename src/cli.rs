@@ -52,6 +52,12 @@ pub struct Cli {
     /// With --once: write the loss history as CSV (series,step,epoch,loss)
     #[arg(long, value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
+    /// With --once: also print the dashboard's final screen, as text
+    #[arg(long, requires = "once", conflicts_with_all = ["json", "compare_objectives"])]
+    pub frame: bool,
+    /// With --frame: the screen's size, columns x rows [1..=1000 each]
+    #[arg(long, value_name = "WxH", requires = "frame", default_value = "100x30", value_parser = parse_size)]
+    pub size: (u16, u16),
     /// With --once: write the trained weights and the configuration (safetensors)
     #[arg(long, value_name = "FILE", requires = "once", conflicts_with = "compare_objectives")]
     pub save: Option<PathBuf>,
@@ -263,6 +269,14 @@ fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
     };
     let is_file_name = path.file_name().is_some();
     check(dir.is_dir() && is_file_name, flag, path.display(), "a file path in an existing directory")
+}
+
+/// `--size`: "WxH" (or "W×H"), each side 1..=1000.
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    let side = |s: &str| s.trim().parse::<u16>().ok().filter(|v| (1..=1000).contains(v));
+    text.split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((side(w)?, side(h)?)))
+        .ok_or_else(|| "expected columns x rows, each 1..=1000, like 100x30".to_string())
 }
 
 /// clap's own errors (unknown flag, unparsable number, unknown activation) as one line.

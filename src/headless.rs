@@ -9,6 +9,7 @@ use std::time::Instant;
 use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
+use crate::app::App;
 use crate::checkpoint;
 use crate::config::Config;
 use crate::data::Source;
@@ -20,7 +21,9 @@ use crate::plot::{self, Figure};
 use crate::progress::Progress;
 use crate::sampler::Particles;
 use crate::seeds::{Stream, stream_rng};
+use crate::trainer::worker::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
+use crate::ui;
 
 #[derive(Clone, Debug, Default)]
 pub struct Outputs {
@@ -81,6 +84,23 @@ pub fn run_from(
     outputs: &Outputs,
     progress: &Progress,
 ) -> Result<Summary, RunError> {
+    finish(config, start, outputs, progress).map(|finished| finished.summary)
+}
+
+/// A headless run's summary and the trained session and particles it describes.
+pub struct Finished {
+    pub summary: Summary,
+    pub session: Session,
+    pub particles: Particles,
+}
+
+/// [`run_from`], keeping the session and particles (for `--frame`).
+pub fn finish(
+    config: &Config,
+    start: Option<Mlp<f32>>,
+    outputs: &Outputs,
+    progress: &Progress,
+) -> Result<Finished, RunError> {
     let started = Instant::now();
     let loaded = start.is_some();
     let mut session = match start {
@@ -169,7 +189,25 @@ pub fn run_from(
             .wrap_err_with(|| format!("writing the figure to {}", path.display()))
             .map_err(RunError::Other)?;
     }
-    Ok(summary)
+    Ok(Finished { summary, session, particles })
+}
+
+/// The dashboard's screen at the end of `finished`, `width` × `height`, as text: the same
+/// widgets, drawn into an off-screen buffer. The quality figures are those of the summary
+/// (every particle), not the dashboard's subsample.
+pub fn frame(finished: &Finished, width: u16, height: u16) -> String {
+    let q = &finished.summary.samples;
+    let figures = Figures {
+        energy_distance: q.energy_distance,
+        upper_moon_share: q.upper_moon_share,
+        langevin_steps: finished.particles.steps_taken(),
+    };
+    let mut app = App::new(finished.summary.config.clone());
+    app.apply(Snapshot {
+        figures: Some(figures),
+        ..Snapshot::capture(&finished.session, &finished.particles, 0, 0, true)
+    });
+    ui::render_text(&app, width, height)
 }
 
 /// The line above the figure: enough of the configuration to reproduce it.

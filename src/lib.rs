@@ -2,6 +2,7 @@
 //! matching while Langevin particles, driven by the score as it is learned, flow onto the
 //! data. The library holds everything; `main.rs` only picks the front end.
 
+pub mod app;
 pub mod bench;
 pub mod checkpoint;
 pub mod cli;
@@ -16,6 +17,9 @@ pub mod objective;
 pub mod output;
 pub mod plot;
 pub mod progress;
+pub mod rate;
 pub mod sampler;
 pub mod seeds;
 pub mod trainer;
+pub mod tui;
+pub mod ui;

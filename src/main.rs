@@ -8,6 +8,7 @@ use dsm_tui::checkpoint;
 use dsm_tui::cli::{Cli, Command, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
 use dsm_tui::progress::Progress;
+use dsm_tui::tui;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -73,17 +74,29 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let mut frame = None;
         let result = if cli.compare_objectives {
             headless::compare_objectives(&config, &progress).map(|pair| {
                 if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
             })
         } else {
-            headless::run_from(&config, start, &outputs, &progress)
-                .map(|summary| if cli.json { headless::to_json(&summary) } else { headless::render(&summary) })
+            headless::finish(&config, start, &outputs, &progress).map(|finished| {
+                if cli.frame {
+                    let (width, height) = cli.size;
+                    frame = Some(headless::frame(&finished, width, height));
+                }
+                let summary = &finished.summary;
+                if cli.json { headless::to_json(summary) } else { headless::render(summary) }
+            })
         };
         progress.finish();
         match result {
-            Ok(text) => println!("{}", text.trim_end()),
+            Ok(text) => {
+                println!("{}", text.trim_end());
+                if let Some(frame) = frame {
+                    print!("\n{frame}");
+                }
+            }
             Err(RunError::Diverged(d)) => {
                 eprintln!("error: {d}");
                 return ExitCode::from(EXIT_DIVERGED);
@@ -99,6 +112,11 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    eprintln!("error: the dashboard is not built yet; use --once");
-    ExitCode::from(EXIT_BAD_INPUT)
+    match tui::run(&config, start) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
 }

@@ -1,0 +1,148 @@
+//! What the dashboard costs: `cargo run --release --example frame_bench`.
+//!
+//! 1. **Frame time.** A real state (a session trained 10,000 steps, 5000 particles after 200
+//!    Langevin steps) is loaded into the UI, then whole frames are drawn through ratatui's
+//!    `TestBackend` at 100×30 and 200×60: every widget rendered and the buffer diffed, as a
+//!    real draw does, minus the terminal's own write. Median over many frames; also the cost
+//!    of taking in one snapshot (`App::apply`: loss plot and particle sorting).
+//! 2. **Training speed with the dashboard running.** The default configuration trained by a
+//!    plain `Session` loop (what `--once` does), then by the dashboard's worker, particles
+//!    included, with a UI thread that takes every snapshot and draws a frame for it, off
+//!    screen. Rates are taken between the first and last snapshots that show training, so
+//!    start-up and the channel's latency do not count. Runs alternate, three of each; medians
+//!    and their ratio.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use dsm_tui::app::App;
+use dsm_tui::config::Config;
+use dsm_tui::sampler::Particles;
+use dsm_tui::trainer::Session;
+use dsm_tui::trainer::worker::{SAMPLING_SHARE, Snapshot, TrainerState, Worker};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const HISTORY_STEPS: u64 = 10_000;
+const FRAMES: usize = 300;
+const RUNS: usize = 3;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn draw_time(app: &App, width: u16, height: u16) -> f64 {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    let times = (0..FRAMES)
+        .map(|_| {
+            let start = Instant::now();
+            terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draw");
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(times)
+}
+
+fn frame_time() {
+    let config = Config::default();
+    let mut session = Session::new(&Config { epochs: 1000, ..config.clone() });
+    while session.step() < HISTORY_STEPS {
+        session.train_step().expect("the default configuration does not diverge");
+    }
+    let mut particles = Particles::uniform(config.particles, config.seed, 0);
+    particles.langevin(session.model(), config.eta as f32, 200);
+    let snapshot = Snapshot::capture(&session, &particles, 0, 0, true);
+
+    let mut app = App::new(config);
+    let start = Instant::now();
+    app.apply(snapshot.clone());
+    let first_apply = start.elapsed().as_secs_f64();
+    // A steady-state snapshot: the particles and one frame's worth of new losses.
+    let frame_snapshot =
+        || Snapshot { data: None, train: snapshot.train[..150].to_vec(), test: Vec::new(), ..snapshot.clone() };
+    let applies = (0..FRAMES)
+        .map(|_| {
+            let s = frame_snapshot();
+            let start = Instant::now();
+            app.apply(s);
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    println!(
+        "frame   {} particles, {HISTORY_STEPS}-step history: median draw {:.3} ms at 100x30, {:.3} ms at 200x60",
+        particles.len(),
+        1e3 * draw_time(&app, 100, 30),
+        1e3 * draw_time(&app, 200, 60),
+    );
+    println!(
+        "        taking in a snapshot: median {:.3} ms (the first, with {HISTORY_STEPS} losses and the data: {:.1} ms)",
+        1e3 * median(applies),
+        1e3 * first_apply
+    );
+}
+
+fn plain_steps_per_second(config: &Config) -> f64 {
+    let mut session = Session::new(config);
+    let start = Instant::now();
+    while !session.is_finished() {
+        session.train_step().expect("the default configuration does not diverge");
+    }
+    session.step() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn dashboard_steps_per_second(config: &Config) -> (f64, f64) {
+    let mut app = App::new(config.clone());
+    let worker = Worker::spawn(config, app.settings(), None).expect("start the trainer");
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("test backend");
+    // (time, training step, Langevin step) of the first and last snapshots while training.
+    let (mut first, mut last) = (None, None);
+    loop {
+        let snapshot = worker.recv_timeout(Duration::from_secs(30)).expect("a snapshot");
+        let now = Instant::now();
+        let mark = (now, snapshot.step, snapshot.langevin_steps);
+        let training = snapshot.state == TrainerState::Training;
+        app.apply(snapshot);
+        terminal.draw(|frame| frame.render_widget(&app, frame.area())).expect("draw");
+        if !training {
+            break;
+        }
+        if mark.1 > 0 {
+            first.get_or_insert(mark);
+            last = Some(mark);
+        }
+    }
+    let _ = worker.shutdown(Duration::from_secs(5));
+    let ((t0, s0, l0), (t1, s1, l1)) = (first.expect("training snapshots"), last.expect("training snapshots"));
+    let seconds = t1.duration_since(t0).as_secs_f64();
+    ((s1 - s0) as f64 / seconds, (l1 - l0) as f64 / seconds)
+}
+
+fn training_speed() {
+    let config = Config::default();
+    let settings = App::new(config.clone()).settings();
+    let (mut plain, mut dashboard, mut langevin) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        plain.push(plain_steps_per_second(&config));
+        let (rate, particles) = dashboard_steps_per_second(&config);
+        dashboard.push(rate);
+        langevin.push(particles);
+        thread::sleep(Duration::from_millis(200));
+    }
+    let (plain, dashboard) = (median(plain), median(dashboard));
+    println!(
+        "train   {} steps: plain Session loop {plain:.0} steps/s; with the dashboard {dashboard:.0} steps/s \
+         ({:.0}%); meanwhile the particles took {:.0} Langevin steps/s (at most {:.0}% of the time \
+         while training; {} steps per frame otherwise); medians of {RUNS}",
+        config.total_steps(),
+        100.0 * dashboard / plain,
+        median(langevin),
+        100.0 * SAMPLING_SHARE,
+        settings.steps_per_frame,
+    );
+}
+
+fn main() {
+    frame_time();
+    training_speed();
+}

@@ -1,0 +1,670 @@
+//! The dashboard's `trainer` thread: it owns a [`Session`] (model, optimiser, data, random
+//! streams) and the Langevin [`Particles`], obeys [`Command`]s from the UI and sends back a
+//! [`Snapshot`] about every [`FRAME`].
+//!
+//! **A frame.** The particles take up to `steps_per_frame` Langevin steps under the current
+//! weights, then this thread trains until the frame's deadline. While training, the particles
+//! (and their figures) get at most [`SAMPLING_SHARE`] of the time, metered by a credit that
+//! each frame earns and each step spends: on two busy cores, stepping them beside training on
+//! the other core was measured to halve training's speed. With training paused or over they
+//! take their steps in full, on every core, and the thread waits out the rest of the frame on
+//! the command channel, so the flow keeps its pace.
+//!
+//! **Delivery.** Snapshots go over a channel of capacity one with `try_send`: when the UI has
+//! not taken the last one, this one is dropped and the next frame builds a newer one (latest
+//! wins). Losses are read from the session's history from the last *delivered* index, so a
+//! dropped snapshot loses no point. Each snapshot carries the `run_id` of its run, so the UI
+//! can drop those of a run it has replaced.
+//!
+//! **Idle.** Paused (or finished, or diverged) with the particles stopped, the thread makes
+//! sure the UI has the final state, then blocks on the command channel: no polling. It stops
+//! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr};
+
+use crate::config::Config;
+use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
+use crate::nn::Mlp;
+use crate::rate::RateMeter;
+use crate::sampler::Particles;
+use crate::trainer::{Divergence, Session, TestPoint};
+
+/// Time between snapshots: 20 a second is smooth to watch and cheap to draw.
+pub const FRAME: Duration = Duration::from_millis(50);
+/// Time between refreshes of the sample-quality [`Figures`].
+pub const FIGURES_EVERY: Duration = Duration::from_secs(1);
+/// While training, the share of the trainer's time the particles may take, so that training
+/// keeps over 90% of its `--once` speed (an 8% share measured 81–95% on two busy cores, 5%
+/// measured 94% and up). The particles then move a few steps a second, and at full speed
+/// once training is paused or over.
+pub const SAMPLING_SHARE: f64 = 0.05;
+/// Unspent sampling time saved up is capped at a second's worth, so a long wait does not
+/// turn into a burst that stalls training.
+const MAX_SAMPLING_CREDIT: f64 = SAMPLING_SHARE * FIGURES_EVERY.as_secs_f64();
+/// Particles the live energy distance uses: O(n·test) distances, so a subsample keeps it at
+/// a few milliseconds.
+pub const FIGURE_PARTICLES: usize = 1000;
+
+/// What the UI asks of the trainer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    /// Stop training; the particles keep flowing.
+    Pause,
+    Resume,
+    /// Start run `run_id` afresh: seed `--seed + run_id`, new particles, training resumed.
+    NewRun {
+        run_id: u64,
+    },
+    /// Draw the particles again from U[−1, 1]²; their step count restarts.
+    Resample,
+    SetEta(f64),
+    /// Langevin steps per frame; 0 stops the particles.
+    SetStepsPerFrame(usize),
+    Quit,
+}
+
+/// The knobs the UI controls; it sends the initial ones with [`Worker::spawn`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    pub paused: bool,
+    pub eta: f64,
+    pub steps_per_frame: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainerState {
+    Training,
+    Paused,
+    Finished,
+    Diverged(Divergence),
+}
+
+/// Sample quality of the particles, as `metrics` defines it, on a subsample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figures {
+    /// Energy distance from [`FIGURE_PARTICLES`] particles to the test split.
+    pub energy_distance: f64,
+    /// Share of the finite particles nearer the upper arc (data: 0.5); moons only.
+    pub upper_moon_share: Option<f64>,
+    /// Langevin steps the particles had taken when measured.
+    pub langevin_steps: u64,
+}
+
+/// The trainer's state as the UI needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub run_id: u64,
+    /// Seed of this run (`--seed + run_id`): `--once --seed` replays it.
+    pub seed: u64,
+    pub state: TrainerState,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Training steps completed.
+    pub step: u64,
+    pub lr: f64,
+    /// Train losses not delivered before, the first being that of step `train_from`.
+    pub train_from: u64,
+    pub train: Vec<f32>,
+    /// Test losses not delivered before.
+    pub test: Vec<TestPoint>,
+    /// The training split, with the first delivered snapshot of each run.
+    pub data: Option<Vec<[f32; 2]>>,
+    /// Every particle, finite or not.
+    pub particles: Vec<[f32; 2]>,
+    /// Langevin steps since the particles were drawn.
+    pub langevin_steps: u64,
+    pub figures: Option<Figures>,
+    /// Training steps per second over the last second, while training.
+    pub steps_per_second: Option<f64>,
+}
+
+impl Snapshot {
+    /// `session` and `particles` as run 0 would show them: train losses from index
+    /// `train_from`, test losses from `test_from`, the data if `with_data`; state from the
+    /// session alone (never paused), no figures, no speed.
+    pub fn capture(
+        session: &Session,
+        particles: &Particles,
+        train_from: usize,
+        test_from: usize,
+        with_data: bool,
+    ) -> Self {
+        let history = session.history();
+        let mut positions = Vec::with_capacity(particles.len());
+        particles.for_each(|x, y| positions.push([x, y]));
+        let state = match session.divergence() {
+            Some(d) => TrainerState::Diverged(d),
+            None if session.is_finished() => TrainerState::Finished,
+            None => TrainerState::Training,
+        };
+        Snapshot {
+            run_id: 0,
+            seed: session.config().seed,
+            state,
+            epoch: session.epoch(),
+            step: session.step(),
+            lr: session.lr(),
+            train_from: train_from as u64 + 1,
+            train: history.train[train_from..].to_vec(),
+            test: history.test[test_from..].to_vec(),
+            data: with_data.then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
+            particles: positions,
+            langevin_steps: particles.steps_taken(),
+            figures: None,
+            steps_per_second: None,
+        }
+    }
+}
+
+/// The UI's handle on the trainer thread.
+pub struct Worker {
+    commands: Sender<Command>,
+    snapshots: Receiver<Snapshot>,
+    /// Disconnects when the thread ends, however it ends.
+    ended: Receiver<()>,
+    thread: JoinHandle<()>,
+}
+
+/// How the trainer thread ended.
+#[derive(Debug, PartialEq)]
+pub enum Shutdown {
+    Clean,
+    /// With the panic's message.
+    Panicked(String),
+    /// Still busy when the grace period ran out; it is left to end with the process.
+    StillRunning,
+}
+
+impl Worker {
+    /// Starts the `trainer` thread on run 0 of `config`, from `start`'s weights if given (a
+    /// loaded checkpoint; later runs start from fresh ones).
+    pub fn spawn(config: &Config, settings: Settings, start: Option<Mlp<f32>>) -> Result<Self> {
+        let (commands, command_rx) = mpsc::channel();
+        let (snapshot_tx, snapshots) = mpsc::sync_channel(1);
+        let (ended_tx, ended) = mpsc::channel::<()>();
+        let config = config.clone();
+        let thread = thread::Builder::new()
+            .name("trainer".into())
+            .spawn(move || {
+                let _ended = ended_tx;
+                let mut trainer = Trainer::new(config, settings, start, snapshot_tx);
+                trainer.run(&command_rx);
+            })
+            .wrap_err("starting the trainer thread")?;
+        Ok(Self { commands, snapshots, ended, thread })
+    }
+
+    /// Sends a command. A trainer that has gone shows up in [`Worker::try_recv`], so a failed
+    /// send needs no handling here.
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// The next snapshot, if one is waiting; `Disconnected` once the trainer has stopped.
+    pub fn try_recv(&self) -> Result<Snapshot, TryRecvError> {
+        self.snapshots.try_recv()
+    }
+
+    /// Waits up to `timeout` for the next snapshot.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Snapshot, RecvTimeoutError> {
+        self.snapshots.recv_timeout(timeout)
+    }
+
+    /// Stops the trainer and waits up to `grace` for it to finish its frame.
+    pub fn shutdown(self, grace: Duration) -> Shutdown {
+        let Self { commands, snapshots, ended, thread } = self;
+        // Dropping the receiver first releases a trainer blocked on a send.
+        drop(snapshots);
+        let _ = commands.send(Command::Quit);
+        drop(commands);
+        if let Err(RecvTimeoutError::Timeout) = ended.recv_timeout(grace) {
+            return Shutdown::StillRunning;
+        }
+        match thread.join() {
+            Ok(()) => Shutdown::Clean,
+            Err(payload) => Shutdown::Panicked(
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into()),
+            ),
+        }
+    }
+}
+
+/// One run: a session and its particles, plus what has been delivered of them.
+struct Run {
+    id: u64,
+    seed: u64,
+    session: Session,
+    particles: Particles,
+    test_points: Vec<Point>,
+    moons: bool,
+    figures: Option<Figures>,
+    delivered_train: usize,
+    delivered_test: usize,
+    data_delivered: bool,
+}
+
+impl Run {
+    fn new(config: &Config, id: u64, restart: u64, start: Option<Mlp<f32>>) -> Self {
+        let seed = config.seed.wrapping_add(id);
+        let config = Config { seed, ..config.clone() };
+        let session = match start {
+            Some(model) => Session::with_model(&config, model),
+            None => Session::new(&config),
+        };
+        let test_points = to_points(session.data().test());
+        Self {
+            id,
+            seed,
+            particles: Particles::uniform(config.particles, seed, restart),
+            session,
+            test_points,
+            moons: config.source.is_moons(),
+            figures: None,
+            delivered_train: 0,
+            delivered_test: 0,
+            data_delivered: false,
+        }
+    }
+
+    fn figures_stale(&self) -> bool {
+        self.figures.map(|f| f.langevin_steps) != Some(self.particles.steps_taken())
+    }
+}
+
+enum Delivery {
+    Sent,
+    /// The UI has not taken the previous snapshot yet.
+    Busy,
+    UiGone,
+}
+
+struct Trainer {
+    config: Config,
+    settings: Settings,
+    run: Run,
+    /// Resamples so far, numbering the particles' random streams so each draw is fresh.
+    resamples: u64,
+    snapshots: SyncSender<Snapshot>,
+    steps: RateMeter,
+    figures_at: Option<Instant>,
+    /// Seconds of sampling the particles may still spend while training (negative: overdrawn).
+    sampling_credit: f64,
+    /// Something changed since the last delivered snapshot.
+    undelivered: bool,
+}
+
+impl Trainer {
+    fn new(config: Config, settings: Settings, start: Option<Mlp<f32>>, snapshots: SyncSender<Snapshot>) -> Self {
+        let run = Run::new(&config, 0, 0, start);
+        Self {
+            config,
+            settings,
+            run,
+            resamples: 0,
+            snapshots,
+            steps: RateMeter::default(),
+            figures_at: None,
+            sampling_credit: 0.0,
+            undelivered: true,
+        }
+    }
+
+    fn run(&mut self, commands: &Receiver<Command>) {
+        loop {
+            loop {
+                match commands.try_recv() {
+                    Ok(command) if self.obey(command) => {}
+                    Ok(_) | Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            if self.is_idle() {
+                if self.run.figures_stale() {
+                    self.refresh_figures_here();
+                }
+                if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
+                    return;
+                }
+                match commands.recv() {
+                    Ok(command) if self.obey(command) => continue,
+                    _ => return,
+                }
+            }
+            let deadline = Instant::now() + FRAME;
+            self.frame(deadline);
+            if matches!(self.deliver(false), Delivery::UiGone) {
+                return;
+            }
+            if !self.is_training() {
+                // Keep the particles' pace while staying responsive to commands.
+                while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                    match commands.recv_timeout(left) {
+                        Ok(command) if self.obey(command) => {}
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Ok(_) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a command; `false` means stop.
+    fn obey(&mut self, command: Command) -> bool {
+        match command {
+            Command::Pause => self.settings.paused = true,
+            Command::Resume => {
+                self.settings.paused = false;
+                // The last window would otherwise average in the pause.
+                self.steps = RateMeter::default();
+            }
+            Command::NewRun { run_id } => {
+                self.run = Run::new(&self.config, run_id, self.resamples, None);
+                self.settings.paused = false;
+                self.steps = RateMeter::default();
+                self.figures_at = None;
+            }
+            Command::Resample => {
+                self.resamples += 1;
+                self.run.particles = Particles::uniform(self.config.particles, self.run.seed, self.resamples);
+                self.run.figures = None;
+                self.figures_at = None;
+            }
+            Command::SetEta(eta) => self.settings.eta = eta,
+            Command::SetStepsPerFrame(steps) => self.settings.steps_per_frame = steps,
+            Command::Quit => return false,
+        }
+        self.undelivered = true;
+        true
+    }
+
+    fn is_training(&self) -> bool {
+        let session = &self.run.session;
+        !self.settings.paused && !session.is_finished() && session.divergence().is_none()
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_training() && self.settings.steps_per_frame == 0
+    }
+
+    /// One frame of work: Langevin steps and, while training, training steps until `deadline`.
+    fn frame(&mut self, deadline: Instant) {
+        let training = self.is_training();
+        if training {
+            let earned = SAMPLING_SHARE * FRAME.as_secs_f64();
+            self.sampling_credit = (self.sampling_credit + earned).min(MAX_SAMPLING_CREDIT);
+        }
+        let steps = self.settings.steps_per_frame;
+        let eta = self.settings.eta as f32;
+        let figures_due = self.run.figures_stale() && self.figures_at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
+        let Run { session, particles, test_points, moons, figures, .. } = &mut self.run;
+        let credit = &mut self.sampling_credit;
+        // While training, spend the credit a piece of work at a time (the last may overdraw
+        // it; the next frames repay); otherwise there is no limit.
+        let mut spend = |work: &mut dyn FnMut()| {
+            if training && *credit <= 0.0 {
+                return false;
+            }
+            let started = Instant::now();
+            work();
+            if training {
+                *credit -= started.elapsed().as_secs_f64();
+            }
+            true
+        };
+        // The figures first: due once a second, they would otherwise never find credit left
+        // after a frame's steps.
+        if figures_due && spend(&mut || *figures = Some(live_figures(particles, test_points, *moons))) {
+            self.figures_at = Some(Instant::now());
+        }
+        let mut taken = 0;
+        // Free of training, all steps go in one call: one parallel dispatch, not many.
+        let batch = if training { 1 } else { steps.max(1) };
+        while taken < steps && spend(&mut || particles.langevin(session.model(), eta, batch)) {
+            taken += batch;
+        }
+        if training {
+            train_until(session, deadline);
+        }
+        self.steps.observe(self.run.session.step(), Instant::now());
+        self.undelivered = true;
+    }
+
+    fn refresh_figures_here(&mut self) {
+        let run = &self.run;
+        self.run.figures = Some(live_figures(&run.particles, &run.test_points, run.moons));
+        self.figures_at = Some(Instant::now());
+        self.undelivered = true;
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let run = &self.run;
+        let captured = Snapshot::capture(
+            &run.session,
+            &run.particles,
+            run.delivered_train,
+            run.delivered_test,
+            !run.data_delivered,
+        );
+        Snapshot {
+            run_id: run.id,
+            state: match captured.state {
+                TrainerState::Training if self.settings.paused => TrainerState::Paused,
+                state => state,
+            },
+            figures: run.figures,
+            steps_per_second: if self.is_training() { self.steps.rate() } else { None },
+            ..captured
+        }
+    }
+
+    /// Sends a snapshot of now; `wait` blocks until the UI takes it (used before idling, so
+    /// the UI never keeps a stale picture of an idle trainer).
+    fn deliver(&mut self, wait: bool) -> Delivery {
+        let snapshot = self.snapshot();
+        let (train, test) = (snapshot.train.len(), snapshot.test.len());
+        let delivery = if wait {
+            match self.snapshots.send(snapshot) {
+                Ok(()) => Delivery::Sent,
+                Err(_) => Delivery::UiGone,
+            }
+        } else {
+            match self.snapshots.try_send(snapshot) {
+                Ok(()) => Delivery::Sent,
+                Err(TrySendError::Full(_)) => Delivery::Busy,
+                Err(TrySendError::Disconnected(_)) => Delivery::UiGone,
+            }
+        };
+        if let Delivery::Sent = delivery {
+            self.run.delivered_train += train;
+            self.run.delivered_test += test;
+            self.run.data_delivered = true;
+            self.undelivered = false;
+        }
+        delivery
+    }
+}
+
+/// Trains until `deadline`, or until training stops (finished or diverged; the session
+/// records which).
+fn train_until(session: &mut Session, deadline: Instant) {
+    while let Ok(Some(_)) = session.train_step() {
+        if Instant::now() >= deadline {
+            return;
+        }
+    }
+}
+
+/// Energy distance of an evenly strided subsample of the finite particles to `test`, and, for
+/// the moons, the upper-moon share of all finite particles.
+fn live_figures(particles: &Particles, test: &[Point], moons: bool) -> Figures {
+    let stride = particles.len().div_ceil(FIGURE_PARTICLES).max(1);
+    let mut subsample = Vec::with_capacity(FIGURE_PARTICLES);
+    let (mut index, mut finite, mut upper) = (0usize, 0usize, 0usize);
+    particles.for_each(|x, y| {
+        let p = [f64::from(x), f64::from(y)];
+        if p[0].is_finite() && p[1].is_finite() {
+            finite += 1;
+            upper += usize::from(moons && distance_to_upper_arc(p) < distance_to_lower_arc(p));
+            if index % stride == 0 {
+                subsample.push(p);
+            }
+        }
+        index += 1;
+    });
+    Figures {
+        energy_distance: energy_distance(&subsample, test),
+        upper_moon_share: (moons && finite > 0).then(|| upper as f64 / finite as f64),
+        langevin_steps: particles.steps_taken(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds::{Stream, stream_rng};
+
+    /// Generous: these tests wait for events, and a loaded CI machine may be slow.
+    const WATCHDOG: Duration = Duration::from_secs(20);
+
+    fn small() -> Config {
+        Config { count: 200, batch_size: 16, epochs: 3, hidden: 16, particles: 300, ..Config::default() }
+    }
+
+    fn running() -> Settings {
+        Settings { paused: false, eta: 0.01, steps_per_frame: 2 }
+    }
+
+    /// Receives snapshots until one satisfies `done`, returning them all.
+    fn until(worker: &Worker, mut done: impl FnMut(&Snapshot) -> bool) -> Vec<Snapshot> {
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        loop {
+            let left = WATCHDOG.checked_sub(start.elapsed()).expect("watchdog: the awaited snapshot never came");
+            let snapshot = worker.recv_timeout(left).expect("watchdog: the awaited snapshot never came");
+            let stop = done(&snapshot);
+            seen.push(snapshot);
+            if stop {
+                return seen;
+            }
+        }
+    }
+
+    fn shutdown_within_watchdog(worker: Worker) {
+        assert_eq!(worker.shutdown(WATCHDOG), Shutdown::Clean);
+    }
+
+    #[test]
+    fn delivers_every_loss_once_and_the_data_first() {
+        let config = small();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        let seen = until(&worker, |s| s.state == TrainerState::Finished);
+        assert!(seen[0].data.as_ref().is_some_and(|d| d.len() == config.train_len()));
+        assert!(seen[1..].iter().all(|s| s.data.is_none()));
+        let mut next = 1;
+        for s in &seen {
+            assert_eq!(s.train_from, next, "a gap or a repeat in the train losses");
+            next += s.train.len() as u64;
+        }
+        assert_eq!(next - 1, config.total_steps());
+        let epochs: Vec<usize> = seen.iter().flat_map(|s| s.test.iter().map(|t| t.epoch)).collect();
+        assert_eq!(epochs, (0..=config.epochs).collect::<Vec<_>>());
+        assert!(seen.iter().all(|s| s.particles.len() == config.particles));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn particles_flow_after_training_finishes_and_resample_restarts_them() {
+        let worker = Worker::spawn(&small(), running(), None).unwrap();
+        until(&worker, |s| s.state == TrainerState::Finished && s.langevin_steps >= 10);
+        worker.send(Command::Resample);
+        let seen = until(&worker, |s| s.langevin_steps < 10);
+        assert!(seen.last().unwrap().langevin_steps < 10);
+        let figured = until(&worker, |s| s.figures.is_some());
+        let figures = figured.last().unwrap().figures.unwrap();
+        assert!(figures.energy_distance.is_finite());
+        assert!(figures.upper_moon_share.is_some_and(|share| (0.0..=1.0).contains(&share)));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn pauses_and_goes_quiet_when_the_particles_stop_too() {
+        // A million steps: still training when resumed, even in a fast release build.
+        let config = Config { epochs: 100_000, ..small() };
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        until(&worker, |s| s.step > 0);
+        worker.send(Command::Pause);
+        worker.send(Command::SetStepsPerFrame(0));
+        let seen = until(&worker, |s| s.state == TrainerState::Paused);
+        let paused = seen.last().unwrap().clone();
+        // The trainer may finish the frame it was in; after that, nothing moves.
+        let settled = match worker.recv_timeout(Duration::from_millis(500)) {
+            Ok(s) => s,
+            Err(_) => paused,
+        };
+        assert_eq!(worker.recv_timeout(Duration::from_millis(300)).err(), Some(RecvTimeoutError::Timeout));
+        worker.send(Command::Resume);
+        let seen = until(&worker, |s| s.step > settled.step);
+        assert_eq!(seen.last().unwrap().state, TrainerState::Training);
+        assert_eq!(seen.last().unwrap().langevin_steps, settled.langevin_steps);
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn a_new_run_restarts_with_the_next_seed_and_its_own_data() {
+        let config = small();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        until(&worker, |s| s.step > 5);
+        worker.send(Command::NewRun { run_id: 1 });
+        let seen = until(&worker, |s| s.run_id == 1);
+        let first = seen.last().unwrap();
+        assert_eq!(first.seed, config.seed + 1);
+        assert_eq!(first.train_from, 1);
+        assert!(first.data.is_some());
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn a_loaded_model_starts_the_first_run_only() {
+        let config = small();
+        let model = Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(99, Stream::Weights));
+        let initial_test_loss = |session: Session| session.history().test[0].loss;
+        let expected = initial_test_loss(Session::with_model(&config, model.clone()));
+        assert_ne!(expected, initial_test_loss(Session::new(&config)), "the test must tell them apart");
+
+        let worker = Worker::spawn(&config, running(), Some(model)).unwrap();
+        let first = until(&worker, |_| true).remove(0);
+        assert_eq!(first.test[0].loss, expected);
+        worker.send(Command::NewRun { run_id: 1 });
+        let seen = until(&worker, |s| s.run_id == 1);
+        let fresh = Session::new(&Config { seed: config.seed + 1, ..config });
+        assert_eq!(seen.last().unwrap().test[0].loss, initial_test_loss(fresh));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn reports_divergence_and_keeps_answering() {
+        let config = Config { lr: 1000.0, epochs: 1000, ..small() };
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        let seen = until(&worker, |s| matches!(s.state, TrainerState::Diverged(_)));
+        let TrainerState::Diverged(d) = seen.last().unwrap().state else { unreachable!() };
+        assert!(d.step >= 1);
+        worker.send(Command::NewRun { run_id: 1 });
+        until(&worker, |s| s.run_id == 1);
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn stops_when_the_ui_goes_away_even_if_idle() {
+        let worker = Worker::spawn(&small(), Settings { paused: true, steps_per_frame: 0, ..running() }, None).unwrap();
+        until(&worker, |s| s.state == TrainerState::Paused);
+        shutdown_within_watchdog(worker);
+    }
+}

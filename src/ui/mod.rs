@@ -1,0 +1,153 @@
+//! The dashboard's screen, drawn from a borrowed [`App`] and nothing else:
+//!
+//! ```text
+//! ┌ Loss ─────────────────────┐┌ Samples ──────────────────────────┐
+//! │ train EMA, raw, test      ││ braille scatter: data, particles  │
+//! └───────────────────────────┘└───────────────────────────────────┘
+//! ┌ state ────────────────────────────────────────── run · seed ────┐
+//! │ training · Langevin · quality and speed                         │
+//! └─────────────────────────────────────────────────────────────────┘
+//!  key hints
+//! ```
+//!
+//! Below [`MIN_WIDTH`] × [`MIN_HEIGHT`] a centred message replaces the layout. [`render_text`]
+//! draws the same screen into an off-screen buffer and returns it as text.
+
+pub mod help;
+pub mod loss_chart;
+pub mod loss_history;
+pub mod scatter;
+pub mod status;
+pub mod theme;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use crate::app::App;
+use help::{Footer, Help};
+use loss_chart::LossChart;
+use scatter::Scatter;
+use status::Status;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            TooSmall.render(area, buf);
+            return;
+        }
+        let [panels, status, footer] = area.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(status::HEIGHT),
+            Constraint::Length(1),
+        ]));
+        let [loss, samples] =
+            panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
+        LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
+        Scatter { samples: self.samples(), view: self.view() }.render(samples, buf);
+        Status { app: self }.render(status, buf);
+        Footer.render(footer, buf);
+        if self.help_open() {
+            Help.render(area, buf);
+        }
+    }
+}
+
+/// What shows instead of the layout on a terminal that cannot hold it.
+struct TooSmall;
+
+impl Widget for TooSmall {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let lines = vec![
+            Line::styled(format!("terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT})"), theme::VALUE),
+            Line::styled(format!("now {}×{} · q quits", area.width, area.height), theme::DIM),
+        ];
+        let middle = area.centered_vertically(Constraint::Length(2));
+        Paragraph::new(lines).centered().wrap(Wrap { trim: true }).render(middle, buf);
+    }
+}
+
+/// The screen `app` shows on a `width` × `height` terminal, as text (one line per row,
+/// trailing spaces dropped).
+pub fn render_text(app: &App, width: u16, height: u16) -> String {
+    let mut buf = Buffer::empty(Rect::new(0, 0, width, height));
+    app.render(buf.area, &mut buf);
+    buffer_text(&buf)
+}
+
+/// The symbols of `buf`, row by row.
+pub fn buffer_text(buf: &Buffer) -> String {
+    let mut text = String::new();
+    for row in buf.content().chunks(usize::from(buf.area.width.max(1))) {
+        let line: String = row.iter().map(|cell| cell.symbol()).collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// Three significant figures; exponent form outside [0.001, 100 000).
+pub fn format_sig(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || a == 0.0 {
+        return format!("{v}");
+    }
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// A count in at most six characters: 63000, 630k, 63M.
+pub fn format_count(n: u64) -> String {
+    match n {
+        0..100_000 => n.to_string(),
+        100_000..100_000_000 => format!("{}k", (n + 500) / 1000),
+        _ => format!("{}M", (n + 500_000) / 1_000_000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short_and_keep_three_figures() {
+        let cases = [
+            (152.34, "152"),
+            (15.234, "15.2"),
+            (1.5234, "1.52"),
+            (0.015234, "0.0152"),
+            (2.1e6, "2.10e6"),
+            (4e-4, "4.00e-4"),
+            (0.0, "0"),
+            (f64::NAN, "NaN"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(format_sig(v), text);
+        }
+        assert_eq!(format_count(6300), "6300");
+        assert_eq!(format_count(630_000), "630k");
+        assert_eq!(format_count(630_000_000), "630M");
+    }
+
+    #[test]
+    fn a_small_terminal_gets_a_centred_message_not_a_layout() {
+        let app = App::new(crate::config::Config::default());
+        let text = render_text(&app, 60, 20);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 20);
+        let row = lines.iter().position(|l| l.contains("terminal too small (need 80×24)")).unwrap();
+        assert!((8..=10).contains(&row), "row {row}");
+        assert!(lines[row + 1].contains("now 60×20"));
+        // Any size, however small, draws without panicking.
+        for (w, h) in [(0, 0), (1, 1), (10, 3), (79, 24), (80, 23), (80, 24), (300, 100)] {
+            render_text(&app, w, h);
+        }
+    }
+}

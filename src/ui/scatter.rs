@@ -1,0 +1,204 @@
+//! The scatter panel: the training data and the Langevin particles on a braille canvas.
+//!
+//! A braille cell holds one colour and a later layer replaces the cell, so the particles are
+//! drawn last, over the data. The bounds are fixed per data set ([`Source::bounds`]) so the
+//! picture does not jump; at draw time the shorter side is widened so one unit is as long
+//! across as down (braille dots are about square). Particles outside the bounds ("escaped")
+//! or non-finite are counted in the title and not drawn.
+//!
+//! [`Source::bounds`]: crate::data::Source::bounds
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::canvas::{Canvas, Painter, Shape};
+use ratatui::widgets::{Block, Widget};
+
+use crate::app::View;
+use crate::data::Bounds;
+use crate::ui::theme;
+
+/// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille
+/// dots each) draws one unit as long across as down.
+pub fn with_square_dots(bounds: Bounds, cols: u16, rows: u16) -> Bounds {
+    let (width, height) = (bounds.x[1] - bounds.x[0], bounds.y[1] - bounds.y[0]);
+    let (dots_x, dots_y) = (2.0 * f64::from(cols.max(1)), 4.0 * f64::from(rows.max(1)));
+    let per_dot = (width / dots_x).max(height / dots_y);
+    let widen = |[lo, hi]: [f64; 2], dots: f64| {
+        let extra = (per_dot * dots - (hi - lo)) / 2.0;
+        [lo - extra, hi + extra]
+    };
+    Bounds { x: widen(bounds.x, dots_x), y: widen(bounds.y, dots_y) }
+}
+
+fn contains(bounds: &Bounds, p: [f32; 2]) -> bool {
+    let (x, y) = (f64::from(p[0]), f64::from(p[1]));
+    (bounds.x[0]..=bounds.x[1]).contains(&x) && (bounds.y[0]..=bounds.y[1]).contains(&y)
+}
+
+/// The points of the scatter as they arrive from the trainer, sorted for drawing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Samples {
+    data: Vec<[f32; 2]>,
+    bounds: Bounds,
+    particles: Vec<[f32; 2]>,
+    escaped: usize,
+    nonfinite: usize,
+}
+
+impl Samples {
+    /// No points yet, in the fixed `bounds` of the data set (see [`Source::bounds`]).
+    ///
+    /// [`Source::bounds`]: crate::data::Source::bounds
+    pub fn new(bounds: Bounds) -> Self {
+        Self { data: Vec::new(), bounds, particles: Vec::new(), escaped: 0, nonfinite: 0 }
+    }
+
+    /// A run's training data.
+    pub fn set_data(&mut self, data: Vec<[f32; 2]>) {
+        self.data = data;
+    }
+
+    /// Keeps the particles inside the bounds and counts the others.
+    pub fn set_particles(&mut self, all: &[[f32; 2]]) {
+        self.particles.clear();
+        self.escaped = 0;
+        self.nonfinite = 0;
+        for &p in all {
+            if !(p[0].is_finite() && p[1].is_finite()) {
+                self.nonfinite += 1;
+            } else if contains(&self.bounds, p) {
+                self.particles.push(p);
+            } else {
+                self.escaped += 1;
+            }
+        }
+    }
+
+    /// The particles that are drawn.
+    pub fn particles(&self) -> &[[f32; 2]] {
+        &self.particles
+    }
+
+    pub fn escaped(&self) -> usize {
+        self.escaped
+    }
+
+    pub fn nonfinite(&self) -> usize {
+        self.nonfinite
+    }
+}
+
+/// Points given as `[x, y]` in `f32`, drawn without converting the whole set first.
+struct Cloud<'a> {
+    points: &'a [[f32; 2]],
+    color: Color,
+}
+
+impl Shape for Cloud<'_> {
+    fn draw(&self, painter: &mut Painter) {
+        for p in self.points {
+            if let Some((x, y)) = painter.get_point(f64::from(p[0]), f64::from(p[1])) {
+                painter.paint(x, y, self.color);
+            }
+        }
+    }
+}
+
+pub struct Scatter<'a> {
+    pub samples: &'a Samples,
+    pub view: View,
+}
+
+impl Widget for Scatter<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let Scatter { samples, view } = self;
+        let entry = |shown: bool, colour: Color, name: &str, count: usize| {
+            if shown {
+                [Span::styled(" ● ", colour), Span::styled(format!("{name} {count} "), theme::DIM)]
+            } else {
+                [Span::styled(" ○ ", theme::DIM), Span::styled(format!("{name} hidden "), theme::DIM)]
+            }
+        };
+        let legend: Vec<Span> = [
+            entry(view.shows_data(), theme::DATA, "data", samples.data.len()),
+            entry(view.shows_particles(), theme::PARTICLES, "particles", samples.particles.len()),
+        ]
+        .concat();
+        let title = Span::styled(" Samples ", theme::TITLE);
+        let lost =
+            Line::styled(format!(" escaped {} · non-finite {} ", samples.escaped, samples.nonfinite), theme::DIM);
+        let block = Block::bordered()
+            .border_style(theme::BORDER)
+            .title(title)
+            .title(lost.right_aligned())
+            .title_bottom(Line::from(legend).left_aligned());
+        let inner = block.inner(area);
+        let bounds = with_square_dots(samples.bounds, inner.width, inner.height);
+        Canvas::default()
+            .block(block)
+            .marker(Marker::Braille)
+            .x_bounds(bounds.x)
+            .y_bounds(bounds.y)
+            .paint(|ctx| {
+                if view.shows_data() {
+                    ctx.draw(&Cloud { points: &samples.data, color: theme::DATA });
+                    ctx.layer();
+                }
+                if view.shows_particles() {
+                    ctx.draw(&Cloud { points: &samples.particles, color: theme::PARTICLES });
+                }
+            })
+            .render(area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn square_dots_widen_the_short_side_only() {
+        let b = Bounds { x: [0.0, 4.0], y: [0.0, 2.0] };
+        // 40 × 10 cells = 80 × 40 dots: 0.05 per dot across, so 2 units down become 40 dots.
+        assert_eq!(with_square_dots(b, 40, 10), b);
+        let tall = with_square_dots(b, 40, 20); // 80 × 80 dots: y widens to 4 units
+        assert_eq!(tall.x, [0.0, 4.0]);
+        assert_eq!(tall.y, [-1.0, 3.0]);
+    }
+
+    #[test]
+    fn escaped_and_nonfinite_particles_are_counted_not_kept() {
+        let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
+        s.set_particles(&[[0.5, 0.5], [9.0, 0.0], [f32::NAN, 1.0], [0.0, f32::INFINITY]]);
+        assert_eq!(s.particles(), &[[0.5, 0.5]]);
+        assert_eq!((s.escaped(), s.nonfinite()), (1, 2));
+    }
+
+    #[test]
+    fn particles_are_drawn_over_the_data() {
+        let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
+        s.set_data(vec![[0.0, 0.0], [1.0, 1.0]]);
+        s.set_particles(&[[0.0, 0.0]]);
+        let area = Rect::new(0, 0, 20, 10);
+        let colours = |view| {
+            let mut buf = Buffer::empty(area);
+            Scatter { samples: &s, view }.render(area, &mut buf);
+            let painted: Vec<Color> = buf
+                .content()
+                .iter()
+                .filter(|c| c.symbol().starts_with(|ch| ('\u{2801}'..='\u{28ff}').contains(&ch)))
+                .map(|c| c.fg)
+                .collect();
+            painted
+        };
+        let both = colours(View::DataAndParticles);
+        assert_eq!(both.len(), 2, "one cell per point");
+        assert!(both.contains(&theme::PARTICLES) && both.contains(&theme::DATA));
+        assert_eq!(colours(View::Particles), [theme::PARTICLES]);
+        assert_eq!(colours(View::Data).len(), 2);
+        assert!(colours(View::Data).iter().all(|&c| c == theme::DATA));
+    }
+}

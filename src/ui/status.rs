@@ -1,0 +1,167 @@
+//! The status panel: the run's state in the title, then three lines — training progress,
+//! the Langevin sampler, and the live quality and speed figures.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use crate::app::{App, RunState};
+use crate::objective::Objective;
+use crate::ui::{format_count, format_sig, theme};
+
+/// Rows the panel needs, borders included.
+pub const HEIGHT: u16 = 5;
+
+pub struct Status<'a> {
+    pub app: &'a App,
+}
+
+/// "label value" with the value stressed, and a gap before the next pair.
+fn pair(label: &str, value: String) -> [Span<'static>; 3] {
+    [Span::styled(format!("{label} "), theme::DIM), Span::styled(value, theme::VALUE), Span::raw("   ")]
+}
+
+/// "value unit", the same way.
+fn measure(value: String, unit: &str) -> [Span<'static>; 3] {
+    [Span::styled(value, theme::VALUE), Span::styled(format!(" {unit}"), theme::DIM), Span::raw("   ")]
+}
+
+impl Widget for Status<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.app;
+        let config = app.config();
+        let settings = app.settings();
+        let status = app.status();
+        let (state, style): (String, Style) = match app.state() {
+            RunState::Starting => ("STARTING".into(), theme::STARTING),
+            RunState::Training => ("TRAINING".into(), theme::TRAINING),
+            RunState::Paused if settings.steps_per_frame > 0 => {
+                ("PAUSED · the particles keep flowing".into(), theme::PAUSED)
+            }
+            RunState::Paused => ("PAUSED".into(), theme::PAUSED),
+            RunState::Finished => ("FINISHED".into(), theme::FINISHED),
+            RunState::Diverged { step, loss } => (
+                format!("DIVERGED at step {step} (loss {}) · n starts a new run", format_sig(f64::from(loss))),
+                theme::DIVERGED,
+            ),
+        };
+        let seed = status.map_or(config.seed.wrapping_add(app.run_id()), |s| s.seed);
+        let title = Line::from(vec![Span::raw(" "), Span::styled(state, style), Span::raw(" ")]);
+        let run = format!(" {} · run {} · seed {seed} ", config.source.name(), app.run_id() + 1);
+        let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
+        let block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
+
+        let dash = || "—".to_string();
+        let total_steps = config.total_steps();
+        let (epoch, step, lr) = match status {
+            Some(s) => {
+                // The epoch under way while training, the last one completed when stopped.
+                let shown = if s.step >= total_steps { s.epoch } else { (s.epoch + 1).min(config.epochs) };
+                (shown.to_string(), format_count(s.step), format!("{:.2e}", s.lr))
+            }
+            None => (dash(), dash(), dash()),
+        };
+        let training: Vec<Span> = [
+            pair("epoch", format!("{epoch}/{}", config.epochs)),
+            pair("step", format!("{step}/{}", format_count(total_steps))),
+            pair("lr", lr),
+            match config.objective {
+                Objective::Dsm => pair("DSM σ", config.sigma.to_string()),
+                Objective::Ism => pair("objective", "ISM".into()),
+            },
+            pair("batch", config.batch_size.to_string()),
+        ]
+        .concat();
+
+        let langevin: Vec<Span> = [
+            pair("Langevin η", format!("{:.4}", settings.eta)),
+            pair("steps/frame", settings.steps_per_frame.to_string()),
+            pair("total", format!("{} steps", status.map_or(0, |s| s.langevin_steps))),
+            pair("particles", config.particles.to_string()),
+        ]
+        .concat();
+
+        let figures = status.and_then(|s| s.figures);
+        let rate = |r: Option<f64>| r.map_or_else(dash, |r| format!("{r:.0}"));
+        let mut quality =
+            vec![pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance)))];
+        if config.source.is_moons() {
+            let share = figures.and_then(|f| f.upper_moon_share);
+            quality.push(pair("upper moon", share.map_or_else(dash, |share| format!("{:.0}%", 100.0 * share))));
+        }
+        quality.push(measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"));
+        quality.push(measure(rate(app.frames_per_second()), "frames/s"));
+        let quality = quality.concat();
+
+        Paragraph::new(vec![Line::from(training), Line::from(langevin), Line::from(quality)])
+            .block(block)
+            .render(area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Action;
+    use crate::config::Config;
+    use crate::trainer::Divergence;
+    use crate::trainer::worker::{Figures, Snapshot, TrainerState};
+    use crate::ui::buffer_text;
+
+    fn app(state: TrainerState) -> App {
+        let mut app = App::new(Config::default());
+        app.apply(Snapshot {
+            run_id: 0,
+            seed: 0,
+            state,
+            epoch: 12,
+            step: 790,
+            lr: 5.4e-3,
+            train_from: 1,
+            train: vec![200.0; 790],
+            test: Vec::new(),
+            data: None,
+            particles: Vec::new(),
+            langevin_steps: 321,
+            figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
+            steps_per_second: Some(3512.4),
+        });
+        app
+    }
+
+    fn draw(app: &App) -> Buffer {
+        let area = Rect::new(0, 0, 80, HEIGHT);
+        let mut buf = Buffer::empty(area);
+        Status { app }.render(area, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn shows_progress_sampler_and_figures() {
+        let buf = draw(&app(TrainerState::Training));
+        let expected = [
+            "┌ TRAINING ──────────────────────────────────────────── moons · run 1 · seed 0 ┐",
+            "│epoch 13/100   step 790/6300   lr 5.40e-3   DSM σ 0.1   batch 64              │",
+            "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
+            "│energy distance 0.0457   upper moon 50%   3512 steps/s   — frames/s           │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+        ];
+        assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
+        assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
+    }
+
+    #[test]
+    fn says_what_a_pause_leaves_running_and_how_to_leave_a_divergence() {
+        let mut paused = app(TrainerState::Training);
+        paused.update(Action::TogglePause);
+        let text = buffer_text(&draw(&paused));
+        assert!(text.starts_with("┌ PAUSED · the particles keep flowing "), "{text}");
+        assert_eq!(draw(&paused)[(2, 0)].style().fg, theme::PAUSED.fg);
+
+        let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY };
+        let text = buffer_text(&draw(&app(TrainerState::Diverged(d))));
+        assert!(text.starts_with("┌ DIVERGED at step 791 (loss inf) · n starts a new run "), "{text}");
+    }
+}

@@ -1,0 +1,146 @@
+//! Whole-screen snapshots of the dashboard at 80×24 and 120×40, drawn through ratatui's
+//! `TestBackend` from seeded synthetic trainer snapshots (no clock, no thread, no timing on
+//! screen), with invariants checked beside each: nothing wider than the terminal, every
+//! panel present, and colours where they belong.
+//!
+//! Accept changed screens with `INSTA_UPDATE=always cargo test --test screens` and review
+//! the `.snap` diff; under `CI=true` a missing or different snapshot fails.
+
+use dsm_tui::app::{Action, App};
+use dsm_tui::config::Config;
+use dsm_tui::data::two_moons;
+use dsm_tui::trainer::worker::{Figures, Snapshot, TrainerState};
+use dsm_tui::trainer::{Divergence, TestPoint};
+use dsm_tui::ui::theme;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, Normal};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+/// Half-way through the default run: epoch 50 of 100, 3150 of 6300 steps.
+const STEP: u64 = 3150;
+
+/// A plausible snapshot of run 0 at `step`: a decaying noisy train loss, a test loss per
+/// epoch, the data, and particles near the moons with two escaped and one non-finite.
+fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
+    let mut rng = StdRng::seed_from_u64(7);
+    let noise = Normal::new(0.0, 12.0).expect("valid");
+    let curve = |s: f64| 150.0 + 70.0 * (-s / 700.0).exp();
+    let train = (1..=step).map(|s| (curve(s as f64) + noise.sample(&mut rng)) as f32).collect();
+    let per_epoch = config.steps_per_epoch() as u64;
+    let test = (0..=step / per_epoch)
+        .map(|e| TestPoint {
+            epoch: e as usize,
+            step: e * per_epoch,
+            loss: (curve((e * per_epoch) as f64) + 12.0) as f32,
+        })
+        .collect();
+    let data = two_moons(config.count, config.noise, &mut rng);
+    let mut particles: Vec<[f32; 2]> =
+        two_moons(config.particles, 0.13, &mut rng).points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+    particles[0] = [40.0, 0.0];
+    particles[1] = [-3.0, 9.0];
+    particles[2] = [f32::NAN, 0.0];
+    Snapshot {
+        run_id: 0,
+        seed: config.seed,
+        state,
+        epoch: (step / per_epoch) as usize,
+        step,
+        lr: config.lr * config.lr_gamma.powi((step / per_epoch) as i32),
+        train_from: 1,
+        train,
+        test,
+        data: Some(data.train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
+        particles,
+        langevin_steps: 1230,
+        figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
+        steps_per_second: None,
+    }
+}
+
+fn app_with(state: TrainerState) -> App {
+    let config = Config::default();
+    let mut app = App::new(config.clone());
+    assert!(app.apply(synthetic(&config, STEP, state)));
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draw");
+    terminal
+}
+
+fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = terminal.backend().buffer();
+    buf.content().chunks(usize::from(buf.area.width)).map(|row| row.iter().map(|c| c.symbol()).collect()).collect()
+}
+
+fn colours(terminal: &Terminal<TestBackend>) -> Vec<Color> {
+    terminal.backend().buffer().content().iter().map(|c| c.fg).collect()
+}
+
+/// What every full screen must show, whatever its size.
+fn assert_dashboard(terminal: &Terminal<TestBackend>, width: u16, height: u16) {
+    let rows = lines(terminal);
+    assert_eq!(rows.len(), usize::from(height));
+    assert!(rows.iter().all(|r| r.chars().count() == usize::from(width)));
+    assert!(rows[0].starts_with("┌ Loss log₁₀ · all steps"), "{}", rows[0]);
+    assert!(rows[0].contains("┌ Samples") && rows[0].contains("escaped 2 · non-finite 1"), "{}", rows[0]);
+    let text = rows.join("\n");
+    for expected in ["epoch 51/100", "step 3150/6300", "total 1230 steps", "energy distance 0.0123", "upper moon 48%"] {
+        assert!(text.contains(expected), "missing {expected:?}");
+    }
+    assert!(rows[usize::from(height) - 1].starts_with(" ? help  q quit  Space pause"));
+    let fg = colours(terminal);
+    for colour in [theme::DATA, theme::PARTICLES, theme::TRAIN_SMOOTH, theme::TRAIN_RAW, theme::TEST] {
+        assert!(fg.contains(&colour), "nothing drawn in {colour:?}");
+    }
+}
+
+#[test]
+fn training_at_80x24() {
+    let app = app_with(TrainerState::Training);
+    let terminal = draw(&app, 80, 24);
+    assert_dashboard(&terminal, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn training_at_120x40() {
+    let app = app_with(TrainerState::Training);
+    let terminal = draw(&app, 120, 40);
+    assert_dashboard(&terminal, 120, 40);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_over_the_dashboard_at_80x24() {
+    let mut app = app_with(TrainerState::Training);
+    app.update(Action::ToggleHelp);
+    let terminal = draw(&app, 80, 24);
+    let text = lines(&terminal).join("\n");
+    for key in ["Space", "r ", "n ", "+ / -", "[ / ]", "l ", "w ", "v ", "?", "q Esc ^C"] {
+        assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
+    }
+    assert!(text.contains("the particles keep flowing"), "help must say what Space pauses");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn diverged_linear_recent_particles_only_at_120x40() {
+    let d = Divergence { step: STEP + 1, epoch: 50, loss: 3.2e7 };
+    let mut app = app_with(TrainerState::Diverged(d));
+    for action in [Action::ToggleScale, Action::ToggleWindow, Action::CycleView] {
+        app.update(action);
+    }
+    let terminal = draw(&app, 120, 40);
+    let rows = lines(&terminal);
+    assert!(rows[0].starts_with("┌ Loss linear · last 1000 steps"), "{}", rows[0]);
+    assert!(rows[34].contains("DIVERGED at step 3151 (loss 3.20e7) · n starts a new run"), "{}", rows[34]);
+    assert!(!colours(&terminal).contains(&theme::DATA), "data hidden in the particles-only view");
+    insta::assert_snapshot!(terminal.backend());
+}

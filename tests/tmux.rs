@@ -1,0 +1,212 @@
+//! The real binary in a real (headless) terminal, driven as a person drives it: tmux runs
+//! `dsm-tui` in a pane of a fixed size, keys go in with `send-keys`, and the screen comes back
+//! with `capture-pane`, polled until the expected text appears (with a watchdog).
+//!
+//! The pane runs the dashboard from a shell that, once it exits, prints its exit code and
+//! whether the terminal is back in cooked mode (`icanon echo`, not `-icanon -echo`), then
+//! waits, so the test can read them. Each test has its own tmux server (`-L`), killed on drop.
+//!
+//! tmux must be installed (CI installs it: `apt-get install -y tmux`); without it these
+//! tests fail rather than pass silently.
+
+use std::fs;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
+/// Long enough for a debug build on a loaded two-core machine.
+const WATCHDOG: Duration = Duration::from_secs(60);
+/// Training that outlasts any test, so pausing it is always possible.
+const LONG: &[&str] = &["--epochs", "1000"];
+
+struct Pane {
+    socket: String,
+}
+
+impl Pane {
+    fn start(test: &str, width: u16, height: u16, args: &[&str]) -> Self {
+        let version = Command::new("tmux").arg("-V").output();
+        assert!(
+            version.is_ok_and(|v| v.status.success()),
+            "tmux is needed to test the dashboard as a person uses it: apt-get install -y tmux"
+        );
+        let pane = Self { socket: format!("dsm-tui-{test}-{}", std::process::id()) };
+        let script = format!(
+            "env TERM=xterm-256color '{BIN}' {}; \
+             echo \"exit=$?\"; \
+             echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)' | tr '\\n' ' ')\"; \
+             sleep 600",
+            args.join(" ")
+        );
+        let (w, h) = (width.to_string(), height.to_string());
+        pane.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "app", "-x", &w, "-y", &h, &script]);
+        pane
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("run tmux");
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "app"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", "app", key]);
+        }
+    }
+
+    /// Polls the screen until `done` holds; fails with the last screen after the watchdog.
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < WATCHDOG, "waited {WATCHDOG:?} for {what}; the screen:\n{screen}");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |screen| screen.contains(text))
+    }
+
+    /// tmux's view of the pane: `#{alternate_on}`, `#{cursor_flag}` …
+    fn format(&self, format: &str) -> String {
+        self.tmux(&["display-message", "-p", "-t", "app", format]).trim().to_string()
+    }
+
+    /// The dashboard's process id: the child of the pane's shell.
+    fn dashboard_pid(&self) -> String {
+        let shell = self.format("#{pane_pid}");
+        let children = fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).expect("read children");
+        children.split_whitespace().next().expect("the dashboard runs").to_string()
+    }
+
+    /// Waits for the dashboard to exit and checks the terminal is as it was before.
+    fn assert_exited_restored(&self, code: i32) {
+        let screen = self.wait_for("modes:");
+        assert!(screen.contains(&format!("exit={code}")), "{screen}");
+        assert!(screen.contains("modes: icanon echo"), "raw mode left on:\n{screen}");
+        assert!(!screen.contains("Samples"), "the dashboard is still on screen:\n{screen}");
+        assert_eq!(self.format("#{alternate_on} #{cursor_flag}"), "0 1", "alternate screen or hidden cursor left");
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+/// The number in "total N steps" on the status line.
+fn langevin_steps(screen: &str) -> Option<u64> {
+    let after = screen.split("total ").nth(1)?;
+    after.split(" steps").next()?.trim().parse().ok()
+}
+
+#[test]
+fn the_dashboard_trains_pauses_resamples_helps_and_quits() {
+    let pane = Pane::start("session", 100, 30, LONG);
+    let screen = pane.wait_for("TRAINING");
+    for panel in ["┌ Loss", "┌ Samples", "epoch", "Langevin", "energy distance", "? help"] {
+        assert!(screen.contains(panel), "no {panel:?} on\n{screen}");
+    }
+    assert!(screen.lines().count() <= 30 && screen.lines().all(|l| l.chars().count() <= 100));
+
+    pane.keys(&["Space"]);
+    let paused = pane.wait_for("PAUSED · the particles keep flowing");
+    let before = langevin_steps(&paused).expect("a Langevin count");
+    pane.wait_until("the particles to keep flowing", |s| langevin_steps(s).is_some_and(|n| n > before));
+
+    // Stop the particles so their count holds still, then resample: it restarts at 0.
+    pane.keys(&["[", "[", "[", "["]);
+    let screen = pane.wait_for("steps/frame 0");
+    assert!(screen.contains("PAUSED") && langevin_steps(&screen).is_some_and(|n| n > 0), "{screen}");
+    pane.keys(&["r"]);
+    pane.wait_until("the count to restart", |s| langevin_steps(s) == Some(0));
+
+    pane.keys(&["?"]);
+    let help = pane.wait_for("┌ Keys");
+    assert!(help.contains("pause / resume training (the particles keep flowing)"), "{help}");
+    pane.keys(&["Escape"]);
+    pane.wait_until("the help to close", |s| !s.contains("┌ Keys") && s.contains("┌ Samples"));
+
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
+fn a_small_terminal_shows_a_message_until_it_grows() {
+    let pane = Pane::start("small", 60, 20, &[]);
+    let screen = pane.wait_for("terminal too small (need 80×24)");
+    assert!(!screen.contains("Samples"));
+    pane.tmux(&["resize-window", "-t", "app", "-x", "100", "-y", "30"]);
+    pane.wait_for("┌ Samples");
+    pane.tmux(&["resize-window", "-t", "app", "-x", "80", "-y", "23"]);
+    pane.wait_for("terminal too small");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
+fn esc_and_ctrl_c_quit_too() {
+    for (name, key) in [("esc", "Escape"), ("ctrl-c", "C-c")] {
+        let pane = Pane::start(name, 100, 30, LONG);
+        pane.wait_for("TRAINING");
+        pane.keys(&[key]);
+        pane.assert_exited_restored(0);
+    }
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for (name, signal, code) in [("term", "-TERM", 143), ("hup", "-HUP", 129)] {
+        let pane = Pane::start(name, 100, 30, LONG);
+        pane.wait_for("TRAINING");
+        let pid = pane.dashboard_pid();
+        let killed = Command::new("kill").args([signal, &pid]).status().expect("run kill");
+        assert!(killed.success());
+        pane.assert_exited_restored(code);
+    }
+}
+
+#[test]
+fn a_terminal_that_goes_away_ends_the_dashboard() {
+    let pane = Pane::start("hangup", 100, 30, LONG);
+    pane.wait_for("TRAINING");
+    let pid = pane.dashboard_pid();
+    // A real hang-up: the terminal is gone, not just a signal sent. crossterm's reader then
+    // spins on end-of-file, so it is the `signals` thread that must end the process.
+    pane.tmux(&["kill-server"]);
+    let start = Instant::now();
+    while is_running(&pid) {
+        assert!(start.elapsed() < WATCHDOG, "dsm-tui {pid} still runs {WATCHDOG:?} after its terminal went away");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether process `pid` exists and is not a zombie.
+fn is_running(pid: &str) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+#[test]
+fn a_diverging_run_stays_usable_and_n_starts_again() {
+    let pane = Pane::start("diverge", 100, 30, &["--lr", "1000"]);
+    let screen = pane.wait_for("DIVERGED at step");
+    assert!(screen.contains("n starts a new run"), "{screen}");
+    pane.keys(&["?"]);
+    pane.wait_for("┌ Keys");
+    pane.keys(&["?", "n"]);
+    pane.wait_until("run 2 to diverge too", |s| s.contains("run 2 · seed 1") && s.contains("DIVERGED at step"));
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
