@@ -2,10 +2,13 @@
 //! bad file refused with its reason, a property test that arbitrary bytes never panic the
 //! loader, and `--save` / `--load` as a user runs them.
 
+mod common;
+
+use common::TempDir;
+
 use std::collections::HashMap;
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use dsm_tui::checkpoint::{self, FORMAT_VERSION, MUST_MATCH, Problem, from_bytes, tensor_name, to_bytes};
@@ -366,34 +369,6 @@ fn property_arbitrary_bytes_never_panic_and_corruptions_are_refused() {
 
 // The binary, as a user runs it.
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("dsm-tui-ckpt-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create temp dir");
-        Self(dir)
-    }
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("utf8").to_string()
-    }
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn run(extra: &[&str]) -> Output {
     Command::new(BIN).args(SMALL).args(extra).output().expect("run dsm-tui")
 }
@@ -445,7 +420,7 @@ fn a_bad_or_mismatched_checkpoint_is_exit_2_with_one_line_and_no_output() {
         (&["--load", &truncated], "truncated or corrupt: tensor"),
         (&["--load", &garbage], "not a valid safetensors file"),
         (&["--load", &dir.file("missing.safetensors")], "No such file"),
-        (&["--load", dir.0.to_str().expect("utf8")], "not a regular file"),
+        (&["--load", &dir.file("")], "not a regular file"),
     ];
     for (extra, expected) in cases {
         let mut args = extra.to_vec();

@@ -9,6 +9,8 @@
 //! tmux must be installed (CI installs it: `apt-get install -y tmux`); without it these
 //! tests fail rather than pass silently.
 
+mod common;
+
 use std::fs;
 use std::process::Command;
 use std::thread;
@@ -209,4 +211,24 @@ fn a_diverging_run_stays_usable_and_n_starts_again() {
     pane.wait_until("run 2 to diverge too", |s| s.contains("run 2 · seed 1") && s.contains("DIVERGED at step"));
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
+}
+
+/// Ctrl-C during `--once` on a terminal, with its progress bar on screen: it stops at a step
+/// boundary, says so, exits 130 and writes no file.
+#[test]
+fn ctrl_c_during_once_exits_130_and_writes_nothing() {
+    let dir = common::TempDir::new("interrupt");
+    let (samples, history) = (dir.file("s.csv"), dir.file("h.csv"));
+    let pane = Pane::start(
+        "interrupt",
+        100,
+        10,
+        &["--once", "--epochs", "2000", "--samples-out", &samples, "--history-out", &history],
+    );
+    pane.wait_for("training [");
+    pane.keys(&["C-c"]);
+    let screen = pane.wait_for("exit=");
+    assert!(screen.contains("interrupted during training at step"), "{screen}");
+    assert!(screen.contains("exit=130"), "{screen}");
+    assert!(dir.entries().is_empty(), "files left behind: {:?}", dir.entries());
 }
