@@ -30,7 +30,7 @@ const DIVERGENCE_FACTOR: f64 = 1e4;
 const ISM_DIVERGENCE: f64 = 1e6;
 
 /// Probe points of the Fisher divergence readout: at one reading per epoch it must cost
-/// training ≤ 5% (512 points measured 5.6% on a loaded machine; see docs/theory.md).
+/// training ≤ 5%; 256 points cost 3–4% of a default run (docs/theory.md, section 5).
 const FISHER_PROBE_POINTS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
