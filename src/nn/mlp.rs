@@ -42,6 +42,9 @@ pub fn shard_layout(rows: usize, width: usize) -> (usize, usize) {
 /// Data dimension: the models here map the plane to the plane.
 pub const DIM: usize = 2;
 
+/// Room per shard for the input layer's weight-gradient columns: 2, or 3 with conditioning.
+const COLUMN_GRADS: usize = DIM + 1;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<F> {
     /// `layers[0]`: 2 → H; `layers[1..depth]`: H → H; `layers[depth]`: H → 2.
@@ -51,13 +54,27 @@ pub struct Mlp<F> {
 
 impl<F: Real> Mlp<F> {
     pub fn init(width: usize, depth: usize, activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::init_with_inputs(DIM, width, depth, activation, rng)
+    }
+
+    /// A noise-conditional network: a third input, log σ, beside the point (NCSN).
+    pub fn init_conditional(width: usize, depth: usize, activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::init_with_inputs(DIM + 1, width, depth, activation, rng)
+    }
+
+    fn init_with_inputs(inputs: usize, width: usize, depth: usize, activation: Activation, rng: &mut impl Rng) -> Self {
         assert!(width > 0 && depth > 0, "width and depth are validated to be positive");
-        let mut layers = vec![Linear::init(DIM, width, rng)];
+        let mut layers = vec![Linear::init(inputs, width, rng)];
         for _ in 1..depth {
             layers.push(Linear::init(width, width, rng));
         }
         layers.push(Linear::init(width, DIM, rng));
         Self { layers, activation }
+    }
+
+    /// 2, or 3 for a noise-conditional network (the third input per row: log σ).
+    pub fn inputs(&self) -> usize {
+        self.layers[0].inputs()
     }
 
     pub fn width(&self) -> usize {
@@ -91,17 +108,19 @@ impl<F: Real> Mlp<F> {
         if rows > 0 {
             let (_, per_shard) = shard_layout(rows, self.width());
             let region = self.depth() * per_shard * self.width();
-            let Workspace { input, output, hidden, slopes, packed, .. } = ws;
+            let Workspace { input, condition, output, hidden, slopes, packed, .. } = ws;
             let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
+            let condition = &condition[..rows];
             if rows <= per_shard {
                 // One shard: no fork-join.
-                self.shard_forward(packed, x, hidden, slopes, per_shard, out);
+                self.shard_forward(packed, (x, condition), hidden, slopes, per_shard, out);
             } else {
                 x.par_chunks(2 * per_shard)
+                    .zip(condition.par_chunks(per_shard))
                     .zip(out.par_chunks_mut(2 * per_shard))
                     .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
-                    .for_each(|((x, out), (hidden, slopes))| {
-                        self.shard_forward(packed, x, hidden, slopes, per_shard, out)
+                    .for_each(|(((x, c), out), (hidden, slopes))| {
+                        self.shard_forward(packed, (x, c), hidden, slopes, per_shard, out)
                     });
             }
         }
@@ -112,7 +131,7 @@ impl<F: Real> Mlp<F> {
     fn shard_forward(
         &self,
         packed: &Packed,
-        x: &[F],
+        (x, condition): (&[F], &[F]),
         hidden: &mut [F],
         slopes: &mut [F],
         stride: usize,
@@ -120,7 +139,8 @@ impl<F: Real> Mlp<F> {
     ) {
         let (rows, h, depth) = (x.len() / 2, self.width(), self.depth());
         let (n, region) = (rows * h, stride * h);
-        ops::input_layer(&self.layers[0], packed, self.activation, x, &mut hidden[..n], Some(&mut slopes[..n]));
+        let input = (x, condition);
+        ops::input_layer(&self.layers[0], packed, self.activation, input, &mut hidden[..n], Some(&mut slopes[..n]));
         for l in 1..depth {
             let (before, after) = hidden.split_at_mut(l * region);
             let (a, z, slope) = (&before[(l - 1) * region..][..n], &mut after[..n], &mut slopes[l * region..][..n]);
@@ -142,12 +162,15 @@ impl<F: Real> Mlp<F> {
         let (shards, per_shard) = shard_layout(rows, self.width());
         let (h, depth) = (self.width(), self.depth());
         let region = depth * per_shard * h;
-        let Workspace { input, input_grad, hidden, slopes, delta, delta_next, column_grads, partials, packed, .. } = ws;
+        let Workspace {
+            input, condition, input_grad, hidden, slopes, delta, delta_next, column_grads, partials, packed, ..
+        } = ws;
+        let condition = &condition[..rows];
         if shards == 1 {
             // One shard writes straight into `grads`: no copy, no fork-join.
             return self.shard_backward(
                 packed,
-                (&slice(input)[..2 * rows], &out_grad[..2 * rows]),
+                (&slice(input)[..2 * rows], condition, &out_grad[..2 * rows]),
                 (&hidden[..region], &slopes[..region], per_shard),
                 (&mut delta[..], &mut delta_next[..], &mut column_grads[..]),
                 grads,
@@ -156,13 +179,13 @@ impl<F: Real> Mlp<F> {
         }
         slice(input)[..2 * rows]
             .par_chunks(2 * per_shard)
-            .zip(out_grad.par_chunks(2 * per_shard))
+            .zip(condition.par_chunks(per_shard).zip(out_grad.par_chunks(2 * per_shard)))
             .zip(hidden.par_chunks(region).zip(slopes.par_chunks(region)))
             .zip(delta.par_chunks_mut(per_shard * h).zip(delta_next.par_chunks_mut(per_shard * h)))
-            .zip(column_grads.par_chunks_mut(2 * h).zip(partials.par_iter_mut()))
+            .zip(column_grads.par_chunks_mut(COLUMN_GRADS * h).zip(partials.par_iter_mut()))
             .zip(slice_mut(input_grad)[..2 * rows].par_chunks_mut(2 * per_shard))
-            .for_each(|(((((x, g), (hid, slo)), (d, dn)), (cg, part)), ig)| {
-                self.shard_backward(packed, (x, g), (hid, slo, per_shard), (d, dn, cg), part, ig)
+            .for_each(|(((((x, (c, g)), (hid, slo)), (d, dn)), (cg, part)), ig)| {
+                self.shard_backward(packed, (x, c, g), (hid, slo, per_shard), (d, dn, cg), part, ig)
             });
         sum_in_order(&partials[..shards], grads);
     }
@@ -193,6 +216,7 @@ impl<F: Real> Mlp<F> {
         let region = self.depth() * per_shard * h;
         let Workspace {
             input,
+            condition,
             output,
             input_grad,
             hidden,
@@ -207,37 +231,39 @@ impl<F: Real> Mlp<F> {
             ..
         } = ws;
         let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
+        let condition = &condition[..rows];
         let (out_grad, input_grad) = (&mut out_grad[..2 * rows], &mut slice_mut(input_grad)[..2 * rows]);
         let shard = |first_row: usize,
-                     (x, out, og): (&[F], &mut [F], &mut [F]),
+                     (x, c, out, og): (&[F], &[F], &mut [F], &mut [F]),
                      (hidden, slopes): (&mut [F], &mut [F]),
                      scratch: (&mut [F], &mut [F], &mut [F]),
                      grads: &mut [Linear<F>],
                      input_grad: &mut [F]| {
-            self.shard_forward(packed, x, hidden, slopes, per_shard, out);
+            self.shard_forward(packed, (x, c), hidden, slopes, per_shard, out);
             let part = loss(first_row..first_row + x.len() / 2, out, og);
-            self.shard_backward(packed, (x, og), (hidden, slopes, per_shard), scratch, grads, input_grad);
+            self.shard_backward(packed, (x, c, og), (hidden, slopes, per_shard), scratch, grads, input_grad);
             part
         };
         if shards == 1 {
             // One shard writes straight into `grads`: no copy, no fork-join.
             let scratch = (&mut delta[..], &mut delta_next[..], &mut column_grads[..]);
-            return shard(0, (x, out, out_grad), (hidden, slopes), scratch, grads, input_grad);
+            return shard(0, (x, condition, out, out_grad), (hidden, slopes), scratch, grads, input_grad);
         }
         let rows_of = |width: usize| width * per_shard;
         let started = std::time::Instant::now();
         let parallel = threading.parallel();
         x.par_chunks(rows_of(2))
+            .zip(condition.par_chunks(rows_of(1)))
             .zip(out.par_chunks_mut(rows_of(2)).zip(out_grad.par_chunks_mut(rows_of(2))))
             .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
             .zip(delta.par_chunks_mut(rows_of(h)).zip(delta_next.par_chunks_mut(rows_of(h))))
-            .zip(column_grads.par_chunks_mut(2 * h).zip(partials.par_iter_mut()))
+            .zip(column_grads.par_chunks_mut(COLUMN_GRADS * h).zip(partials.par_iter_mut()))
             .zip(input_grad.par_chunks_mut(rows_of(2)).zip(losses.par_iter_mut()))
             .enumerate()
             // No split below `shards` items: the shards run in order on this thread.
             .with_min_len(if parallel { 1 } else { shards })
-            .for_each(|(s, (((((x, (out, og)), (hid, slo)), (d, dn)), (cg, part)), (ig, loss)))| {
-                *loss = shard(s * per_shard, (x, out, og), (hid, slo), (d, dn, cg), part, ig);
+            .for_each(|(s, ((((((x, c), (out, og)), (hid, slo)), (d, dn)), (cg, part)), (ig, loss)))| {
+                *loss = shard(s * per_shard, (x, c, out, og), (hid, slo), (d, dn, cg), part, ig);
             });
         threading.record(started.elapsed());
         sum_in_order(&partials[..shards], grads);
@@ -249,7 +275,7 @@ impl<F: Real> Mlp<F> {
     fn shard_backward(
         &self,
         packed: &Packed,
-        (x, out_grad): (&[F], &[F]),
+        (x, condition, out_grad): (&[F], &[F], &[F]),
         (hidden, slopes, stride): (&[F], &[F], usize),
         (delta, delta_next, column_grads): (&mut [F], &mut [F], &mut [F]),
         grads: &mut [Linear<F>],
@@ -283,14 +309,27 @@ impl<F: Real> Mlp<F> {
             );
             std::mem::swap(&mut delta, &mut delta_next);
         }
-        ops::input_backward(&self.layers[0], packed, x, delta, &mut grads[0], column_grads, input_grad);
+        ops::input_backward(&self.layers[0], packed, (x, condition), delta, &mut grads[0], column_grads, input_grad);
     }
 
     /// Inference: scores of `x` (`[rows, 2]`) into `out`, using `scratch` for the hidden
     /// layers. No derivatives kept, no allocation.
     pub fn forward(&self, x: ArrayView2<F>, out: &mut ArrayViewMut2<F>, scratch: &mut Scratch<F>) {
         scratch.packed.pack(&self.layers);
-        infer(&self.layers, self.activation, x, out, scratch);
+        infer(&self.layers, self.activation, (x, &[]), out, scratch);
+    }
+
+    /// Inference of a noise-conditional network: the raw outputs at `x` with the third input
+    /// `condition[i]` per row.
+    pub fn forward_conditional(
+        &self,
+        x: ArrayView2<F>,
+        condition: &[F],
+        out: &mut ArrayViewMut2<F>,
+        scratch: &mut Scratch<F>,
+    ) {
+        scratch.packed.pack(&self.layers);
+        infer(&self.layers, self.activation, (x, condition), out, scratch);
     }
 
     /// A frozen copy of this network laid out for fast repeated inference on up to
@@ -314,11 +353,12 @@ impl<F: Real> Mlp<F> {
 fn infer<F: Real>(
     layers: &[Linear<F>],
     activation: Activation,
-    x: ArrayView2<F>,
+    (x, condition): (ArrayView2<F>, &[F]),
     out: &mut ArrayViewMut2<F>,
     scratch: &mut Scratch<F>,
 ) {
     let rows = x.nrows();
+    assert!(layers[0].inputs() == 2 || condition.len() == rows, "a conditional network needs one condition per row");
     assert!(rows <= scratch.capacity, "{rows} rows exceed scratch capacity {}", scratch.capacity);
     debug_assert_eq!(out.dim(), (rows, DIM));
     let depth = layers.len() - 1;
@@ -326,7 +366,8 @@ fn infer<F: Real>(
     let Scratch { front, back, packed, .. } = scratch;
     let x = x.as_standard_layout();
     let (mut current, mut next) = (&mut front[..n], &mut back[..n]);
-    ops::input_layer(&layers[0], packed, activation, x.as_slice().expect("standard layout"), current, None);
+    let x = (x.as_slice().expect("standard layout"), condition);
+    ops::input_layer(&layers[0], packed, activation, x, current, None);
     for (l, layer) in layers[1..depth].iter().enumerate() {
         ops::dense(layer, packed, l, activation, rows, current, next, None);
         std::mem::swap(&mut current, &mut next);
@@ -425,6 +466,9 @@ pub struct Workspace<F> {
     rows: usize,
     /// `[capacity, 2]`: the network input; fill with [`Workspace::input_mut`].
     input: Array2<F>,
+    /// `[capacity]`: a noise-conditional network's third input (log σ) per row; zeros
+    /// otherwise. Fill with [`Workspace::condition_mut`].
+    condition: Vec<F>,
     /// `[capacity, 2]`: the scores of the last forward pass.
     output: Array2<F>,
     /// `[capacity, 2]`: ∂L/∂x of the last backward pass.
@@ -436,7 +480,7 @@ pub struct Workspace<F> {
     /// Per shard `[rows per shard, H]`: δ of the layer being back-propagated, and the next.
     delta: Vec<F>,
     delta_next: Vec<F>,
-    /// Per shard `[2, H]`: the input layer's weight gradient, column by column.
+    /// Per shard `[COLUMN_GRADS, H]`: the input layer's weight gradient, column by column.
     column_grads: Vec<F>,
     /// Per shard (when a batch has more than one): that shard's parameter gradients.
     partials: Vec<Vec<Linear<F>>>,
@@ -456,13 +500,14 @@ impl<F: Real> Workspace<F> {
             capacity,
             rows: 0,
             input: Array2::zeros((capacity, DIM)),
+            condition: vec![F::zero(); capacity],
             output: Array2::zeros((capacity, DIM)),
             input_grad: Array2::zeros((capacity, DIM)),
             hidden: vec![F::zero(); depth * rows * width],
             slopes: vec![F::zero(); depth * rows * width],
             delta: vec![F::zero(); rows * width],
             delta_next: vec![F::zero(); rows * width],
-            column_grads: vec![F::zero(); MAX_SHARDS * DIM * width],
+            column_grads: vec![F::zero(); MAX_SHARDS * COLUMN_GRADS * width],
             partials: if shards > 1 { (0..shards).map(|_| model.zero_grads()).collect() } else { Vec::new() },
             losses: vec![F::zero(); shards],
             threading: Threading::default(),
@@ -471,6 +516,11 @@ impl<F: Real> Workspace<F> {
     }
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The first `rows` conditions (log σ per row) of a noise-conditional network's input.
+    pub fn condition_mut(&mut self, rows: usize) -> &mut [F] {
+        &mut self.condition[..rows]
     }
 
     /// The first `rows` rows of the input buffer, to be filled before `forward_train`.
@@ -515,6 +565,11 @@ pub struct Evaluator<F> {
 impl<F: Real> Evaluator<F> {
     /// Scores of `x` (`[rows, 2]`, rows ≤ capacity) into `out`; no allocation.
     pub fn scores(&mut self, x: ArrayView2<F>, out: &mut ArrayViewMut2<F>) {
-        infer(&self.model.layers, self.model.activation, x, out, &mut self.scratch);
+        infer(&self.model.layers, self.model.activation, (x, &[]), out, &mut self.scratch);
+    }
+
+    /// As [`Mlp::forward_conditional`], with the weights packed once.
+    pub fn scores_conditional(&mut self, x: ArrayView2<F>, condition: &[F], out: &mut ArrayViewMut2<F>) {
+        infer(&self.model.layers, self.model.activation, (x, condition), out, &mut self.scratch);
     }
 }

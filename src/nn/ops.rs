@@ -36,8 +36,8 @@ fn view_mut<F>(data: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F>
     ArrayViewMut2::from_shape((rows, cols), &mut data[..rows * cols]).expect("row-major buffer of rows × cols")
 }
 
-/// The weights of a model laid out for the `f32` kernels: the input layer's two columns
-/// split apart (`[2, H]`, i.e. W₁ᵀ) and each hidden layer's Wᵀ in panels. Empty (and
+/// The weights of a model laid out for the `f32` kernels: the input layer's columns split
+/// apart (`[inputs, H]`, i.e. W₁ᵀ) and each hidden layer's Wᵀ in panels. Empty (and
 /// unused) on the portable path.
 #[derive(Clone, Debug, Default)]
 pub struct Packed {
@@ -51,11 +51,12 @@ impl Packed {
     /// Copies the current weights of `layers` (an MLP's) into this layout, reusing the buffers.
     pub fn pack<F: Real>(&mut self, layers: &[Linear<F>]) {
         let Some(first) = fast(weights(&layers[0])) else { return };
-        let h = layers[0].outputs();
-        self.input_columns.resize(2 * h, 0.0);
-        let (c0, c1) = self.input_columns.split_at_mut(h);
-        for (o, w) in first.chunks_exact(2).enumerate() {
-            (c0[o], c1[o]) = (w[0], w[1]);
+        let (h, inputs) = (layers[0].outputs(), layers[0].inputs());
+        self.input_columns.resize(inputs * h, 0.0);
+        for (o, w) in first.chunks_exact(inputs).enumerate() {
+            for (c, &v) in w.iter().enumerate() {
+                self.input_columns[c * h + o] = v;
+            }
         }
         let hidden = &layers[1..layers.len() - 1];
         self.hidden.resize_with(hidden.len(), Vec::new);
@@ -71,29 +72,37 @@ impl Packed {
     }
 }
 
-/// z = f(x·W₁ᵀ + b₁) for the 2 → H input layer, with slope ← f′ when asked for.
+/// z = f(x·W₁ᵀ + b₁) for the input layer, with slope ← f′ when asked for. `x` is `[rows, 2]`;
+/// a noise-conditional layer (3 inputs) takes its third input per row from `condition`
+/// (ignored for 2 inputs), added after the two-column product.
 pub fn input_layer<F: Real>(
     layer: &Linear<F>,
     packed: &Packed,
     activation: Activation,
-    x: &[F],
+    (x, condition): (&[F], &[F]),
     z: &mut [F],
     slope: Option<&mut [F]>,
 ) {
-    let h = layer.outputs();
+    let (h, inputs) = (layer.outputs(), layer.inputs());
     if let (Some(x32), Some(b32)) = (fast(x), fast(bias(layer))) {
-        let (c0, c1) = packed.input_columns.split_at(h);
+        let (c0, rest) = packed.input_columns.split_at(h);
         let z32 = fast_mut(z).expect("same type");
-        if activation == Activation::Silu {
-            return kernels::input_layer(x32, c0, c1, b32, z32, epilogue(slope));
+        if activation == Activation::Silu && inputs == 2 {
+            return kernels::input_layer(x32, c0, &rest[..h], b32, z32, epilogue(slope));
         }
-        kernels::input_layer(x32, c0, c1, b32, z32, Epilogue::Store);
+        kernels::input_layer(x32, c0, &rest[..h], b32, z32, Epilogue::Store);
     } else {
         let (w, b) = (weights(layer), bias(layer));
         for (xi, zi) in x.chunks_exact(2).zip(z.chunks_exact_mut(h)) {
             for (o, z) in zi.iter_mut().enumerate() {
-                *z = b[o] + xi[0] * w[2 * o] + xi[1] * w[2 * o + 1];
+                *z = b[o] + xi[0] * w[inputs * o] + xi[1] * w[inputs * o + 1];
             }
+        }
+    }
+    if inputs == 3 {
+        let w = weights(layer);
+        for (&c, zi) in condition.iter().zip(z.chunks_exact_mut(h)) {
+            zi.iter_mut().zip(w.chunks_exact(3)).for_each(|(z, w)| *z += c * w[2]);
         }
     }
     activate(activation, z, slope);
@@ -270,41 +279,49 @@ pub fn dense_backward<F: Real>(
     mul(&slope_below[..rows * k], &mut delta_below[..rows * k]);
 }
 
-/// Backward through the 2 → H input layer: ∂L/∂W₁, ∂L/∂b₁ into `grad` and ∂L/∂x into
-/// `input_grad` (`[rows, 2]`).
+/// Backward through the input layer: ∂L/∂W₁, ∂L/∂b₁ into `grad` and ∂L/∂x into
+/// `input_grad` (`[rows, 2]`; the conditioning input gets no gradient). `column_grads` holds
+/// `[inputs, H]`.
+#[allow(clippy::too_many_arguments)]
 pub fn input_backward<F: Real>(
     layer: &Linear<F>,
     packed: &Packed,
-    x: &[F],
+    (x, condition): (&[F], &[F]),
     delta: &[F],
     grad: &mut Linear<F>,
     column_grads: &mut [F],
     input_grad: &mut [F],
 ) {
-    let h = layer.outputs();
+    let (h, inputs) = (layer.outputs(), layer.inputs());
     let rows = x.len() / 2;
     let [gw, gb] = grad.tensors_mut();
     column_sums(&delta[..rows * h], h, gb);
-    // Accumulate the two columns of ∂L/∂W₁ contiguously, then interleave them into [H, 2].
-    let (c0, c1) = column_grads.split_at_mut(h);
-    c0.fill(F::zero());
-    c1.fill(F::zero());
-    for (xi, di) in x.chunks_exact(2).zip(delta.chunks_exact(h)) {
+    // Accumulate the columns of ∂L/∂W₁ contiguously, then interleave them into [H, inputs].
+    let column_grads = &mut column_grads[..inputs * h];
+    column_grads.fill(F::zero());
+    let (c0, rest) = column_grads.split_at_mut(h);
+    let (c1, c2) = rest.split_at_mut(h);
+    for (i, (xi, di)) in x.chunks_exact(2).zip(delta.chunks_exact(h)).enumerate() {
         axpy(xi[0], di, c0);
         axpy(xi[1], di, c1);
+        if inputs == 3 {
+            axpy(condition[i], di, c2);
+        }
     }
-    for (o, g) in gw.chunks_exact_mut(2).enumerate() {
-        (g[0], g[1]) = (c0[o], c1[o]);
+    for (o, g) in gw.chunks_exact_mut(inputs).enumerate() {
+        for (c, g) in g.iter_mut().enumerate() {
+            *g = column_grads[c * h + o];
+        }
     }
     if let (Some(d32), Some(g32)) = (fast(&delta[..rows * h]), fast_mut(input_grad)) {
-        return kernels::two_dots(d32, h, &packed.input_columns, [0.0; 2], g32);
+        return kernels::two_dots(d32, h, &packed.input_columns[..2 * h], [0.0; 2], g32);
     }
     let w = weights(layer);
     for (di, gi) in delta.chunks_exact(h).zip(input_grad.chunks_exact_mut(2)) {
         let (mut s0, mut s1) = (F::zero(), F::zero());
         for (o, &d) in di.iter().enumerate() {
-            s0 += d * w[2 * o];
-            s1 += d * w[2 * o + 1];
+            s0 += d * w[inputs * o];
+            s1 += d * w[inputs * o + 1];
         }
         gi[0] = s0;
         gi[1] = s1;
