@@ -79,6 +79,14 @@ fn main() -> ExitCode {
             headless::compare_objectives(&config, &progress).map(|pair| {
                 if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
             })
+        } else if cli.compare {
+            headless::compare_samplers(&config, &progress).map(|(summary, results)| {
+                if cli.json {
+                    headless::samplers_json(&summary, &results)
+                } else {
+                    headless::render_samplers(&summary, &results)
+                }
+            })
         } else {
             headless::finish(&config, start, &outputs, &progress).map(|finished| {
                 if cli.frame {
