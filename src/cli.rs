@@ -11,9 +11,9 @@ use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::config::{Config, Mode};
-use crate::noise_levels::NoiseLevels;
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::nn::Activation;
+use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 use crate::plot::PlotFormat;
 use crate::seeds::{Stream, stream_rng};

@@ -15,7 +15,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use crate::sampler::ScoreField;
+use crate::nn::{Mlp, Scratch};
 use crate::seeds::StreamRng;
 
 /// Score of the noised empirical distribution q_σ at `point`, in float64.
@@ -45,13 +45,14 @@ const ROWS_PER_TASK: usize = 128;
 pub struct FisherProbe {
     points: Array2<f32>,
     exact: Array2<f64>,
-    /// The scores of each task of `ROWS_PER_TASK` points.
-    scores: Vec<Array2<f32>>,
+    /// Per task of `ROWS_PER_TASK` points: inference buffers, scores, and log σ per row (for
+    /// a noise-conditional model). Kept so a reading allocates nothing.
+    buffers: Vec<(Scratch<f32>, Array2<f32>, Vec<f32>)>,
 }
 
 impl FisherProbe {
     /// `count` points: random training points plus σ-noise, drawn from `rng`.
-    pub fn new(train: ArrayView2<f32>, sigma: f64, count: usize, rng: &mut StreamRng) -> Self {
+    pub fn new(model: &Mlp<f32>, train: ArrayView2<f32>, sigma: f64, count: usize, rng: &mut StreamRng) -> Self {
         let n = train.nrows();
         let mut points = Array2::zeros((count, 2));
         for mut p in points.rows_mut() {
@@ -66,23 +67,34 @@ impl FisherProbe {
             .map(|i| noised_data_score([f64::from(points[[i, 0]]), f64::from(points[[i, 1]])], train, sigma))
             .collect();
         let exact = Array2::from_shape_fn((count, 2), |(i, d)| exact_rows[i][d]);
-        let scores = (0..count.div_ceil(ROWS_PER_TASK)).map(|_| Array2::zeros((ROWS_PER_TASK, 2))).collect();
-        Self { points, exact, scores }
+        let buffers = (0..count.div_ceil(ROWS_PER_TASK))
+            .map(|_| (Scratch::new(model, ROWS_PER_TASK), Array2::zeros((ROWS_PER_TASK, 2)), vec![0.0; ROWS_PER_TASK]))
+            .collect();
+        Self { points, exact, buffers }
     }
 
-    /// ½ mean ‖s_θ(x̃) − ∇log q_σ(x̃)‖² over the probe points, for the model's score `field`.
-    pub fn divergence(&mut self, field: &impl ScoreField) -> f64 {
+    /// ½ mean ‖s_θ(x̃) − ∇log q_σ(x̃)‖² over the probe points. A noise-conditional `model` is
+    /// read at `conditional_sigma`: s(x, σ) = net(x, log σ)/σ.
+    pub fn divergence(&mut self, model: &Mlp<f32>, conditional_sigma: Option<f32>) -> f64 {
         let (points, exact) = (&self.points, &self.exact);
         // Partial sums in task order: the same figure on any number of threads.
         let partial: Vec<f64> = self
-            .scores
+            .buffers
             .par_iter_mut()
             .enumerate()
-            .map(|(task, scores)| {
+            .map(|(task, (scratch, scores, condition))| {
                 let rows = task * ROWS_PER_TASK..((task + 1) * ROWS_PER_TASK).min(points.nrows());
                 let n = rows.len();
                 let mut scores = scores.slice_mut(s![..n, ..]);
-                field.score(points.slice(s![rows.clone(), ..]), &mut scores, &mut field.scratch(n));
+                let x = points.slice(s![rows.clone(), ..]);
+                match conditional_sigma {
+                    None => model.forward(x, &mut scores, scratch),
+                    Some(sigma) => {
+                        condition[..n].fill(sigma.ln());
+                        model.forward_conditional(x, &condition[..n], &mut scores, scratch);
+                        scores.mapv_inplace(|v| v / sigma);
+                    }
+                }
                 scores.iter().zip(exact.slice(s![rows, ..])).map(|(&s, &e)| (f64::from(s) - e).powi(2)).sum::<f64>()
             })
             .collect();

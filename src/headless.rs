@@ -12,16 +12,16 @@ use serde::Serialize;
 use crate::app::App;
 use crate::checkpoint;
 use crate::config::{Config, Mode};
-use crate::objective::ncsn::ConditionalScore;
-use crate::sampler::{AnnealedSampler, AtLevel};
 use crate::data::Source;
 use crate::metrics::{Quality, Shape, quality};
 use crate::nn::Mlp;
 use crate::objective::Objective;
+use crate::objective::ncsn::ConditionalScore;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
 use crate::plot::{self, Figure};
 use crate::progress::Progress;
 use crate::sampler::Particles;
+use crate::sampler::{AnnealedSampler, AtLevel};
 use crate::seeds::{Stream, stream_rng};
 use crate::trainer::worker::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
@@ -299,7 +299,8 @@ pub fn render(s: &Summary) -> String {
         out,
         "training  {}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
         match c.objective {
-            Objective::Dsm if c.mode == Mode::Annealed => "noise-conditional DSM (σ² weighted, level per sample)".into(),
+            Objective::Dsm if c.mode == Mode::Annealed =>
+                "noise-conditional DSM (σ² weighted, level per sample)".into(),
             Objective::Dsm => format!("DSM σ={}", c.sigma),
             Objective::Ism => "ISM".to_string(),
         },
@@ -465,7 +466,9 @@ pub fn render_samplers(summary: &Summary, results: &[SamplerResult; 2]) -> Strin
     let rows: [(&str, Cell); 6] = [
         ("energy distance", |r| format!("{:.5}", r.samples.energy_distance)),
         ("upper-moon share", |r| r.samples.upper_moon_share.map_or("-".into(), |v| format!("{v:.3}"))),
-        ("farther than 0.3 from both arcs", |r| r.samples.far_share.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))),
+        ("farther than 0.3 from both arcs", |r| {
+            r.samples.far_share.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))
+        }),
         ("escaped / non-finite", |r| format!("{}/{}", r.samples.escaped, r.samples.nonfinite)),
         ("Langevin steps", |r| r.langevin_steps.to_string()),
         ("sampling time (s)", |r| format!("{:.2}", r.sampling_seconds)),

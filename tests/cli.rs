@@ -268,3 +268,60 @@ fn user_csv_trains_and_bad_rows_are_named_by_line() {
     let out = run(&["--once", "--data", &good, "--dataset", "circles"], None);
     assert_eq!(out.status.code(), Some(2), "--data and --dataset conflict");
 }
+
+/// Annealed mode's small run: 10 levels × 5 steps + the denoising step.
+const ANNEALED: &[&str] = &[
+    "--once",
+    "--mode",
+    "annealed",
+    "--count",
+    "400",
+    "--epochs",
+    "3",
+    "--particles",
+    "300",
+    "--level-steps",
+    "5",
+    "--steps",
+    "30",
+];
+
+#[test]
+fn annealed_mode_trains_the_conditional_model_and_compares_samplers() {
+    let out = run(&[ANNEALED, &["--json"]].concat(), None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["config"]["mode"], "annealed");
+    assert!(json["final_test_loss"].as_f64().is_some_and(|l| l.is_finite() && l < 10.0), "σ²-weighted loss is O(1)");
+    assert!(json["samples"]["energy_distance"].as_f64().is_some_and(f64::is_finite));
+
+    let out = run(&[ANNEALED, &["--compare", "--json"]].concat(), None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["single"]["langevin_steps"], 30);
+    assert_eq!(json["annealed"]["langevin_steps"], 51);
+    for sampler in ["single", "annealed"] {
+        assert!(json[sampler]["samples"]["energy_distance"].as_f64().is_some_and(f64::is_finite), "{sampler}");
+    }
+    let table = text(&run(&[ANNEALED, &["--compare"]].concat(), None).stdout);
+    assert!(table.contains("single-σ") && table.contains("annealed") && table.contains("energy distance"), "{table}");
+}
+
+#[test]
+fn annealed_mode_refuses_what_it_cannot_do_in_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--mode", "annealed"], "--mode"),
+        (&["--once", "--mode", "annealed", "--objective", "ism"], "--objective"),
+        (&["--once", "--mode", "annealed", "--sigmas", "0.01:1:10"], "--sigmas"),
+        (&["--once", "--mode", "annealed", "--sigmas", "1:0.01"], "--sigmas"),
+        (&["--once", "--mode", "annealed", "--level-steps", "0"], "--level-steps"),
+        (&["--once", "--mode", "annealed", "--step-scale", "-1"], "--step-scale"),
+    ];
+    for (args, flag) in cases {
+        let out = run(args, None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}

@@ -163,7 +163,17 @@ impl<F: Real> Mlp<F> {
         let (h, depth) = (self.width(), self.depth());
         let region = depth * per_shard * h;
         let Workspace {
-            input, condition, input_grad, hidden, slopes, delta, delta_next, column_grads, partials, packed, ..
+            input,
+            condition,
+            input_grad,
+            hidden,
+            slopes,
+            delta,
+            delta_next,
+            column_grads,
+            partials,
+            packed,
+            ..
         } = ws;
         let condition = &condition[..rows];
         if shards == 1 {

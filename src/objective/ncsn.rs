@@ -28,7 +28,9 @@ pub fn loss_and_grad<F: Real>(
 ) -> F {
     let rows = x.nrows();
     debug_assert_eq!((eps.dim(), sigmas.len()), (x.dim(), rows));
-    for ((mut t, (x, e)), &sigma) in ws.input_mut(rows).rows_mut().into_iter().zip(x.rows().into_iter().zip(eps.rows())).zip(sigmas) {
+    for ((mut t, (x, e)), &sigma) in
+        ws.input_mut(rows).rows_mut().into_iter().zip(x.rows().into_iter().zip(eps.rows())).zip(sigmas)
+    {
         Zip::from(&mut t).and(x).and(e).for_each(|t, &x, &e| *t = x + sigma * e);
     }
     ws.condition_mut(rows).iter_mut().zip(sigmas).for_each(|(c, &s)| *c = s.ln());

@@ -16,7 +16,6 @@ use crate::data::Dataset;
 use crate::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism, ncsn};
-use crate::sampler::AtLevel;
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
 /// Rows per forward pass when measuring the test loss.
@@ -165,6 +164,7 @@ impl Session {
         });
         let eval_rows = EVAL_ROWS.min(test_len);
         let fisher_probe = FisherProbe::new(
+            &model,
             data.train(),
             config.sigma,
             FISHER_PROBE_POINTS,
@@ -332,13 +332,8 @@ impl Session {
     fn record_evaluation(&mut self) -> TestPoint {
         let (epoch, step) = (self.epoch, self.step);
         let loss = self.test_loss();
-        let fisher = match self.config.mode {
-            Mode::Single => self.fisher_probe.divergence(&self.model),
-            Mode::Annealed => {
-                let field = ncsn::ConditionalScore { model: &self.model };
-                self.fisher_probe.divergence(&AtLevel { field: &field, sigma: self.config.sigma as f32 })
-            }
-        } as f32;
+        let conditional_sigma = (self.config.mode == Mode::Annealed).then_some(self.config.sigma as f32);
+        let fisher = self.fisher_probe.divergence(&self.model, conditional_sigma) as f32;
         self.history.fisher.push(TestPoint { epoch, step, loss: fisher });
         let point = TestPoint { epoch, step, loss };
         self.history.test.push(point);
@@ -384,7 +379,9 @@ impl Session {
                     let Levels { test_sigmas, eval_condition, .. } = levels;
                     let sigmas = &test_sigmas[chunk * EVAL_ROWS..chunk * EVAL_ROWS + rows];
                     let condition = &mut eval_condition[..rows];
-                    for ((mut t, (x, e)), &s) in input.rows_mut().into_iter().zip(x.rows().into_iter().zip(eps.rows())).zip(sigmas) {
+                    for ((mut t, (x, e)), &s) in
+                        input.rows_mut().into_iter().zip(x.rows().into_iter().zip(eps.rows())).zip(sigmas)
+                    {
                         ndarray::Zip::from(&mut t).and(x).and(e).for_each(|t, &x, &e| *t = x + s * e);
                     }
                     condition.iter_mut().zip(sigmas).for_each(|(c, &s)| *c = s.ln());
