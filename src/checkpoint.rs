@@ -19,7 +19,7 @@
 //! header and offsets); the metadata is ours and of a version this build reads; the fields
 //! in [`MUST_MATCH`] agree with the configuration; the checksum agrees; every expected tensor
 //! is present with dtype F32 and the expected shape, none is extra, and every value is
-//! finite. A new architectural field (the planned `mode`) is checked by adding its name to
+//! finite. A new architectural field is checked by adding its name to
 //! [`MUST_MATCH`]: it is compared as JSON between the file's `config` and the current one,
 //! and a file written before the field existed reports it as absent.
 
@@ -34,7 +34,7 @@ use safetensors::tensor::{Dtype, Metadata, TensorView};
 use safetensors::{SafeTensorError, SafeTensors};
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::nn::mlp::DIM;
 use crate::nn::{Linear, Mlp};
 use crate::output::write_atomic;
@@ -48,7 +48,7 @@ const FORMAT_NAME: &str = "dsm-tui checkpoint";
 /// checkpoint loads only into a run configured the same way. Each is also a flag
 /// (`--hidden` …). The rest (σ, lr, data …) may differ: continuing or sampling with other
 /// settings is legitimate.
-pub const MUST_MATCH: [&str; 4] = ["hidden", "depth", "activation", "objective"];
+pub const MUST_MATCH: [&str; 5] = ["hidden", "depth", "activation", "objective", "mode"];
 
 /// Room for the JSON header beyond the tensors: it holds names, shapes and the config, a few
 /// KiB; anything far larger is not one of ours and is refused before it is read whole.
@@ -278,7 +278,9 @@ fn show(value: &Value) -> String {
 /// (inputs, outputs) of each layer of the configured network.
 fn layer_shapes(config: &Config) -> impl Iterator<Item = (usize, usize)> {
     let (width, depth) = (config.hidden, config.depth);
-    (0..=depth).map(move |i| (if i == 0 { DIM } else { width }, if i == depth { DIM } else { width }))
+    // The noise-conditional network takes log σ as a third input.
+    let inputs = if config.mode == Mode::Annealed { DIM + 1 } else { DIM };
+    (0..=depth).map(move |i| (if i == 0 { inputs } else { width }, if i == depth { DIM } else { width }))
 }
 
 fn expected_data_bytes(config: &Config) -> u64 {

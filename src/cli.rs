@@ -10,9 +10,10 @@ use std::sync::Arc;
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::nn::Activation;
+use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 use crate::plot::PlotFormat;
 use crate::seeds::{Stream, stream_rng};
@@ -31,6 +32,8 @@ pub const MAX_POINTS: usize = 100_000;
                   Exit codes: 0 ok, 2 bad input, 3 training diverged, 1 other errors."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Run headless: train, sample, print a summary, exit
     #[arg(long)]
     pub once: bool,
@@ -41,6 +44,11 @@ pub struct Cli {
     /// and print them side by side
     #[arg(long, requires = "once", conflicts_with_all = ["samples_out", "data_out", "history_out", "objective"])]
     pub compare_objectives: bool,
+    /// With --once: train the noise-conditional model, then sample it with single-σ Langevin
+    /// (at --sigma, --steps, --eta) and with annealed Langevin from the same starting
+    /// particles, and print them side by side
+    #[arg(long, requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot"])]
+    pub compare: bool,
     /// With --once: write the final samples as CSV (x,y)
     #[arg(long, value_name = "FILE", requires = "once")]
     pub samples_out: Option<PathBuf>,
@@ -119,9 +127,30 @@ pub struct Cli {
     /// Langevin step size η in x ← x + (η/2)·s(x) + √η·z [(0, 10]]
     #[arg(long, default_value_t = Config::default().eta)]
     pub eta: f64,
+    /// Score model and sampler: the course's single σ, or noise-conditional with annealed
+    /// Langevin (x ← x + α·s(x, σᵢ) + √(2α)·z with α = c·σᵢ², T steps per level, then
+    /// x + σ_L²·s(x, σ_L); α plays the part of η/2 in the single-σ step)
+    #[arg(long, value_enum, default_value_t = Config::default().mode)]
+    pub mode: Mode,
+    /// Annealed mode: noise levels MAX:MIN:L, geometric from σ_max to σ_min
+    #[arg(long, value_name = "MAX:MIN:L", default_value_t = Config::default().levels)]
+    pub sigmas: NoiseLevels,
+    /// Annealed mode: Langevin steps T per level [1..=100000]
+    #[arg(long, default_value_t = Config::default().level_steps)]
+    pub level_steps: usize,
+    /// Annealed mode: c in the step size α = c·σᵢ² [(0, 10]]
+    #[arg(long, default_value_t = Config::default().step_scale)]
+    pub step_scale: f64,
     /// Seed of every random draw (data, weights, noise, particles)
     #[arg(long, default_value_t = Config::default().seed)]
     pub seed: u64,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Measure training and sampling throughput, --once end to end and its peak memory
+    /// (docs/performance.md)
+    Bench(crate::bench::BenchArgs),
 }
 
 /// A flag whose value is outside its accepted range.
@@ -177,6 +206,20 @@ impl Cli {
         check(in_range(self.particles, 1, MAX_POINTS), "particles", self.particles, format!("1..={MAX_POINTS}"))?;
         check(in_range(self.steps, 1, 1_000_000), "steps", self.steps, "1..=1000000")?;
         check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
+        check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
+        check(positive(self.step_scale, 10.0), "step-scale", self.step_scale, "(0, 10]")?;
+        check(
+            self.once || self.mode == Mode::Single,
+            "mode",
+            "annealed",
+            "single in the dashboard (annealed sampling runs with --once; its dashboard view is not built yet)",
+        )?;
+        check(
+            !(self.mode == Mode::Annealed && self.objective == Objective::Ism),
+            "objective",
+            "ism",
+            "dsm with --mode annealed (the noise-conditional model is trained by DSM)",
+        )?;
         for (flag, path) in [
             ("samples-out", &self.samples_out),
             ("data-out", &self.data_out),
@@ -207,6 +250,10 @@ impl Cli {
             particles: self.particles,
             steps: self.steps,
             eta: self.eta,
+            mode: if self.compare { Mode::Annealed } else { self.mode },
+            levels: self.sigmas.clone(),
+            level_steps: self.level_steps,
+            step_scale: self.step_scale,
             seed: self.seed,
         })
     }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::data::{Builtin, Source};
 use crate::nn::Activation;
+use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,6 +36,14 @@ pub struct Config {
     pub steps: usize,
     /// Langevin step size η.
     pub eta: f64,
+    /// The course's single-σ model and sampler, or the noise-conditional one with annealing.
+    pub mode: Mode,
+    /// Annealed mode: the noise levels σ₁ > … > σ_L.
+    pub levels: NoiseLevels,
+    /// Annealed mode: Langevin steps T at each level.
+    pub level_steps: usize,
+    /// Annealed mode: c in the step size αᵢ = c·σᵢ².
+    pub step_scale: f64,
     pub seed: u64,
 }
 
@@ -59,6 +68,10 @@ impl Default for Config {
             particles: 5000,
             steps: 1000,
             eta: 1e-2,
+            mode: Mode::Single,
+            levels: NoiseLevels::default(),
+            level_steps: 100,
+            step_scale: 0.1,
             seed: 0,
         }
     }
@@ -86,5 +99,24 @@ impl Config {
 
     pub fn total_steps(&self) -> u64 {
         (self.steps_per_epoch() * self.epochs) as u64
+    }
+}
+
+/// Which score model and sampler a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The course's: one σ, s(x) ≈ ∇log q_σ, Langevin x ← x + (η/2)s + √η·z
+    Single,
+    /// Noise-conditional s(x, σ) over a schedule of σ, annealed Langevin (Song & Ermon 2019)
+    Annealed,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Single => "single",
+            Mode::Annealed => "annealed",
+        }
     }
 }

@@ -45,8 +45,9 @@ const ROWS_PER_TASK: usize = 128;
 pub struct FisherProbe {
     points: Array2<f32>,
     exact: Array2<f64>,
-    /// One (scratch, scores) pair per task of `ROWS_PER_TASK` points.
-    buffers: Vec<(Scratch<f32>, Array2<f32>)>,
+    /// Per task of `ROWS_PER_TASK` points: inference buffers, scores, and log σ per row (for
+    /// a noise-conditional model). Kept so a reading allocates nothing.
+    buffers: Vec<(Scratch<f32>, Array2<f32>, Vec<f32>)>,
 }
 
 impl FisherProbe {
@@ -67,24 +68,33 @@ impl FisherProbe {
             .collect();
         let exact = Array2::from_shape_fn((count, 2), |(i, d)| exact_rows[i][d]);
         let buffers = (0..count.div_ceil(ROWS_PER_TASK))
-            .map(|_| (Scratch::new(model, ROWS_PER_TASK), Array2::zeros((ROWS_PER_TASK, 2))))
+            .map(|_| (Scratch::new(model, ROWS_PER_TASK), Array2::zeros((ROWS_PER_TASK, 2)), vec![0.0; ROWS_PER_TASK]))
             .collect();
         Self { points, exact, buffers }
     }
 
-    /// ½ mean ‖s_θ(x̃) − ∇log q_σ(x̃)‖² over the probe points.
-    pub fn divergence(&mut self, model: &Mlp<f32>) -> f64 {
+    /// ½ mean ‖s_θ(x̃) − ∇log q_σ(x̃)‖² over the probe points. A noise-conditional `model` is
+    /// read at `conditional_sigma`: s(x, σ) = net(x, log σ)/σ.
+    pub fn divergence(&mut self, model: &Mlp<f32>, conditional_sigma: Option<f32>) -> f64 {
         let (points, exact) = (&self.points, &self.exact);
         // Partial sums in task order: the same figure on any number of threads.
         let partial: Vec<f64> = self
             .buffers
             .par_iter_mut()
             .enumerate()
-            .map(|(task, (scratch, scores))| {
+            .map(|(task, (scratch, scores, condition))| {
                 let rows = task * ROWS_PER_TASK..((task + 1) * ROWS_PER_TASK).min(points.nrows());
                 let n = rows.len();
                 let mut scores = scores.slice_mut(s![..n, ..]);
-                model.forward(points.slice(s![rows.clone(), ..]), &mut scores, scratch);
+                let x = points.slice(s![rows.clone(), ..]);
+                match conditional_sigma {
+                    None => model.forward(x, &mut scores, scratch),
+                    Some(sigma) => {
+                        condition[..n].fill(sigma.ln());
+                        model.forward_conditional(x, &condition[..n], &mut scores, scratch);
+                        scores.mapv_inplace(|v| v / sigma);
+                    }
+                }
                 scores.iter().zip(exact.slice(s![rows, ..])).map(|(&s, &e)| (f64::from(s) - e).powi(2)).sum::<f64>()
             })
             .collect();

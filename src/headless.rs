@@ -11,15 +11,17 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::checkpoint;
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::data::Source;
 use crate::metrics::{Quality, Shape, quality};
 use crate::nn::Mlp;
 use crate::objective::Objective;
+use crate::objective::ncsn::ConditionalScore;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
 use crate::plot::{self, Figure};
 use crate::progress::Progress;
 use crate::sampler::Particles;
+use crate::sampler::{AnnealedSampler, AtLevel};
 use crate::seeds::{Stream, stream_rng};
 use crate::trainer::worker::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
@@ -67,6 +69,49 @@ pub enum RunError {
         step: u64,
     },
     Other(color_eyre::Report),
+}
+
+/// How to draw samples from a trained model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampler {
+    /// The course's chain with the single-σ model: --steps steps of size --eta.
+    Single,
+    /// The course's chain with a noise-conditional model read at σ = --sigma.
+    SingleAtSigma,
+    /// Annealed Langevin over --sigmas with a noise-conditional model.
+    Annealed,
+}
+
+/// Runs `sampler` on `particles`, in blocks so progress shows and Ctrl-C stops it.
+fn sample(
+    config: &Config,
+    model: &Mlp<f32>,
+    sampler: Sampler,
+    particles: &mut Particles,
+    progress: &Progress,
+) -> Result<(), RunError> {
+    let conditional = ConditionalScore { model };
+    let at_sigma = AtLevel { field: &conditional, sigma: config.sigma as f32 };
+    let mut annealing = AnnealedSampler::new(config.levels.clone(), config.level_steps, config.step_scale);
+    let total = match sampler {
+        Sampler::Single | Sampler::SingleAtSigma => config.steps,
+        Sampler::Annealed => annealing.remaining(),
+    } as u64;
+    progress.start("sampling", total);
+    while particles.steps_taken() < total {
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
+        }
+        let block = LANGEVIN_BLOCK.min((total - particles.steps_taken()) as usize);
+        let eta = config.eta as f32;
+        match sampler {
+            Sampler::Single => particles.langevin(model, eta, block),
+            Sampler::SingleAtSigma => particles.langevin(&at_sigma, eta, block),
+            Sampler::Annealed => annealing.advance(particles, &conditional, block),
+        }
+        progress.update(particles.steps_taken(), String::new);
+    }
+    Ok(())
 }
 
 /// Langevin steps between progress updates and interrupt checks: the chunks' random streams
@@ -123,15 +168,11 @@ pub fn finish(
 
     let started = Instant::now();
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    progress.start("sampling", config.steps as u64);
-    while particles.steps_taken() < config.steps as u64 {
-        if progress.interrupted() {
-            return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
-        }
-        let block = LANGEVIN_BLOCK.min(config.steps - particles.steps_taken() as usize);
-        particles.langevin(session.model(), config.eta as f32, block);
-        progress.update(particles.steps_taken(), String::new);
-    }
+    let sampler = match config.mode {
+        Mode::Single => Sampler::Single,
+        Mode::Annealed => Sampler::Annealed,
+    };
+    sample(config, session.model(), sampler, &mut particles, progress)?;
     progress.finish();
     let sampling_seconds = started.elapsed().as_secs_f64();
 
@@ -157,7 +198,7 @@ pub fn finish(
         train_seconds,
         sampling_seconds,
         train_steps_per_second: session.step() as f64 / train_seconds,
-        particle_steps_per_second: (config.particles * config.steps) as f64 / sampling_seconds,
+        particle_steps_per_second: (config.particles as u64 * particles.steps_taken()) as f64 / sampling_seconds,
     };
 
     let write = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
@@ -258,6 +299,8 @@ pub fn render(s: &Summary) -> String {
         out,
         "training  {}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
         match c.objective {
+            Objective::Dsm if c.mode == Mode::Annealed =>
+                "noise-conditional DSM (σ² weighted, level per sample)".into(),
             Objective::Dsm => format!("DSM σ={}", c.sigma),
             Objective::Ism => "ISM".to_string(),
         },
@@ -267,8 +310,20 @@ pub fn render(s: &Summary) -> String {
         c.lr,
         c.lr_gamma
     );
-    let _ =
-        writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta);
+    let _ = match c.mode {
+        Mode::Single => {
+            writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta)
+        }
+        Mode::Annealed => writeln!(
+            out,
+            "sampler   annealed Langevin: {} particles from U[-1,1]², σ {} ({} levels) × {} steps, α = {}·σ², then denoised",
+            c.particles,
+            c.levels,
+            c.levels.len(),
+            c.level_steps,
+            c.step_scale
+        ),
+    };
     let _ = writeln!(out);
     let train = match s.train_steps {
         // --load with --epochs 0
@@ -355,5 +410,72 @@ pub fn render_comparison(pair: &[Summary; 2]) -> String {
     for (label, cell) in rows {
         let _ = writeln!(out, "{label:<36}{:>12}{:>12}", cell(&pair[0]), cell(&pair[1]));
     }
+    out
+}
+
+/// One sampler's result in [`compare_samplers`].
+#[derive(Clone, Debug, Serialize)]
+pub struct SamplerResult {
+    pub sampler: &'static str,
+    pub langevin_steps: u64,
+    pub samples: Quality,
+    pub sampling_seconds: f64,
+}
+
+/// The noise-conditional model trained once, then sampled by the course's single-σ chain (at
+/// σ = --sigma) and by annealed Langevin from the same starting particles.
+pub fn compare_samplers(config: &Config, progress: &Progress) -> Result<(Summary, [SamplerResult; 2]), RunError> {
+    let annealed = Config { mode: Mode::Annealed, ..config.clone() };
+    let Finished { summary, session, particles } = finish(&annealed, None, &Outputs::default(), progress)?;
+    let started = Instant::now();
+    let mut single = Particles::uniform(annealed.particles, annealed.seed, 0);
+    sample(&annealed, session.model(), Sampler::SingleAtSigma, &mut single, progress)?;
+    progress.finish();
+    let shape = if annealed.source.is_moons() { Shape::Moons } else { Shape::Other };
+    let single = SamplerResult {
+        sampler: "single-σ",
+        langevin_steps: single.steps_taken(),
+        samples: quality(single.positions().view(), session.data().test(), shape),
+        sampling_seconds: started.elapsed().as_secs_f64(),
+    };
+    let annealed = SamplerResult {
+        sampler: "annealed",
+        langevin_steps: particles.steps_taken(),
+        samples: summary.samples.clone(),
+        sampling_seconds: summary.sampling_seconds,
+    };
+    Ok((summary, [single, annealed]))
+}
+
+pub fn samplers_json(summary: &Summary, results: &[SamplerResult; 2]) -> String {
+    serde_json::json!({ "training": summary, "single": results[0], "annealed": results[1] }).to_string()
+}
+
+/// The side-by-side table `--compare` prints.
+pub fn render_samplers(summary: &Summary, results: &[SamplerResult; 2]) -> String {
+    let c = &summary.config;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "noise-conditional model, seed {}: {} particles from the same U[-1,1]² start\n\
+         single-σ: σ={}, {} steps, η={}   annealed: σ {} × {} steps, α = {}·σ², then denoised",
+        c.seed, c.particles, c.sigma, c.steps, c.eta, c.levels, c.level_steps, c.step_scale
+    );
+    let _ = writeln!(out, "{:<36}{:>12}{:>12}", "", results[0].sampler, results[1].sampler);
+    type Cell = fn(&SamplerResult) -> String;
+    let rows: [(&str, Cell); 6] = [
+        ("energy distance", |r| format!("{:.5}", r.samples.energy_distance)),
+        ("upper-moon share", |r| r.samples.upper_moon_share.map_or("-".into(), |v| format!("{v:.3}"))),
+        ("farther than 0.3 from both arcs", |r| {
+            r.samples.far_share.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))
+        }),
+        ("escaped / non-finite", |r| format!("{}/{}", r.samples.escaped, r.samples.nonfinite)),
+        ("Langevin steps", |r| r.langevin_steps.to_string()),
+        ("sampling time (s)", |r| format!("{:.2}", r.sampling_seconds)),
+    ];
+    for (label, cell) in rows {
+        let _ = writeln!(out, "{label:<36}{:>12}{:>12}", cell(&results[0]), cell(&results[1]));
+    }
+    let _ = writeln!(out, "{:<36}{:>24.5}", "floor: fresh data", summary.floor_energy_distance);
     out
 }

@@ -3,6 +3,7 @@
 //! data. The library holds everything; `main.rs` only picks the front end.
 
 pub mod app;
+pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;

@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use dsm_tui::bench;
 use dsm_tui::checkpoint;
-use dsm_tui::cli::{Cli, one_line};
+use dsm_tui::cli::{Cli, Command, one_line};
 use dsm_tui::headless::{self, Outputs, RunError};
 use dsm_tui::progress::Progress;
 use dsm_tui::tui;
@@ -29,6 +30,16 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    if let Some(Command::Bench(args)) = &cli.command {
+        let result = color_eyre::install().and_then(|()| bench::run(args));
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:?}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match cli.config() {
         Ok(config) => config,
         Err(err) => {
@@ -67,6 +78,14 @@ fn main() -> ExitCode {
         let result = if cli.compare_objectives {
             headless::compare_objectives(&config, &progress).map(|pair| {
                 if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
+            })
+        } else if cli.compare {
+            headless::compare_samplers(&config, &progress).map(|(summary, results)| {
+                if cli.json {
+                    headless::samplers_json(&summary, &results)
+                } else {
+                    headless::render_samplers(&summary, &results)
+                }
             })
         } else {
             headless::finish(&config, start, &outputs, &progress).map(|finished| {

@@ -96,7 +96,11 @@ pub fn energy_distance(x: &[Point], y: &[Point]) -> f64 {
 }
 
 fn distance(a: Point, b: Point) -> f64 {
-    (a[0] - b[0]).hypot(a[1] - b[1])
+    // √(dx² + dy²), not `hypot`: libm's hypot guards against overflow, which f64 squares only
+    // reach past |dx| ≈ 1e154 (an escaped particle is reported as escaped either way), and it
+    // cost a quarter of `--once`'s CPU time over the ~5·10⁷ pairs.
+    let (dx, dy) = (a[0] - b[0], a[1] - b[1]);
+    (dx * dx + dy * dy).sqrt()
 }
 
 /// Σ_{i,j} ‖xᵢ − yⱼ‖.

@@ -16,7 +16,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip, s};
 use rand_distr::{Distribution, StandardNormal, Uniform};
 use rayon::prelude::*;
 
-use crate::nn::{Mlp, Scratch, mlp::DIM};
+use crate::nn::{Evaluator, Mlp, mlp::DIM};
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
 /// Particles per chunk: large enough for the GEMM to run at full speed, small enough that
@@ -31,13 +31,15 @@ pub trait ScoreField: Sync {
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch);
 }
 
+/// The scratch is a packed snapshot of the network: the weights are laid out for the
+/// kernels once per `langevin` call (per rayon task), not once per step.
 impl ScoreField for Mlp<f32> {
-    type Scratch = Scratch<f32>;
-    fn scratch(&self, rows: usize) -> Scratch<f32> {
-        Scratch::new(self, rows)
+    type Scratch = Evaluator<f32>;
+    fn scratch(&self, rows: usize) -> Evaluator<f32> {
+        self.evaluator(rows)
     }
-    fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, scratch: &mut Scratch<f32>) {
-        self.forward(x, out, scratch);
+    fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, evaluator: &mut Evaluator<f32>) {
+        evaluator.scores(x, out);
     }
 }
 

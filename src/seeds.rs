@@ -22,6 +22,8 @@ pub enum Stream {
     TestNoise,
     /// Probe points of the Fisher divergence readout.
     FisherProbe,
+    /// Annealed mode: each training sample's noise level.
+    NoiseLevels,
     /// Starting points and noise of chunk `c` of the Langevin particles, restarted `r` times.
     Particles {
         restart: u64,
@@ -39,6 +41,7 @@ impl Stream {
             Stream::TrainNoise => 5,
             Stream::TestNoise => 6,
             Stream::FisherProbe => 7,
+            Stream::NoiseLevels => 8,
             Stream::Particles { restart, chunk } => 1 << 32 | restart << 20 | chunk,
         }
     }

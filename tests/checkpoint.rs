@@ -2,14 +2,17 @@
 //! bad file refused with its reason, a property test that arbitrary bytes never panic the
 //! loader, and `--save` / `--load` as a user runs them.
 
+mod common;
+
+use common::TempDir;
+
 use std::collections::HashMap;
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use dsm_tui::checkpoint::{self, FORMAT_VERSION, MUST_MATCH, Problem, from_bytes, tensor_name, to_bytes};
-use dsm_tui::config::Config;
+use dsm_tui::config::{Config, Mode};
 use dsm_tui::nn::{Activation, Mlp};
 use dsm_tui::objective::Objective;
 use ndarray::arr2;
@@ -138,6 +141,7 @@ fn each_architectural_field_must_match_and_the_error_names_both_values() {
         (Config { depth: 3, ..saved.clone() }, "depth", "2", "3"),
         (Config { activation: Activation::Elu, ..saved.clone() }, "activation", "silu", "elu"),
         (Config { objective: Objective::Ism, ..saved.clone() }, "objective", "dsm", "ism"),
+        (Config { mode: Mode::Annealed, ..saved.clone() }, "mode", "single", "annealed"),
     ];
     assert_eq!(cases.len(), MUST_MATCH.len());
     for (configured, field, file_value, configured_value) in cases {
@@ -366,34 +370,6 @@ fn property_arbitrary_bytes_never_panic_and_corruptions_are_refused() {
 
 // The binary, as a user runs it.
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("dsm-tui-ckpt-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create temp dir");
-        Self(dir)
-    }
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("utf8").to_string()
-    }
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn run(extra: &[&str]) -> Output {
     Command::new(BIN).args(SMALL).args(extra).output().expect("run dsm-tui")
 }
@@ -442,10 +418,11 @@ fn a_bad_or_mismatched_checkpoint_is_exit_2_with_one_line_and_no_output() {
         (&["--load", &model, "--depth", "3"], "saved with depth = 2 but --depth is 3"),
         (&["--load", &model, "--activation", "tanh"], "saved with activation = silu but --activation is tanh"),
         (&["--load", &model, "--objective", "ism"], "saved with objective = dsm but --objective is ism"),
+        (&["--load", &model, "--mode", "annealed"], "saved with mode = single but --mode is annealed"),
         (&["--load", &truncated], "truncated or corrupt: tensor"),
         (&["--load", &garbage], "not a valid safetensors file"),
         (&["--load", &dir.file("missing.safetensors")], "No such file"),
-        (&["--load", dir.0.to_str().expect("utf8")], "not a regular file"),
+        (&["--load", &dir.file("")], "not a regular file"),
     ];
     for (extra, expected) in cases {
         let mut args = extra.to_vec();
@@ -467,4 +444,17 @@ fn a_bad_or_mismatched_checkpoint_is_exit_2_with_one_line_and_no_output() {
     let out = run(&["--save", &dir.file("no-such-dir/m.safetensors")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--save"), "{}", stderr(&out));
+}
+
+/// A noise-conditional network (three inputs) round-trips bit for bit.
+#[test]
+fn an_annealed_checkpoint_round_trips() {
+    let dir = TempDir::new("annealed");
+    let (model, a, b) = (dir.file("m.safetensors"), dir.file("a.csv"), dir.file("b.csv"));
+    let annealed = ["--mode", "annealed", "--level-steps", "3"];
+    let out = run(&[&annealed[..], &["--epochs", "1", "--save", &model, "--samples-out", &a]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&[&annealed[..], &["--epochs", "0", "--load", &model, "--samples-out", &b]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read(&a).expect("a"), fs::read(&b).expect("b"), "loaded weights sample the same bits");
 }

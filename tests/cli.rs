@@ -1,42 +1,16 @@
 //! The binary as a user and a script run it: `--once` output and files, reproducibility
 //! across thread counts, and bad input (exit 2, one line, no file), divergence (exit 3).
 
+mod common;
+
+use common::TempDir;
+
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
 /// A small run: 400 points, 3 epochs, 300 particles × 30 steps (well under a second).
 const SMALL: &[&str] = &["--once", "--count", "400", "--epochs", "3", "--particles", "300", "--steps", "30"];
-
-/// A fresh directory per test, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("dsm-tui-test-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create temp dir");
-        Self(dir)
-    }
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .expect("read dir")
-            .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn run(args: &[&str], threads: Option<&str>) -> Output {
     let mut cmd = Command::new(BIN);
@@ -49,10 +23,6 @@ fn run(args: &[&str], threads: Option<&str>) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf8 path")
 }
 
 #[test]
@@ -128,15 +98,7 @@ fn json_has_the_same_fields_and_files_are_written() {
     let dir = TempDir::new("json");
     let (samples, data, history) = (dir.file("s.csv"), dir.file("d.csv"), dir.file("h.csv"));
     let mut args = SMALL.to_vec();
-    args.extend([
-        "--json",
-        "--samples-out",
-        path(&samples),
-        "--data-out",
-        path(&data),
-        "--history-out",
-        path(&history),
-    ]);
+    args.extend(["--json", "--samples-out", &samples, "--data-out", &data, "--history-out", &history]);
     let out = run(&args, None);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -181,16 +143,7 @@ fn same_seed_gives_byte_identical_files_on_any_thread_count() {
     for threads in ["1", "2", "3"] {
         let files = ["s", "d", "h"].map(|f| dir.file(&format!("{f}{threads}.csv")));
         let mut args = SMALL.to_vec();
-        args.extend([
-            "--seed",
-            "42",
-            "--samples-out",
-            path(&files[0]),
-            "--data-out",
-            path(&files[1]),
-            "--history-out",
-            path(&files[2]),
-        ]);
+        args.extend(["--seed", "42", "--samples-out", &files[0], "--data-out", &files[1], "--history-out", &files[2]]);
         let out = run(&args, Some(threads));
         assert!(out.status.success(), "stderr: {}", text(&out.stderr));
         outputs.push(files.map(|f| fs::read(f).expect("output file")));
@@ -198,7 +151,7 @@ fn same_seed_gives_byte_identical_files_on_any_thread_count() {
     assert!(outputs[0] == outputs[1] && outputs[1] == outputs[2], "outputs differ across RAYON_NUM_THREADS");
     let mut other = SMALL.to_vec();
     let s = dir.file("other.csv");
-    other.extend(["--seed", "43", "--samples-out", path(&s)]);
+    other.extend(["--seed", "43", "--samples-out", &s]);
     assert!(run(&other, None).status.success());
     assert_ne!(fs::read(&s).expect("samples"), outputs[0][0], "another seed gives other samples");
 }
@@ -227,7 +180,7 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
     ];
     for (extra, flag, value) in cases {
         // Default configuration otherwise: validation happens before any training.
-        let mut args = vec!["--once", "--samples-out", path(&out_file)];
+        let mut args = vec!["--once", "--samples-out", &out_file];
         args.extend_from_slice(extra);
         let out = run(&args, None);
         let stderr = text(&out.stderr);
@@ -240,7 +193,7 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
     }
     let missing = dir.file("no-such-dir/s.csv");
     let mut args = SMALL.to_vec();
-    args.extend(["--samples-out", path(&missing)]);
+    args.extend(["--samples-out", &missing]);
     let out = run(&args, None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--samples-out"));
@@ -252,7 +205,7 @@ fn divergence_exits_3_naming_the_step_and_prints_no_figures() {
     let dir = TempDir::new("diverge");
     let s = dir.file("s.csv");
     let mut args = SMALL.to_vec();
-    args.extend(["--lr", "1000", "--samples-out", path(&s)]);
+    args.extend(["--lr", "1000", "--samples-out", &s]);
     let out = run(&args, None);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
@@ -293,14 +246,14 @@ fn user_csv_trains_and_bad_rows_are_named_by_line() {
     let good = dir.file("points.csv");
     let rows: String = (0..300).map(|i| format!("{},{}\n", (i as f64 * 0.1).cos(), (i as f64 * 0.1).sin())).collect();
     fs::write(&good, format!("x,y\n{rows}")).expect("write");
-    let out = run(&["--once", "--data", path(&good), "--epochs", "2", "--particles", "100", "--steps", "10"], None);
+    let out = run(&["--once", "--data", &good, "--epochs", "2", "--particles", "100", "--steps", "10"], None);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let summary = text(&out.stdout);
     assert!(summary.contains("300 points") && summary.contains("240 train / 60 test"), "{summary}");
 
     let bad = dir.file("bad.csv");
     fs::write(&bad, format!("x,y\n{rows}0.5,oops\n")).expect("write");
-    let out = run(&["--once", "--data", path(&bad)], None);
+    let out = run(&["--once", "--data", &bad], None);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -308,10 +261,67 @@ fn user_csv_trains_and_bad_rows_are_named_by_line() {
 
     let few = dir.file("few.csv");
     fs::write(&few, "1,2\n3,4\n").expect("write");
-    let out = run(&["--once", "--data", path(&few)], None);
+    let out = run(&["--once", "--data", &few], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("2 points, fewer than the 10 needed"), "{}", text(&out.stderr));
 
-    let out = run(&["--once", "--data", path(&good), "--dataset", "circles"], None);
+    let out = run(&["--once", "--data", &good, "--dataset", "circles"], None);
     assert_eq!(out.status.code(), Some(2), "--data and --dataset conflict");
+}
+
+/// Annealed mode's small run: 10 levels × 5 steps + the denoising step.
+const ANNEALED: &[&str] = &[
+    "--once",
+    "--mode",
+    "annealed",
+    "--count",
+    "400",
+    "--epochs",
+    "3",
+    "--particles",
+    "300",
+    "--level-steps",
+    "5",
+    "--steps",
+    "30",
+];
+
+#[test]
+fn annealed_mode_trains_the_conditional_model_and_compares_samplers() {
+    let out = run(&[ANNEALED, &["--json"]].concat(), None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["config"]["mode"], "annealed");
+    assert!(json["final_test_loss"].as_f64().is_some_and(|l| l.is_finite() && l < 10.0), "σ²-weighted loss is O(1)");
+    assert!(json["samples"]["energy_distance"].as_f64().is_some_and(f64::is_finite));
+
+    let out = run(&[ANNEALED, &["--compare", "--json"]].concat(), None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["single"]["langevin_steps"], 30);
+    assert_eq!(json["annealed"]["langevin_steps"], 51);
+    for sampler in ["single", "annealed"] {
+        assert!(json[sampler]["samples"]["energy_distance"].as_f64().is_some_and(f64::is_finite), "{sampler}");
+    }
+    let table = text(&run(&[ANNEALED, &["--compare"]].concat(), None).stdout);
+    assert!(table.contains("single-σ") && table.contains("annealed") && table.contains("energy distance"), "{table}");
+}
+
+#[test]
+fn annealed_mode_refuses_what_it_cannot_do_in_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--mode", "annealed"], "--mode"),
+        (&["--once", "--mode", "annealed", "--objective", "ism"], "--objective"),
+        (&["--once", "--mode", "annealed", "--sigmas", "0.01:1:10"], "--sigmas"),
+        (&["--once", "--mode", "annealed", "--sigmas", "1:0.01"], "--sigmas"),
+        (&["--once", "--mode", "annealed", "--level-steps", "0"], "--level-steps"),
+        (&["--once", "--mode", "annealed", "--step-scale", "-1"], "--step-scale"),
+    ];
+    for (args, flag) in cases {
+        let out = run(args, None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
 }

@@ -199,3 +199,63 @@ fn ism_gradient_matches_finite_differences_for_every_activation_and_depth() {
         }
     }
 }
+
+/// Raw outputs of a noise-conditional network at `x` with `condition` per row.
+fn conditional_outputs<F: dsm_tui::nn::Real>(model: &Mlp<F>, x: ArrayView2<F>, condition: &[F]) -> Array2<F> {
+    let mut out = Array2::zeros((x.nrows(), 2));
+    let mut scratch = dsm_tui::nn::Scratch::new(model, x.nrows());
+    model.forward_conditional(x, condition, &mut out.view_mut(), &mut scratch);
+    out
+}
+
+/// The noise-conditional network (third input log σ per row): every parameter, including
+/// the conditioning column, against finite differences, for every activation.
+#[test]
+fn conditional_backward_matches_finite_differences() {
+    for (k, activation) in ACTIVATIONS.into_iter().enumerate() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(300 + k as u64);
+        let model = Mlp::<f64>::init_conditional(7, 2, activation, &mut rng);
+        assert_eq!(model.inputs(), 3);
+        let rows = 5;
+        let x = normal(rows, 2, &mut rng);
+        let condition: Vec<f64> = (0..rows).map(|i| (0.05 * (i + 1) as f64).ln()).collect();
+        let c = normal(rows, 2, &mut rng);
+
+        let mut ws = Workspace::new(&model, 8);
+        ws.input_mut(rows).assign(&x);
+        ws.condition_mut(rows).copy_from_slice(&condition);
+        let outputs = model.forward_train(&mut ws, rows).to_owned();
+        let reference = conditional_outputs(&model, x.view(), &condition);
+        assert!((&outputs - &reference).iter().all(|d| d.abs() < 1e-12), "training and inference passes agree");
+        let mut grads = model.zero_grads();
+        model.backward(c.view(), &mut ws, &mut grads);
+
+        let analytic: Vec<f64> = grads.iter().flat_map(|l| l.tensors().into_iter().flatten().copied()).collect();
+        let mut theta = flat_params(&model);
+        let mut probe = model.clone();
+        for (i, &a) in analytic.iter().enumerate() {
+            let mut one = [theta[i]];
+            let what = format!("{activation:?} conditional: {}", param_name(&model, i));
+            assert_gradient(&what, &mut one, &[a], RTOL, |v| {
+                theta[i] = v[0];
+                set_params(&mut probe, &theta);
+                (&conditional_outputs(&probe, x.view(), &condition) * &c).sum()
+            });
+            theta[i] = one[0];
+        }
+    }
+}
+
+#[test]
+fn conditional_f32_agrees_with_f64() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+    let model = Mlp::<f64>::init_conditional(128, 2, Activation::Silu, &mut rng);
+    let x = normal(300, 2, &mut rng);
+    let condition: Vec<f64> = (0..300).map(|i| -4.6 + 4.6 * i as f64 / 299.0).collect();
+    let exact = conditional_outputs(&model, x.view(), &condition);
+    let cond32: Vec<f32> = condition.iter().map(|&v| v as f32).collect();
+    let single = conditional_outputs(&model.cast::<f32>(), x.mapv(|v| v as f32).view(), &cond32);
+    for (e, s) in exact.iter().zip(&single) {
+        assert!((e - f64::from(*s)).abs() <= 1e-5 * e.abs().max(1.0), "f64 {e} vs f32 {s}");
+    }
+}

@@ -2,8 +2,12 @@
 //! signature and something drawn; a loss that goes negative (ISM) and a run without training
 //! still render; any other extension is exit 2 before any work.
 
+mod common;
+
+use common::TempDir;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use dsm_tui::data::bounds_with_margin;
@@ -71,34 +75,6 @@ fn the_format_follows_the_extension_in_any_case() {
     assert_eq!(PlotFormat::from_path(Path::new("fig.SVG")), Some(PlotFormat::Svg));
     for bad in ["fig.jpg", "fig", "png", "fig.png.txt", ".png"] {
         assert_eq!(PlotFormat::from_path(Path::new(bad)), None, "{bad}");
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("dsm-tui-plot-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create temp dir");
-        Self(dir)
-    }
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("utf8").to_string()
-    }
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

@@ -9,11 +9,15 @@
 //! tmux must be installed (CI installs it: `apt-get install -y tmux`); without it these
 //! tests fail rather than pass silently.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use common::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
 /// Long enough for a debug build on a loaded two-core machine.
@@ -171,49 +175,25 @@ fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
     pane.assert_exited_restored(0);
 }
 
-/// A fresh directory under the system's temporary one, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("dsm-tui-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create a temporary directory");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The checkpoints in `dir`.
-fn checkpoints(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .expect("read the directory")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".safetensors"))
-        .collect();
-    names.sort();
-    names
+fn checkpoints(dir: &TempDir) -> Vec<String> {
+    dir.entries().into_iter().filter(|name| name.ends_with(".safetensors")).collect()
 }
 
 #[test]
 fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
     let dir = TempDir::new("save");
-    let pane = Pane::start_in("save", 100, 30, LONG, &dir.0, &[]);
+    let pane = Pane::start_in("save", 100, 30, LONG, dir.path(), &[]);
     pane.wait_for("TRAINING");
     pane.keys(&["w"]);
     let screen = pane.wait_for(" saved ");
-    let names = checkpoints(&dir.0);
+    let names = checkpoints(&dir);
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(names[0].starts_with("dsm-tui-moons-dsm-run1-step"), "{names:?}");
-    assert!(screen.contains(&format!("saved {}", dir.0.join(&names[0]).display())), "{screen}");
+    assert!(screen.contains(&format!("saved {}", dir.path().join(&names[0]).display())), "{screen}");
 
     // It loads as the run's checkpoint: --load with the same flags, no training.
-    let path = dir.0.join(&names[0]);
+    let path = dir.path().join(&names[0]);
     let out = Command::new(BIN)
         .args(["--once", "--load", path.to_str().unwrap(), "--epochs", "0", "--steps", "5", "--particles", "50"])
         .output()
@@ -224,7 +204,7 @@ fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
     pane.wait_until("the notice to go", |s| s.contains("? help"));
     pane.keys(&["o", "w"]);
     pane.wait_for(" saved ");
-    let names = checkpoints(&dir.0);
+    let names = checkpoints(&dir);
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("dsm-tui-moons-ism-run2-step")), "{names:?}");
     pane.keys(&["q"]);
@@ -234,12 +214,12 @@ fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
 #[test]
 fn with_save_w_writes_that_file_and_reports_a_failure_on_screen() {
     let dir = TempDir::new("save-to");
-    let sub = dir.0.join("sub");
+    let sub = dir.path().join("sub");
     fs::create_dir(&sub).expect("create a subdirectory");
     let target = sub.join("mine.safetensors");
     let mut args = LONG.to_vec();
     args.extend(["--save", target.to_str().unwrap()]);
-    let pane = Pane::start_in("save-to", 100, 30, &args, &dir.0, &[]);
+    let pane = Pane::start_in("save-to", 100, 30, &args, dir.path(), &[]);
     pane.wait_for("TRAINING");
     pane.keys(&["w"]);
     pane.wait_for(&format!("saved {}", target.display()));
@@ -337,4 +317,24 @@ fn a_diverging_run_stays_usable_and_n_starts_again() {
     pane.wait_until("run 2 to diverge too", |s| s.contains("run 2 · seed 1") && s.contains("DIVERGED at step"));
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
+}
+
+/// Ctrl-C during `--once` on a terminal, with its progress bar on screen: it stops at a step
+/// boundary, says so, exits 130 and writes no file.
+#[test]
+fn ctrl_c_during_once_exits_130_and_writes_nothing() {
+    let dir = TempDir::new("interrupt");
+    let (samples, history) = (dir.file("s.csv"), dir.file("h.csv"));
+    let pane = Pane::start(
+        "interrupt",
+        100,
+        10,
+        &["--once", "--epochs", "2000", "--samples-out", &samples, "--history-out", &history],
+    );
+    pane.wait_for("training [");
+    pane.keys(&["C-c"]);
+    let screen = pane.wait_for("exit=");
+    assert!(screen.contains("interrupted during training at step"), "{screen}");
+    assert!(screen.contains("exit=130"), "{screen}");
+    assert!(dir.entries().is_empty(), "files left behind: {:?}", dir.entries());
 }

@@ -4,7 +4,7 @@
 //! m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
 //! θ ← θ − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε).
 
-use super::{Linear, Real};
+use super::{Linear, Real, ops};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamConfig {
@@ -49,18 +49,14 @@ impl<F: Real> Adam<F> {
         let step_size = F::lit(lr / (1.0 - b1.powi(t)));
         let inv_sqrt_bias2 = F::lit(1.0 / (1.0 - b2.powi(t)).sqrt());
         let (b1, b2, eps) = (F::lit(b1), F::lit(b2), F::lit(eps));
-        let (one_minus_b1, one_minus_b2) = (F::one() - b1, F::one() - b2);
+        let constants = [b1, b2, F::one() - b1, F::one() - b2, step_size, inv_sqrt_bias2, eps];
 
         let moments = self.first_moment.iter_mut().zip(self.second_moment.iter_mut());
         for ((layer, grad), (m, v)) in layers.iter_mut().zip(grads).zip(moments) {
             let tensors = layer.tensors_mut().into_iter().zip(grad.tensors());
             let moments = m.tensors_mut().into_iter().zip(v.tensors_mut());
             for ((p, g), (m, v)) in tensors.zip(moments) {
-                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                    *m = b1 * *m + one_minus_b1 * g;
-                    *v = b2 * *v + one_minus_b2 * g * g;
-                    *p -= step_size * *m / (v.sqrt() * inv_sqrt_bias2 + eps);
-                }
+                ops::adam_update(p, g, m, v, constants);
             }
         }
     }

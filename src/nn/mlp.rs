@@ -2,18 +2,48 @@
 //! width H, a smooth activation after each), with a hand-written backward pass.
 //!
 //! Shapes: a batch is `[rows, 2]`; hidden activations are `[rows, H]`, row-major. The
-//! H × H layers go through `ndarray`'s GEMM; the skinny 2-wide first and last layers are
-//! plain loops, where a GEMM library gains nothing. All buffers live in a [`Workspace`]
-//! (training) or [`Scratch`] (inference), allocated once and reused every step.
+//! layer operations live in [`super::ops`] (f32 kernels or the portable path). All buffers
+//! live in a [`Workspace`] (training), [`Scratch`] or [`Evaluator`] (inference), allocated
+//! once and reused every step.
+//!
+//! Training splits a batch into fixed shards of rows that run on rayon's threads: each
+//! shard does its own forward and backward pass into its own gradient buffers, and the
+//! shards' gradients are then summed in shard order. The shards depend only on the number
+//! of rows, never on the number of threads, so the result is the same bit for bit on one
+//! thread or many.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 use rand::Rng;
+use rayon::prelude::*;
 
+use super::ops::{self, Packed};
 use super::{Activation, Linear, Real};
+
+/// Fewest rows in a shard: below this the tiles and the weight-gradient products (whose inner
+/// dimension is the shard's rows) run short.
+pub const MIN_SHARD_ROWS: usize = 64;
+/// Least work in a shard, in multiply-adds of one H × H layer (rows · H²): below it the
+/// fork-join costs more than the second core gives back. Measured: 2 shards of 64 rows at
+/// width 64 (2¹⁸ each) ran at half the one-thread speed; at width 128 (2²⁰) 12% faster.
+pub const MIN_SHARD_WORK: usize = 1 << 20;
+/// Most shards per batch: enough to balance two cores when one is busy elsewhere, few
+/// enough that the per-shard gradient buffers stay small.
+pub const MAX_SHARDS: usize = 8;
+
+/// (shards, rows per shard) for a batch of `rows` at hidden width `width`; the last shard may
+/// be shorter. Depends on the shapes only, never on the number of threads.
+pub fn shard_layout(rows: usize, width: usize) -> (usize, usize) {
+    let min_rows = MIN_SHARD_ROWS.max(MIN_SHARD_WORK.div_ceil(width * width));
+    let shards = rows.div_ceil(min_rows).clamp(1, MAX_SHARDS);
+    let per_shard = rows.div_ceil(shards).max(1);
+    (rows.div_ceil(per_shard).max(1), per_shard)
+}
 
 /// Data dimension: the models here map the plane to the plane.
 pub const DIM: usize = 2;
+
+/// Room per shard for the input layer's weight-gradient columns: 2, or 3 with conditioning.
+const COLUMN_GRADS: usize = DIM + 1;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<F> {
@@ -24,13 +54,27 @@ pub struct Mlp<F> {
 
 impl<F: Real> Mlp<F> {
     pub fn init(width: usize, depth: usize, activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::init_with_inputs(DIM, width, depth, activation, rng)
+    }
+
+    /// A noise-conditional network: a third input, log σ, beside the point (NCSN).
+    pub fn init_conditional(width: usize, depth: usize, activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::init_with_inputs(DIM + 1, width, depth, activation, rng)
+    }
+
+    fn init_with_inputs(inputs: usize, width: usize, depth: usize, activation: Activation, rng: &mut impl Rng) -> Self {
         assert!(width > 0 && depth > 0, "width and depth are validated to be positive");
-        let mut layers = vec![Linear::init(DIM, width, rng)];
+        let mut layers = vec![Linear::init(inputs, width, rng)];
         for _ in 1..depth {
             layers.push(Linear::init(width, width, rng));
         }
         layers.push(Linear::init(width, DIM, rng));
         Self { layers, activation }
+    }
+
+    /// 2, or 3 for a noise-conditional network (the third input per row: log σ).
+    pub fn inputs(&self) -> usize {
+        self.layers[0].inputs()
     }
 
     pub fn width(&self) -> usize {
@@ -60,22 +104,49 @@ impl<F: Real> Mlp<F> {
     pub fn forward_train<'w>(&self, ws: &'w mut Workspace<F>, rows: usize) -> ArrayView2<'w, F> {
         assert!(rows <= ws.capacity, "batch of {rows} rows exceeds workspace capacity {}", ws.capacity);
         ws.rows = rows;
-        let depth = self.depth();
-        let input = ws.input.slice(s![..rows, ..]);
-        let mut first = ws.hidden[0].slice_mut(s![..rows, ..]);
-        input_layer(&self.layers[0], input, &mut first);
-        self.activation
-            .apply_with_slope(as_slice_mut(&mut first), as_slice_mut(&mut ws.slopes[0].slice_mut(s![..rows, ..])));
-        for l in 1..depth {
-            let (before, after) = ws.hidden.split_at_mut(l);
-            let mut z = after[0].slice_mut(s![..rows, ..]);
-            hidden_layer(&self.layers[l], before[l - 1].slice(s![..rows, ..]), &mut z);
-            self.activation
-                .apply_with_slope(as_slice_mut(&mut z), as_slice_mut(&mut ws.slopes[l].slice_mut(s![..rows, ..])));
+        ws.packed.pack(&self.layers);
+        if rows > 0 {
+            let (_, per_shard) = shard_layout(rows, self.width());
+            let region = self.depth() * per_shard * self.width();
+            let Workspace { input, condition, output, hidden, slopes, packed, .. } = ws;
+            let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
+            let condition = &condition[..rows];
+            if rows <= per_shard {
+                // One shard: no fork-join.
+                self.shard_forward(packed, (x, condition), hidden, slopes, per_shard, out);
+            } else {
+                x.par_chunks(2 * per_shard)
+                    .zip(condition.par_chunks(per_shard))
+                    .zip(out.par_chunks_mut(2 * per_shard))
+                    .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
+                    .for_each(|(((x, c), out), (hidden, slopes))| {
+                        self.shard_forward(packed, (x, c), hidden, slopes, per_shard, out)
+                    });
+            }
         }
-        let last = ws.hidden[depth - 1].slice(s![..rows, ..]);
-        output_layer(&self.layers[depth], last, &mut ws.output.slice_mut(s![..rows, ..]));
         ws.output.slice(s![..rows, ..])
+    }
+
+    /// Forward pass of one shard; hidden layer l lives at `hidden[l * stride * H..]`.
+    fn shard_forward(
+        &self,
+        packed: &Packed,
+        (x, condition): (&[F], &[F]),
+        hidden: &mut [F],
+        slopes: &mut [F],
+        stride: usize,
+        out: &mut [F],
+    ) {
+        let (rows, h, depth) = (x.len() / 2, self.width(), self.depth());
+        let (n, region) = (rows * h, stride * h);
+        let input = (x, condition);
+        ops::input_layer(&self.layers[0], packed, self.activation, input, &mut hidden[..n], Some(&mut slopes[..n]));
+        for l in 1..depth {
+            let (before, after) = hidden.split_at_mut(l * region);
+            let (a, z, slope) = (&before[(l - 1) * region..][..n], &mut after[..n], &mut slopes[l * region..][..n]);
+            ops::dense(&self.layers[l], packed, l - 1, self.activation, rows, a, z, Some(slope));
+        }
+        ops::output_layer(&self.layers[depth], &hidden[(depth - 1) * region..][..n], out);
     }
 
     /// Backward pass for the last [`forward_train`](Self::forward_train): given
@@ -83,56 +154,200 @@ impl<F: Real> Mlp<F> {
     pub fn backward(&self, out_grad: ArrayView2<F>, ws: &mut Workspace<F>, grads: &mut [Linear<F>]) {
         let rows = ws.rows;
         debug_assert_eq!(out_grad.dim(), (rows, DIM));
-        let depth = self.depth();
-        let Workspace { input, hidden, slopes, delta, delta_next, input_grad, .. } = ws;
-        let mut delta = delta.slice_mut(s![..rows, ..]);
-        let mut delta_next = delta_next.slice_mut(s![..rows, ..]);
+        let out_grad = out_grad.as_slice().expect("∂L/∂s is a row-major [rows, 2] buffer");
+        if rows == 0 {
+            grads.iter_mut().for_each(|g| g.tensors_mut().into_iter().for_each(|t| t.fill(F::zero())));
+            return;
+        }
+        let (shards, per_shard) = shard_layout(rows, self.width());
+        let (h, depth) = (self.width(), self.depth());
+        let region = depth * per_shard * h;
+        let Workspace {
+            input,
+            condition,
+            input_grad,
+            hidden,
+            slopes,
+            delta,
+            delta_next,
+            column_grads,
+            partials,
+            packed,
+            ..
+        } = ws;
+        let condition = &condition[..rows];
+        if shards == 1 {
+            // One shard writes straight into `grads`: no copy, no fork-join.
+            return self.shard_backward(
+                packed,
+                (&slice(input)[..2 * rows], condition, &out_grad[..2 * rows]),
+                (&hidden[..region], &slopes[..region], per_shard),
+                (&mut delta[..], &mut delta_next[..], &mut column_grads[..]),
+                grads,
+                &mut slice_mut(input_grad)[..2 * rows],
+            );
+        }
+        slice(input)[..2 * rows]
+            .par_chunks(2 * per_shard)
+            .zip(condition.par_chunks(per_shard).zip(out_grad.par_chunks(2 * per_shard)))
+            .zip(hidden.par_chunks(region).zip(slopes.par_chunks(region)))
+            .zip(delta.par_chunks_mut(per_shard * h).zip(delta_next.par_chunks_mut(per_shard * h)))
+            .zip(column_grads.par_chunks_mut(COLUMN_GRADS * h).zip(partials.par_iter_mut()))
+            .zip(slice_mut(input_grad)[..2 * rows].par_chunks_mut(2 * per_shard))
+            .for_each(|(((((x, (c, g)), (hid, slo)), (d, dn)), (cg, part)), ig)| {
+                self.shard_backward(packed, (x, c, g), (hid, slo, per_shard), (d, dn, cg), part, ig)
+            });
+        sum_in_order(&partials[..shards], grads);
+    }
 
-        output_layer_backward(
+    /// Forward pass, loss and backward pass in one go, shard by shard, for the first `rows`
+    /// rows of `ws.input`: `loss(rows, scores, out_grad)` is called with each shard's row
+    /// range and scores, writes ∂L/∂s for those rows and returns their part of the loss. The
+    /// parts are summed in shard order and returned; `grads` is overwritten with ∂L/∂θ. One
+    /// fork-join per step instead of two ([`forward_train`](Self::forward_train) then
+    /// [`backward`](Self::backward)), which halves how often the second thread is woken.
+    pub fn forward_backward(
+        &self,
+        ws: &mut Workspace<F>,
+        rows: usize,
+        out_grad: &mut [F],
+        grads: &mut [Linear<F>],
+        loss: impl Fn(std::ops::Range<usize>, &[F], &mut [F]) -> F + Sync,
+    ) -> F {
+        assert!(rows <= ws.capacity, "batch of {rows} rows exceeds workspace capacity {}", ws.capacity);
+        ws.rows = rows;
+        ws.packed.pack(&self.layers);
+        if rows == 0 {
+            grads.iter_mut().for_each(|g| g.tensors_mut().into_iter().for_each(|t| t.fill(F::zero())));
+            return F::zero();
+        }
+        let (shards, per_shard) = shard_layout(rows, self.width());
+        let h = self.width();
+        let region = self.depth() * per_shard * h;
+        let Workspace {
+            input,
+            condition,
+            output,
+            input_grad,
+            hidden,
+            slopes,
+            delta,
+            delta_next,
+            column_grads,
+            partials,
+            losses,
+            packed,
+            threading,
+            ..
+        } = ws;
+        let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
+        let condition = &condition[..rows];
+        let (out_grad, input_grad) = (&mut out_grad[..2 * rows], &mut slice_mut(input_grad)[..2 * rows]);
+        let shard = |first_row: usize,
+                     (x, c, out, og): (&[F], &[F], &mut [F], &mut [F]),
+                     (hidden, slopes): (&mut [F], &mut [F]),
+                     scratch: (&mut [F], &mut [F], &mut [F]),
+                     grads: &mut [Linear<F>],
+                     input_grad: &mut [F]| {
+            self.shard_forward(packed, (x, c), hidden, slopes, per_shard, out);
+            let part = loss(first_row..first_row + x.len() / 2, out, og);
+            self.shard_backward(packed, (x, c, og), (hidden, slopes, per_shard), scratch, grads, input_grad);
+            part
+        };
+        if shards == 1 {
+            // One shard writes straight into `grads`: no copy, no fork-join.
+            let scratch = (&mut delta[..], &mut delta_next[..], &mut column_grads[..]);
+            return shard(0, (x, condition, out, out_grad), (hidden, slopes), scratch, grads, input_grad);
+        }
+        let rows_of = |width: usize| width * per_shard;
+        let started = std::time::Instant::now();
+        let parallel = threading.parallel();
+        x.par_chunks(rows_of(2))
+            .zip(condition.par_chunks(rows_of(1)))
+            .zip(out.par_chunks_mut(rows_of(2)).zip(out_grad.par_chunks_mut(rows_of(2))))
+            .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
+            .zip(delta.par_chunks_mut(rows_of(h)).zip(delta_next.par_chunks_mut(rows_of(h))))
+            .zip(column_grads.par_chunks_mut(COLUMN_GRADS * h).zip(partials.par_iter_mut()))
+            .zip(input_grad.par_chunks_mut(rows_of(2)).zip(losses.par_iter_mut()))
+            .enumerate()
+            // No split below `shards` items: the shards run in order on this thread.
+            .with_min_len(if parallel { 1 } else { shards })
+            .for_each(|(s, ((((((x, c), (out, og)), (hid, slo)), (d, dn)), (cg, part)), (ig, loss)))| {
+                *loss = shard(s * per_shard, (x, c, out, og), (hid, slo), (d, dn, cg), part, ig);
+            });
+        threading.record(started.elapsed());
+        sum_in_order(&partials[..shards], grads);
+        losses[..shards].iter().fold(F::zero(), |total, &part| total + part)
+    }
+
+    /// Backward pass of one shard (buffers as [`shard_forward`](Self::shard_forward) left them).
+    #[allow(clippy::type_complexity)]
+    fn shard_backward(
+        &self,
+        packed: &Packed,
+        (x, condition, out_grad): (&[F], &[F], &[F]),
+        (hidden, slopes, stride): (&[F], &[F], usize),
+        (delta, delta_next, column_grads): (&mut [F], &mut [F], &mut [F]),
+        grads: &mut [Linear<F>],
+        input_grad: &mut [F],
+    ) {
+        let (rows, h, depth) = (x.len() / 2, self.width(), self.depth());
+        let (n, region) = (rows * h, stride * h);
+        let at = |l: usize| l * region..l * region + n;
+        let (mut delta, mut delta_next) = (&mut delta[..n], &mut delta_next[..n]);
+        let last = at(depth - 1);
+        ops::output_backward(
             &self.layers[depth],
-            hidden[depth - 1].slice(s![..rows, ..]),
+            &hidden[last.clone()],
+            &slopes[last],
             out_grad,
             &mut grads[depth],
-            &mut delta,
+            delta,
         );
-        multiply_in_place(&mut delta, slopes[depth - 1].slice(s![..rows, ..]));
         for l in (1..depth).rev() {
-            hidden_layer_backward(
+            let below = at(l - 1);
+            ops::dense_backward(
                 &self.layers[l],
-                hidden[l - 1].slice(s![..rows, ..]),
-                delta.view(),
+                packed,
+                l - 1,
+                rows,
+                &hidden[below.clone()],
+                &slopes[below],
+                delta,
                 &mut grads[l],
-                &mut delta_next,
+                delta_next,
             );
-            multiply_in_place(&mut delta_next, slopes[l - 1].slice(s![..rows, ..]));
             std::mem::swap(&mut delta, &mut delta_next);
         }
-        input_layer_backward(
-            &self.layers[0],
-            input.slice(s![..rows, ..]),
-            delta.view(),
-            &mut grads[0],
-            &mut input_grad.slice_mut(s![..rows, ..]),
-        );
+        ops::input_backward(&self.layers[0], packed, (x, condition), delta, &mut grads[0], column_grads, input_grad);
     }
 
     /// Inference: scores of `x` (`[rows, 2]`) into `out`, using `scratch` for the hidden
     /// layers. No derivatives kept, no allocation.
     pub fn forward(&self, x: ArrayView2<F>, out: &mut ArrayViewMut2<F>, scratch: &mut Scratch<F>) {
-        let rows = x.nrows();
-        assert!(rows <= scratch.capacity, "{rows} rows exceed scratch capacity {}", scratch.capacity);
-        let depth = self.depth();
-        let [mut current, mut next] = [&mut scratch.front, &mut scratch.back];
-        let mut z = current.slice_mut(s![..rows, ..]);
-        input_layer(&self.layers[0], x, &mut z);
-        self.activation.apply(as_slice_mut(&mut z));
-        for layer in &self.layers[1..depth] {
-            let mut z = next.slice_mut(s![..rows, ..]);
-            hidden_layer(layer, current.slice(s![..rows, ..]), &mut z);
-            self.activation.apply(as_slice_mut(&mut z));
-            std::mem::swap(&mut current, &mut next);
-        }
-        output_layer(&self.layers[depth], current.slice(s![..rows, ..]), out);
+        scratch.packed.pack(&self.layers);
+        infer(&self.layers, self.activation, (x, &[]), out, scratch);
+    }
+
+    /// Inference of a noise-conditional network: the raw outputs at `x` with the third input
+    /// `condition[i]` per row.
+    pub fn forward_conditional(
+        &self,
+        x: ArrayView2<F>,
+        condition: &[F],
+        out: &mut ArrayViewMut2<F>,
+        scratch: &mut Scratch<F>,
+    ) {
+        scratch.packed.pack(&self.layers);
+        infer(&self.layers, self.activation, (x, condition), out, scratch);
+    }
+
+    /// A frozen copy of this network laid out for fast repeated inference on up to
+    /// `capacity` rows (what the sampler uses: it packs the weights once, not every step).
+    pub fn evaluator(&self, capacity: usize) -> Evaluator<F> {
+        let mut scratch = Scratch::new(self, capacity);
+        scratch.packed.pack(&self.layers);
+        Evaluator { model: self.clone(), scratch }
     }
 
     /// Convenience for tests and small evaluations: scores of `x`, allocating.
@@ -144,41 +359,178 @@ impl<F: Real> Mlp<F> {
     }
 }
 
+/// The inference pass over `scratch`, whose packed weights must be those of `layers`.
+fn infer<F: Real>(
+    layers: &[Linear<F>],
+    activation: Activation,
+    (x, condition): (ArrayView2<F>, &[F]),
+    out: &mut ArrayViewMut2<F>,
+    scratch: &mut Scratch<F>,
+) {
+    let rows = x.nrows();
+    assert!(layers[0].inputs() == 2 || condition.len() == rows, "a conditional network needs one condition per row");
+    assert!(rows <= scratch.capacity, "{rows} rows exceed scratch capacity {}", scratch.capacity);
+    debug_assert_eq!(out.dim(), (rows, DIM));
+    let depth = layers.len() - 1;
+    let n = rows * layers[0].outputs();
+    let Scratch { front, back, packed, .. } = scratch;
+    let x = x.as_standard_layout();
+    let (mut current, mut next) = (&mut front[..n], &mut back[..n]);
+    let x = (x.as_slice().expect("standard layout"), condition);
+    ops::input_layer(&layers[0], packed, activation, x, current, None);
+    for (l, layer) in layers[1..depth].iter().enumerate() {
+        ops::dense(layer, packed, l, activation, rows, current, next, None);
+        std::mem::swap(&mut current, &mut next);
+    }
+    match out.as_slice_mut() {
+        Some(out) => ops::output_layer(&layers[depth], current, out),
+        None => {
+            let mut tmp = Array2::zeros((rows, DIM));
+            ops::output_layer(&layers[depth], current, tmp.as_slice_mut().expect("fresh array"));
+            out.assign(&tmp);
+        }
+    }
+}
+
+/// grads = Σ partials, summed in shard order whatever thread computed each.
+fn sum_in_order<F: Real>(partials: &[Vec<Linear<F>>], grads: &mut [Linear<F>]) {
+    for (l, grad) in grads.iter_mut().enumerate() {
+        for (t, target) in grad.tensors_mut().into_iter().enumerate() {
+            target.copy_from_slice(partials[0][l].tensors()[t]);
+            for part in &partials[1..] {
+                ops::add(part[l].tensors()[t], target);
+            }
+        }
+    }
+}
+
+fn slice<F>(a: &Array2<F>) -> &[F] {
+    a.as_slice().expect("workspace buffers are row-major")
+}
+
+fn slice_mut<F>(a: &mut Array2<F>) -> &mut [F] {
+    a.as_slice_mut().expect("workspace buffers are row-major")
+}
+
+/// Whether [`Mlp::forward_backward`] runs a batch's shards on rayon's threads or one after
+/// another on the calling thread, chosen by timing both now and then. The result is the same
+/// bits either way (fixed shards, summed in order), so only speed decides. On a quiet machine
+/// the threads win; when another process holds the other core, a shard stolen by a thread
+/// that then loses its core stalls the whole step, and the calling thread alone wins.
+#[derive(Clone, Debug, Default)]
+struct Threading {
+    /// Steps taken since the last probe began.
+    step: u32,
+    serial: std::time::Duration,
+    threaded: std::time::Duration,
+    use_threads: bool,
+    /// The chosen way's mean step time in its probe, and its time in the current window.
+    chosen: std::time::Duration,
+    window: std::time::Duration,
+}
+
+impl Threading {
+    /// Steps timed each way before deciding.
+    const PROBE: u32 = 8;
+    /// Steps between probes (probing the losing way costs PROBE of them).
+    const PERIOD: u32 = 256;
+    /// Steps per check of the chosen way: when a window's mean is 1.5× its probe's, the load
+    /// has changed, and the probe is run again without waiting for the period to end.
+    const WINDOW: u32 = 32;
+
+    fn parallel(&self) -> bool {
+        match self.step {
+            s if s < Self::PROBE => false,
+            s if s < 2 * Self::PROBE => true,
+            _ => self.use_threads,
+        }
+    }
+
+    fn record(&mut self, elapsed: std::time::Duration) {
+        match self.step {
+            s if s < Self::PROBE => self.serial += elapsed,
+            s if s < 2 * Self::PROBE => self.threaded += elapsed,
+            _ => self.window += elapsed,
+        }
+        self.step += 1;
+        if self.step == 2 * Self::PROBE {
+            self.use_threads = self.threaded < self.serial;
+            self.chosen = self.threaded.min(self.serial) / Self::PROBE;
+            (self.serial, self.threaded, self.window) = Default::default();
+        } else if self.step > 2 * Self::PROBE && (self.step - 2 * Self::PROBE).is_multiple_of(Self::WINDOW) {
+            let slower = self.window / Self::WINDOW > self.chosen * 3 / 2;
+            self.window = Default::default();
+            if slower {
+                self.step = 0;
+            }
+        }
+        if self.step == Self::PERIOD {
+            self.step = 0;
+        }
+    }
+}
+
 /// Buffers of one training forward + backward pass, for batches of up to `capacity` rows.
 pub struct Workspace<F> {
     capacity: usize,
     rows: usize,
     /// `[capacity, 2]`: the network input; fill with [`Workspace::input_mut`].
     input: Array2<F>,
-    /// `depth × [capacity, H]`: each hidden layer's activation f(z).
-    hidden: Vec<Array2<F>>,
-    /// `depth × [capacity, H]`: f′(z) at each hidden layer.
-    slopes: Vec<Array2<F>>,
+    /// `[capacity]`: a noise-conditional network's third input (log σ) per row; zeros
+    /// otherwise. Fill with [`Workspace::condition_mut`].
+    condition: Vec<F>,
+    /// `[capacity, 2]`: the scores of the last forward pass.
     output: Array2<F>,
-    delta: Array2<F>,
-    delta_next: Array2<F>,
+    /// `[capacity, 2]`: ∂L/∂x of the last backward pass.
     input_grad: Array2<F>,
+    /// Per shard, `depth × [rows per shard, H]`: each hidden layer's activation f(z).
+    hidden: Vec<F>,
+    /// Laid out as `hidden`: f′(z) at each hidden layer.
+    slopes: Vec<F>,
+    /// Per shard `[rows per shard, H]`: δ of the layer being back-propagated, and the next.
+    delta: Vec<F>,
+    delta_next: Vec<F>,
+    /// Per shard `[COLUMN_GRADS, H]`: the input layer's weight gradient, column by column.
+    column_grads: Vec<F>,
+    /// Per shard (when a batch has more than one): that shard's parameter gradients.
+    partials: Vec<Vec<Linear<F>>>,
+    /// Per shard: its part of the loss in [`Mlp::forward_backward`].
+    losses: Vec<F>,
+    threading: Threading,
+    packed: Packed,
 }
 
 impl<F: Real> Workspace<F> {
     pub fn new(model: &Mlp<F>, capacity: usize) -> Self {
         let (width, depth) = (model.width(), model.depth());
-        let hidden_buffers = || (0..depth).map(|_| Array2::zeros((capacity, width))).collect();
+        // Rounding each shard up to whole rows can overshoot `capacity` by < MAX_SHARDS rows.
+        let rows = capacity + MAX_SHARDS;
+        let (shards, _) = shard_layout(capacity, width);
         Self {
             capacity,
             rows: 0,
             input: Array2::zeros((capacity, DIM)),
-            hidden: hidden_buffers(),
-            slopes: hidden_buffers(),
+            condition: vec![F::zero(); capacity],
             output: Array2::zeros((capacity, DIM)),
-            delta: Array2::zeros((capacity, width)),
-            delta_next: Array2::zeros((capacity, width)),
             input_grad: Array2::zeros((capacity, DIM)),
+            hidden: vec![F::zero(); depth * rows * width],
+            slopes: vec![F::zero(); depth * rows * width],
+            delta: vec![F::zero(); rows * width],
+            delta_next: vec![F::zero(); rows * width],
+            column_grads: vec![F::zero(); MAX_SHARDS * COLUMN_GRADS * width],
+            partials: if shards > 1 { (0..shards).map(|_| model.zero_grads()).collect() } else { Vec::new() },
+            losses: vec![F::zero(); shards],
+            threading: Threading::default(),
+            packed: Packed::default(),
         }
     }
-
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The first `rows` conditions (log σ per row) of a noise-conditional network's input.
+    pub fn condition_mut(&mut self, rows: usize) -> &mut [F] {
+        &mut self.condition[..rows]
     }
 
     /// The first `rows` rows of the input buffer, to be filled before `forward_train`.
@@ -197,122 +549,37 @@ impl<F: Real> Workspace<F> {
     }
 }
 
-/// Two ping-pong hidden buffers for inference on up to `capacity` rows.
+/// Two ping-pong hidden buffers for inference on up to `capacity` rows, and room for the
+/// weights in the kernels' layout.
 pub struct Scratch<F> {
     capacity: usize,
-    front: Array2<F>,
-    back: Array2<F>,
+    front: Vec<F>,
+    back: Vec<F>,
+    packed: Packed,
 }
 
 impl<F: Real> Scratch<F> {
     pub fn new(model: &Mlp<F>, capacity: usize) -> Self {
-        Self {
-            capacity,
-            front: Array2::zeros((capacity, model.width())),
-            back: Array2::zeros((capacity, model.width())),
-        }
+        let len = capacity * model.width();
+        Self { capacity, front: vec![F::zero(); len], back: vec![F::zero(); len], packed: Packed::default() }
     }
 }
 
-fn as_slice_mut<'a, F>(view: &'a mut ArrayViewMut2<F>) -> &'a mut [F] {
-    view.as_slice_mut().expect("row slices of row-major buffers are contiguous")
+/// A snapshot of a network's weights, packed once, with its inference buffers: later
+/// changes to the network do not reach it. See [`Mlp::evaluator`].
+pub struct Evaluator<F> {
+    model: Mlp<F>,
+    scratch: Scratch<F>,
 }
 
-/// z[i, :] = b + x[i, 0]·W[:, 0] + x[i, 1]·W[:, 1]  (W is `[H, 2]`).
-fn input_layer<F: Real>(layer: &Linear<F>, x: ArrayView2<F>, z: &mut ArrayViewMut2<F>) {
-    let (w0, w1) = (layer.weight.column(0), layer.weight.column(1));
-    for (xi, mut zi) in x.rows().into_iter().zip(z.rows_mut()) {
-        let (x0, x1) = (xi[0], xi[1]);
-        for (((z, &b), &a0), &a1) in zi.iter_mut().zip(&layer.bias).zip(&w0).zip(&w1) {
-            *z = b + x0 * a0 + x1 * a1;
-        }
+impl<F: Real> Evaluator<F> {
+    /// Scores of `x` (`[rows, 2]`, rows ≤ capacity) into `out`; no allocation.
+    pub fn scores(&mut self, x: ArrayView2<F>, out: &mut ArrayViewMut2<F>) {
+        infer(&self.model.layers, self.model.activation, (x, &[]), out, &mut self.scratch);
     }
-}
 
-/// z = a·Wᵀ + b through the GEMM.
-fn hidden_layer<F: Real>(layer: &Linear<F>, a: ArrayView2<F>, z: &mut ArrayViewMut2<F>) {
-    z.rows_mut().into_iter().for_each(|mut row| row.assign(&layer.bias));
-    general_mat_mul(F::one(), &a, &layer.weight.t(), F::one(), z);
-}
-
-/// out[i, k] = b[k] + ⟨a[i, :], W[k, :]⟩  (W is `[2, H]`).
-fn output_layer<F: Real>(layer: &Linear<F>, a: ArrayView2<F>, out: &mut ArrayViewMut2<F>) {
-    let (w0, w1) = (layer.weight.row(0), layer.weight.row(1));
-    for (ai, mut oi) in a.rows().into_iter().zip(out.rows_mut()) {
-        let (mut s0, mut s1) = (layer.bias[0], layer.bias[1]);
-        for ((&a, &u), &v) in ai.iter().zip(&w0).zip(&w1) {
-            s0 += a * u;
-            s1 += a * v;
-        }
-        oi[0] = s0;
-        oi[1] = s1;
+    /// As [`Mlp::forward_conditional`], with the weights packed once.
+    pub fn scores_conditional(&mut self, x: ArrayView2<F>, condition: &[F], out: &mut ArrayViewMut2<F>) {
+        infer(&self.model.layers, self.model.activation, (x, condition), out, &mut self.scratch);
     }
-}
-
-fn output_layer_backward<F: Real>(
-    layer: &Linear<F>,
-    a: ArrayView2<F>,
-    out_grad: ArrayView2<F>,
-    grad: &mut Linear<F>,
-    delta: &mut ArrayViewMut2<F>,
-) {
-    grad.weight.fill(F::zero());
-    grad.bias.fill(F::zero());
-    let (w0, w1) = (layer.weight.row(0), layer.weight.row(1));
-    for ((ai, gi), mut di) in a.rows().into_iter().zip(out_grad.rows()).zip(delta.rows_mut()) {
-        let (g0, g1) = (gi[0], gi[1]);
-        grad.bias[0] += g0;
-        grad.bias[1] += g1;
-        grad.weight.row_mut(0).scaled_add(g0, &ai);
-        grad.weight.row_mut(1).scaled_add(g1, &ai);
-        for ((d, &u), &v) in di.iter_mut().zip(&w0).zip(&w1) {
-            *d = g0 * u + g1 * v;
-        }
-    }
-}
-
-fn hidden_layer_backward<F: Real>(
-    layer: &Linear<F>,
-    a_prev: ArrayView2<F>,
-    delta: ArrayView2<F>,
-    grad: &mut Linear<F>,
-    delta_prev: &mut ArrayViewMut2<F>,
-) {
-    general_mat_mul(F::one(), &delta.t(), &a_prev, F::zero(), &mut grad.weight);
-    column_sums(delta, &mut grad.bias);
-    general_mat_mul(F::one(), &delta, &layer.weight, F::zero(), delta_prev);
-}
-
-fn input_layer_backward<F: Real>(
-    layer: &Linear<F>,
-    x: ArrayView2<F>,
-    delta: ArrayView2<F>,
-    grad: &mut Linear<F>,
-    input_grad: &mut ArrayViewMut2<F>,
-) {
-    grad.weight.fill(F::zero());
-    column_sums(delta, &mut grad.bias);
-    let (w0, w1) = (layer.weight.column(0), layer.weight.column(1));
-    for ((xi, di), mut gi) in x.rows().into_iter().zip(delta.rows()).zip(input_grad.rows_mut()) {
-        let (mut s0, mut s1) = (F::zero(), F::zero());
-        for (((&d, &u), &v), mut gw) in di.iter().zip(&w0).zip(&w1).zip(grad.weight.rows_mut()) {
-            s0 += d * u;
-            s1 += d * v;
-            gw[0] += d * xi[0];
-            gw[1] += d * xi[1];
-        }
-        gi[0] = s0;
-        gi[1] = s1;
-    }
-}
-
-fn column_sums<F: Real>(m: ArrayView2<F>, out: &mut ndarray::Array1<F>) {
-    out.fill(F::zero());
-    for row in m.rows() {
-        *out += &row;
-    }
-}
-
-fn multiply_in_place<F: Real>(target: &mut ArrayViewMut2<F>, factor: ArrayView2<F>) {
-    *target *= &factor;
 }

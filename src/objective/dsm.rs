@@ -26,17 +26,21 @@ pub fn loss_and_grad<F: Real>(
     let rows = x.nrows();
     debug_assert_eq!(eps.dim(), x.dim());
     Zip::from(ws.input_mut(rows)).and(x).and(eps).for_each(|t, &x, &e| *t = x + sigma * e);
-    let scores = model.forward_train(ws, rows);
     let inv_sigma = F::one() / sigma;
     let scale = F::lit(2.0) / F::lit(rows as f64);
-    let mut total = F::zero();
-    Zip::from(&mut *out_grad).and(scores).and(eps).for_each(|g, &s, &e| {
-        let r = s + e * inv_sigma;
-        total += r * r;
-        *g = scale * r;
-    });
-    model.backward(out_grad.view(), ws, grads);
-    total / F::lit(rows as f64)
+    let out_grad = out_grad.as_slice_mut().expect("∂L/∂s is a row-major [rows, 2] buffer");
+    // Called once per shard of rows (possibly on different threads).
+    let residuals = |range: std::ops::Range<usize>, scores: &[F], out_grad: &mut [F]| {
+        let eps = eps.slice(ndarray::s![range, ..]);
+        let mut total = F::zero();
+        for ((g, &s), &e) in out_grad.iter_mut().zip(scores).zip(eps.iter()) {
+            let r = s + e * inv_sigma;
+            total += r * r;
+            *g = scale * r;
+        }
+        total
+    };
+    model.forward_backward(ws, rows, out_grad, grads, residuals) / F::lit(rows as f64)
 }
 
 /// Sum over rows of ‖s + ε/σ‖², from scores already computed at x̃ = x + σε.

@@ -5,6 +5,7 @@
 
 pub mod dsm;
 pub mod ism;
+pub mod ncsn;
 
 use serde::Serialize;
 

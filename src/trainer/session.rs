@@ -7,14 +7,15 @@
 //! the curve compares like with like, and the learning rate decays by `lr_gamma`.
 
 use ndarray::{Array2, Axis, s};
+use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::data::Dataset;
 use crate::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
-use crate::objective::{Objective, dsm, ism};
+use crate::objective::{Objective, dsm, ism, ncsn};
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
 /// Rows per forward pass when measuring the test loss.
@@ -30,7 +31,7 @@ const DIVERGENCE_FACTOR: f64 = 1e4;
 const ISM_DIVERGENCE: f64 = 1e6;
 
 /// Probe points of the Fisher divergence readout: at one reading per epoch it must cost
-/// training ≤ 5% (512 points measured 5.6% on a loaded machine; see docs/theory.md).
+/// training ≤ 5%; 256 points cost 3–4% of a default run (docs/theory.md, section 5).
 const FISHER_PROBE_POINTS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -82,7 +83,20 @@ impl std::fmt::Display for Divergence {
 
 impl std::error::Error for Divergence {}
 
+/// Annealed mode's noise levels: the schedule, the batch's levels and the test split's fixed
+/// ones.
+struct Levels {
+    sigmas: Vec<f32>,
+    batch_sigmas: Vec<f32>,
+    test_sigmas: Vec<f32>,
+    /// log σ of the rows of one test-loss chunk.
+    eval_condition: Vec<f32>,
+    rng: StreamRng,
+}
+
 pub struct Session {
+    /// Annealed mode only.
+    annealed: Option<Levels>,
     config: Config,
     data: Dataset,
     model: Mlp<f32>,
@@ -111,8 +125,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: &Config) -> Self {
-        let model =
-            Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(config.seed, Stream::Weights));
+        let rng = &mut stream_rng(config.seed, Stream::Weights);
+        let model = match config.mode {
+            Mode::Single => Mlp::init(config.hidden, config.depth, config.activation, rng),
+            Mode::Annealed => Mlp::init_conditional(config.hidden, config.depth, config.activation, rng),
+        };
         Self::with_model(config, model)
     }
 
@@ -122,7 +139,10 @@ impl Session {
     /// weights only, so continuing is a warm start, not a bit-exact resume).
     pub fn with_model(config: &Config, model: Mlp<f32>) -> Self {
         assert!(
-            model.width() == config.hidden && model.depth() == config.depth && model.activation == config.activation,
+            model.width() == config.hidden
+                && model.depth() == config.depth
+                && model.activation == config.activation
+                && (model.inputs() == 3) == (config.mode == Mode::Annealed),
             "the model must have the configured architecture (the checkpoint loader checks it)"
         );
         let seed = config.seed;
@@ -131,6 +151,17 @@ impl Session {
         let test_len = data.test().nrows();
         let mut test_rng = stream_rng(seed, Stream::TestNoise);
         let test_noise = Array2::from_shape_fn((test_len, 2), |_| StandardNormal.sample(&mut test_rng));
+        let annealed = (config.mode == Mode::Annealed).then(|| {
+            let sigmas: Vec<f32> = config.levels.sigmas.iter().map(|&s| s as f32).collect();
+            let test_sigmas = (0..test_len).map(|_| sigmas[test_rng.random_range(0..sigmas.len())]).collect();
+            Levels {
+                batch_sigmas: vec![0.0; config.batch_size],
+                eval_condition: vec![0.0; EVAL_ROWS.min(test_len)],
+                test_sigmas,
+                rng: stream_rng(seed, Stream::NoiseLevels),
+                sigmas,
+            }
+        });
         let eval_rows = EVAL_ROWS.min(test_len);
         let fisher_probe = FisherProbe::new(
             &model,
@@ -142,6 +173,7 @@ impl Session {
         let ism_workspace =
             (config.objective == Objective::Ism).then(|| ism::IsmWorkspace::new(&model, config.batch_size));
         let mut session = Self {
+            annealed,
             ism_workspace,
             fisher_probe,
             grads: model.zero_grads(),
@@ -160,7 +192,12 @@ impl Session {
             shuffle_rng: stream_rng(seed, Stream::Shuffle),
             noise_rng: stream_rng(seed, Stream::TrainNoise),
             schedule: StepDecay { base_lr: config.lr, gamma: config.lr_gamma },
-            history: History::default(),
+            // Room for every step's loss up front: a growing Vec would allocate mid-training.
+            history: History {
+                train: Vec::with_capacity(config.total_steps() as usize),
+                test: Vec::with_capacity(config.epochs + 1),
+                fisher: Vec::with_capacity(config.epochs + 1),
+            },
             diverged: None,
             config: config.clone(),
             data,
@@ -228,8 +265,24 @@ impl Session {
             row.assign(&train.row(i));
         }
         let batch = self.batch.slice(s![..rows, ..]);
-        let loss = match &mut self.ism_workspace {
-            None => {
+        let loss = match (&mut self.ism_workspace, &mut self.annealed) {
+            (Some(ws), _) => ism::loss_and_grad(&self.model, batch, ws, &mut self.grads).loss(),
+            (None, Some(levels)) => {
+                let noise_rng = &mut self.noise_rng;
+                self.noise.slice_mut(s![..rows, ..]).mapv_inplace(|_| StandardNormal.sample(noise_rng));
+                let Levels { sigmas, batch_sigmas, rng, .. } = levels;
+                batch_sigmas[..rows].iter_mut().for_each(|s| *s = sigmas[rng.random_range(0..sigmas.len())]);
+                ncsn::loss_and_grad(
+                    &self.model,
+                    batch,
+                    self.noise.slice(s![..rows, ..]),
+                    &batch_sigmas[..rows],
+                    &mut self.workspace,
+                    &mut self.out_grad.slice_mut(s![..rows, ..]),
+                    &mut self.grads,
+                )
+            }
+            (None, None) => {
                 let noise_rng = &mut self.noise_rng;
                 self.noise.slice_mut(s![..rows, ..]).mapv_inplace(|_| StandardNormal.sample(noise_rng));
                 dsm::loss_and_grad(
@@ -242,7 +295,6 @@ impl Session {
                     &mut self.grads,
                 )
             }
-            Some(ws) => ism::loss_and_grad(&self.model, batch, ws, &mut self.grads).loss(),
         };
         self.step += 1;
         if self.is_runaway(loss) {
@@ -267,9 +319,11 @@ impl Session {
     }
 
     fn is_runaway(&self, loss: f32) -> bool {
-        let limit = match self.config.objective {
-            Objective::Dsm => DIVERGENCE_FACTOR * 2.0 / (self.config.sigma * self.config.sigma),
-            Objective::Ism => ISM_DIVERGENCE,
+        let limit = match (self.config.objective, self.config.mode) {
+            (Objective::Dsm, Mode::Single) => DIVERGENCE_FACTOR * 2.0 / (self.config.sigma * self.config.sigma),
+            // The σ²-weighted loss of the zero network is E‖ε‖² = 2.
+            (Objective::Dsm, Mode::Annealed) => DIVERGENCE_FACTOR * 2.0,
+            (Objective::Ism, _) => ISM_DIVERGENCE,
         };
         !(loss.is_finite() && f64::from(loss).abs() <= limit)
     }
@@ -278,7 +332,8 @@ impl Session {
     fn record_evaluation(&mut self) -> TestPoint {
         let (epoch, step) = (self.epoch, self.step);
         let loss = self.test_loss();
-        let fisher = self.fisher_probe.divergence(&self.model) as f32;
+        let conditional_sigma = (self.config.mode == Mode::Annealed).then_some(self.config.sigma as f32);
+        let fisher = self.fisher_probe.divergence(&self.model, conditional_sigma) as f32;
         self.history.fisher.push(TestPoint { epoch, step, loss: fisher });
         let point = TestPoint { epoch, step, loss };
         self.history.test.push(point);
@@ -305,15 +360,35 @@ impl Session {
         let sigma = self.config.sigma as f32;
         let test = self.data.test();
         let mut total = 0.0f64;
-        for (x, eps) in
-            test.axis_chunks_iter(Axis(0), EVAL_ROWS).zip(self.test_noise.axis_chunks_iter(Axis(0), EVAL_ROWS))
+        for (chunk, (x, eps)) in test
+            .axis_chunks_iter(Axis(0), EVAL_ROWS)
+            .zip(self.test_noise.axis_chunks_iter(Axis(0), EVAL_ROWS))
+            .enumerate()
         {
             let rows = x.nrows();
             let mut input = self.eval_input.slice_mut(s![..rows, ..]);
-            ndarray::Zip::from(&mut input).and(x).and(eps).for_each(|t, &x, &e| *t = x + sigma * e);
             let mut scores = self.eval_scores.slice_mut(s![..rows, ..]);
-            self.model.forward(input.view(), &mut scores, &mut self.eval_scratch);
-            total += f64::from(dsm::residual_sum(scores.view(), eps, sigma));
+            match &mut self.annealed {
+                None => {
+                    ndarray::Zip::from(&mut input).and(x).and(eps).for_each(|t, &x, &e| *t = x + sigma * e);
+                    self.model.forward(input.view(), &mut scores, &mut self.eval_scratch);
+                    total += f64::from(dsm::residual_sum(scores.view(), eps, sigma));
+                }
+                Some(levels) => {
+                    // The σ²-weighted loss of each row at its own fixed level: ‖net + ε‖².
+                    let Levels { test_sigmas, eval_condition, .. } = levels;
+                    let sigmas = &test_sigmas[chunk * EVAL_ROWS..chunk * EVAL_ROWS + rows];
+                    let condition = &mut eval_condition[..rows];
+                    for ((mut t, (x, e)), &s) in
+                        input.rows_mut().into_iter().zip(x.rows().into_iter().zip(eps.rows())).zip(sigmas)
+                    {
+                        ndarray::Zip::from(&mut t).and(x).and(e).for_each(|t, &x, &e| *t = x + s * e);
+                    }
+                    condition.iter_mut().zip(sigmas).for_each(|(c, &s)| *c = s.ln());
+                    self.model.forward_conditional(input.view(), condition, &mut scores, &mut self.eval_scratch);
+                    total += f64::from(dsm::residual_sum(scores.view(), eps, 1.0));
+                }
+            }
         }
         (total / test.nrows() as f64) as f32
     }

@@ -1,0 +1,157 @@
+//! The f32 path (hand-written AVX2 kernels where the CPU has them) against the f64 path
+//! (ndarray and plain loops, itself checked by finite differences in `gradient_check.rs`):
+//! forward and backward agree within f32 rounding for widths that fill whole 16-wide panels
+//! and widths that do not, batches of one shard and of several; SiLU's vectorised `exp`
+//! is accurate; the packed inference snapshot gives the same bits as the plain forward;
+//! and training on sharded batches is bit-for-bit the same on one thread and on two.
+
+use dsm_tui::nn::{Activation, Adam, AdamConfig, Linear, Mlp, Real, Workspace};
+use dsm_tui::objective::dsm;
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand_distr::{Distribution, StandardNormal};
+
+fn normal(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f64> {
+    Array2::from_shape_fn((rows, cols), |_| StandardNormal.sample(rng))
+}
+
+/// Output and parameter gradients of Σᵢ⟨cᵢ, s(xᵢ)⟩ in the model's own float type, as f64.
+fn output_and_grads<F: Real>(model: &Mlp<F>, x: ArrayView2<f64>, c: ArrayView2<f64>) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let rows = x.nrows();
+    let mut ws = Workspace::new(model, rows);
+    ws.input_mut(rows).assign(&x.mapv(F::lit));
+    let out: Vec<f64> = model.forward_train(&mut ws, rows).iter().map(|v| v.as_f64()).collect();
+    let mut grads = model.zero_grads();
+    model.backward(c.mapv(F::lit).view(), &mut ws, &mut grads);
+    let flat = |g: &Linear<F>| g.tensors().into_iter().flatten().map(|v| v.as_f64()).collect();
+    let mut all: Vec<Vec<f64>> = grads.iter().map(flat).collect();
+    all.push(ws.input_grad().iter().map(|v| v.as_f64()).collect());
+    (out, all)
+}
+
+/// |a − b| ≤ tol · max(1, max |b|) over a whole tensor: f32 sums of many terms err relative
+/// to the tensor's scale, not to each (possibly tiny) entry.
+fn assert_close(what: &str, a: &[f64], b: &[f64], tol: f64) {
+    let scale = b.iter().fold(1f64, |m, v| m.max(v.abs()));
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!((x - y).abs() <= tol * scale, "{what}[{i}]: f32 {x:.9e} vs f64 {y:.9e} (scale {scale:.3e})");
+    }
+}
+
+#[test]
+fn f32_forward_and_backward_match_f64() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    for (width, depth) in [(16, 2), (20, 2), (128, 2), (48, 3), (32, 1)] {
+        for activation in [Activation::Silu, Activation::Tanh] {
+            let model64 = Mlp::<f64>::init(width, depth, activation, &mut rng);
+            let model32: Mlp<f32> = model64.cast();
+            for rows in [1, 5, 64, 150] {
+                let (x, c) = (normal(rows, 2, &mut rng), normal(rows, 2, &mut rng));
+                let (out32, grads32) = output_and_grads(&model32, x.view(), c.view());
+                let (out64, grads64) = output_and_grads(&model64, x.view(), c.view());
+                let case = format!("width {width} depth {depth} {} rows {rows}", activation.name());
+                assert_close(&format!("{case}: scores"), &out32, &out64, 2e-5);
+                for (l, (g32, g64)) in grads32.iter().zip(&grads64).enumerate() {
+                    assert_close(&format!("{case}: gradient {l}"), g32, g64, 1e-4);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sharded_backward_is_the_sum_over_its_rows() {
+    // 150 rows at width 128 are three shards (see `shard_layout`); 50 rows are one. In f64
+    // the sharded gradient must equal the sum of the one-shard gradients of its row blocks
+    // up to rounding: the split and the ordered sum of shard gradients are what is checked
+    // (each one-shard pass is checked by finite differences in `gradient_check.rs`).
+    assert_eq!(dsm_tui::nn::mlp::shard_layout(150, 128).0, 3);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let model = Mlp::<f64>::init(128, 2, Activation::Silu, &mut rng);
+    let (x, c) = (normal(150, 2, &mut rng), normal(150, 2, &mut rng));
+    let (_, whole) = output_and_grads(&model, x.view(), c.view());
+    let mut summed: Vec<Vec<f64>> = whole.iter().map(|g| vec![0.0; g.len()]).collect();
+    for block in 0..3 {
+        let rows = ndarray::s![block * 50..(block + 1) * 50, ..];
+        let (_, part) = output_and_grads(&model, x.slice(rows), c.slice(rows));
+        let layers = model.layers.len();
+        for (sum, g) in summed[..layers].iter_mut().zip(&part) {
+            sum.iter_mut().zip(g).for_each(|(s, g)| *s += g);
+        }
+        // ∂L/∂x is per row: the block's rows of the whole.
+        summed[layers][block * 100..(block + 1) * 100].copy_from_slice(&part[layers]);
+    }
+    for (l, (a, b)) in whole.iter().zip(&summed).enumerate() {
+        assert_close(&format!("gradient {l}"), a, b, 1e-12);
+    }
+}
+
+#[test]
+fn silu_is_accurate_in_f32() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let model64 = Mlp::<f64>::init(64, 2, Activation::Silu, &mut rng);
+    // Through the network, scaled inputs sweep the pre-activations over a wide range.
+    for scale in [0.1, 1.0, 10.0, 100.0] {
+        let x = normal(40, 2, &mut rng) * scale;
+        let s32 = model64.cast::<f32>().scores(x.mapv(|v| v as f32).view());
+        let s64 = model64.scores(x.view());
+        let a: Vec<f64> = s32.iter().map(|&v| f64::from(v)).collect();
+        assert_close(&format!("scores at input scale {scale}"), &a, s64.as_slice().expect("contiguous"), 2e-5);
+    }
+    if dsm_tui::nn::kernels::available() {
+        // The kernel alone, value by value, against f64, including the clamped tails and NaN.
+        let z: Vec<f32> = (-2000..=2000).map(|i| i as f32 * 0.05).chain([f32::NAN, 200.0, -200.0]).collect();
+        let (mut value, mut slope) = (z.clone(), vec![0.0; z.len()]);
+        dsm_tui::nn::kernels::silu(&mut value, Some(&mut slope));
+        for ((&z, &v), &s) in z.iter().zip(&value).zip(&slope) {
+            if z.is_nan() {
+                assert!(v.is_nan() && s.is_nan(), "silu(NaN) = {v}, slope {s}");
+                continue;
+            }
+            let (want, want_slope) = Activation::Silu.value_and_slope(f64::from(z));
+            assert!((f64::from(v) - want).abs() <= 4e-7 * want.abs() + 1e-30, "silu({z}) = {v}, f64 {want}");
+            assert!((f64::from(s) - want_slope).abs() <= 1e-6, "silu′({z}) = {s}, f64 {want_slope}");
+        }
+    }
+}
+
+#[test]
+fn evaluator_gives_the_same_bits_as_forward() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+    let model: Mlp<f32> = Mlp::<f64>::init(128, 2, Activation::Silu, &mut rng).cast();
+    let x = normal(256, 2, &mut rng).mapv(|v| v as f32);
+    let mut evaluator = model.evaluator(256);
+    let mut out = Array2::zeros((256, 2));
+    evaluator.scores(x.view(), &mut out.view_mut());
+    assert_eq!(out, model.scores(x.view()));
+}
+
+/// DSM + Adam steps on a batch of `rows` (several shards) in a pool of `threads`.
+fn train_bits(rows: usize, threads: usize) -> Vec<u32> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+    pool.install(|| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
+        let mut model = Mlp::<f32>::init(64, 2, Activation::Silu, &mut rng);
+        let mut adam = Adam::new(AdamConfig { lr: 1e-2, ..AdamConfig::default() }, &model.layers);
+        let (mut ws, mut grads) = (Workspace::new(&model, rows), model.zero_grads());
+        let mut out_grad = Array2::zeros((rows, 2));
+        // 20 steps: the workspace times its first 8 with the shards in order on this thread and
+        // the next 8 on the pool's threads, so both ways are in the comparison.
+        for _ in 0..20 {
+            let x = normal(rows, 2, &mut rng).mapv(|v| v as f32);
+            let eps = normal(rows, 2, &mut rng).mapv(|v| v as f32);
+            dsm::loss_and_grad(&model, x.view(), eps.view(), 0.1, &mut ws, &mut out_grad.view_mut(), &mut grads);
+            adam.step(&mut model.layers, &grads);
+        }
+        model.layers.iter().flat_map(|l| l.tensors().into_iter().flatten().map(|v| v.to_bits())).collect()
+    })
+}
+
+#[test]
+fn sharded_training_is_identical_on_one_thread_and_two() {
+    // At width 64 a shard is at least 256 rows: 300 rows are 2 shards, 1000 are 4.
+    for rows in [300, 1000] {
+        assert!(train_bits(rows, 1) == train_bits(rows, 2), "batch {rows}: parameters differ across thread counts");
+    }
+}
