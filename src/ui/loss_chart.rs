@@ -308,14 +308,16 @@ fn render_fisher_axis(labels: &[String], area: Rect, rows: u16, buf: &mut Buffer
     }
 }
 
-/// The key to the curves, in words when there is room, in brief otherwise, and without the
-/// epoch marks' key when even that does not fit. `fisher` is whether its axis is shared
-/// (see the module doc), `None` when there is no Fisher curve.
+/// The key to the curves, in words when there is room, in brief otherwise, then without the
+/// epoch marks' key, and last without saying that the Fisher curve has its own range.
+/// `fisher` is whether its axis is shared (see the module doc), `None` when there is no
+/// Fisher curve.
 fn legend(marks_every: Option<u64>, fisher: Option<bool>, width: u16) -> Line<'static> {
-    let build = |long: bool, with_marks: bool| {
+    let build = |long: bool, with_marks: bool, own_range_said: bool| {
         let fisher_name = match fisher {
             Some(true) if long => "Fisher (right axis)",
             Some(false) if long => "Fisher (right axis, own range)",
+            Some(false) if own_range_said => "Fisher (own range)",
             _ => "Fisher",
         };
         let entries = [
@@ -341,7 +343,10 @@ fn legend(marks_every: Option<u64>, fisher: Option<bool>, width: u16) -> Line<'s
         Line::from(spans)
     };
     let fits = |line: &Line| line.width() + 2 <= usize::from(width);
-    [build(true, true), build(false, true)].into_iter().find(fits).unwrap_or_else(|| build(false, false))
+    [build(true, true, true), build(false, true, true), build(false, false, true)]
+        .into_iter()
+        .find(fits)
+        .unwrap_or_else(|| build(false, false, false))
 }
 
 /// Dotted vertical lines at every `k`-th epoch boundary, `k` the smallest of 1, 2, 5, 10, 20 …
@@ -528,6 +533,11 @@ mod tests {
         assert_eq!(width(40).trim(), "━ EMA ─ raw ━ test ━ Fisher ┊ 10 ep");
         assert_eq!(width(34).trim(), "━ EMA ─ raw ━ test ━ Fisher");
         assert!(!legend(None, None, 100).to_string().contains("Fisher"));
+        let own = |w| legend(Some(50), Some(false), w).to_string();
+        assert!(own(100).contains("Fisher (right axis, own range)"));
+        assert_eq!(own(52).trim(), "━ EMA ─ raw ━ test ━ Fisher (own range) ┊ 50 ep");
+        assert_eq!(own(44).trim(), "━ EMA ─ raw ━ test ━ Fisher (own range)");
+        assert_eq!(own(34).trim(), "━ EMA ─ raw ━ test ━ Fisher");
     }
 
     #[test]
