@@ -111,12 +111,3 @@ pub enum Mode {
     /// Noise-conditional s(x, σ) over a schedule of σ, annealed Langevin (Song & Ermon 2019)
     Annealed,
 }
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Single => "single",
-            Mode::Annealed => "annealed",
-        }
-    }
-}

@@ -58,12 +58,25 @@ impl Particles {
     /// `count` particles from U[−1, 1]²; `restart` numbers resamples so each draws afresh.
     pub fn uniform(count: usize, seed: u64, restart: u64) -> Self {
         let start = Uniform::new_inclusive(-1.0f32, 1.0).expect("bounds are finite");
+        Self::in_chunks(count, seed, restart, |rows, rng| {
+            Array2::from_shape_fn((rows.len(), DIM), |_| start.sample(rng))
+        })
+    }
+
+    /// Chunks of [`CHUNK`] particles, each with its own noise stream; `positions` gives a
+    /// chunk's starting points from its rows and its stream.
+    fn in_chunks(
+        count: usize,
+        seed: u64,
+        restart: u64,
+        mut positions: impl FnMut(std::ops::Range<usize>, &mut StreamRng) -> Array2<f32>,
+    ) -> Self {
         let chunks = (0..count.div_ceil(CHUNK))
             .map(|c| {
-                let rows = CHUNK.min(count - c * CHUNK);
+                let rows = c * CHUNK..count.min((c + 1) * CHUNK);
                 let mut rng = stream_rng(seed, Stream::Particles { restart, chunk: c as u64 });
-                let positions = Array2::from_shape_fn((rows, DIM), |_| start.sample(&mut rng));
-                Chunk { positions, scores: Array2::zeros((rows, DIM)), rng }
+                let positions = positions(rows, &mut rng);
+                Chunk { scores: Array2::zeros(positions.dim()), positions, rng }
             })
             .collect();
         Self { chunks, steps_taken: 0 }
@@ -128,38 +141,7 @@ impl Particles {
     /// Particles at the given positions (`[count, 2]`), e.g. to start two samplers from the
     /// same points; each chunk's noise stream as [`Particles::uniform`] would give it.
     pub fn from_positions(positions: ArrayView2<f32>, seed: u64, restart: u64) -> Self {
-        let count = positions.nrows();
-        let chunks = (0..count.div_ceil(CHUNK))
-            .map(|c| {
-                let rows = c * CHUNK..(count.min((c + 1) * CHUNK));
-                let positions = positions.slice(s![rows.clone(), ..]).to_owned();
-                let rng = stream_rng(seed, Stream::Particles { restart, chunk: c as u64 });
-                Chunk { scores: Array2::zeros((rows.len(), DIM)), positions, rng }
-            })
-            .collect();
-        Self { chunks, steps_taken: 0 }
-    }
-
-    /// Mean ‖s(x)‖ over the finite particles (for the sampler's readouts, not the hot loop).
-    pub fn mean_score_norm(&mut self, field: &impl ScoreField) -> f64 {
-        let (mut total, mut count) = (0.0, 0usize);
-        let mut scratch = field.scratch(CHUNK);
-        for chunk in &mut self.chunks {
-            field.score(chunk.positions.view(), &mut chunk.scores.view_mut(), &mut scratch);
-            for s in chunk.scores.rows() {
-                let norm = f64::from(s[0]).hypot(f64::from(s[1]));
-                if norm.is_finite() {
-                    total += norm;
-                    count += 1;
-                }
-            }
-        }
-        if count == 0 { f64::NAN } else { total / count as f64 }
-    }
-
-    /// Positions of chunk `c` (for tests of the chunk layout).
-    pub fn chunk(&self, c: usize) -> ArrayView2<'_, f32> {
-        self.chunks[c].positions.slice(s![.., ..])
+        Self::in_chunks(positions.nrows(), seed, restart, |rows, _| positions.slice(s![rows, ..]).to_owned())
     }
 }
 

@@ -28,11 +28,6 @@ impl Activation {
         }
     }
 
-    /// f(z) for a single value.
-    pub fn value<F: Real>(self, z: F) -> F {
-        self.value_and_slope(z).0
-    }
-
     /// (f(z), f′(z)) for a single value.
     pub fn value_and_slope<F: Real>(self, z: F) -> (F, F) {
         match self {

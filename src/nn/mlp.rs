@@ -542,11 +542,6 @@ impl<F: Real> Workspace<F> {
     pub fn input_grad(&self) -> ArrayView2<'_, F> {
         self.input_grad.slice(s![..self.rows, ..])
     }
-
-    /// Scores from the last training forward pass, `[rows, 2]`.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        self.output.slice(s![..self.rows, ..])
-    }
 }
 
 /// Two ping-pong hidden buffers for inference on up to `capacity` rows, and room for the

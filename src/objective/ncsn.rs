@@ -10,7 +10,7 @@
 //!
 //! averaged over the batch: ∂L/∂net(x̃ᵢ) = (2/B)(net + εᵢ).
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
 use crate::nn::{Evaluator, Linear, Mlp, Real, Workspace};
 use crate::sampler::ConditionalScoreField;
@@ -69,13 +69,4 @@ impl ConditionalScoreField for ConditionalScore<'_> {
         evaluator.scores_conditional(x, condition, out);
         out.mapv_inplace(|v| v / sigma);
     }
-}
-
-/// Scores of a noise-conditional network at one σ, allocating (tests, small evaluations).
-pub fn scores_at(model: &Mlp<f32>, x: ArrayView2<f32>, sigma: f32) -> Array2<f32> {
-    let field = ConditionalScore { model };
-    let mut out = Array2::zeros((x.nrows(), 2));
-    let mut scratch = field.scratch(x.nrows());
-    field.score_at(x, sigma, &mut out.view_mut(), &mut scratch);
-    out
 }
