@@ -552,6 +552,7 @@ mod tests {
             figures: None,
             steps_per_second: None,
             saved: None,
+            field: None,
         }
     }
 

@@ -68,6 +68,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
         steps_per_second: None,
         saved: None,
+        field: None,
     }
 }
 

@@ -166,6 +166,7 @@ mod tests {
             figures: None,
             steps_per_second: None,
             saved: Some(saved),
+            field: None,
         });
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {
