@@ -13,7 +13,7 @@ use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 14] = [
+const HINTS: [(&str, &str); 15] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -21,12 +21,13 @@ const HINTS: [(&str, &str); 14] = [
     ("n", "new run"),
     ("o", "objective"),
     ("d", "data set"),
+    ("f", "field"),
     ("w", "save"),
     ("+/-", "η"),
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
     ("h", "history"),
-    ("f", "Fisher"),
+    ("i", "Fisher"),
     ("v", "view"),
 ];
 
@@ -93,16 +94,17 @@ impl Help {
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l", "loss axis: log / linear".into()),
             key("h", format!("loss history: all steps / the last {RECENT_STEPS}")),
-            key("f", "Fisher divergence curve on the loss panel: shown / hidden".into()),
+            key("i", "Fisher divergence curve on the loss panel: shown / hidden".into()),
             key("v", "samples: data + particles / particles / data".into()),
+            key("f", "score field arrows: off / learned / exact / learned − exact".into()),
             key("?", "this help; Esc or ? closes it".into()),
             key("q Esc ^C", "quit".into()),
             Line::raw(""),
-            note("Particles follow x ← x + (η/2)·s(x) + √η·z, s the latest network."),
             note(&format!(
-                "While training they get {:.0}% of the time; paused or done, all of it.",
+                "Particles: x ← x + (η/2)·s(x) + √η·z; {:.0}% of the time while training.",
                 100.0 * SAMPLING_SHARE
             )),
+            note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓."),
             note("Escaped: outside the plotted area; counted, not drawn."),
             note("Right axis: the Fisher divergence ½E‖s − ∇log q_σ‖² that DSM minimises,"),
             note("on the loss axis × F₀/L₀ (a row is one factor on both); ÷k: k× lower."),
@@ -166,6 +168,7 @@ mod tests {
             figures: None,
             steps_per_second: None,
             saved: Some(saved),
+            field: None,
         });
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! ┌ Loss ─────────────────────┐┌ Samples ──────────────────────────┐
-//! │ train EMA, raw, test      ││ braille scatter: data, particles  │
+//! │ train EMA, raw, test      ││ braille scatter: data, particles, │
+//! │                           ││ score field arrows (key f)        │
 //! └───────────────────────────┘└───────────────────────────────────┘
 //! ┌ state ────────────────────────────────────────── run · seed ────┐
 //! │ training · Langevin · quality and speed                         │
@@ -13,6 +14,7 @@
 //! Below [`MIN_WIDTH`] × [`MIN_HEIGHT`] a centred message replaces the layout. [`render_text`]
 //! draws the same screen into an off-screen buffer and returns it as text.
 
+pub mod field;
 pub mod help;
 pub mod loss_chart;
 pub mod loss_history;
@@ -43,21 +45,41 @@ impl Widget for &App {
     }
 }
 
+/// Where the parts of the screen go.
+struct Areas {
+    loss: Rect,
+    samples: Rect,
+    status: Rect,
+    footer: Rect,
+}
+
+/// The layout on a screen of `area`; `None` below [`MIN_WIDTH`] × [`MIN_HEIGHT`].
+fn areas(area: Rect) -> Option<Areas> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let [panels, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(status::HEIGHT),
+        Constraint::Length(1),
+    ]));
+    let [loss, samples] = panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
+    Some(Areas { loss, samples, status, footer })
+}
+
+/// The scatter panel's place on a screen of `area`, if the screen holds the layout.
+pub fn samples_panel(area: Rect) -> Option<Rect> {
+    areas(area).map(|a| a.samples)
+}
+
 impl App {
     fn render_screen(&self, area: Rect, buf: &mut Buffer) {
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let Some(Areas { loss, samples, status, footer }) = areas(area) else {
             TooSmall.render(area, buf);
             return;
-        }
-        let [panels, status, footer] = area.layout(&Layout::vertical([
-            Constraint::Fill(1),
-            Constraint::Length(status::HEIGHT),
-            Constraint::Length(1),
-        ]));
-        let [loss, samples] =
-            panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
+        };
         LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
-        Scatter { samples: self.samples(), view: self.view() }.render(samples, buf);
+        Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
         Status { app: self }.render(status, buf);
         Footer { notice: self.notice() }.render(footer, buf);
         if self.help_open() {

@@ -157,6 +157,7 @@ mod tests {
             figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
             steps_per_second: Some(3512.4),
             saved: None,
+            field: None,
         });
         app
     }
