@@ -6,7 +6,8 @@
 //! live in a [`Workspace`] (training), [`Scratch`] or [`Evaluator`] (inference), allocated
 //! once and reused every step.
 //!
-//! Training splits a batch into fixed shards of rows that run on rayon's threads: each
+//! Training splits a batch into fixed shards of rows that run on rayon's threads (two
+//! shards: on the workspace's [`Partner`] thread, which stays awake between steps): each
 //! shard does its own forward and backward pass into its own gradient buffers, and the
 //! shards' gradients are then summed in shard order. The shards depend only on the number
 //! of rows, never on the number of threads, so the result is the same bit for bit on one
@@ -17,6 +18,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use super::ops::{self, Packed};
+use super::partner::Partner;
 use super::{Activation, Linear, Real};
 
 /// Fewest rows in a shard: below this the tiles and the weight-gradient products (whose inner
@@ -238,6 +240,7 @@ impl<F: Real> Mlp<F> {
             losses,
             packed,
             threading,
+            partner,
             ..
         } = ws;
         let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
@@ -262,6 +265,34 @@ impl<F: Real> Mlp<F> {
         let rows_of = |width: usize| width * per_shard;
         let started = std::time::Instant::now();
         let parallel = threading.parallel();
+        let partner = match partner {
+            Some(p) => p.as_ref(),
+            // Only a two-shard batch on a machine with a second core needs one.
+            None if shards == 2 && rayon::current_num_threads() > 1 => partner.insert(Partner::spawn().ok()).as_ref(),
+            None => None,
+        };
+        if let Some(partner) = partner.filter(|_| parallel && shards == 2) {
+            // The same two shards as the rayon path below, cut at the same places.
+            let ((x0, x1), (c0, c1)) = (x.split_at(rows_of(2)), condition.split_at(per_shard));
+            let ((out0, out1), (og0, og1)) = (out.split_at_mut(rows_of(2)), out_grad.split_at_mut(rows_of(2)));
+            let ((hid0, hid1), (slo0, slo1)) = (hidden.split_at_mut(region), slopes.split_at_mut(region));
+            let ((d0, d1), (dn0, dn1)) = (delta.split_at_mut(rows_of(h)), delta_next.split_at_mut(rows_of(h)));
+            let (cg0, cg1) = column_grads.split_at_mut(COLUMN_GRADS * h);
+            let ((p0, p1), (ig0, ig1)) = (partials.split_at_mut(1), input_grad.split_at_mut(rows_of(2)));
+            let (l0, l1) = losses.split_at_mut(1);
+            let shard = &shard;
+            partner.join(
+                || l0[0] = shard(0, (x0, c0, out0, og0), (hid0, slo0), (d0, dn0, cg0), &mut p0[0], ig0),
+                || {
+                    let (hid1, slo1) = (&mut hid1[..region], &mut slo1[..region]);
+                    let (d1, dn1, cg1) = (&mut d1[..rows_of(h)], &mut dn1[..rows_of(h)], &mut cg1[..COLUMN_GRADS * h]);
+                    l1[0] = shard(per_shard, (x1, c1, out1, og1), (hid1, slo1), (d1, dn1, cg1), &mut p1[0], ig1);
+                },
+            );
+            threading.record(started.elapsed());
+            sum_in_order(&partials[..shards], grads);
+            return losses[0] + losses[1];
+        }
         x.par_chunks(rows_of(2))
             .zip(condition.par_chunks(rows_of(1)))
             .zip(out.par_chunks_mut(rows_of(2)).zip(out_grad.par_chunks_mut(rows_of(2))))
@@ -497,6 +528,9 @@ pub struct Workspace<F> {
     /// Per shard: its part of the loss in [`Mlp::forward_backward`].
     losses: Vec<F>,
     threading: Threading,
+    /// The second thread of two-shard batches ([`Partner`]): `None` until one is needed,
+    /// `Some(None)` if it could not be started (rayon's threads serve instead).
+    partner: Option<Option<Partner>>,
     packed: Packed,
 }
 
@@ -521,6 +555,7 @@ impl<F: Real> Workspace<F> {
             partials: if shards > 1 { (0..shards).map(|_| model.zero_grads()).collect() } else { Vec::new() },
             losses: vec![F::zero(); shards],
             threading: Threading::default(),
+            partner: None,
             packed: Packed::default(),
         }
     }

@@ -15,6 +15,7 @@ pub mod kernels;
 pub mod linear;
 pub mod mlp;
 mod ops;
+mod partner;
 pub mod schedule;
 
 pub use activation::Activation;
