@@ -99,14 +99,15 @@ pub fn pack_rows(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
     }
 }
 
-/// What happens to a block of C = A·B (+ bias) before it is stored: nothing, or SiLU applied
-/// in registers (optionally also storing SiLU′ into a matrix laid out like C). Fusing the
-/// activation into the tile keeps twelve independent `exp`s in flight and saves a pass over
-/// memory.
+/// What happens to a block of C = A·B (+ bias) before it is stored: nothing, SiLU applied
+/// in registers (optionally also storing SiLU′ into a matrix laid out like C), or a product
+/// with a matrix laid out like C (the backward pass's (δ·W) ⊙ f′). Fusing the activation into
+/// the tile keeps twelve independent `exp`s in flight, and either saves a pass over memory.
 pub enum Epilogue<'a> {
     Store,
     Silu,
     SiluWithSlope(&'a mut [f32]),
+    Times(&'a [f32]),
 }
 
 /// C = A·B (+ 1·biasᵀ), then the epilogue, with A `[m, k]`, B `[k, n]` and C `[m, n]`
@@ -134,15 +135,25 @@ pub fn gemm(
     if let Some(bias) = bias {
         assert!(bias.len() >= n);
     }
-    let (silu, mut slope) = match epilogue {
-        Epilogue::Store => (false, None),
-        Epilogue::Silu => (true, None),
-        Epilogue::SiluWithSlope(slope) => (true, Some(slope)),
+    let (silu, mut slope, times) = match epilogue {
+        Epilogue::Store => (false, None, None),
+        Epilogue::Silu => (true, None, None),
+        Epilogue::SiluWithSlope(slope) => (true, Some(slope), None),
+        Epilogue::Times(times) => (false, None, Some(times)),
     };
     if let Some(slope) = &slope {
         assert!(slope.len() >= (m - 1) * c_stride + n, "slope out of bounds");
     }
-    let out = Out { c: c.as_mut_ptr(), slope: slope.as_deref_mut().map(|s| s.as_mut_ptr()), stride: c_stride, silu };
+    if let Some(times) = times {
+        assert!(times.len() >= (m - 1) * c_stride + n, "factor out of bounds");
+    }
+    let out = Out {
+        c: c.as_mut_ptr(),
+        slope: slope.as_deref_mut().map(|s| s.as_mut_ptr()),
+        times: times.map(|t| t.as_ptr()),
+        stride: c_stride,
+        silu,
+    };
     // SAFETY: the features were checked above; every index the tiles form is below the
     // bounds just asserted.
     unsafe {
@@ -170,6 +181,9 @@ pub fn gemm(
                 self::silu(&mut row, Some(&mut row_slope));
             }
             let range = i * c_stride + cols.start..i * c_stride + cols.end;
+            if let Some(times) = times {
+                row.iter_mut().zip(&times[range.clone()]).for_each(|(v, &t)| *v *= t);
+            }
             c[range.clone()].copy_from_slice(&row[..cols.len()]);
             if let Some(slope) = slope.as_deref_mut() {
                 slope[range].copy_from_slice(&row_slope[..cols.len()]);
@@ -183,6 +197,7 @@ pub fn gemm(
 struct Out {
     c: *mut f32,
     slope: Option<*mut f32>,
+    times: Option<*const f32>,
     stride: usize,
     silu: bool,
 }
@@ -194,7 +209,7 @@ impl Out {
     /// (i, j) must lie inside the C (and slope) that `gemm` checked.
     unsafe fn offset(self, i: usize, j: usize) -> Self {
         let at = i * self.stride + j;
-        Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), ..self }
+        Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), times: self.times.map(|t| t.add(at)), ..self }
     }
 }
 
@@ -289,7 +304,8 @@ unsafe fn gemm_packed((m, panels, k): (usize, usize, usize), a: Strided, b: Pane
                 for p in p0..p0 + block_panels {
                     let tile_out = out.offset(i, p * NR);
                     // Only the last block of k activates; the others store the raw sums.
-                    let tile_out = if last { tile_out } else { Out { silu: false, slope: None, ..tile_out } };
+                    let tile_out =
+                        if last { tile_out } else { Out { silu: false, slope: None, times: None, ..tile_out } };
                     let args = (
                         kc,
                         a_packed.cast_const(),
@@ -365,7 +381,11 @@ unsafe fn tile<const R: usize, const V: usize>(
     let (values, slopes) = if out.silu { silu_n(acc) } else { (acc, acc) };
     for v in 0..V {
         let at = (v / 2) * out.stride + 8 * (v % 2);
-        _mm256_storeu_ps(out.c.add(at), values[v]);
+        let value = match out.times {
+            Some(t) => _mm256_mul_ps(values[v], _mm256_loadu_ps(t.add(at))),
+            None => values[v],
+        };
+        _mm256_storeu_ps(out.c.add(at), value);
         if let Some(s) = out.slope {
             _mm256_storeu_ps(s.add(at), slopes[v]);
         }
@@ -492,6 +512,7 @@ pub fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32], 
         Epilogue::Store => (false, None),
         Epilogue::Silu => (true, None),
         Epilogue::SiluWithSlope(slope) => (true, Some(slope)),
+        Epilogue::Times(_) => panic!("the input layer takes no Epilogue::Times"),
     };
     if let Some(slope) = &slope {
         assert!(slope.len() >= rows * h);
@@ -631,15 +652,6 @@ pub mod loops {
         fn add(x: &[f32], y: &mut [f32]) {
             for (y, &x) in y.iter_mut().zip(x) {
                 *y += x;
-            }
-        }
-    }
-
-    avx2_loop! {
-        /// y ⊙= x
-        fn mul(x: &[f32], y: &mut [f32]) {
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y *= x;
             }
         }
     }
