@@ -230,16 +230,16 @@ unsafe fn gemm_full_panels(
         let mut i = 0;
         while i + MR <= m {
             let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
-            tile::<MR, { 2 * MR }>((k, a_rows, a_strides, b_ptr, b.row_stride, start, out));
+            tile::<MR, { 2 * MR }, false>((k, a_rows, a_strides, b_ptr, b.row_stride, start, out));
             i += MR;
         }
         let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b.row_stride, start, out.offset(i, p * NR));
         match m - i {
-            1 => tile::<1, 2>(args),
-            2 => tile::<2, 4>(args),
-            3 => tile::<3, 6>(args),
-            4 => tile::<4, 8>(args),
-            5 => tile::<5, 10>(args),
+            1 => tile::<1, 2, false>(args),
+            2 => tile::<2, 4, false>(args),
+            3 => tile::<3, 6, false>(args),
+            4 => tile::<4, 8, false>(args),
+            5 => tile::<5, 10, false>(args),
             _ => {}
         }
     }
@@ -316,12 +316,12 @@ unsafe fn gemm_packed((m, panels, k): (usize, usize, usize), a: Strided, b: Pane
                         tile_out,
                     );
                     match rows {
-                        1 => tile::<1, 2>(args),
-                        2 => tile::<2, 4>(args),
-                        3 => tile::<3, 6>(args),
-                        4 => tile::<4, 8>(args),
-                        5 => tile::<5, 10>(args),
-                        _ => tile::<MR, { 2 * MR }>(args),
+                        1 => tile::<1, 2, true>(args),
+                        2 => tile::<2, 4, true>(args),
+                        3 => tile::<3, 6, true>(args),
+                        4 => tile::<4, 8, true>(args),
+                        5 => tile::<5, 10, true>(args),
+                        _ => tile::<MR, { 2 * MR }, true>(args),
                     }
                 }
                 i += rows;
@@ -343,11 +343,16 @@ enum Start {
 /// One R × 16 block of C: R rows of A against one panel of B, accumulated in registers over
 /// the whole k, then activated and stored once. `V` = 2R accumulators (row i's two halves
 /// at 2i and 2i + 1), a separate parameter only because `[_; 2 * R]` is not yet expressible.
+/// `PACKED_A`: A was packed by [`gemm_packed`], MR floats per k, so its strides are known
+/// here. It also gives each of the two GEMM paths its own instances, each called from one
+/// place: shared instances were no longer inlined (`#[inline(always)]` is refused with
+/// `#[target_feature]`), and sampling lost 2–3% to the calls.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize, const V: usize>(
+unsafe fn tile<const R: usize, const V: usize, const PACKED_A: bool>(
     (k, a, (rs, cs), b, b_row_stride, start, out): (usize, *const f32, (usize, usize), *const f32, usize, Start, Out),
 ) {
     debug_assert_eq!(V, 2 * R);
+    let (rs, cs) = if PACKED_A { (1, MR) } else { (rs, cs) };
     let mut acc = [_mm256_setzero_ps(); V];
     match start {
         Start::Zero => {}
