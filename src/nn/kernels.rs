@@ -15,6 +15,7 @@
 #![allow(unsafe_op_in_unsafe_fn)]
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 /// Rows of the register tile: 6 × 16 floats fill 12 of the 16 ymm registers with
 /// accumulators (BLIS's shape for AVX2), leaving room for two B vectors and a broadcast.
@@ -98,14 +99,15 @@ pub fn pack_rows(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
     }
 }
 
-/// What happens to a block of C = A·B (+ bias) before it is stored: nothing, or SiLU applied
-/// in registers (optionally also storing SiLU′ into a matrix laid out like C). Fusing the
-/// activation into the tile keeps twelve independent `exp`s in flight and saves a pass over
-/// memory.
+/// What happens to a block of C = A·B (+ bias) before it is stored: nothing, SiLU applied
+/// in registers (optionally also storing SiLU′ into a matrix laid out like C), or a product
+/// with a matrix laid out like C (the backward pass's (δ·W) ⊙ f′). Fusing the activation into
+/// the tile keeps twelve independent `exp`s in flight, and either saves a pass over memory.
 pub enum Epilogue<'a> {
     Store,
     Silu,
     SiluWithSlope(&'a mut [f32]),
+    Times(&'a [f32]),
 }
 
 /// C = A·B (+ 1·biasᵀ), then the epilogue, with A `[m, k]`, B `[k, n]` and C `[m, n]`
@@ -133,18 +135,34 @@ pub fn gemm(
     if let Some(bias) = bias {
         assert!(bias.len() >= n);
     }
-    let (silu, mut slope) = match epilogue {
-        Epilogue::Store => (false, None),
-        Epilogue::Silu => (true, None),
-        Epilogue::SiluWithSlope(slope) => (true, Some(slope)),
+    let (silu, mut slope, times) = match epilogue {
+        Epilogue::Store => (false, None, None),
+        Epilogue::Silu => (true, None, None),
+        Epilogue::SiluWithSlope(slope) => (true, Some(slope), None),
+        Epilogue::Times(times) => (false, None, Some(times)),
     };
     if let Some(slope) = &slope {
         assert!(slope.len() >= (m - 1) * c_stride + n, "slope out of bounds");
     }
-    let out = Out { c: c.as_mut_ptr(), slope: slope.as_deref_mut().map(|s| s.as_mut_ptr()), stride: c_stride, silu };
+    if let Some(times) = times {
+        assert!(times.len() >= (m - 1) * c_stride + n, "factor out of bounds");
+    }
+    let out = Out {
+        c: c.as_mut_ptr(),
+        slope: slope.as_deref_mut().map(|s| s.as_mut_ptr()),
+        times: times.map(|t| t.as_ptr()),
+        stride: c_stride,
+        silu,
+    };
     // SAFETY: the features were checked above; every index the tiles form is below the
     // bounds just asserted.
-    unsafe { gemm_full_panels((m, full, k), a, b, bias, out) };
+    unsafe {
+        if b.row_stride == NR {
+            gemm_full_panels((m, full, k), a, b, bias, out)
+        } else {
+            gemm_packed((m, full, k), a, b, bias, out)
+        }
+    };
     // A last, partial panel (widths that are not a multiple of 16): plain loops, then the
     // same activation code on a padded copy.
     if full * NR < n {
@@ -163,6 +181,9 @@ pub fn gemm(
                 self::silu(&mut row, Some(&mut row_slope));
             }
             let range = i * c_stride + cols.start..i * c_stride + cols.end;
+            if let Some(times) = times {
+                row.iter_mut().zip(&times[range.clone()]).for_each(|(v, &t)| *v *= t);
+            }
             c[range.clone()].copy_from_slice(&row[..cols.len()]);
             if let Some(slope) = slope.as_deref_mut() {
                 slope[range].copy_from_slice(&row_slope[..cols.len()]);
@@ -176,6 +197,7 @@ pub fn gemm(
 struct Out {
     c: *mut f32,
     slope: Option<*mut f32>,
+    times: Option<*const f32>,
     stride: usize,
     silu: bool,
 }
@@ -187,7 +209,7 @@ impl Out {
     /// (i, j) must lie inside the C (and slope) that `gemm` checked.
     unsafe fn offset(self, i: usize, j: usize) -> Self {
         let at = i * self.stride + j;
-        Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), ..self }
+        Self { c: self.c.add(at), slope: self.slope.map(|s| s.add(at)), times: self.times.map(|t| t.add(at)), ..self }
     }
 }
 
@@ -199,50 +221,151 @@ unsafe fn gemm_full_panels(
     bias: Option<&[f32]>,
     out: Out,
 ) {
-    let a_ptr = a.data.as_ptr();
+    let (a_ptr, a_strides) = (a.data.as_ptr(), (a.row_stride, a.col_stride));
     // Panel-major order: one panel of B (k × 16 floats) stays in L1 while every row block of
     // A streams past it.
     for p in 0..panels {
         let b_ptr = b.data.as_ptr().add(p * b.panel_stride);
-        let bias_ptr = bias.map(|v| v.as_ptr().add(p * NR));
+        let start = bias.map_or(Start::Zero, |v| Start::Bias(v.as_ptr().add(p * NR)));
         let mut i = 0;
         while i + MR <= m {
             let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
-            tile::<MR, { 2 * MR }>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out);
+            tile::<MR, { 2 * MR }, false>((k, a_rows, a_strides, b_ptr, b.row_stride, start, out));
             i += MR;
         }
-        let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
+        let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b.row_stride, start, out.offset(i, p * NR));
         match m - i {
-            1 => tile::<1, 2>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
-            2 => tile::<2, 4>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
-            3 => tile::<3, 6>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
-            4 => tile::<4, 8>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
-            5 => tile::<5, 10>(k, a_rows, a, b_ptr, b.row_stride, bias_ptr, out),
+            1 => tile::<1, 2, false>(args),
+            2 => tile::<2, 4, false>(args),
+            3 => tile::<3, 6, false>(args),
+            4 => tile::<4, 8, false>(args),
+            5 => tile::<5, 10, false>(args),
             _ => {}
         }
     }
 }
 
+/// Rows of B (and columns of A) packed per block by [`gemm_packed`]. Measured on the weight
+/// gradient at width 256, 512 rows: 64 → 670 µs, 128 → 648 µs, 256 (with 4 panels a block)
+/// → 780 µs.
+const KC: usize = 128;
+/// Panels of B packed per block by [`gemm_packed`]: KC × NB × NR floats (128 KB of stack),
+/// all of width 256 at once.
+const NB: usize = 16;
+
+/// [`gemm_full_panels`] for a B whose panels are not contiguous (the weight gradient δᵀ·a,
+/// where B is the activations read in place): their rows lie 4·n bytes apart, so a panel's
+/// rows fall into a few L1 sets and evict each other, and A (δ read down its columns) does
+/// the same. Both are copied, KC rows of B at a time, into contiguous blocks: B for NB
+/// panels, A one tile's rows at a time, then used by every panel of the block. The tiles
+/// carry C from one block of k to the next, so every output is the same chain of FMAs as
+/// unblocked, bit for bit; the bias starts the first block, the epilogue ends the last.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_packed((m, panels, k): (usize, usize, usize), a: Strided, b: Panels, bias: Option<&[f32]>, out: Out) {
+    // Left uninitialised (zeroing 128 KB would cost as much as a small product): only what
+    // was just packed is read.
+    let mut b_block = [MaybeUninit::<f32>::uninit(); KC * NB * NR];
+    let mut a_block = [MaybeUninit::<f32>::uninit(); KC * MR];
+    let (b_packed, a_packed) = (b_block.as_mut_ptr().cast::<f32>(), a_block.as_mut_ptr().cast::<f32>());
+    let a_ptr = a.data.as_ptr();
+    for p0 in (0..panels).step_by(NB) {
+        let block_panels = NB.min(panels - p0);
+        for k0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - k0);
+            for pl in 0..block_panels {
+                let src = b.data.as_ptr().add((p0 + pl) * b.panel_stride + k0 * b.row_stride);
+                let dst = b_packed.add(pl * KC * NR);
+                for kk in 0..kc {
+                    // A fixed-size copy, inlined (see `pack_rows`).
+                    dst.add(kk * NR).cast::<[f32; NR]>().write(src.add(kk * b.row_stride).cast::<[f32; NR]>().read());
+                }
+            }
+            let last = k0 + kc == k;
+            let start = |p: usize| match bias {
+                _ if k0 > 0 => Start::Carry,
+                Some(bias) => Start::Bias(bias.as_ptr().add(p * NR)),
+                None => Start::Zero,
+            };
+            let mut i = 0;
+            while i < m {
+                let rows = MR.min(m - i);
+                let src = a_ptr.add(i * a.row_stride + k0 * a.col_stride);
+                for kk in 0..kc {
+                    let (src, dst) = (src.add(kk * a.col_stride), a_packed.add(kk * MR));
+                    if rows == MR && a.row_stride == 1 {
+                        // δ's rows: MR adjacent floats, copied as one fixed-size block.
+                        dst.cast::<[f32; MR]>().write(src.cast::<[f32; MR]>().read());
+                    } else {
+                        for ii in 0..rows {
+                            dst.add(ii).write(*src.add(ii * a.row_stride));
+                        }
+                    }
+                }
+                for p in p0..p0 + block_panels {
+                    let tile_out = out.offset(i, p * NR);
+                    // Only the last block of k activates; the others store the raw sums.
+                    let tile_out =
+                        if last { tile_out } else { Out { silu: false, slope: None, times: None, ..tile_out } };
+                    let args = (
+                        kc,
+                        a_packed.cast_const(),
+                        (1, MR),
+                        b_packed.add((p - p0) * KC * NR).cast_const(),
+                        NR,
+                        start(p),
+                        tile_out,
+                    );
+                    match rows {
+                        1 => tile::<1, 2, true>(args),
+                        2 => tile::<2, 4, true>(args),
+                        3 => tile::<3, 6, true>(args),
+                        4 => tile::<4, 8, true>(args),
+                        5 => tile::<5, 10, true>(args),
+                        _ => tile::<MR, { 2 * MR }, true>(args),
+                    }
+                }
+                i += rows;
+            }
+        }
+    }
+}
+
+/// What a tile's accumulators start from.
+#[derive(Clone, Copy)]
+enum Start {
+    Zero,
+    /// The bias row (16 floats at this pointer).
+    Bias(*const f32),
+    /// The C that an earlier block of k stored (raw, not activated).
+    Carry,
+}
+
 /// One R × 16 block of C: R rows of A against one panel of B, accumulated in registers over
 /// the whole k, then activated and stored once. `V` = 2R accumulators (row i's two halves
 /// at 2i and 2i + 1), a separate parameter only because `[_; 2 * R]` is not yet expressible.
+/// `PACKED_A`: A was packed by [`gemm_packed`], MR floats per k, so its strides are known
+/// here. It also gives each of the two GEMM paths its own instances, each called from one
+/// place: shared instances were no longer inlined (`#[inline(always)]` is refused with
+/// `#[target_feature]`), and sampling lost 2–3% to the calls.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize, const V: usize>(
-    k: usize,
-    a: *const f32,
-    a_layout: Strided,
-    b: *const f32,
-    b_row_stride: usize,
-    bias: Option<*const f32>,
-    out: Out,
+unsafe fn tile<const R: usize, const V: usize, const PACKED_A: bool>(
+    (k, a, (rs, cs), b, b_row_stride, start, out): (usize, *const f32, (usize, usize), *const f32, usize, Start, Out),
 ) {
     debug_assert_eq!(V, 2 * R);
-    let (rs, cs) = (a_layout.row_stride, a_layout.col_stride);
+    let (rs, cs) = if PACKED_A { (1, MR) } else { (rs, cs) };
     let mut acc = [_mm256_setzero_ps(); V];
-    if let Some(bias) = bias {
-        let (b0, b1) = (_mm256_loadu_ps(bias), _mm256_loadu_ps(bias.add(8)));
-        for pair in acc.chunks_exact_mut(2) {
-            (pair[0], pair[1]) = (b0, b1);
+    match start {
+        Start::Zero => {}
+        Start::Bias(bias) => {
+            let (b0, b1) = (_mm256_loadu_ps(bias), _mm256_loadu_ps(bias.add(8)));
+            for pair in acc.chunks_exact_mut(2) {
+                (pair[0], pair[1]) = (b0, b1);
+            }
+        }
+        Start::Carry => {
+            for (v, acc) in acc.iter_mut().enumerate() {
+                *acc = _mm256_loadu_ps(out.c.add((v / 2) * out.stride + 8 * (v % 2)));
+            }
         }
     }
     // One pointer per row of A, each advanced on its own: a single pointer stepped from row
@@ -263,7 +386,11 @@ unsafe fn tile<const R: usize, const V: usize>(
     let (values, slopes) = if out.silu { silu_n(acc) } else { (acc, acc) };
     for v in 0..V {
         let at = (v / 2) * out.stride + 8 * (v % 2);
-        _mm256_storeu_ps(out.c.add(at), values[v]);
+        let value = match out.times {
+            Some(t) => _mm256_mul_ps(values[v], _mm256_loadu_ps(t.add(at))),
+            None => values[v],
+        };
+        _mm256_storeu_ps(out.c.add(at), value);
         if let Some(s) = out.slope {
             _mm256_storeu_ps(s.add(at), slopes[v]);
         }
@@ -390,6 +517,7 @@ pub fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32], 
         Epilogue::Store => (false, None),
         Epilogue::Silu => (true, None),
         Epilogue::SiluWithSlope(slope) => (true, Some(slope)),
+        Epilogue::Times(_) => panic!("the input layer takes no Epilogue::Times"),
     };
     if let Some(slope) = &slope {
         assert!(slope.len() >= rows * h);
@@ -529,15 +657,6 @@ pub mod loops {
         fn add(x: &[f32], y: &mut [f32]) {
             for (y, &x) in y.iter_mut().zip(x) {
                 *y += x;
-            }
-        }
-    }
-
-    avx2_loop! {
-        /// y ⊙= x
-        fn mul(x: &[f32], y: &mut [f32]) {
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y *= x;
             }
         }
     }

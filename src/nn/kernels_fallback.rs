@@ -28,6 +28,7 @@ pub enum Epilogue<'a> {
     Store,
     Silu,
     SiluWithSlope(&'a mut [f32]),
+    Times(&'a [f32]),
 }
 
 const UNAVAILABLE: &str = "the f32 kernels need x86-64; callers check kernels::available()";
@@ -64,10 +65,6 @@ pub mod loops {
     }
 
     pub fn add(_: &[f32], _: &mut [f32]) {
-        unreachable!("{UNAVAILABLE}")
-    }
-
-    pub fn mul(_: &[f32], _: &mut [f32]) {
         unreachable!("{UNAVAILABLE}")
     }
 

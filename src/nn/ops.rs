@@ -194,14 +194,6 @@ pub fn add<F: Real>(x: &[F], y: &mut [F]) {
     y.iter_mut().zip(x).for_each(|(y, &x)| *y += x);
 }
 
-/// y ⊙= x
-fn mul<F: Real>(x: &[F], y: &mut [F]) {
-    if let (Some(x32), Some(y32)) = (fast(x), fast_mut(y)) {
-        return loops::mul(x32, y32);
-    }
-    y.iter_mut().zip(x).for_each(|(y, &x)| *y *= x);
-}
-
 /// out = Σ over rows of m (`[rows, cols]`), summed in row order.
 fn column_sums<F: Real>(m: &[F], cols: usize, out: &mut [F]) {
     out.fill(F::zero());
@@ -267,16 +259,17 @@ pub fn dense_backward<F: Real>(
         let dt = Strided { data: d32, row_stride: 1, col_stride: n };
         let a_rows = Panels { data: a32, row_stride: k, panel_stride: NR };
         kernels::gemm((n, k, rows), dt, a_rows, None, fast_mut(gw).expect("same type"), k, Epilogue::Store);
-        // δ_below[r, i] = Σ_o δ[r, o]·W[o, i]: W's rows are B's rows, packed into panels.
+        // δ_below[r, i] = Σ_o δ[r, o]·W[o, i] · f′: W's rows are B's rows, packed into
+        // panels; the product with the slope is done in registers before the store.
         let d = Strided { data: d32, row_stride: n, col_stride: 1 };
         let w = Panels { data: &packed.hidden_rows[l], row_stride: NR, panel_stride: NR * n };
-        kernels::gemm((rows, k, n), d, w, None, fast_mut(delta_below).expect("same type"), k, Epilogue::Store);
-    } else {
-        let (a, d) = (view(a, rows, k), view(delta, rows, n));
-        general_mat_mul(F::one(), &d.t(), &a, F::zero(), &mut view_mut(gw, n, k));
-        general_mat_mul(F::one(), &d, &layer.weight, F::zero(), &mut view_mut(delta_below, rows, k));
+        let slope = Epilogue::Times(fast(&slope_below[..rows * k]).expect("same type"));
+        return kernels::gemm((rows, k, n), d, w, None, fast_mut(delta_below).expect("same type"), k, slope);
     }
-    mul(&slope_below[..rows * k], &mut delta_below[..rows * k]);
+    let (a, d) = (view(a, rows, k), view(delta, rows, n));
+    general_mat_mul(F::one(), &d.t(), &a, F::zero(), &mut view_mut(gw, n, k));
+    general_mat_mul(F::one(), &d, &layer.weight, F::zero(), &mut view_mut(delta_below, rows, k));
+    delta_below[..rows * k].iter_mut().zip(&slope_below[..rows * k]).for_each(|(d, &s)| *d *= s);
 }
 
 /// Backward through the input layer: ∂L/∂W₁, ∂L/∂b₁ into `grad` and ∂L/∂x into
