@@ -16,6 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dsm_tui::app::App;
+use dsm_tui::chain::Chain;
 use dsm_tui::config::Config;
 use dsm_tui::sampler::Particles;
 use dsm_tui::trainer::Session;
@@ -51,8 +52,9 @@ fn frame_time() {
         session.train_step().expect("the default configuration does not diverge");
     }
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    particles.langevin(session.model(), config.eta as f32, 200);
-    let snapshot = Snapshot::capture(&session, &particles, 0, 0, true);
+    let mut chain = Chain::for_dashboard(&config);
+    chain.advance(&mut particles, session.model(), 200);
+    let snapshot = Snapshot::capture(&session, &particles, &chain, 0, 0, true);
 
     let mut app = App::new(config);
     let start = Instant::now();

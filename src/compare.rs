@@ -7,9 +7,13 @@ use crate::chain::Chain;
 use crate::config::Config;
 use crate::sampler::Particles;
 
+/// The sides' names, as tables and panels show them.
+pub const SINGLE: &str = "single-σ";
+pub const ANNEALED: &str = "annealed";
+
 /// One sampler of the comparison and its particles.
 pub struct Side {
-    /// "single-σ" or "annealed", as tables and panels name it.
+    /// [`SINGLE`] or [`ANNEALED`].
     pub name: &'static str,
     pub chain: Chain,
     pub particles: Particles,
@@ -23,7 +27,7 @@ pub fn sides(config: &Config) -> [Side; 2] {
     let start = || Particles::uniform(config.particles, config.seed, 0);
     let single = Chain::AtSigma { eta: config.eta, sigma: config.sigma, limit: Some(config.steps as u64) };
     [
-        Side { name: "single-σ", chain: single, particles: start() },
-        Side { name: "annealed", chain: Chain::annealed(config), particles: start() },
+        Side { name: SINGLE, chain: single, particles: start() },
+        Side { name: ANNEALED, chain: Chain::annealed(config), particles: start() },
     ]
 }

@@ -232,7 +232,7 @@ pub fn frame(finished: &Finished, width: u16, height: u16) -> String {
     let mut app = App::new(finished.summary.config.clone());
     app.apply(Snapshot {
         figures: Some(figures),
-        ..Snapshot::capture(&finished.session, &finished.particles, 0, 0, true)
+        ..Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true)
     });
     ui::render_text(&app, width, height)
 }

@@ -9,7 +9,7 @@
 use dsm_tui::app::{Action, App};
 use dsm_tui::config::Config;
 use dsm_tui::data::two_moons;
-use dsm_tui::trainer::worker::{Figures, Snapshot, TrainerState};
+use dsm_tui::trainer::worker::{ChainStatus, Figures, Snapshot, TrainerState};
 use dsm_tui::trainer::{Divergence, TestPoint};
 use dsm_tui::ui::theme;
 use rand::SeedableRng;
@@ -65,9 +65,11 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         data: Some(data.train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
         particles,
         langevin_steps: 1230,
+        chain: ChainStatus::fresh(config),
         figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
         steps_per_second: None,
         saved: None,
+        compare: None,
     }
 }
 
@@ -141,7 +143,7 @@ fn help_over_the_dashboard_at_80x24() {
     app.update(Action::ToggleHelp);
     let terminal = draw(&app, 80, 24);
     let text = lines(&terminal).join("\n");
-    for key in ["Space", "r ", "n ", "+ / -", "[ / ]", "l ", "h ", "v ", "?", "q Esc ^C"] {
+    for key in ["Space", "p ", ". / >", "r ", "n ", "+ / -", "[ / ]", "l / h", "v ", "? q Esc ^C"] {
         assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
     }
     assert!(text.contains("the particles keep flowing"), "help must say what Space pauses");

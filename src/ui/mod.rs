@@ -10,9 +10,14 @@
 //!  key hints
 //! ```
 //!
+//! In the compare view (`c`) two scatter panels, single-σ and annealed Langevin, take the
+//! place of the loss and sample panels; the status panel grows a line in annealed mode and
+//! while the particles are held.
+//!
 //! Below [`MIN_WIDTH`] × [`MIN_HEIGHT`] a centred message replaces the layout. [`render_text`]
 //! draws the same screen into an off-screen buffer and returns it as text.
 
+pub mod compare;
 pub mod help;
 pub mod loss_chart;
 pub mod loss_history;
@@ -26,6 +31,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::App;
+use compare::ComparePanels;
 use help::{Footer, Help};
 use loss_chart::LossChart;
 use scatter::Scatter;
@@ -51,17 +57,21 @@ impl App {
         }
         let [panels, status, footer] = area.layout(&Layout::vertical([
             Constraint::Fill(1),
-            Constraint::Length(status::HEIGHT),
+            Constraint::Length(status::height(self)),
             Constraint::Length(1),
         ]));
-        let [loss, samples] =
-            panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
-        LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
-        Scatter { samples: self.samples(), view: self.view() }.render(samples, buf);
+        if self.comparing() {
+            ComparePanels { sides: self.compared(), config: self.config(), view: self.view() }.render(panels, buf);
+        } else {
+            let [loss, samples] =
+                panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
+            LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
+            Scatter { samples: self.samples(), view: self.view() }.render(samples, buf);
+        }
         Status { app: self }.render(status, buf);
-        Footer { notice: self.notice() }.render(footer, buf);
+        Footer { notice: self.notice(), mode: self.config().mode }.render(footer, buf);
         if self.help_open() {
-            Help.render(area, buf);
+            Help { mode: self.config().mode }.render(area, buf);
         }
     }
 }
