@@ -100,16 +100,14 @@ impl Widget for Status<'_> {
 
         let losses = app.losses();
         let objective: Vec<Span> = [
-            pair(
-                "objective",
-                match (config.objective, config.mode) {
-                    (Objective::Dsm, Mode::Annealed) => {
-                        format!("DSM σ {}→{} ×{}", config.levels.max, config.levels.min, config.levels.len())
-                    }
-                    (Objective::Dsm, Mode::Single) => format!("DSM σ {}", config.sigma),
-                    (Objective::Ism, _) => "ISM".into(),
-                },
-            ),
+            // Annealed, "objective" gives way to the schedule: the line must fit 80 columns.
+            match (config.objective, config.mode) {
+                (Objective::Dsm, Mode::Annealed) => {
+                    pair("DSM σ", format!("{}→{} ×{}", config.levels.max, config.levels.min, config.levels.len()))
+                }
+                (Objective::Dsm, Mode::Single) => pair("objective", format!("DSM σ {}", config.sigma)),
+                (Objective::Ism, _) => pair("objective", "ISM".into()),
+            },
             pair("Fisher divergence", with_change(losses.fisher_ends())),
             pair("test loss", with_change(losses.test_ends())),
         ]
@@ -128,7 +126,7 @@ impl Widget for Status<'_> {
             Mode::Annealed => schedule(config, &chain, langevin_steps),
         })];
         if settings.particles_held {
-            sampler.push(Line::from(held(config, &chain)));
+            sampler.push(Line::from(held(config, &chain, app.comparing())));
         } else if config.mode == Mode::Annealed {
             let flow = [
                 pair("c", format_sig(settings.step_scale)),
@@ -185,9 +183,19 @@ fn schedule(config: &Config, chain: &ChainStatus, langevin_steps: u64) -> Vec<Sp
 }
 
 /// The held particles' next step: its σ and α (annealed: on the line above), the mean score
-/// norm and the signal-to-noise ratio, and the keys that move them.
-fn held(config: &Config, chain: &ChainStatus) -> Vec<Span<'static>> {
+/// norm and the signal-to-noise ratio, and the keys that move them. Comparing, or at the end
+/// of the schedule, there is no next step of the main chain to describe.
+fn held(config: &Config, chain: &ChainStatus, comparing: bool) -> Vec<Span<'static>> {
     let mut spans = vec![Span::styled("held   ", theme::PAUSED)];
+    if comparing {
+        let level = format!("to the end of the level (single-σ: {} steps)", config.level_steps);
+        spans.push(Span::styled(format!("both sides: . one step  > {level}"), theme::DIM));
+        return spans;
+    }
+    if chain.done {
+        spans.push(Span::styled("the schedule has ended: r starts it again", theme::DIM));
+        return spans;
+    }
     if config.mode == Mode::Single {
         spans.extend(pair("σ", format_sig(chain.next.sigma)));
         spans.extend(pair("α", format_sig(chain.next.alpha)));
