@@ -1,4 +1,5 @@
-//! Whole-screen snapshots of the dashboard at 80×24 and 120×40, drawn through ratatui's
+//! Whole-screen snapshots of the dashboard at 80×24, 100×30 and 120×40 (annealed mode and
+//! its compare view too), drawn through ratatui's
 //! `TestBackend` from seeded synthetic trainer snapshots (no clock, no thread, no timing on
 //! screen), with invariants checked beside each: nothing wider than the terminal, every
 //! panel present, and colours where they belong.
@@ -7,9 +8,12 @@
 //! the `.snap` diff; under `CI=true` a missing or different snapshot fails.
 
 use dsm_tui::app::{Action, App};
-use dsm_tui::config::Config;
+use dsm_tui::chain::{NextStep, Readout};
+use dsm_tui::config::{Config, Mode};
 use dsm_tui::data::two_moons;
-use dsm_tui::trainer::worker::{ChainStatus, Figures, Snapshot, TrainerState};
+use dsm_tui::sampler::AnnealedPosition;
+use dsm_tui::trainer::comparison::{CompareStatus, SideStatus};
+use dsm_tui::trainer::worker::{ChainStatus, Command, Figures, Snapshot, TrainerState};
 use dsm_tui::trainer::{Divergence, TestPoint};
 use dsm_tui::ui::theme;
 use rand::SeedableRng;
@@ -188,4 +192,107 @@ fn no_color_draws_no_colour_and_tells_data_from_particles_by_weight() {
     assert!(!data.is_empty() && data.iter().all(|m| m.contains(Modifier::DIM)), "data faint");
     assert!(!particles.is_empty() && particles.iter().all(|m| m.contains(Modifier::BOLD)), "particles bold");
     assert!(weights(theme::TRAIN_RAW).iter().all(|m| m.contains(Modifier::DIM)), "the raw loss faint");
+}
+
+/// Annealed mode half-way through the default schedule's third level (σ₃ = 0.01^(2/9)).
+fn annealed_app() -> App {
+    let config = Config { mode: Mode::Annealed, ..Config::default() };
+    let mut app = App::new(config.clone());
+    let sigma = config.levels.sigmas[2];
+    let chain = ChainStatus {
+        next: NextStep { sigma, alpha: config.step_scale * sigma * sigma, noise: true },
+        position: Some(AnnealedPosition { level: 2, step: 41, denoised: false }),
+        done: false,
+        readout: Some(Readout { mean_score: Some(2.81), signal_to_noise: Some(0.226) }),
+    };
+    let snapshot = Snapshot { chain, langevin_steps: 241, ..synthetic(&config, STEP, TrainerState::Finished) };
+    assert!(app.apply(snapshot));
+    app
+}
+
+#[test]
+fn annealed_status_flowing_at_80x24() {
+    let app = annealed_app();
+    let terminal = draw(&app, 80, 24);
+    let text = lines(&terminal).join("\n");
+    for expected in [
+        "DSM σ 1→0.01 ×10   Fisher divergence 3.74 (÷6.65)   test loss 163 (÷1.43)",
+        "level 3/10 · step 41/100   σ 0.359   α 0.0129   total 241/1001 steps",
+        "c 0.100   steps/frame 10   particles 5000   p holds them to step through",
+        " p hold  . step  > level  c compare",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(!text.contains("mean ‖s‖"), "the readout shows only while held");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn annealed_status_held_at_100x30() {
+    let mut app = annealed_app();
+    app.update(Action::ToggleHold);
+    let terminal = draw(&app, 100, 30);
+    let text = lines(&terminal).join("\n");
+    assert!(text.contains("held   mean ‖s‖ 2.81   SNR 0.226   . step  > level"), "{text}");
+    assert!(text.contains("level 3/10 · step 41/100   σ 0.359   α 0.0129"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// Both sides ended, their figures over every particle (the seed-0 figures of `--once
+/// --compare`); the single-σ side more spread out than the annealed one.
+fn comparing_app() -> App {
+    let config = Config { mode: Mode::Annealed, ..Config::default() };
+    let mut app = App::new(config.clone());
+    assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(true)));
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut side = |name, noise, total, energy_distance, share| {
+        let points = two_moons(config.particles, noise, &mut rng).points;
+        SideStatus {
+            name,
+            particles: points.rows().into_iter().map(|r| [r[0], r[1]]).collect(),
+            steps: total,
+            total,
+            figures: Some(Figures { energy_distance, upper_moon_share: Some(share), langevin_steps: total }),
+        }
+    };
+    let sides = [side("single-σ", 0.16, 1000, 0.00311, 0.482), side("annealed", 0.1, 1001, 0.00244, 0.477)];
+    let snapshot = Snapshot {
+        compare: Some(CompareStatus { sides }),
+        langevin_steps: 0,
+        ..synthetic(&config, STEP, TrainerState::Finished)
+    };
+    assert!(app.apply(snapshot));
+    app
+}
+
+#[test]
+fn compare_view_at_100x30() {
+    let terminal = draw(&comparing_app(), 100, 30);
+    let rows = lines(&terminal);
+    assert!(rows[0].starts_with("┌ single-σ · ED 0.00311 · upper 48.2% ─"), "{}", rows[0]);
+    assert!(rows[0].contains("┐┌ annealed · ED 0.00244 · upper 47.7% ─"), "{}", rows[0]);
+    assert!(rows[21].contains("σ 0.1 · η 0.01 · 1000 steps, done") && rows[21].contains("1001 steps, done"));
+    assert!(!rows.iter().any(|r| r.contains("Loss")), "the loss panel makes room");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn compare_view_spells_the_figures_out_when_there_is_room() {
+    let terminal = draw(&comparing_app(), 160, 45);
+    let top = &lines(&terminal)[0];
+    assert!(top.contains("single-σ · energy distance 0.00311 · upper moon 48.2%"), "{top}");
+    assert!(top.contains("annealed · energy distance 0.00244 · upper moon 47.7%"), "{top}");
+}
+
+#[test]
+fn single_mode_says_what_c_needs_and_annealed_mode_what_o_cannot() {
+    let mut app = app_with(TrainerState::Finished);
+    assert_eq!(app.update(Action::ToggleCompare), None);
+    let footer = lines(&draw(&app, 80, 24)).pop().unwrap();
+    assert!(footer.contains("c needs the noise-conditional model: run dsm-tui --mode annealed"), "{footer}");
+
+    let mut app = annealed_app();
+    assert_eq!(app.update(Action::SwitchObjective), None);
+    let footer = lines(&draw(&app, 80, 24)).pop().unwrap();
+    assert!(footer.contains("ISM has no noise-conditional version"), "{footer}");
 }
