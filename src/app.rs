@@ -245,6 +245,8 @@ pub const NO_ANNEALED_ISM: &str = "annealed mode trains by DSM: ISM has no noise
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparedSide {
     pub name: &'static str,
+    /// Its parameters, e.g. "σ 0.1 · η 0.01".
+    pub sampler: String,
     pub samples: Samples,
     pub steps: u64,
     pub total: u64,
@@ -513,7 +515,14 @@ impl App {
             };
             index += 1;
             samples.set_particles(&side.particles);
-            ComparedSide { name: side.name, samples, steps: side.steps, total: side.total, figures: side.figures }
+            ComparedSide {
+                name: side.name,
+                sampler: side.sampler,
+                samples,
+                steps: side.steps,
+                total: side.total,
+                figures: side.figures,
+            }
         }));
     }
 
@@ -984,6 +993,7 @@ mod tests {
         assert!(app.comparing() && app.compared().is_none(), "on, waiting for the trainer");
         let status = |steps| crate::trainer::comparison::SideStatus {
             name: "single-σ",
+            sampler: "σ 0.1 · η 0.01".into(),
             particles: vec![[0.5, 0.5]],
             steps,
             total: 10,

@@ -143,6 +143,17 @@ impl Chain {
         }
     }
 
+    /// The chain's parameters in a few words, for a panel's title: "σ 0.1 · η 0.01" or
+    /// "σ 1→0.01 ×10 · c 0.1".
+    pub fn summary(&self) -> String {
+        match self {
+            Chain::Single { eta, sigma, .. } | Chain::AtSigma { eta, sigma, .. } => format!("σ {sigma} · η {eta}"),
+            Chain::Annealed(s) => {
+                format!("σ {}→{} ×{} · c {}", s.levels.max, s.levels.min, s.levels.len(), s.step_scale)
+            }
+        }
+    }
+
     /// Where an annealed chain is in its schedule.
     pub fn position(&self) -> Option<AnnealedPosition> {
         match self {

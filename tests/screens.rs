@@ -245,17 +245,21 @@ fn comparing_app() -> App {
     let mut app = App::new(config.clone());
     assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(true)));
     let mut rng = StdRng::seed_from_u64(11);
-    let mut side = |name, noise, total, energy_distance, share| {
+    let mut side = |name, sampler: &str, noise, total, energy_distance, share| {
         let points = two_moons(config.particles, noise, &mut rng).points;
         SideStatus {
             name,
+            sampler: sampler.into(),
             particles: points.rows().into_iter().map(|r| [r[0], r[1]]).collect(),
             steps: total,
             total,
             figures: Some(Figures { energy_distance, upper_moon_share: Some(share), langevin_steps: total }),
         }
     };
-    let sides = [side("single-σ", 0.16, 1000, 0.00311, 0.482), side("annealed", 0.1, 1001, 0.00244, 0.477)];
+    let sides = [
+        side("single-σ", "σ 0.1 · η 0.01", 0.16, 1000, 0.00311, 0.482),
+        side("annealed", "σ 1→0.01 ×10 · c 0.1", 0.1, 1001, 0.00244, 0.477),
+    ];
     let snapshot = Snapshot {
         compare: Some(CompareStatus { sides }),
         langevin_steps: 0,
@@ -271,7 +275,10 @@ fn compare_view_at_100x30() {
     let rows = lines(&terminal);
     assert!(rows[0].starts_with("┌ single-σ · ED 0.00311 · upper 48.2% ─"), "{}", rows[0]);
     assert!(rows[0].contains("┐┌ annealed · ED 0.00244 · upper 47.7% ─"), "{}", rows[0]);
-    assert!(rows[21].contains("σ 0.1 · η 0.01 · 1000 steps, done") && rows[21].contains("1001 steps, done"));
+    assert!(
+        rows[21].contains("σ 0.1 · η 0.01 · 1000 steps, done")
+            && rows[21].contains("σ 1→0.01 ×10 · c 0.1 · 1001 steps, done")
+    );
     assert!(!rows.iter().any(|r| r.contains("Loss")), "the loss panel makes room");
     insta::assert_snapshot!(terminal.backend());
 }

@@ -19,6 +19,8 @@ use crate::trainer::worker::{FIGURES_EVERY, Figures, live_figures};
 pub struct SideStatus {
     /// "single-σ" or "annealed".
     pub name: &'static str,
+    /// Its parameters ([`crate::chain::Chain::summary`]).
+    pub sampler: String,
     /// Every particle, finite or not.
     pub particles: Vec<[f32; 2]>,
     pub steps: u64,
@@ -104,6 +106,7 @@ impl LiveComparison {
             let steps = particles.steps_taken();
             SideStatus {
                 name,
+                sampler: chain.summary(),
                 particles: positions,
                 steps,
                 total: steps + chain.remaining(particles).unwrap_or(0),

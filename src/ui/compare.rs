@@ -8,14 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::{ComparedSide, View};
-use crate::compare;
-use crate::config::Config;
 use crate::ui::{format_count, scatter, theme};
 
 pub struct ComparePanels<'a> {
     /// `None` until the trainer's first snapshot of the comparison.
     pub sides: Option<&'a [ComparedSide; 2]>,
-    pub config: &'a Config,
     pub view: View,
 }
 
@@ -36,7 +33,7 @@ impl Widget for ComparePanels<'_> {
             let block = Block::bordered()
                 .border_style(theme::BORDER)
                 .title(title(side, area.width.saturating_sub(2)))
-                .title_bottom(progress(side, self.config));
+                .title_bottom(progress(side));
             scatter::plot(&side.samples, self.view, block, area, buf);
         }
     }
@@ -67,16 +64,11 @@ fn title(side: &ComparedSide, width: u16) -> Line<'static> {
 }
 
 /// The side's sampler and how far it has gone.
-fn progress(side: &ComparedSide, config: &Config) -> Line<'static> {
-    let sampler = if side.name == compare::SINGLE {
-        format!("σ {} · η {}", config.sigma, config.eta)
-    } else {
-        format!("σ {}→{} ×{}", config.levels.max, config.levels.min, config.levels.len())
-    };
+fn progress(side: &ComparedSide) -> Line<'static> {
     let state = if side.steps == side.total {
         format!("{} steps, done", format_count(side.total))
     } else {
         format!("step {}/{}", side.steps, side.total)
     };
-    Line::from(Span::styled(format!(" {sampler} · {state} "), theme::DIM))
+    Line::from(Span::styled(format!(" {} · {state} ", side.sampler), theme::DIM))
 }

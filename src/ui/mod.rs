@@ -61,7 +61,7 @@ impl App {
             Constraint::Length(1),
         ]));
         if self.comparing() {
-            ComparePanels { sides: self.compared(), config: self.config(), view: self.view() }.render(panels, buf);
+            ComparePanels { sides: self.compared(), view: self.view() }.render(panels, buf);
         } else {
             let [loss, samples] =
                 panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
