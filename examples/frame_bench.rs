@@ -10,19 +10,24 @@
 //!    included, with a UI thread that takes every snapshot and draws a frame for it, off
 //!    screen. Rates are taken between the first and last snapshots that show training, so
 //!    start-up and the channel's latency do not count. Runs alternate, three of each; medians
-//!    and their ratio.
+//!    and their ratio. Then the same with the score field view on (learned field), as `f`.
+//! 3. **Score field.** On the trained state of 1., the lattice the view asks for at each
+//!    size: the learned field's forward pass and the exact field (N·M kernel evaluations,
+//!    both cores), each as the trainer computes it, and a frame drawn with the arrows on.
 
 use std::thread;
 use std::time::{Duration, Instant};
 
-use dsm_tui::app::App;
+use dsm_tui::app::{Action, App};
 use dsm_tui::chain::Chain;
 use dsm_tui::config::Config;
 use dsm_tui::sampler::Particles;
+use dsm_tui::score_field::{self, Field};
 use dsm_tui::trainer::Session;
-use dsm_tui::trainer::worker::{SAMPLING_SHARE, Snapshot, TrainerState, Worker};
+use dsm_tui::trainer::worker::{Command, SAMPLING_SHARE, Snapshot, TrainerState, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 
 const HISTORY_STEPS: u64 = 10_000;
 const FRAMES: usize = 300;
@@ -43,6 +48,51 @@ fn draw_time(app: &App, width: u16, height: u16) -> f64 {
         })
         .collect();
     median(times)
+}
+
+/// Median seconds of `runs` calls of `work`.
+fn time(runs: usize, mut work: impl FnMut()) -> f64 {
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                work();
+                start.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// The score field on `app`'s lattice at a `width` × `height` screen: what it costs to
+/// compute, and to draw with the arrows on.
+fn field_time(app: &App, session: &Session, particles: &Particles, chain: &Chain, width: u16, height: u16) {
+    let mut app = app.clone();
+    app.update(Action::CycleField);
+    let Some(Command::ShowField(Some(lattice))) = app.sync_field(Rect::new(0, 0, width, height)) else {
+        panic!("the view asks for a lattice")
+    };
+    let (sigma, points, train) = (session.config().sigma, lattice.points(), session.data().train());
+    let learned = time(200, || drop(score_field::learned(session.model(), sigma, points.view())));
+    let exact = time(20, || drop(score_field::exact(train, sigma, points.view())));
+    let field = Field {
+        lattice,
+        sigma,
+        learned: score_field::learned(session.model(), sigma, points.view()),
+        exact: score_field::exact(train, sigma, points.view()),
+    };
+    let snapshot = Snapshot::capture(session, particles, chain, 0, 0, false);
+    app.apply(Snapshot { field: Some(field), train: Vec::new(), test: Vec::new(), fisher: Vec::new(), ..snapshot });
+    println!(
+        "field   {width}x{height}: {} points ({}x{}, {} train points): learned {:.3} ms, exact {:.2} ms; \
+         frame with the arrows {:.3} ms",
+        lattice.len(),
+        lattice.cols,
+        lattice.rows,
+        train.nrows(),
+        1e3 * learned,
+        1e3 * exact,
+        1e3 * draw_time(&app, width, height),
+    );
 }
 
 fn frame_time() {
@@ -82,6 +132,8 @@ fn frame_time() {
         1e3 * median(applies),
         1e3 * first_apply
     );
+    field_time(&app, &session, &particles, &chain, 100, 30);
+    field_time(&app, &session, &particles, &chain, 200, 60);
 }
 
 fn plain_steps_per_second(config: &Config) -> f64 {
@@ -93,9 +145,15 @@ fn plain_steps_per_second(config: &Config) -> f64 {
     session.step() as f64 / start.elapsed().as_secs_f64()
 }
 
-fn dashboard_steps_per_second(config: &Config) -> (f64, f64) {
+/// Training and Langevin steps per second under the dashboard's worker, with the score field
+/// view on if `field`.
+fn dashboard_steps_per_second(config: &Config, field: bool) -> (f64, f64) {
     let mut app = App::new(config.clone());
     let worker = Worker::spawn(config, app.settings(), None).expect("start the trainer");
+    if field {
+        app.update(Action::CycleField);
+        worker.send(app.sync_field(Rect::new(0, 0, 100, 30)).expect("the view asks for a lattice"));
+    }
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("test backend");
     // (time, training step, Langevin step) of the first and last snapshots while training.
     let (mut first, mut last) = (None, None);
@@ -123,15 +181,16 @@ fn dashboard_steps_per_second(config: &Config) -> (f64, f64) {
 fn training_speed() {
     let config = Config::default();
     let settings = App::new(config.clone()).settings();
-    let (mut plain, mut dashboard, mut langevin) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plain, mut dashboard, mut langevin, mut with_field) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         plain.push(plain_steps_per_second(&config));
-        let (rate, particles) = dashboard_steps_per_second(&config);
+        let (rate, particles) = dashboard_steps_per_second(&config, false);
         dashboard.push(rate);
         langevin.push(particles);
+        with_field.push(dashboard_steps_per_second(&config, true).0);
         thread::sleep(Duration::from_millis(200));
     }
-    let (plain, dashboard) = (median(plain), median(dashboard));
+    let (plain, dashboard, with_field) = (median(plain), median(dashboard), median(with_field));
     println!(
         "train   {} steps: plain Session loop {plain:.0} steps/s; with the dashboard {dashboard:.0} steps/s \
          ({:.0}%); meanwhile the particles took {:.0} Langevin steps/s (at most {:.0}% of the time \
@@ -141,6 +200,10 @@ fn training_speed() {
         median(langevin),
         100.0 * SAMPLING_SHARE,
         settings.steps_per_frame,
+    );
+    println!(
+        "        with the score field view on: {with_field:.0} steps/s ({:.0}% of the plain loop)",
+        100.0 * with_field / plain
     );
 }
 

@@ -8,15 +8,18 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
 
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, Source};
 use crate::rate::RateMeter;
+use crate::score_field::{Field, FieldKind, Lattice};
 use crate::trainer::comparison::CompareStatus;
 use crate::trainer::worker::{Advance, ChainStatus, Command, Figures, Saved, Settings, Snapshot, TrainerState};
+use crate::ui;
 use crate::ui::loss_chart::LossPlot;
 use crate::ui::loss_history::LossHistory;
-use crate::ui::scatter::Samples;
+use crate::ui::scatter::{FieldOverlay, PlotTransform, Samples};
 
 /// `+` and `-` multiply and divide η (annealed: c) by this.
 pub const ETA_FACTOR: f64 = 1.5;
@@ -57,6 +60,7 @@ pub enum Action {
     ToggleWindow,
     ToggleFisher,
     CycleView,
+    CycleField,
     ToggleHelp,
     CloseHelp,
     Quit,
@@ -91,8 +95,9 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             'c' => Action::ToggleCompare,
             'l' => Action::ToggleScale,
             'h' => Action::ToggleWindow,
-            'f' => Action::ToggleFisher,
+            'i' => Action::ToggleFisher,
             'v' => Action::CycleView,
+            'f' => Action::CycleField,
             '?' => Action::ToggleHelp,
             'q' => Action::Quit,
             _ => return None,
@@ -154,6 +159,16 @@ impl View {
 
     pub fn shows_particles(self) -> bool {
         self != View::Data
+    }
+}
+
+/// The score field view `f` moves to: off → learned → exact → their difference → off.
+fn next_field_view(view: Option<FieldKind>) -> Option<FieldKind> {
+    match view {
+        None => Some(FieldKind::Learned),
+        Some(FieldKind::Learned) => Some(FieldKind::Exact),
+        Some(FieldKind::Exact) => Some(FieldKind::Difference),
+        Some(FieldKind::Difference) => None,
     }
 }
 
@@ -277,6 +292,12 @@ pub struct App {
     window: Window,
     fisher_curve: FisherCurve,
     view: View,
+    /// Which score field the scatter shows arrows of, if any.
+    field_view: Option<FieldKind>,
+    /// The lattice the trainer was last asked to evaluate the fields on; `None`: not asked.
+    field_lattice: Option<Lattice>,
+    /// The latest fields on that lattice.
+    field: Option<Field>,
     help: bool,
     quit: bool,
     /// `c` is on; the sides arrive with the snapshots.
@@ -312,6 +333,9 @@ impl App {
             window: Window::default(),
             fisher_curve: FisherCurve::default(),
             view: View::default(),
+            field_view: None,
+            field_lattice: None,
+            field: None,
             help: false,
             quit: false,
             comparing: false,
@@ -427,6 +451,11 @@ impl App {
                 self.view = self.view.next();
                 None
             }
+            // The trainer hears of it from `sync_field`, which knows the screen's size.
+            Action::CycleField => {
+                self.field_view = next_field_view(self.field_view);
+                None
+            }
             Action::ToggleHelp => {
                 self.help = !self.help;
                 None
@@ -453,7 +482,26 @@ impl App {
         self.losses = LossHistory::default();
         self.plot = LossPlot::default();
         self.samples = Samples::new(self.config.source.bounds());
+        self.field = None;
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
+    }
+
+    /// Brings what the trainer is asked to evaluate in line with the field view, the size of
+    /// the `screen` and the data set's bounds (they decide the lattice under the arrows);
+    /// the command that tells the trainer, when that changed. Called before each draw. The
+    /// compare view has no scatter panel of its own: the trainer is told to stop, and the
+    /// view comes back as it was on the way out.
+    pub fn sync_field(&mut self, screen: Rect) -> Option<Command> {
+        let lattice = self
+            .field_view
+            .and_then(|_| ui::samples_panel(self, screen))
+            .and_then(|panel| ui::field::lattice(&PlotTransform::new(panel, self.samples.bounds())));
+        if lattice == self.field_lattice {
+            return None;
+        }
+        self.field_lattice = lattice;
+        self.field = None;
+        Some(Command::ShowField(lattice))
     }
 
     /// Takes in a snapshot from the trainer; `false` if it belongs to a replaced run and was
@@ -482,6 +530,12 @@ impl App {
         }
         if let Some(data) = snapshot.data {
             self.samples.set_data(data);
+        }
+        // One for a lattice since replaced (the screen was resized) would be drawn wrong.
+        if let Some(field) = snapshot.field
+            && Some(field.lattice) == self.field_lattice
+        {
+            self.field = Some(field);
         }
         self.samples.set_particles(&snapshot.particles);
         self.take_comparison(snapshot.compare);
@@ -614,6 +668,11 @@ impl App {
         self.compared.as_ref()
     }
 
+    /// The score field view, when it is on.
+    pub fn field_overlay(&self) -> Option<FieldOverlay<'_>> {
+        self.field_view.map(|kind| FieldOverlay { kind, field: self.field.as_ref() })
+    }
+
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
     }
@@ -689,6 +748,7 @@ mod tests {
             steps_per_second: None,
             saved: None,
             compare: None,
+            field: None,
         }
     }
 
@@ -713,8 +773,9 @@ mod tests {
             (KeyCode::Char('c'), Action::ToggleCompare),
             (KeyCode::Char('l'), Action::ToggleScale),
             (KeyCode::Char('h'), Action::ToggleWindow),
-            (KeyCode::Char('f'), Action::ToggleFisher),
+            (KeyCode::Char('i'), Action::ToggleFisher),
             (KeyCode::Char('v'), Action::CycleView),
+            (KeyCode::Char('f'), Action::CycleField),
             (KeyCode::Char('?'), Action::ToggleHelp),
             (KeyCode::Char('q'), Action::Quit),
             (KeyCode::Esc, Action::Quit),
@@ -808,6 +869,62 @@ mod tests {
         assert!(app.help_open());
         app.update(Action::CloseHelp);
         assert!(!app.help_open());
+    }
+
+    fn field_for(lattice: Lattice) -> Field {
+        let vectors = vec![[1.0, 0.0]; lattice.len()];
+        Field { lattice, sigma: 0.1, learned: vectors.clone(), exact: vectors }
+    }
+
+    #[test]
+    fn f_cycles_the_field_view_and_the_trainer_hears_of_the_lattice() {
+        let mut app = App::new(Config::default());
+        let screen = Rect::new(0, 0, 100, 30);
+        assert_eq!(app.sync_field(screen), None, "off: nothing to ask");
+        assert!(app.field_overlay().is_none());
+
+        assert_eq!(app.update(Action::CycleField), None, "the screen's size decides the lattice");
+        let Some(Command::ShowField(Some(lattice))) = app.sync_field(screen) else { panic!("ask for the field") };
+        assert_eq!((lattice.cols, lattice.rows), (13, 10), "a 53 × 21 plot, an arrow every 4 × 2 cells");
+        assert_eq!(app.sync_field(screen), None, "asked once");
+        let mut kinds = vec![app.field_overlay().map(|o| o.kind)];
+        for _ in 0..3 {
+            app.update(Action::CycleField);
+            // The three kinds share a lattice; only turning the view off tells the trainer.
+            assert_eq!(app.sync_field(screen).is_some(), app.field_overlay().is_none());
+            kinds.push(app.field_overlay().map(|o| o.kind));
+        }
+        assert_eq!(kinds, [Some(FieldKind::Learned), Some(FieldKind::Exact), Some(FieldKind::Difference), None]);
+        assert_eq!(app.field_lattice, None, "off again: the trainer was told to stop");
+
+        // A resize asks for a new lattice; a field for the old one is not drawn.
+        app.update(Action::CycleField);
+        let Some(Command::ShowField(Some(small))) = app.sync_field(Rect::new(0, 0, 80, 24)) else { panic!() };
+        let Some(Command::ShowField(Some(large))) = app.sync_field(Rect::new(0, 0, 160, 45)) else { panic!() };
+        assert!(large.len() > small.len());
+        app.apply(Snapshot { field: Some(field_for(small)), ..snapshot(0, TrainerState::Training, 3) });
+        assert!(app.field_overlay().unwrap().field.is_none(), "a stale lattice's field");
+        app.apply(Snapshot { field: Some(field_for(large)), ..snapshot(0, TrainerState::Training, 4) });
+        assert_eq!(app.field_overlay().unwrap().field.map(|f| f.lattice), Some(large));
+        let no_news = snapshot(0, TrainerState::Training, 5);
+        app.apply(no_news);
+        assert!(app.field_overlay().unwrap().field.is_some(), "kept until a newer one comes");
+        assert_eq!(app.sync_field(Rect::new(0, 0, 60, 20)), Some(Command::ShowField(None)), "too small: no panel");
+    }
+
+    #[test]
+    fn a_new_data_set_moves_the_lattice_and_drops_the_old_field() {
+        let mut app = App::new(Config::default());
+        let screen = Rect::new(0, 0, 100, 30);
+        app.update(Action::CycleField);
+        let Some(Command::ShowField(Some(moons))) = app.sync_field(screen) else { panic!() };
+        app.apply(Snapshot { field: Some(field_for(moons)), ..snapshot(0, TrainerState::Training, 3) });
+        app.update(Action::NewRun);
+        assert!(app.field_overlay().unwrap().field.is_none(), "the old run's field goes with it");
+        assert_eq!(app.sync_field(screen), None, "same data set, same bounds, same lattice");
+        app.update(Action::CycleDataset);
+        let Some(Command::ShowField(Some(circles))) = app.sync_field(screen) else { panic!("the circles' bounds") };
+        assert_ne!(circles, moons);
     }
 
     #[test]

@@ -47,8 +47,9 @@ const FORMAT_NAME: &str = "dsm-tui checkpoint";
 /// Configuration fields that fix the network's architecture or what its output means: a
 /// checkpoint loads only into a run configured the same way. Each is also a flag
 /// (`--hidden` …). The rest (σ, lr, data …) may differ: continuing or sampling with other
-/// settings is legitimate.
-pub const MUST_MATCH: [&str; 5] = ["hidden", "depth", "activation", "objective", "mode"];
+/// settings is legitimate. Checked in this order: `mode` first, because it also sets the
+/// defaults of `--hidden`, `--depth` … — a mismatched mode is the cause to name.
+pub const MUST_MATCH: [&str; 5] = ["mode", "objective", "hidden", "depth", "activation"];
 
 /// Room for the JSON header beyond the tensors: it holds names, shapes and the config, a few
 /// KiB; anything far larger is not one of ours and is refused before it is read whole.

@@ -94,20 +94,22 @@ pub struct Cli {
     #[arg(long, default_value_t = Config::default().batch_size)]
     pub batch_size: usize,
     /// Passes over the training set [1..=100000; 0..=100000 with --load]
-    #[arg(long, default_value_t = Config::default().epochs)]
-    pub epochs: usize,
+    /// [default: 100; 400 with --mode annealed]
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Adam learning rate of the first epoch [> 0]
     #[arg(long, default_value_t = Config::default().lr)]
     pub lr: f64,
     /// Learning-rate decay per epoch (lr·gammaᵉ) [(0, 1]]
-    #[arg(long, default_value_t = Config::default().lr_gamma)]
-    pub lr_gamma: f64,
-    /// Width of each hidden layer [1..=2048]
-    #[arg(long, default_value_t = Config::default().hidden)]
-    pub hidden: usize,
-    /// Number of hidden layers [1..=16]
-    #[arg(long, default_value_t = Config::default().depth)]
-    pub depth: usize,
+    /// [default: 0.95; 0.985 with --mode annealed]
+    #[arg(long)]
+    pub lr_gamma: Option<f64>,
+    /// Width of each hidden layer [1..=2048] [default: 128; 64 with --mode annealed]
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Number of hidden layers [1..=16] [default: 2; 3 with --mode annealed]
+    #[arg(long)]
+    pub depth: Option<usize>,
     /// Activation of the hidden layers
     #[arg(long, value_enum, default_value_t = Config::default().activation)]
     pub activation: Activation,
@@ -186,6 +188,15 @@ impl Cli {
             Source::Builtin(b) => Config::for_builtin(*b),
             Source::File { .. } => Config::default(),
         };
+        let mode = if self.compare { Mode::Annealed } else { self.mode };
+        let defaults = match mode {
+            Mode::Single => defaults,
+            Mode::Annealed => defaults.with_annealed_training(),
+        };
+        let epochs = self.epochs.unwrap_or(defaults.epochs);
+        let lr_gamma = self.lr_gamma.unwrap_or(defaults.lr_gamma);
+        let hidden = self.hidden.unwrap_or(defaults.hidden);
+        let depth = self.depth.unwrap_or(defaults.depth);
         let sigma = self.sigma.unwrap_or(defaults.sigma);
         let train_len = crate::data::train_len(count);
         check(
@@ -197,11 +208,11 @@ impl Cli {
         // With a checkpoint, zero epochs means "sample from it as it is".
         let (min_epochs, epochs_range) =
             if self.load.is_some() { (0, "0..=100000 with --load") } else { (1, "1..=100000 (0 with --load)") };
-        check(in_range(self.epochs, min_epochs, 100_000), "epochs", self.epochs, epochs_range)?;
+        check(in_range(epochs, min_epochs, 100_000), "epochs", epochs, epochs_range)?;
         check(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "a finite number > 0")?;
-        check(positive(self.lr_gamma, 1.0), "lr-gamma", self.lr_gamma, "(0, 1]")?;
-        check(in_range(self.hidden, 1, 2048), "hidden", self.hidden, "1..=2048")?;
-        check(in_range(self.depth, 1, 16), "depth", self.depth, "1..=16")?;
+        check(positive(lr_gamma, 1.0), "lr-gamma", lr_gamma, "(0, 1]")?;
+        check(in_range(hidden, 1, 2048), "hidden", hidden, "1..=2048")?;
+        check(in_range(depth, 1, 16), "depth", depth, "1..=16")?;
         check(positive(sigma, 10.0), "sigma", sigma, "(0, 10]")?;
         check(in_range(self.particles, 1, MAX_POINTS), "particles", self.particles, format!("1..={MAX_POINTS}"))?;
         check(in_range(self.steps, 1, 1_000_000), "steps", self.steps, "1..=1000000")?;
@@ -233,18 +244,18 @@ impl Cli {
             count,
             noise,
             batch_size: self.batch_size,
-            epochs: self.epochs,
+            epochs,
             lr: self.lr,
-            lr_gamma: self.lr_gamma,
-            hidden: self.hidden,
-            depth: self.depth,
+            lr_gamma,
+            hidden,
+            depth,
             activation: self.activation,
             objective: self.objective,
             sigma,
             particles: self.particles,
             steps: self.steps,
             eta: self.eta,
-            mode: if self.compare { Mode::Annealed } else { self.mode },
+            mode,
             levels: self.sigmas.clone(),
             level_steps: self.level_steps,
             step_scale: self.step_scale,

@@ -21,6 +21,7 @@ pub mod plot;
 pub mod progress;
 pub mod rate;
 pub mod sampler;
+pub mod score_field;
 pub mod seeds;
 pub mod trainer;
 pub mod tui;

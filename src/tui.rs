@@ -33,6 +33,7 @@ use color_eyre::eyre::WrapErr;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::{cursor, execute};
+use ratatui::layout::{Position, Rect};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use signal_hook::iterator::backend::Handle;
@@ -214,6 +215,10 @@ fn event_loop(
         }
         dirty |= app.tick(Instant::now());
         if dirty {
+            let size = terminal.size().wrap_err("reading the terminal's size")?;
+            if let Some(command) = app.sync_field(Rect::from((Position::ORIGIN, size))) {
+                worker.send(command);
+            }
             terminal.draw(|frame| frame.render_widget(&*app, frame.area())).wrap_err("drawing the dashboard")?;
             app.frame_drawn(Instant::now());
             dirty = false;

@@ -61,7 +61,10 @@ fn help_describes_every_flag_with_its_default() {
         "[default: 64]",
         "[default: 100]",
         "[default: 0.01]",
-        "[default: 128]",
+        "[default: 128; 64 with --mode annealed]",
+        "[default: 2; 3 with --mode annealed]",
+        "[default: 100; 400 with --mode annealed]",
+        "[default: 0.95; 0.985 with --mode annealed]",
         "[default: silu]",
         "[default: 0.1;",
         "[default: 1000]",
@@ -292,6 +295,11 @@ fn annealed_mode_trains_the_conditional_model_and_compares_samplers() {
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["config"]["mode"], "annealed");
+    let model = |json: &serde_json::Value| (json["config"]["hidden"].clone(), json["config"]["depth"].clone());
+    assert_eq!(model(&json), (64.into(), 3.into()), "the noise-conditional model's own defaults");
+    let given = run(&[ANNEALED, &["--json", "--hidden", "32", "--depth", "2"]].concat(), None);
+    let given: serde_json::Value = serde_json::from_slice(&given.stdout).expect("JSON");
+    assert_eq!(model(&given), (32.into(), 2.into()), "flags given win over the mode's defaults");
     assert!(json["final_test_loss"].as_f64().is_some_and(|l| l.is_finite() && l < 10.0), "σ²-weighted loss is O(1)");
     assert!(json["samples"]["energy_distance"].as_f64().is_some_and(f64::is_finite));
 

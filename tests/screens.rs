@@ -12,6 +12,7 @@ use dsm_tui::chain::{NextStep, Readout};
 use dsm_tui::config::{Config, Mode};
 use dsm_tui::data::two_moons;
 use dsm_tui::sampler::AnnealedPosition;
+use dsm_tui::score_field::{self, Field, FieldKind};
 use dsm_tui::trainer::comparison::{CompareStatus, SideStatus};
 use dsm_tui::trainer::worker::{ChainStatus, Command, Figures, Snapshot, TrainerState};
 use dsm_tui::trainer::{Divergence, TestPoint};
@@ -21,6 +22,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
 /// Half-way through the default run: epoch 50 of 100, 3150 of 6300 steps.
@@ -74,6 +76,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         steps_per_second: None,
         saved: None,
         compare: None,
+        field: None,
     }
 }
 
@@ -101,11 +104,16 @@ fn colours(terminal: &Terminal<TestBackend>) -> Vec<Color> {
 
 /// What every full screen must show, whatever its size.
 fn assert_dashboard(terminal: &Terminal<TestBackend>, width: u16, height: u16) {
+    assert_dashboard_with(terminal, width, height, "┌ Samples");
+}
+
+/// As [`assert_dashboard`], with the scatter panel's title starting `scatter`.
+fn assert_dashboard_with(terminal: &Terminal<TestBackend>, width: u16, height: u16, scatter: &str) {
     let rows = lines(terminal);
     assert_eq!(rows.len(), usize::from(height));
     assert!(rows.iter().all(|r| r.chars().count() == usize::from(width)));
     assert!(rows[0].starts_with("┌ Loss log₁₀ · all steps"), "{}", rows[0]);
-    assert!(rows[0].contains("┌ Samples") && rows[0].contains("escaped 2 · non-finite 1"), "{}", rows[0]);
+    assert!(rows[0].contains(scatter) && rows[0].contains("escaped 2 · non-finite 1"), "{}", rows[0]);
     let text = rows.join("\n");
     for expected in [
         "epoch 51/100",
@@ -147,7 +155,7 @@ fn help_over_the_dashboard_at_80x24() {
     app.update(Action::ToggleHelp);
     let terminal = draw(&app, 80, 24);
     let text = lines(&terminal).join("\n");
-    for key in ["Space", "p ", ". / >", "r ", "n ", "+ / -", "[ / ]", "l / h", "v ", "? q Esc ^C"] {
+    for key in ["Space", "p ", ". / >", "r ", "n ", "+ / -", "[ / ]", "l / h / i", "v ", "f ", "? q Esc ^C"] {
         assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
     }
     assert!(text.contains("the particles keep flowing"), "help must say what Space pauses");
@@ -302,4 +310,108 @@ fn single_mode_says_what_c_needs_and_annealed_mode_what_o_cannot() {
     assert_eq!(app.update(Action::SwitchObjective), None);
     let footer = lines(&draw(&app, 80, 24)).pop().unwrap();
     assert!(footer.contains("ISM has no noise-conditional version"), "{footer}");
+}
+
+/// `app` with the score field view on `kind`, on a `width` × `height` screen, and a field as
+/// the trainer would send it: the exact score of the synthetic training set at σ = 0.1, and
+/// for the "learned" one the exact score at σ = 0.2, smoother, as an underfit network's is
+/// (both closed forms, so the screen does not depend on a network's floating point).
+fn with_field(app: App, kind: FieldKind, width: u16, height: u16) -> App {
+    with_field_at(app, kind, width, height, Config::default().sigma)
+}
+
+/// As [`with_field`], at noise level `sigma` (the "learned" stand-in at 2σ), the rest of the
+/// screen as `app` had it.
+fn with_field_at(mut app: App, kind: FieldKind, width: u16, height: u16, sigma: f64) -> App {
+    let presses = match kind {
+        FieldKind::Learned => 1,
+        FieldKind::Exact => 2,
+        FieldKind::Difference => 3,
+    };
+    for _ in 0..presses {
+        app.update(Action::CycleField);
+    }
+    let Some(Command::ShowField(Some(lattice))) = app.sync_field(Rect::new(0, 0, width, height)) else {
+        panic!("the view asks for a lattice")
+    };
+    let config = app.config().clone();
+    let base = synthetic(&config, STEP, TrainerState::Training);
+    let train = base.data.clone().expect("the data");
+    let train = ndarray::Array2::from_shape_fn((train.len(), 2), |(i, d)| train[i][d]);
+    let points = lattice.points();
+    let field = Field {
+        lattice,
+        sigma,
+        learned: score_field::exact(train.view(), 2.0 * sigma, points.view()),
+        exact: score_field::exact(train.view(), sigma, points.view()),
+    };
+    let status = *app.status().expect("a snapshot before");
+    let snapshot = Snapshot {
+        field: Some(field),
+        train: Vec::new(),
+        test: Vec::new(),
+        fisher: Vec::new(),
+        data: None,
+        state: status.state,
+        langevin_steps: status.langevin_steps,
+        chain: status.chain,
+        ..base
+    };
+    assert!(app.apply(snapshot));
+    app
+}
+
+/// The arrows in the scatter panel's rows of `terminal`.
+fn arrows(terminal: &Terminal<TestBackend>) -> usize {
+    lines(terminal).iter().map(|row| row.chars().filter(|c| "←↖↑↗→↘↓↙".contains(*c)).count()).sum()
+}
+
+#[test]
+fn score_field_learned_at_120x40() {
+    let app = with_field(app_with(TrainerState::Training), FieldKind::Learned, 120, 40);
+    let terminal = draw(&app, 120, 40);
+    assert_dashboard_with(&terminal, 120, 40, "┌ score field: learned s_θ, σ 0.1 ");
+    let rows = lines(&terminal);
+    assert!(rows[32].contains("max ‖s‖"), "{}", rows[32]);
+    // A 64 × 31 plot: 16 × 15 lattice points, each an arrow or, where the field is weak, a dot.
+    assert!(arrows(&terminal) > 150, "{} arrows", arrows(&terminal));
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn score_field_difference_at_80x24_reads_without_colour() {
+    let app = with_field(app_with(TrainerState::Training), FieldKind::Difference, 80, 24);
+    let coloured = draw(&app, 80, 24);
+    let plain = draw(&app.clone().with_colour(false), 80, 24);
+    assert_eq!(lines(&plain), lines(&coloured), "the same glyphs");
+    assert!(lines(&plain)[0].contains("┌ difference ─"), "shortened to fit: {}", lines(&plain)[0]);
+    // Without colour the shades are weights: weak arrows faint, stronger ones not.
+    let weights: Vec<Modifier> = plain
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| "←↖↑↗→↘↓↙".contains(c.symbol()))
+        .map(|c| c.modifier)
+        .collect();
+    assert!(weights.iter().any(|m| !m.contains(Modifier::DIM)), "some strong arrows");
+    assert!(weights.iter().any(|m| m.contains(Modifier::DIM)), "some weak arrows");
+    insta::assert_snapshot!(plain.backend());
+}
+
+/// Annealed mode's help has its own keys and notes and fits 80×24 too.
+#[test]
+fn annealed_help_at_80x24() {
+    let mut app = annealed_app();
+    app.update(Action::ToggleHelp);
+    let terminal = draw(&app, 80, 24);
+    let rows = lines(&terminal);
+    let text = rows.join("\n");
+    for key in ["p ", ". / >", "c ", "r ", "+ / -", "l / h / i", "v ", "f ", "? q Esc ^C"] {
+        assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
+    }
+    assert!(!text.contains("  o "), "no objective to switch to");
+    assert!(text.contains("Arrows: exact = ∇log q_σ"), "{text}");
+    assert!(rows[23].contains("? or Esc closes"), "the whole box shows: {}", rows[23]);
+    insta::assert_snapshot!(terminal.backend());
 }

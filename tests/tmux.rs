@@ -155,6 +155,38 @@ fn the_dashboard_trains_pauses_resamples_helps_and_quits() {
     pane.assert_exited_restored(0);
 }
 
+/// The score field's arrows on `screen`.
+fn arrows(screen: &str) -> usize {
+    screen.chars().filter(|c| "←↖↑↗→↘↓↙".contains(*c)).count()
+}
+
+#[test]
+fn f_cycles_the_score_field_over_the_samples_and_i_the_fisher_curve() {
+    let pane = Pane::start("field", 100, 30, LONG);
+    let screen = pane.wait_for("TRAINING");
+    assert_eq!(arrows(&screen), 0, "{screen}");
+    // A 53 × 21 plot: 13 × 10 lattice points, arrows where the field is not weak.
+    pane.keys(&["f"]);
+    let learned =
+        pane.wait_until("the learned field's arrows", |s| s.contains("┌ learned s_θ, σ 0.1 ") && arrows(s) > 50);
+    assert!(!learned.contains("┌ Samples") && learned.contains("max ‖s‖"), "{learned}");
+    pane.keys(&["f"]);
+    pane.wait_until("the exact field's arrows", |s| s.contains("┌ exact ∇log q_σ, σ 0.1 ") && arrows(s) > 50);
+    pane.keys(&["f"]);
+    pane.wait_until("the difference", |s| s.contains("┌ learned − exact, σ 0.1 ") && s.contains("max ‖Δs‖"));
+    pane.keys(&["f"]);
+    let off = pane.wait_for("┌ Samples");
+    assert_eq!(arrows(&off), 0, "{off}");
+
+    assert!(off.contains("━ Fisher"), "{off}");
+    pane.keys(&["i"]);
+    pane.wait_until("the Fisher curve to go", |s| !s.contains("━ Fisher"));
+    pane.keys(&["i"]);
+    pane.wait_for("━ Fisher");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
 #[test]
 fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
     let pane = Pane::start("switch", 100, 30, LONG);

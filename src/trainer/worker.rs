@@ -23,6 +23,12 @@
 //! [`Command::Compare`] runs both sides of [`crate::compare::sides`] instead, under the current
 //! weights (see [`LiveComparison`]).
 //!
+//! **Score field.** While the UI's field view is on ([`Command::ShowField`]), each frame
+//! may evaluate the learned and the exact score on the UI's lattice ([`score_field`]): the
+//! learned one again when training has moved the weights (at most every [`FIELD_EVERY`]), the
+//! exact one only when the data, lattice or σ change (it depends on nothing else). With the
+//! view off nothing is computed.
+//!
 //! **Saving.** [`Command::Save`] writes a checkpoint of the run's weights and configuration
 //! here, where the weights are; the outcome rides on the next delivered snapshot.
 //!
@@ -45,6 +51,7 @@ use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy
 use crate::nn::Mlp;
 use crate::rate::RateMeter;
 use crate::sampler::{AnnealedPosition, Particles};
+use crate::score_field::{self, Field, Lattice};
 use crate::trainer::comparison::{CompareStatus, LiveComparison};
 use crate::trainer::{Divergence, Session, TestPoint};
 
@@ -60,6 +67,10 @@ pub const SAMPLING_SHARE: f64 = 0.05;
 /// Unspent sampling time saved up is capped at a second's worth, so a long wait does not
 /// turn into a burst that stalls training.
 const MAX_SAMPLING_CREDIT: f64 = SAMPLING_SHARE * FIGURES_EVERY.as_secs_f64();
+/// Time between evaluations of the learned score field while training moves the weights:
+/// 5 a second reads as smooth motion, and a pass over a few hundred points costs well under
+/// a millisecond.
+pub const FIELD_EVERY: Duration = Duration::from_millis(200);
 /// Particles the live energy distance uses: O(n·test) distances, so a subsample keeps it at
 /// a few milliseconds.
 pub const FIGURE_PARTICLES: usize = 1000;
@@ -94,6 +105,8 @@ pub enum Command {
     /// Save the run's weights and configuration to this file, or to
     /// [`default_checkpoint_path`] in the current directory.
     Save(Option<PathBuf>),
+    /// Evaluate the score fields on this lattice from now on (kept across new runs), or stop.
+    ShowField(Option<Lattice>),
     Quit,
 }
 
@@ -226,6 +239,8 @@ pub struct Snapshot {
     pub saved: Option<Saved>,
     /// The two samplers side by side, while a comparison is on.
     pub compare: Option<CompareStatus>,
+    /// The score fields, when evaluated anew since the last delivered snapshot.
+    pub field: Option<Field>,
 }
 
 impl Snapshot {
@@ -268,6 +283,7 @@ impl Snapshot {
             steps_per_second: None,
             saved: None,
             compare: None,
+            field: None,
         }
     }
 }
@@ -415,6 +431,22 @@ fn chain_for(config: &Config, settings: &Settings) -> Chain {
     chain
 }
 
+/// The field view's request, and what is kept between its evaluations.
+struct FieldView {
+    lattice: Lattice,
+    /// The exact field and its σ: it depends on the data, the lattice and σ only, so it is
+    /// computed once for them (a new run clears it: new data).
+    exact: Option<(f64, Vec<[f32; 2]>)>,
+    /// When the fields were last evaluated, at which training step and σ.
+    evaluated: Option<(Instant, u64, f64)>,
+}
+
+impl FieldView {
+    fn new(lattice: Lattice) -> Self {
+        Self { lattice, exact: None, evaluated: None }
+    }
+}
+
 enum Delivery {
     Sent,
     /// The UI has not taken the previous snapshot yet.
@@ -438,6 +470,10 @@ struct Trainer {
     undelivered: bool,
     /// The outcome of a save, until a delivered snapshot has carried it.
     saved: Option<Saved>,
+    /// While the UI's score field view is on.
+    field_view: Option<FieldView>,
+    /// The fields last evaluated, until a delivered snapshot has carried them.
+    field: Option<Field>,
 }
 
 impl Trainer {
@@ -455,6 +491,8 @@ impl Trainer {
             sampling_credit: 0.0,
             undelivered: true,
             saved: None,
+            field_view: None,
+            field: None,
         }
     }
 
@@ -471,6 +509,7 @@ impl Trainer {
                     Err(TryRecvError::Empty) => break,
                 }
             }
+            self.refresh_field();
             if self.is_idle() {
                 if self.run.figures_stale() {
                     self.refresh_figures_here();
@@ -534,6 +573,10 @@ impl Trainer {
                 self.settings.paused = false;
                 self.steps = RateMeter::default();
                 self.figures_at = None;
+                self.field = None;
+                if let Some(view) = &mut self.field_view {
+                    *view = FieldView::new(view.lattice);
+                }
             }
             Command::Resample => {
                 self.resamples += 1;
@@ -577,6 +620,10 @@ impl Trainer {
                 let run = &self.run;
                 let path = to.unwrap_or_else(|| default_checkpoint_path(&self.config, run.id, run.session.step()));
                 self.saved = Some(save(&path, &run.session));
+            }
+            Command::ShowField(lattice) => {
+                self.field_view = lattice.map(FieldView::new);
+                self.field = None;
             }
             Command::Quit => return false,
         }
@@ -683,6 +730,46 @@ impl Trainer {
         self.undelivered = true;
     }
 
+    /// The noise level the field view shows. In the course's single-σ mode, the σ DSM trains
+    /// with. A noise-conditional model (annealed mode) is read at one level of its schedule:
+    /// the smallest, where its samples end, until the dashboard runs the annealed sampler;
+    /// then this is the place to return the sampler's current level σᵢ.
+    fn field_sigma(&self) -> f64 {
+        match self.config.mode {
+            Mode::Single => self.config.sigma,
+            Mode::Annealed => self.config.levels.smallest(),
+        }
+    }
+
+    /// Evaluates the score fields while the view is on and they are out of date: not yet
+    /// evaluated on this lattice in this run, at another σ, or [`FIELD_EVERY`] ago and the
+    /// weights have moved since. Paused or finished, the weights hold still: once is enough.
+    fn refresh_field(&mut self) {
+        let sigma = self.field_sigma();
+        let Some(view) = &mut self.field_view else { return };
+        let session = &self.run.session;
+        let step = session.step();
+        let due = view.evaluated.is_none_or(|(at, evaluated_step, evaluated_sigma)| {
+            evaluated_sigma != sigma || (evaluated_step != step && at.elapsed() >= FIELD_EVERY)
+        });
+        if !due {
+            return;
+        }
+        let points = view.lattice.points();
+        let exact = match &view.exact {
+            Some((exact_sigma, exact)) if *exact_sigma == sigma => exact.clone(),
+            _ => {
+                let exact = score_field::exact(session.data().train(), sigma, points.view());
+                view.exact = Some((sigma, exact.clone()));
+                exact
+            }
+        };
+        let learned = score_field::learned(session.model(), sigma, points.view());
+        self.field = Some(Field { lattice: view.lattice, sigma, learned, exact });
+        view.evaluated = Some((Instant::now(), step, sigma));
+        self.undelivered = true;
+    }
+
     fn refresh_figures_here(&mut self) {
         let run = &self.run;
         self.run.figures = Some(live_figures(&run.particles, &run.test_points, run.moons));
@@ -714,6 +801,7 @@ impl Trainer {
             steps_per_second: if self.is_training() { self.steps.rate() } else { None },
             saved: self.saved.clone(),
             compare: run.comparison.as_ref().map(LiveComparison::status),
+            field: self.field.clone(),
             ..captured
         }
     }
@@ -741,6 +829,7 @@ impl Trainer {
             self.run.data_delivered = true;
             self.undelivered = false;
             self.saved = None;
+            self.field = None;
         }
         delivery
     }
@@ -1105,6 +1194,50 @@ mod tests {
         worker.send(Command::Advance(Advance::Step));
         let seen = until(&worker, |s| s.chain.readout.is_some());
         assert!(seen.iter().all(|s| s.compare.is_none()));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn the_score_field_comes_only_while_asked_on_the_lattice_asked() {
+        // No decay: 10 steps an epoch would otherwise shrink the learning rate to nothing
+        // within a second, and the weights would stop moving.
+        let config = Config { epochs: 100_000, lr_gamma: 1.0, ..small() };
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        let seen = until(&worker, |s| s.step > 0);
+        assert!(seen.iter().all(|s| s.field.is_none()), "nothing computed with the view off");
+        let data = seen[0].data.clone().expect("the first snapshot has the data");
+
+        let lattice = Lattice { x0: -1.0, dx: 0.5, cols: 5, y0: 1.0, dy: -0.5, rows: 4 };
+        worker.send(Command::ShowField(Some(lattice)));
+        let seen = until(&worker, |s| s.field.is_some());
+        let field = seen.last().unwrap().field.clone().unwrap();
+        assert_eq!((field.lattice, field.sigma), (lattice, config.sigma));
+        let data = ndarray::Array2::from_shape_fn((data.len(), 2), |(i, d)| data[i][d]);
+        assert_eq!(field.exact, score_field::exact(data.view(), config.sigma, lattice.points().view()));
+        assert_eq!(field.learned.len(), lattice.len());
+        assert!(field.learned.iter().flatten().all(|v| v.is_finite()));
+
+        // While training the learned field follows the weights, but not every frame.
+        let start = Instant::now();
+        let seen = until(&worker, |_| start.elapsed() >= Duration::from_secs(1));
+        let fields: Vec<&Field> = seen.iter().filter_map(|s| s.field.as_ref()).collect();
+        assert!(!fields.is_empty() && fields.len() <= 7, "{} fields in a second", fields.len());
+        assert!(fields.iter().all(|f| f.exact == field.exact), "the exact field is the same data's");
+        assert_ne!(fields.last().unwrap().learned, field.learned, "the weights have moved");
+
+        // Paused with the particles stopped: one field of the frozen weights, then quiet.
+        worker.send(Command::Pause);
+        worker.send(Command::SetStepsPerFrame(0));
+        until(&worker, |s| s.state == TrainerState::Paused);
+        let start = Instant::now();
+        while worker.recv_timeout(Duration::from_millis(300)).is_ok() {
+            assert!(start.elapsed() < WATCHDOG, "an idle trainer with the view on keeps sending");
+        }
+
+        worker.send(Command::ShowField(None));
+        worker.send(Command::SetStepsPerFrame(2));
+        let seen = until(&worker, |s| s.langevin_steps > 10);
+        assert!(seen.iter().all(|s| s.field.is_none()), "the view is off again");
         shutdown_within_watchdog(worker);
     }
 

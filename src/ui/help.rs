@@ -14,7 +14,7 @@ use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 17] = [
+const HINTS: [(&str, &str); 18] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -22,12 +22,13 @@ const HINTS: [(&str, &str); 17] = [
     ("n", "new run"),
     ("o", "objective"),
     ("d", "data set"),
+    ("f", "field"),
     ("w", "save"),
     ("+/-", "η"),
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
     ("h", "history"),
-    ("f", "Fisher"),
+    ("i", "Fisher"),
     ("v", "view"),
     ("p", "hold"),
     (".", "step"),
@@ -36,7 +37,7 @@ const HINTS: [(&str, &str); 17] = [
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 16] = [
+const ANNEALED_HINTS: [(&str, &str); 18] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -44,6 +45,7 @@ const ANNEALED_HINTS: [(&str, &str); 16] = [
     (".", "step"),
     (">", "level"),
     ("c", "compare"),
+    ("f", "field"),
     ("r", "restart"),
     ("n", "new run"),
     ("d", "data set"),
@@ -52,6 +54,7 @@ const ANNEALED_HINTS: [(&str, &str); 16] = [
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
     ("h", "history"),
+    ("i", "Fisher"),
     ("v", "view"),
 ];
 
@@ -149,26 +152,24 @@ impl Help {
                 key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into())
             },
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
-            key("l / h", format!("loss axis log / linear; history: all steps / the last {RECENT_STEPS}")),
-            key("f", "Fisher divergence curve on the loss panel: shown / hidden".into()),
+            key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
             key("v", "samples: data + particles / particles / data".into()),
+            key("f", "score field arrows: off / learned / exact / learned − exact".into()),
             key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),
         ]);
+        let share = 100.0 * SAMPLING_SHARE;
         if annealed {
             lines.extend([
                 note("Particles: x ← x + α·s(x, σᵢ) + √(2α)·z, α = c·σᵢ², T steps at each σᵢ,"),
-                note("then x + σ_L²·s(x, σ_L); s is the latest network. r restarts them."),
+                note(&format!("then x + σ_L²·s(x, σ_L); {share:.0}% of the time while training.")),
             ]);
         } else {
-            lines.push(note("Particles follow x ← x + (η/2)·s(x) + √η·z, s the latest network."));
+            lines.push(note(&format!("Particles: x ← x + (η/2)·s(x) + √η·z; {share:.0}% of the time while training.")));
         }
         lines.extend([
-            note(&format!(
-                "While training they get {:.0}% of the time; paused or done, all of it.",
-                100.0 * SAMPLING_SHARE
-            )),
             note("Held: SNR = √(α/2)·mean‖s‖ / E‖z‖, E‖z‖ = √(π/2): drift over noise."),
+            note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓."),
             note("Right axis: the Fisher divergence ½E‖s − ∇log q_σ‖² that DSM minimises,"),
             note("on the loss axis × F₀/L₀ (a row is one factor on both); ÷k: k× lower."),
             note(&format!(
@@ -246,6 +247,7 @@ mod tests {
             steps_per_second: None,
             saved: Some(saved),
             compare: None,
+            field: None,
         });
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {

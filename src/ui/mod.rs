@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! ┌ Loss ─────────────────────┐┌ Samples ──────────────────────────┐
-//! │ train EMA, raw, test      ││ braille scatter: data, particles  │
+//! │ train EMA, raw, test      ││ braille scatter: data, particles, │
+//! │                           ││ score field arrows (key f)        │
 //! └───────────────────────────┘└───────────────────────────────────┘
 //! ┌ state ────────────────────────────────────────── run · seed ────┐
 //! │ training · Langevin · quality and speed                         │
@@ -18,6 +19,7 @@
 //! draws the same screen into an off-screen buffer and returns it as text.
 
 pub mod compare;
+pub mod field;
 pub mod help;
 pub mod loss_chart;
 pub mod loss_history;
@@ -49,24 +51,51 @@ impl Widget for &App {
     }
 }
 
+/// Where the parts of the screen go. In the compare view `loss` and `samples` are empty and
+/// `compare` holds both; otherwise the reverse.
+struct Areas {
+    loss: Rect,
+    samples: Rect,
+    compare: Rect,
+    status: Rect,
+    footer: Rect,
+}
+
+/// The layout of `app`'s screen on `area` (the status panel's height depends on its mode and
+/// on whether the particles are held); `None` below [`MIN_WIDTH`] × [`MIN_HEIGHT`].
+fn areas(app: &App, area: Rect) -> Option<Areas> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let [panels, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(status::height(app)),
+        Constraint::Length(1),
+    ]));
+    if app.comparing() {
+        return Some(Areas { loss: Rect::ZERO, samples: Rect::ZERO, compare: panels, status, footer });
+    }
+    let [loss, samples] = panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
+    Some(Areas { loss, samples, compare: Rect::ZERO, status, footer })
+}
+
+/// The scatter panel's place on `app`'s screen of `area`: `None` if the screen cannot hold
+/// the layout, or while the compare view takes the panel's place.
+pub fn samples_panel(app: &App, area: Rect) -> Option<Rect> {
+    areas(app, area).map(|a| a.samples).filter(|samples| !samples.is_empty())
+}
+
 impl App {
     fn render_screen(&self, area: Rect, buf: &mut Buffer) {
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let Some(Areas { loss, samples, compare, status, footer }) = areas(self, area) else {
             TooSmall.render(area, buf);
             return;
-        }
-        let [panels, status, footer] = area.layout(&Layout::vertical([
-            Constraint::Fill(1),
-            Constraint::Length(status::height(self)),
-            Constraint::Length(1),
-        ]));
+        };
         if self.comparing() {
-            ComparePanels { sides: self.compared(), view: self.view() }.render(panels, buf);
+            ComparePanels { sides: self.compared(), view: self.view() }.render(compare, buf);
         } else {
-            let [loss, samples] =
-                panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
             LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
-            Scatter { samples: self.samples(), view: self.view() }.render(samples, buf);
+            Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
         }
         Status { app: self }.render(status, buf);
         Footer { notice: self.notice(), mode: self.config().mode }.render(footer, buf);

@@ -18,7 +18,8 @@ use ratatui::widgets::{Block, Widget};
 
 use crate::app::View;
 use crate::data::Bounds;
-use crate::ui::theme;
+use crate::score_field::{Field, FieldKind};
+use crate::ui::{field, theme};
 
 /// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille
 /// dots each) draws one unit as long across as down.
@@ -31,6 +32,35 @@ pub fn with_square_dots(bounds: Bounds, cols: u16, rows: u16) -> Bounds {
         [lo - extra, hi + extra]
     };
     Bounds { x: widen(bounds.x, dots_x), y: widen(bounds.y, dots_y) }
+}
+
+/// Where the canvas puts the plane: the plot area (the panel inside its border) and the
+/// bounds widened to square dots. ratatui's braille painter (`Painter::get_point`) maps x to
+/// dot round((x − left)·(2W − 1)/(right − left)) of the 2W across, and dot d to cell d/2 (y
+/// likewise from the top, 4 dots a row); [`PlotTransform::cell_centre`] inverts that at the
+/// middle of a cell, so a score evaluated there is the one for the points drawn in it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlotTransform {
+    pub area: Rect,
+    pub bounds: Bounds,
+}
+
+impl PlotTransform {
+    /// The transform of the scatter panel drawn in `panel`, showing `bounds`.
+    pub fn new(panel: Rect, bounds: Bounds) -> Self {
+        let area = Block::bordered().inner(panel);
+        Self { area, bounds: with_square_dots(bounds, area.width, area.height) }
+    }
+
+    /// The point of the plane at the middle of cell (`col`, `row`) of the plot area: dot
+    /// 2·col + ½ across and 4·row + 1½ down.
+    pub fn cell_centre(&self, col: u16, row: u16) -> [f64; 2] {
+        let (dots_x, dots_y) = (2.0 * f64::from(self.area.width), 4.0 * f64::from(self.area.height));
+        let ([left, right], [bottom, top]) = (self.bounds.x, self.bounds.y);
+        let x = left + (2.0 * f64::from(col) + 0.5) * (right - left) / (dots_x - 1.0);
+        let y = top - (4.0 * f64::from(row) + 1.5) * (top - bottom) / (dots_y - 1.0);
+        [x, y]
+    }
 }
 
 fn contains(bounds: &Bounds, p: [f32; 2]) -> bool {
@@ -112,14 +142,26 @@ impl Shape for Cloud<'_> {
     }
 }
 
+/// The score field view, when it is on: which field, and the latest evaluation of the
+/// fields (none until the trainer's first arrives).
+#[derive(Clone, Copy, Debug)]
+pub struct FieldOverlay<'a> {
+    pub kind: FieldKind,
+    pub field: Option<&'a Field>,
+}
+
 pub struct Scatter<'a> {
     pub samples: &'a Samples,
     pub view: View,
+    pub field: Option<FieldOverlay<'a>>,
 }
 
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Scatter { samples, view } = self;
+        let Scatter { samples, view, field: overlay } = self;
+        let transform = PlotTransform::new(area, samples.bounds);
+        // A field evaluated for another lattice (the panel was just resized) is not drawn.
+        let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
         let entry = |shown: bool, colour: Color, name: &str, count: usize| {
             if shown {
                 [Span::styled(" ● ", colour), Span::styled(format!("{name} {count} "), theme::DIM)]
@@ -132,15 +174,31 @@ impl Widget for Scatter<'_> {
             entry(view.shows_particles(), theme::PARTICLES, "particles", samples.particles.len()),
         ]
         .concat();
-        let title = Span::styled(" Samples ", theme::TITLE);
+        let legend = Line::from(legend);
         let lost =
             Line::styled(format!(" escaped {} · non-finite {} ", samples.escaped, samples.nonfinite), theme::DIM);
-        let block = Block::bordered()
+        // Room left of the right-hand title, and right of the legend (a title drawn later
+        // overwrites one it meets).
+        let width = usize::from(transform.area.width);
+        let title = match overlay {
+            None => " Samples ".to_string(),
+            Some(o) => field::title(o.kind, drawn.map(|f| f.sigma), width.saturating_sub(lost.width() + 1)),
+        };
+        let mut block = Block::bordered()
             .border_style(theme::BORDER)
-            .title(title)
+            .title(Span::styled(title, theme::TITLE))
             .title(lost.right_aligned())
-            .title_bottom(Line::from(legend).left_aligned());
+            .title_bottom(legend.clone().left_aligned());
+        if let (Some(o), Some(f)) = (overlay, drawn) {
+            let largest = field::largest(o.kind, f);
+            if largest.width() < width.saturating_sub(legend.width()) {
+                block = block.title_bottom(largest.right_aligned());
+            }
+        }
         plot(samples, view, block, area, buf);
+        if let (Some(o), Some(f)) = (overlay, drawn) {
+            field::draw_arrows(&transform, f, o.kind, buf);
+        }
     }
 }
 
@@ -180,6 +238,37 @@ mod tests {
         assert_eq!(tall.y, [-1.0, 3.0]);
     }
 
+    /// The inverse must agree with ratatui's own mapping, cell for cell: a point at each cell's
+    /// centre, painted through a real canvas, lands in that cell.
+    #[test]
+    fn cell_centres_land_in_their_cells() {
+        let bounds = Bounds { x: [-1.5, 2.5], y: [-1.0, 1.5] };
+        for (w, h) in [(53u16, 21u16), (86, 36), (40, 15), (7, 3)] {
+            let panel = Rect::new(3, 2, w + 2, h + 2);
+            let t = PlotTransform::new(panel, bounds);
+            for row in 0..h {
+                for col in 0..w {
+                    let [x, y] = t.cell_centre(col, row);
+                    let mut buf = Buffer::empty(Rect::new(0, 0, w + 5, h + 4));
+                    Canvas::default()
+                        .marker(Marker::Braille)
+                        .x_bounds(t.bounds.x)
+                        .y_bounds(t.bounds.y)
+                        .paint(|ctx| ctx.draw(&Cloud { points: &[[x as f32, y as f32]], color: Color::Red }))
+                        .render(t.area, &mut buf);
+                    let painted: Vec<(u16, u16)> = buf
+                        .content()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.fg == Color::Red)
+                        .map(|(i, _)| (i as u16 % buf.area.width, i as u16 / buf.area.width))
+                        .collect();
+                    assert_eq!(painted, [(t.area.x + col, t.area.y + row)], "{w}×{h}: cell ({col}, {row})");
+                }
+            }
+        }
+    }
+
     #[test]
     fn escaped_and_nonfinite_particles_are_counted_not_kept() {
         let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
@@ -196,7 +285,7 @@ mod tests {
         let area = Rect::new(0, 0, 20, 10);
         let colours = |view| {
             let mut buf = Buffer::empty(area);
-            Scatter { samples: &s, view }.render(area, &mut buf);
+            Scatter { samples: &s, view, field: None }.render(area, &mut buf);
             let painted: Vec<Color> = buf
                 .content()
                 .iter()

@@ -247,6 +247,7 @@ mod tests {
             steps_per_second: Some(3512.4),
             saved: None,
             compare: None,
+            field: None,
         });
         app
     }

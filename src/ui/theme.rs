@@ -13,7 +13,8 @@
 //! **`NO_COLOR`** (<https://no-color.org>): when it is set and not empty, [`strip_colours`]
 //! takes every colour off the finished screen and puts a weight where the colour told things
 //! apart: the data faint under bold particles, the raw loss, the epoch marks, labels and
-//! borders faint, the Fisher curve bold.
+//! borders faint, the Fisher curve bold. The score field's two gray shades both become faint,
+//! leaving its arrows three weights: faint, plain, bold.
 
 use std::ffi::OsStr;
 
@@ -49,6 +50,17 @@ pub const TRAIN_SMOOTH: Color = TEAL;
 pub const TEST: Color = MAGENTA;
 pub const FISHER: Color = OLIVE;
 pub const EPOCH_MARK: Color = GRAY;
+
+/// The score field's arrows, weakest to strongest (`ui::field`): gray and faint, gray, then
+/// the terminal's own foreground, plain and bold, so the strong ones stand out on any
+/// background. The cell is reset first, so no colour of the points under it remains.
+pub const FIELD_SHADES: [Style; 5] = [
+    Style::new().fg(GRAY).add_modifier(Modifier::DIM),
+    Style::new().fg(GRAY).add_modifier(Modifier::DIM),
+    Style::new().fg(GRAY),
+    Style::new(),
+    Style::new().add_modifier(Modifier::BOLD),
+];
 
 pub const BORDER: Style = Style::new().fg(GRAY);
 pub const TITLE: Style = Style::new().add_modifier(Modifier::BOLD);
@@ -141,7 +153,21 @@ mod tests {
         assert_eq!(xterm_rgb(32), [0x00, 0x87, 0xd7]);
         assert_eq!(xterm_rgb(243), [0x76, 0x76, 0x76]);
         let roles = [DATA, PARTICLES, TRAIN_RAW, TRAIN_SMOOTH, TEST, FISHER, EPOCH_MARK];
-        let styles = [BORDER, AXIS, DIM, KEY, TRAINING, PAUSED, FINISHED, DIVERGED, STARTING, NOTICE, ERROR];
+        let styles = [
+            FIELD_SHADES[0],
+            FIELD_SHADES[2],
+            BORDER,
+            AXIS,
+            DIM,
+            KEY,
+            TRAINING,
+            PAUSED,
+            FINISHED,
+            DIVERGED,
+            STARTING,
+            NOTICE,
+            ERROR,
+        ];
         for colour in roles.into_iter().chain(styles.iter().filter_map(|s| s.fg)) {
             assert!(PALETTE.contains(&colour), "{colour:?} is not in the palette");
         }
