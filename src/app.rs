@@ -256,6 +256,9 @@ pub const NO_COMPARE: &str = "c needs the noise-conditional model: run dsm-tui -
 /// `o` in annealed mode.
 pub const NO_ANNEALED_ISM: &str = "annealed mode trains by DSM: ISM has no noise-conditional version here";
 
+/// `f` in the compare view.
+pub const NO_FIELD_COMPARING: &str = "the score field draws on the main view: c goes back to it";
+
 /// One side of the comparison as drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparedSide {
@@ -449,6 +452,11 @@ impl App {
             }
             Action::CycleView => {
                 self.view = self.view.next();
+                None
+            }
+            // The compare view's two panels have no room for arrows (see `sync_field`).
+            Action::CycleField if self.comparing => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_FIELD_COMPARING)));
                 None
             }
             // The trainer hears of it from `sync_field`, which knows the screen's size.

@@ -399,6 +399,39 @@ fn score_field_difference_at_80x24_reads_without_colour() {
     insta::assert_snapshot!(plain.backend());
 }
 
+/// Annealed mode at level 3 of 10 with the learned field on: the arrows are s_θ(x, σ₃) and
+/// the title names σ₃ = 0.359, the σ the status line shows for the particles' next step.
+#[test]
+fn annealed_score_field_at_the_particles_level_at_100x30() {
+    let app = annealed_app();
+    let sigma = app.status().expect("a snapshot").chain.next.sigma;
+    let app = with_field_at(app, FieldKind::Learned, 100, 30, sigma);
+    let terminal = draw(&app, 100, 30);
+    let rows = lines(&terminal);
+    assert!(rows[0].contains("┌ learned s_θ, σ 0.359 "), "{}", rows[0]);
+    assert!(rows.join("\n").contains("level 3/10 · step 41/100   σ 0.359"), "the status's σ");
+    assert!(arrows(&terminal) > 50, "{} arrows", arrows(&terminal));
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// The compare view has no room for arrows: the trainer is told to stop evaluating the
+/// field, `f` says why it does nothing there, and leaving the view brings it back.
+#[test]
+fn the_compare_view_hides_the_score_field_and_says_so() {
+    let screen = Rect::new(0, 0, 100, 30);
+    let mut app = annealed_app();
+    app.update(Action::CycleField);
+    assert!(matches!(app.sync_field(screen), Some(Command::ShowField(Some(_)))));
+    app.update(Action::ToggleCompare);
+    assert_eq!(app.sync_field(screen), Some(Command::ShowField(None)), "nothing to draw it on");
+    assert_eq!(app.update(Action::CycleField), None);
+    let footer = lines(&draw(&app, 100, 30)).pop().unwrap();
+    assert!(footer.contains("the score field draws on the main view: c goes back to it"), "{footer}");
+    app.update(Action::ToggleCompare);
+    assert!(matches!(app.sync_field(screen), Some(Command::ShowField(Some(_)))), "the learned field again");
+    assert!(app.field_overlay().is_some_and(|o| o.kind == FieldKind::Learned));
+}
+
 /// Annealed mode's help has its own keys and notes and fits 80×24 too.
 #[test]
 fn annealed_help_at_80x24() {
@@ -411,7 +444,7 @@ fn annealed_help_at_80x24() {
         assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
     }
     assert!(!text.contains("  o "), "no objective to switch to");
-    assert!(text.contains("Arrows: exact = ∇log q_σ"), "{text}");
+    assert!(text.contains("Arrows at the particles' σᵢ"), "{text}");
     assert!(rows[23].contains("? or Esc closes"), "the whole box shows: {}", rows[23]);
     insta::assert_snapshot!(terminal.backend());
 }

@@ -376,6 +376,13 @@ fn has_readout(screen: &str) -> bool {
     screen.contains("SNR ") && !screen.contains("SNR —")
 }
 
+/// The scatter panel's title names the field `kind` at σ `sigma` (in whichever form fits
+/// beside the escaped count).
+fn field_title(screen: &str, kind: &str, sigma: &str) -> bool {
+    let top = screen.lines().next().unwrap_or_default();
+    top.contains(&format!("┐┌ {kind}")) && top.contains(&format!(", σ {sigma} "))
+}
+
 #[test]
 fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
     // Short levels and a short single-σ chain, so that both sides of the comparison end soon.
@@ -397,6 +404,16 @@ fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
     });
     assert!(level_2.contains("total 20/201 steps"), "{level_2}");
 
+    // The score field at the particles' level, following them down the schedule.
+    pane.keys(&["f"]);
+    pane.wait_until("the learned field at σ₂", |s| field_title(s, "learned", "0.599") && arrows(s) > 30);
+    pane.keys(&[">"]);
+    pane.wait_until("the field at σ₃", |s| {
+        s.contains("level 3/10 · step 0/20") && field_title(s, "learned", "0.359")
+    });
+    pane.keys(&["f"]);
+    pane.wait_until("the exact field at σ₃", |s| field_title(s, "exact", "0.359") && arrows(s) > 30);
+
     // Side by side, held until let go; both end with their figures in the titles.
     pane.keys(&["c"]);
     pane.wait_for("┌ single-σ");
@@ -404,8 +421,16 @@ fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
     let compared = pane.wait_until("both sides to end", |s| s.matches("steps, done").count() == 2);
     assert!(compared.contains("single-σ · ED 0.") && compared.contains("annealed · ED 0."), "{compared}");
     assert!(compared.contains("upper "), "{compared}");
+    // (The arrow in the schedule "σ 1→0.01" is not the field's.)
+    assert_eq!(arrows(&compared.replace("1→0.01", "")), 0, "no field over the compare view: {compared}");
+    pane.keys(&["f"]);
+    pane.wait_for("the score field draws on the main view: c goes back to it");
     pane.keys(&["c"]);
-    pane.wait_for("┌ Loss");
+    // Back, the field again; `p` let the particles go, so they run to the end and the
+    // field follows them down to σ_L.
+    pane.wait_until("the field at the end of the schedule", |s| {
+        s.contains("┌ Loss") && s.contains("total 201/201 steps") && field_title(s, "exact", "0.01")
+    });
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }

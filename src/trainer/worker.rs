@@ -24,10 +24,11 @@
 //! weights (see [`LiveComparison`]).
 //!
 //! **Score field.** While the UI's field view is on ([`Command::ShowField`]), each frame
-//! may evaluate the learned and the exact score on the UI's lattice ([`score_field`]): the
-//! learned one again when training has moved the weights (at most every [`FIELD_EVERY`]), the
-//! exact one only when the data, lattice or σ change (it depends on nothing else). With the
-//! view off nothing is computed.
+//! may evaluate the learned and the exact score on the UI's lattice ([`score_field`]) at the
+//! σ of the particles' next step (annealed: their level σᵢ, so the field follows them down
+//! the schedule): the learned one again when training has moved the weights (at most every
+//! [`FIELD_EVERY`]) or σ has changed, the exact one once per data set, lattice and σ (it
+//! depends on nothing else). With the view off nothing is computed.
 //!
 //! **Saving.** [`Command::Save`] writes a checkpoint of the run's weights and configuration
 //! here, where the weights are; the outcome rides on the next delivered snapshot.
@@ -434,16 +435,17 @@ fn chain_for(config: &Config, settings: &Settings) -> Chain {
 /// The field view's request, and what is kept between its evaluations.
 struct FieldView {
     lattice: Lattice,
-    /// The exact field and its σ: it depends on the data, the lattice and σ only, so it is
-    /// computed once for them (a new run clears it: new data).
-    exact: Option<(f64, Vec<[f32; 2]>)>,
+    /// The exact field at each σ it has been shown at: it depends on the data, the lattice
+    /// and σ only, so it is computed once for them (a new run clears it: new data). At most
+    /// one per noise level (annealed: `--sigmas`' count, and c or η do not change σ).
+    exact: Vec<(f64, Vec<[f32; 2]>)>,
     /// When the fields were last evaluated, at which training step and σ.
     evaluated: Option<(Instant, u64, f64)>,
 }
 
 impl FieldView {
     fn new(lattice: Lattice) -> Self {
-        Self { lattice, exact: None, evaluated: None }
+        Self { lattice, exact: Vec::new(), evaluated: None }
     }
 }
 
@@ -538,6 +540,9 @@ impl Trainer {
             }
             let deadline = Instant::now() + FRAME;
             self.frame(deadline);
+            // The frame may have taken the particles to the next level: their snapshot then
+            // carries the field at its σ.
+            self.refresh_field();
             if matches!(self.deliver(false), Delivery::UiGone) {
                 return;
             }
@@ -730,37 +735,38 @@ impl Trainer {
         self.undelivered = true;
     }
 
-    /// The noise level the field view shows. In the course's single-σ mode, the σ DSM trains
-    /// with. A noise-conditional model (annealed mode) is read at one level of its schedule:
-    /// the smallest, where its samples end, until the dashboard runs the annealed sampler;
-    /// then this is the place to return the sampler's current level σᵢ.
+    /// The noise level the field view shows: the σ of the particles' next step. In the
+    /// course's single-σ mode that is the σ DSM trains with; in annealed mode the level σᵢ
+    /// the particles are at (σ_L for the denoising step and after it), so the arrows are the
+    /// field that moves them now, and change with the level, stepped or flowing.
     fn field_sigma(&self) -> f64 {
-        match self.config.mode {
-            Mode::Single => self.config.sigma,
-            Mode::Annealed => self.config.levels.smallest(),
-        }
+        self.run.chain.next_step().sigma
     }
 
     /// Evaluates the score fields while the view is on and they are out of date: not yet
-    /// evaluated on this lattice in this run, at another σ, or [`FIELD_EVERY`] ago and the
-    /// weights have moved since. Paused or finished, the weights hold still: once is enough.
+    /// evaluated on this lattice in this run, at another σ, or [`FIELD_EVERY`] ago (at once
+    /// before idling) and the weights have moved since. Paused or finished, the weights hold
+    /// still: once per σ is enough.
     fn refresh_field(&mut self) {
         let sigma = self.field_sigma();
+        // About to wait for a command: the weights the field shows must be the last ones, or
+        // a field from up to FIELD_EVERY before training ended would stay on screen.
+        let idle = self.is_idle();
         let Some(view) = &mut self.field_view else { return };
         let session = &self.run.session;
         let step = session.step();
         let due = view.evaluated.is_none_or(|(at, evaluated_step, evaluated_sigma)| {
-            evaluated_sigma != sigma || (evaluated_step != step && at.elapsed() >= FIELD_EVERY)
+            evaluated_sigma != sigma || (evaluated_step != step && (idle || at.elapsed() >= FIELD_EVERY))
         });
         if !due {
             return;
         }
         let points = view.lattice.points();
-        let exact = match &view.exact {
-            Some((exact_sigma, exact)) if *exact_sigma == sigma => exact.clone(),
-            _ => {
+        let exact = match view.exact.iter().find(|(exact_sigma, _)| *exact_sigma == sigma) {
+            Some((_, exact)) => exact.clone(),
+            None => {
                 let exact = score_field::exact(session.data().train(), sigma, points.view());
-                view.exact = Some((sigma, exact.clone()));
+                view.exact.push((sigma, exact.clone()));
                 exact
             }
         };
@@ -1139,6 +1145,50 @@ mod tests {
         worker.send(Command::Resample);
         let restarted = until(&worker, |s| s.langevin_steps == 0).pop().unwrap();
         assert!(!restarted.chain.done && restarted.chain.position.is_some_and(|p| p.level == 0));
+        shutdown_within_watchdog(worker);
+    }
+
+    /// In annealed mode the field is read at the particles' level: σ₁ before they move, the
+    /// next σ after each `>`; each snapshot's field is at the σ its chain status shows, and on
+    /// the final weights it is exactly `score_field`'s at that σ.
+    #[test]
+    fn the_annealed_score_field_follows_the_particles_level() {
+        let config = small_annealed();
+        let mut session = Session::new(&config);
+        while session.train_step().expect("trains").is_some() {}
+        let lattice = Lattice { x0: -1.0, dx: 0.5, cols: 5, y0: 1.0, dy: -0.5, rows: 4 };
+        let points = lattice.points();
+        let expected = |sigma: f64| Field {
+            lattice,
+            sigma,
+            learned: score_field::learned(session.model(), sigma, points.view()),
+            exact: score_field::exact(session.data().train(), sigma, points.view()),
+        };
+        let consistent = |seen: &[Snapshot]| {
+            for s in seen {
+                if let Some(field) = &s.field {
+                    assert_eq!(field.sigma, s.chain.next.sigma, "the field at the σ the status shows");
+                }
+            }
+        };
+
+        let worker = Worker::spawn(&config, Settings { particles_held: true, ..running() }, None).unwrap();
+        worker.send(Command::ShowField(Some(lattice)));
+        let sigmas = config.levels.sigmas.clone();
+        let seen = until(&worker, |s| {
+            s.state == TrainerState::Finished && s.field.as_ref().is_some_and(|f| *f == expected(sigmas[0]))
+        });
+        consistent(&seen);
+        for (level, &sigma) in sigmas.iter().enumerate().skip(1) {
+            worker.send(Command::Advance(Advance::Level));
+            let seen = until(&worker, |s| s.field.as_ref().is_some_and(|f| f.sigma == sigma));
+            consistent(&seen);
+            assert_eq!(seen.last().unwrap().field.as_ref(), Some(&expected(sigma)), "level {level}");
+        }
+        // Back to the first level: the exact field comes from the cache, the same.
+        worker.send(Command::Resample);
+        let seen = until(&worker, |s| s.field.as_ref().is_some_and(|f| f.sigma == sigmas[0]));
+        assert_eq!(seen.last().unwrap().field.as_ref(), Some(&expected(sigmas[0])));
         shutdown_within_watchdog(worker);
     }
 

@@ -169,7 +169,11 @@ impl Help {
         }
         lines.extend([
             note("Held: SNR = √(α/2)·mean‖s‖ / E‖z‖, E‖z‖ = √(π/2): drift over noise."),
-            note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓."),
+            if annealed {
+                note("Arrows at the particles' σᵢ; exact = ∇log q_σᵢ; brighter ×3 in ‖s‖·σᵢ.")
+            } else {
+                note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓.")
+            },
             note("Right axis: the Fisher divergence ½E‖s − ∇log q_σ‖² that DSM minimises,"),
             note("on the loss axis × F₀/L₀ (a row is one factor on both); ÷k: k× lower."),
             note(&format!(
