@@ -303,6 +303,10 @@ pub struct App {
     field: Option<Field>,
     help: bool,
     quit: bool,
+    /// A command has gone to the trainer and its answer (a snapshot of this run) has not come
+    /// yet: the UI polls for it quickly even when nothing else moves (`.` and `>` on held
+    /// particles, `f`), instead of drawing the answer up to a slow poll later.
+    awaiting_reply: bool,
     /// `c` is on; the sides arrive with the snapshots.
     comparing: bool,
     compared: Option<[ComparedSide; 2]>,
@@ -341,6 +345,7 @@ impl App {
             field: None,
             help: false,
             quit: false,
+            awaiting_reply: false,
             comparing: false,
             compared: None,
             status: None,
@@ -361,8 +366,15 @@ impl App {
         Self { colour, ..self }
     }
 
-    /// Applies `action`; returns the command the trainer must get, if any.
+    /// Applies `action`; returns the command the trainer must get, if any. The trainer
+    /// answers every command with a snapshot: until it comes, one is expected.
     pub fn update(&mut self, action: Action) -> Option<Command> {
+        let command = self.command_for(action);
+        self.awaiting_reply |= command.is_some();
+        command
+    }
+
+    fn command_for(&mut self, action: Action) -> Option<Command> {
         match action {
             Action::TogglePause => {
                 if matches!(self.state(), RunState::Finished | RunState::Diverged { .. }) {
@@ -509,6 +521,7 @@ impl App {
         }
         self.field_lattice = lattice;
         self.field = None;
+        self.awaiting_reply = true;
         Some(Command::ShowField(lattice))
     }
 
@@ -524,6 +537,7 @@ impl App {
         if snapshot.run_id != self.run_id {
             return noticed;
         }
+        self.awaiting_reply = false;
         for (step, &loss) in (snapshot.train_from..).zip(&snapshot.train) {
             self.losses.push_train(step, loss);
         }
@@ -625,7 +639,7 @@ impl App {
 
     /// Whether snapshots keep coming: the UI can poll slowly when they do not.
     pub fn expects_snapshots(&self) -> bool {
-        self.particles_flow() || matches!(self.state(), RunState::Starting | RunState::Training)
+        self.awaiting_reply || self.particles_flow() || matches!(self.state(), RunState::Starting | RunState::Training)
     }
 
     /// The particles on screen move by themselves: not held, not stopped, not at the end of
@@ -935,6 +949,27 @@ mod tests {
         assert_ne!(circles, moons);
     }
 
+    /// Held and finished, nothing moves: the UI may poll slowly, but not while the answer to
+    /// a step (or to the field view's request) is on its way.
+    #[test]
+    fn a_command_sent_expects_its_answer() {
+        let mut app = App::new(Config::default());
+        app.update(Action::ToggleHold);
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.expects_snapshots(), "held and finished: a slow poll");
+        assert!(app.update(Action::AdvanceStep).is_some());
+        assert!(app.expects_snapshots(), "the step's snapshot is coming");
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.expects_snapshots());
+        app.update(Action::CycleField);
+        assert!(app.sync_field(Rect::new(0, 0, 100, 30)).is_some());
+        assert!(app.expects_snapshots(), "the field is coming");
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.expects_snapshots());
+        app.update(Action::ToggleScale);
+        assert!(!app.expects_snapshots(), "nothing asked of the trainer");
+    }
+
     #[test]
     fn a_new_run_drops_the_old_runs_snapshots() {
         let mut app = App::new(Config::default());
@@ -1062,6 +1097,8 @@ mod tests {
         while app.update(Action::FewerSteps).is_some() {}
         assert!(app.expects_snapshots(), "training still sends snapshots");
         app.update(Action::TogglePause);
+        assert!(app.expects_snapshots(), "until the trainer has answered the pause");
+        app.apply(snapshot(0, TrainerState::Training, 5));
         assert!(!app.expects_snapshots());
     }
 
@@ -1075,6 +1112,7 @@ mod tests {
         app.apply(snapshot(0, TrainerState::Finished, 5));
         assert!(app.particles_flow() && app.expects_snapshots());
         assert_eq!(app.update(Action::ToggleHold), Some(Command::HoldParticles(true)));
+        app.apply(snapshot(0, TrainerState::Finished, 5));
         assert!(!app.particles_flow() && !app.expects_snapshots(), "held and finished: nothing moves");
         assert_eq!(app.update(Action::ToggleHold), Some(Command::HoldParticles(false)));
         assert_eq!(app.update(Action::AdvanceStep), Some(Command::Advance(Advance::Step)));
