@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dsm_tui::app::{Action, App};
+use dsm_tui::chain::Chain;
 use dsm_tui::config::Config;
 use dsm_tui::sampler::Particles;
 use dsm_tui::score_field::{self, Field};
@@ -64,7 +65,7 @@ fn time(runs: usize, mut work: impl FnMut()) -> f64 {
 
 /// The score field on `app`'s lattice at a `width` × `height` screen: what it costs to
 /// compute, and to draw with the arrows on.
-fn field_time(app: &App, session: &Session, particles: &Particles, width: u16, height: u16) {
+fn field_time(app: &App, session: &Session, particles: &Particles, chain: &Chain, width: u16, height: u16) {
     let mut app = app.clone();
     app.update(Action::CycleField);
     let Some(Command::ShowField(Some(lattice))) = app.sync_field(Rect::new(0, 0, width, height)) else {
@@ -79,7 +80,7 @@ fn field_time(app: &App, session: &Session, particles: &Particles, width: u16, h
         learned: score_field::learned(session.model(), sigma, points.view()),
         exact: score_field::exact(train, sigma, points.view()),
     };
-    let snapshot = Snapshot::capture(session, particles, 0, 0, false);
+    let snapshot = Snapshot::capture(session, particles, chain, 0, 0, false);
     app.apply(Snapshot { field: Some(field), train: Vec::new(), test: Vec::new(), fisher: Vec::new(), ..snapshot });
     println!(
         "field   {width}x{height}: {} points ({}x{}, {} train points): learned {:.3} ms, exact {:.2} ms; \
@@ -101,8 +102,9 @@ fn frame_time() {
         session.train_step().expect("the default configuration does not diverge");
     }
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    particles.langevin(session.model(), config.eta as f32, 200);
-    let snapshot = Snapshot::capture(&session, &particles, 0, 0, true);
+    let mut chain = Chain::for_dashboard(&config);
+    chain.advance(&mut particles, session.model(), 200);
+    let snapshot = Snapshot::capture(&session, &particles, &chain, 0, 0, true);
 
     let mut app = App::new(config);
     let start = Instant::now();
@@ -130,8 +132,8 @@ fn frame_time() {
         1e3 * median(applies),
         1e3 * first_apply
     );
-    field_time(&app, &session, &particles, 100, 30);
-    field_time(&app, &session, &particles, 200, 60);
+    field_time(&app, &session, &particles, &chain, 100, 30);
+    field_time(&app, &session, &particles, &chain, 200, 60);
 }
 
 fn plain_steps_per_second(config: &Config) -> f64 {

@@ -1,5 +1,5 @@
-//! The dashboard's UI state, and nothing else: what the user has asked for (pause, η, steps
-//! per frame, scales and views) and the latest picture of the trainer's run, kept in the form
+//! The dashboard's UI state, and nothing else: what the user has asked for (pause, η or c,
+//! steps per frame, held particles, the comparison, scales and views) and the latest picture of the trainer's run, kept in the form
 //! the panels draw. Keys become [`Action`]s through a pure function, and [`App::update`]
 //! turns an action into the [`Command`] the trainer should get, so both are tested without a
 //! terminal or a thread.
@@ -10,19 +10,21 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::data::{Builtin, Source};
 use crate::rate::RateMeter;
 use crate::score_field::{Field, FieldKind, Lattice};
-use crate::trainer::worker::{Command, Figures, Saved, Settings, Snapshot, TrainerState};
+use crate::trainer::comparison::CompareStatus;
+use crate::trainer::worker::{Advance, ChainStatus, Command, Figures, Saved, Settings, Snapshot, TrainerState};
 use crate::ui;
 use crate::ui::loss_chart::LossPlot;
 use crate::ui::loss_history::LossHistory;
 use crate::ui::scatter::{FieldOverlay, PlotTransform, Samples};
 
-/// `+` and `-` multiply and divide η by this.
+/// `+` and `-` multiply and divide η (annealed: c) by this.
 pub const ETA_FACTOR: f64 = 1.5;
-/// η stays in the range `--eta` accepts (and above a floor where it would do nothing).
+/// η, and c, stay in the range `--eta` and `--step-scale` accept (and above a floor where they
+/// would do nothing).
 pub const ETA_MIN: f64 = 1e-6;
 pub const ETA_MAX: f64 = 10.0;
 /// The Langevin steps per frame `[` and `]` step through; 0 stops the particles.
@@ -46,6 +48,14 @@ pub enum Action {
     LowerEta,
     FewerSteps,
     MoreSteps,
+    /// `p`: hold the particles, or let them flow again.
+    ToggleHold,
+    /// `.`: one Langevin step (holding the particles).
+    AdvanceStep,
+    /// `>`: to the end of the level (holding the particles).
+    AdvanceLevel,
+    /// `c`: the two samplers side by side, or back.
+    ToggleCompare,
     ToggleScale,
     ToggleWindow,
     ToggleFisher,
@@ -79,6 +89,10 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             '-' | '_' => Action::LowerEta,
             '[' => Action::FewerSteps,
             ']' => Action::MoreSteps,
+            'p' => Action::ToggleHold,
+            '.' => Action::AdvanceStep,
+            '>' => Action::AdvanceLevel,
+            'c' => Action::ToggleCompare,
             'l' => Action::ToggleScale,
             'h' => Action::ToggleWindow,
             'i' => Action::ToggleFisher,
@@ -209,22 +223,58 @@ pub struct TrainerStatus {
     pub step: u64,
     pub lr: f64,
     pub langevin_steps: u64,
+    pub chain: ChainStatus,
     pub figures: Option<Figures>,
     pub steps_per_second: Option<f64>,
 }
 
-/// What replaces the key hints for [`NOTICE_TIME`]: where a save went, or why it did not.
+/// What replaces the key hints for [`NOTICE_TIME`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    /// Where a save went, or why it did not.
+    Saved(Saved),
+    /// Why a key did nothing in this mode, and what to do instead.
+    Unavailable(&'static str),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notice {
-    pub saved: Saved,
+    pub message: Message,
     /// When it was first on screen (set by [`App::tick`]).
     since: Option<Instant>,
 }
 
 impl Notice {
     /// A notice not yet on screen.
-    pub fn new(saved: Saved) -> Self {
-        Self { saved, since: None }
+    pub fn new(message: Message) -> Self {
+        Self { message, since: None }
+    }
+}
+
+/// `c` in single mode.
+pub const NO_COMPARE: &str = "c needs the noise-conditional model: run dsm-tui --mode annealed";
+/// `o` in annealed mode.
+pub const NO_ANNEALED_ISM: &str = "annealed mode trains by DSM: ISM has no noise-conditional version here";
+
+/// `f` in the compare view.
+pub const NO_FIELD_COMPARING: &str = "the score field draws on the main view: c goes back to it";
+
+/// One side of the comparison as drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparedSide {
+    pub name: &'static str,
+    /// Its parameters, e.g. "σ 0.1 · η 0.01".
+    pub sampler: String,
+    pub samples: Samples,
+    pub steps: u64,
+    pub total: u64,
+    pub figures: Option<Figures>,
+}
+
+impl ComparedSide {
+    /// Its figures are over every particle: it has ended and been measured since.
+    pub fn is_final(&self) -> bool {
+        self.steps == self.total && self.figures.is_some_and(|f| f.langevin_steps == self.total)
     }
 }
 
@@ -253,6 +303,13 @@ pub struct App {
     field: Option<Field>,
     help: bool,
     quit: bool,
+    /// A command has gone to the trainer and its answer (a snapshot of this run) has not come
+    /// yet: the UI polls for it quickly even when nothing else moves (`.` and `>` on held
+    /// particles, `f`), instead of drawing the answer up to a slow poll later.
+    awaiting_reply: bool,
+    /// `c` is on; the sides arrive with the snapshots.
+    comparing: bool,
+    compared: Option<[ComparedSide; 2]>,
     status: Option<TrainerStatus>,
     losses: LossHistory,
     plot: LossPlot,
@@ -263,7 +320,13 @@ pub struct App {
 
 impl App {
     pub fn new(config: Config) -> Self {
-        let settings = Settings { paused: false, eta: config.eta, steps_per_frame: DEFAULT_STEPS_PER_FRAME };
+        let settings = Settings {
+            paused: false,
+            eta: config.eta,
+            step_scale: config.step_scale,
+            steps_per_frame: DEFAULT_STEPS_PER_FRAME,
+            particles_held: false,
+        };
         Self {
             samples: Samples::new(config.source.bounds()),
             launched: config.clone(),
@@ -282,6 +345,9 @@ impl App {
             field: None,
             help: false,
             quit: false,
+            awaiting_reply: false,
+            comparing: false,
+            compared: None,
             status: None,
             losses: LossHistory::default(),
             plot: LossPlot::default(),
@@ -300,8 +366,15 @@ impl App {
         Self { colour, ..self }
     }
 
-    /// Applies `action`; returns the command the trainer must get, if any.
+    /// Applies `action`; returns the command the trainer must get, if any. The trainer
+    /// answers every command with a snapshot: until it comes, one is expected.
     pub fn update(&mut self, action: Action) -> Option<Command> {
+        let command = self.command_for(action);
+        self.awaiting_reply |= command.is_some();
+        command
+    }
+
+    fn command_for(&mut self, action: Action) -> Option<Command> {
         match action {
             Action::TogglePause => {
                 if matches!(self.state(), RunState::Finished | RunState::Diverged { .. }) {
@@ -312,6 +385,10 @@ impl App {
             }
             Action::Resample => Some(Command::Resample),
             Action::NewRun => Some(self.new_run()),
+            Action::SwitchObjective if self.config.mode == Mode::Annealed => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_ANNEALED_ISM)));
+                None
+            }
             Action::SwitchObjective => {
                 self.config.objective = self.config.objective.other();
                 Some(self.new_run())
@@ -323,10 +400,13 @@ impl App {
             Action::Save => Some(Command::Save(self.save_to.clone())),
             Action::RaiseEta | Action::LowerEta => {
                 let factor = if action == Action::RaiseEta { ETA_FACTOR } else { 1.0 / ETA_FACTOR };
-                let eta = (self.settings.eta * factor).clamp(ETA_MIN, ETA_MAX);
-                (eta != self.settings.eta).then(|| {
-                    self.settings.eta = eta;
-                    Command::SetEta(eta)
+                // The annealed chain's step is αᵢ = c·σᵢ²: c plays η's part there.
+                let annealed = self.config.mode == Mode::Annealed;
+                let knob = if annealed { &mut self.settings.step_scale } else { &mut self.settings.eta };
+                let value = (*knob * factor).clamp(ETA_MIN, ETA_MAX);
+                (value != *knob).then(|| {
+                    *knob = value;
+                    if annealed { Command::SetStepScale(value) } else { Command::SetEta(value) }
                 })
             }
             Action::FewerSteps | Action::MoreSteps => {
@@ -338,6 +418,25 @@ impl App {
                 }?;
                 self.settings.steps_per_frame = next;
                 Some(Command::SetStepsPerFrame(next))
+            }
+            Action::ToggleHold => {
+                self.settings.particles_held = !self.settings.particles_held;
+                Some(Command::HoldParticles(self.settings.particles_held))
+            }
+            Action::AdvanceStep | Action::AdvanceLevel => {
+                // Stepping a flow that keeps moving would show nothing: the trainer holds
+                // the particles on an advance too.
+                self.settings.particles_held = true;
+                Some(Command::Advance(if action == Action::AdvanceStep { Advance::Step } else { Advance::Level }))
+            }
+            Action::ToggleCompare if self.config.mode == Mode::Single => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_COMPARE)));
+                None
+            }
+            Action::ToggleCompare => {
+                self.comparing = !self.comparing;
+                self.compared = None;
+                Some(Command::Compare(self.comparing))
             }
             Action::ToggleScale => {
                 self.scale = match self.scale {
@@ -367,6 +466,11 @@ impl App {
                 self.view = self.view.next();
                 None
             }
+            // The compare view's two panels have no room for arrows (see `sync_field`).
+            Action::CycleField if self.comparing => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_FIELD_COMPARING)));
+                None
+            }
             // The trainer hears of it from `sync_field`, which knows the screen's size.
             Action::CycleField => {
                 self.field_view = next_field_view(self.field_view);
@@ -392,6 +496,8 @@ impl App {
     fn new_run(&mut self) -> Command {
         self.run_id += 1;
         self.settings.paused = false;
+        self.comparing = false;
+        self.compared = None;
         self.status = None;
         self.losses = LossHistory::default();
         self.plot = LossPlot::default();
@@ -402,17 +508,20 @@ impl App {
 
     /// Brings what the trainer is asked to evaluate in line with the field view, the size of
     /// the `screen` and the data set's bounds (they decide the lattice under the arrows);
-    /// the command that tells the trainer, when that changed. Called before each draw.
+    /// the command that tells the trainer, when that changed. Called before each draw. The
+    /// compare view has no scatter panel of its own: the trainer is told to stop, and the
+    /// view comes back as it was on the way out.
     pub fn sync_field(&mut self, screen: Rect) -> Option<Command> {
         let lattice = self
             .field_view
-            .and_then(|_| ui::samples_panel(screen))
+            .and_then(|_| ui::samples_panel(self, screen))
             .and_then(|panel| ui::field::lattice(&PlotTransform::new(panel, self.samples.bounds())));
         if lattice == self.field_lattice {
             return None;
         }
         self.field_lattice = lattice;
         self.field = None;
+        self.awaiting_reply = true;
         Some(Command::ShowField(lattice))
     }
 
@@ -423,11 +532,12 @@ impl App {
         // go unanswered because its answer came with the replaced run's last snapshot.
         let noticed = snapshot.saved.is_some();
         if let Some(saved) = snapshot.saved {
-            self.notice = Some(Notice::new(saved));
+            self.notice = Some(Notice::new(Message::Saved(saved)));
         }
         if snapshot.run_id != self.run_id {
             return noticed;
         }
+        self.awaiting_reply = false;
         for (step, &loss) in (snapshot.train_from..).zip(&snapshot.train) {
             self.losses.push_train(step, loss);
         }
@@ -450,6 +560,7 @@ impl App {
             self.field = Some(field);
         }
         self.samples.set_particles(&snapshot.particles);
+        self.take_comparison(snapshot.compare);
         self.status = Some(TrainerStatus {
             seed: snapshot.seed,
             state: snapshot.state,
@@ -457,10 +568,38 @@ impl App {
             step: snapshot.step,
             lr: snapshot.lr,
             langevin_steps: snapshot.langevin_steps,
+            chain: snapshot.chain,
             figures: snapshot.figures,
             steps_per_second: snapshot.steps_per_second,
         });
         true
+    }
+
+    /// The comparison's sides, while `c` is on, over the run's data.
+    fn take_comparison(&mut self, compare: Option<CompareStatus>) {
+        let Some(CompareStatus { sides }) = compare.filter(|_| self.comparing) else {
+            // Off, or the trainer has not started it yet.
+            return;
+        };
+        let previous = self.compared.take();
+        let mut index = 0;
+        self.compared = Some(sides.map(|side| {
+            // The data is the run's; only the particles change from one snapshot to the next.
+            let mut samples = match &previous {
+                Some(previous) => previous[index].samples.clone(),
+                None => self.samples.clone(),
+            };
+            index += 1;
+            samples.set_particles(&side.particles);
+            ComparedSide {
+                name: side.name,
+                sampler: side.sampler,
+                samples,
+                steps: side.steps,
+                total: side.total,
+                figures: side.figures,
+            }
+        }));
     }
 
     /// Starts the clock of a new notice and clears one shown for [`NOTICE_TIME`]; `true` if
@@ -500,7 +639,18 @@ impl App {
 
     /// Whether snapshots keep coming: the UI can poll slowly when they do not.
     pub fn expects_snapshots(&self) -> bool {
-        self.settings.steps_per_frame > 0 || matches!(self.state(), RunState::Starting | RunState::Training)
+        self.awaiting_reply || self.particles_flow() || matches!(self.state(), RunState::Starting | RunState::Training)
+    }
+
+    /// The particles on screen move by themselves: not held, not stopped, not at the end of
+    /// their chain (or, comparing, of both).
+    pub fn particles_flow(&self) -> bool {
+        let ended = match (&self.compared, self.status.map(|s| s.chain)) {
+            (Some(sides), _) => sides.iter().all(|s| s.steps == s.total),
+            (None, Some(chain)) => chain.done,
+            (None, None) => false,
+        };
+        !self.settings.particles_held && self.settings.steps_per_frame > 0 && !ended
     }
 
     pub fn config(&self) -> &Config {
@@ -529,6 +679,15 @@ impl App {
 
     pub fn view(&self) -> View {
         self.view
+    }
+
+    pub fn comparing(&self) -> bool {
+        self.comparing
+    }
+
+    /// The comparison's sides, once the trainer has sent them.
+    pub fn compared(&self) -> Option<&[ComparedSide; 2]> {
+        self.compared.as_ref()
     }
 
     /// The score field view, when it is on.
@@ -606,9 +765,11 @@ mod tests {
             data: Some(vec![[0.0, 0.0], [1.0, 0.5]]),
             particles: vec![[0.5, 0.5], [f32::NAN, 0.0], [40.0, 0.0]],
             langevin_steps: 7,
+            chain: ChainStatus::fresh(&Config::default()),
             figures: None,
             steps_per_second: None,
             saved: None,
+            compare: None,
             field: None,
         }
     }
@@ -628,6 +789,10 @@ mod tests {
             (KeyCode::Char('-'), Action::LowerEta),
             (KeyCode::Char('['), Action::FewerSteps),
             (KeyCode::Char(']'), Action::MoreSteps),
+            (KeyCode::Char('p'), Action::ToggleHold),
+            (KeyCode::Char('.'), Action::AdvanceStep),
+            (KeyCode::Char('>'), Action::AdvanceLevel),
+            (KeyCode::Char('c'), Action::ToggleCompare),
             (KeyCode::Char('l'), Action::ToggleScale),
             (KeyCode::Char('h'), Action::ToggleWindow),
             (KeyCode::Char('i'), Action::ToggleFisher),
@@ -784,6 +949,27 @@ mod tests {
         assert_ne!(circles, moons);
     }
 
+    /// Held and finished, nothing moves: the UI may poll slowly, but not while the answer to
+    /// a step (or to the field view's request) is on its way.
+    #[test]
+    fn a_command_sent_expects_its_answer() {
+        let mut app = App::new(Config::default());
+        app.update(Action::ToggleHold);
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.expects_snapshots(), "held and finished: a slow poll");
+        assert!(app.update(Action::AdvanceStep).is_some());
+        assert!(app.expects_snapshots(), "the step's snapshot is coming");
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.expects_snapshots());
+        app.update(Action::CycleField);
+        assert!(app.sync_field(Rect::new(0, 0, 100, 30)).is_some());
+        assert!(app.expects_snapshots(), "the field is coming");
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.expects_snapshots());
+        app.update(Action::ToggleScale);
+        assert!(!app.expects_snapshots(), "nothing asked of the trainer");
+    }
+
     #[test]
     fn a_new_run_drops_the_old_runs_snapshots() {
         let mut app = App::new(Config::default());
@@ -865,7 +1051,7 @@ mod tests {
         let saved = Saved { path: "/tmp/run.safetensors".into(), error: None };
         assert!(app.apply(Snapshot { saved: Some(saved.clone()), ..snapshot(0, TrainerState::Training, 5) }));
         assert!(app.status().is_none(), "the rest of the stale snapshot is dropped");
-        assert_eq!(app.notice().map(|n| &n.saved), Some(&saved));
+        assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Saved(saved)));
 
         let t0 = Instant::now();
         assert!(!app.tick(t0), "the clock starts when it is first drawn");
@@ -875,7 +1061,7 @@ mod tests {
 
         let failed = Saved { path: "/gone/run.safetensors".into(), error: Some("No such file or directory".into()) };
         app.apply(Snapshot { saved: Some(failed.clone()), ..snapshot(1, TrainerState::Training, 5) });
-        assert_eq!(app.notice().map(|n| &n.saved), Some(&failed));
+        assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Saved(failed)));
     }
 
     #[test]
@@ -911,7 +1097,81 @@ mod tests {
         while app.update(Action::FewerSteps).is_some() {}
         assert!(app.expects_snapshots(), "training still sends snapshots");
         app.update(Action::TogglePause);
+        assert!(app.expects_snapshots(), "until the trainer has answered the pause");
+        app.apply(snapshot(0, TrainerState::Training, 5));
         assert!(!app.expects_snapshots());
+    }
+
+    fn annealed() -> Config {
+        Config { mode: Mode::Annealed, ..Config::default() }
+    }
+
+    #[test]
+    fn p_holds_the_particles_and_stepping_holds_them_too() {
+        let mut app = App::new(Config::default());
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(app.particles_flow() && app.expects_snapshots());
+        assert_eq!(app.update(Action::ToggleHold), Some(Command::HoldParticles(true)));
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert!(!app.particles_flow() && !app.expects_snapshots(), "held and finished: nothing moves");
+        assert_eq!(app.update(Action::ToggleHold), Some(Command::HoldParticles(false)));
+        assert_eq!(app.update(Action::AdvanceStep), Some(Command::Advance(Advance::Step)));
+        assert!(app.settings().particles_held, "a step holds a flowing chain");
+        assert_eq!(app.update(Action::AdvanceLevel), Some(Command::Advance(Advance::Level)));
+    }
+
+    #[test]
+    fn an_ended_annealed_chain_does_not_flow() {
+        let mut app = App::new(annealed());
+        let mut done = snapshot(0, TrainerState::Finished, 5);
+        done.chain.done = true;
+        app.apply(done);
+        assert!(!app.particles_flow() && !app.expects_snapshots());
+    }
+
+    #[test]
+    fn in_annealed_mode_plus_and_minus_change_c_and_o_says_why_it_cannot() {
+        let mut app = App::new(annealed());
+        let scale = |command| match command {
+            Some(Command::SetStepScale(c)) => c,
+            other => panic!("expected SetStepScale, got {other:?}"),
+        };
+        assert!((scale(app.update(Action::RaiseEta)) - 0.15).abs() < 1e-12);
+        assert!((scale(app.update(Action::LowerEta)) - 0.1).abs() < 1e-12);
+        assert_eq!(app.settings().eta, Config::default().eta, "η untouched");
+        assert_eq!(app.update(Action::SwitchObjective), None, "no ISM run");
+        assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_ANNEALED_ISM)));
+        assert_eq!(app.run_id(), 0);
+    }
+
+    #[test]
+    fn c_compares_in_annealed_mode_and_says_what_to_do_in_single_mode() {
+        let mut single = App::new(Config::default());
+        assert_eq!(single.update(Action::ToggleCompare), None);
+        assert!(!single.comparing());
+        assert_eq!(single.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_COMPARE)));
+
+        let mut app = App::new(annealed());
+        assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(true)));
+        assert!(app.comparing() && app.compared().is_none(), "on, waiting for the trainer");
+        let status = |steps| crate::trainer::comparison::SideStatus {
+            name: "single-σ",
+            sampler: "σ 0.1 · η 0.01".into(),
+            particles: vec![[0.5, 0.5]],
+            steps,
+            total: 10,
+            figures: None,
+        };
+        let sides = CompareStatus { sides: [status(3), status(10)] };
+        app.apply(Snapshot { compare: Some(sides), ..snapshot(0, TrainerState::Finished, 5) });
+        let compared = app.compared().expect("the sides");
+        assert_eq!(compared[0].samples.particles(), &[[0.5, 0.5]]);
+        assert!(app.particles_flow(), "one side still runs");
+        assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(false)));
+        assert!(!app.comparing() && app.compared().is_none());
+        app.update(Action::ToggleCompare);
+        app.update(Action::NewRun);
+        assert!(!app.comparing(), "a new run starts in the normal view");
     }
 
     #[test]

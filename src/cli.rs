@@ -220,12 +220,6 @@ impl Cli {
         check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
         check(positive(self.step_scale, 10.0), "step-scale", self.step_scale, "(0, 10]")?;
         check(
-            self.once || self.mode == Mode::Single,
-            "mode",
-            "annealed",
-            "single in the dashboard (annealed sampling runs with --once; its dashboard view is not built yet)",
-        )?;
-        check(
             !(self.mode == Mode::Annealed && self.objective == Objective::Ism),
             "objective",
             "ism",

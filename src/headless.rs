@@ -10,18 +10,18 @@ use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
 use crate::app::App;
+use crate::chain::Chain;
 use crate::checkpoint;
+use crate::compare;
 use crate::config::{Config, Mode};
 use crate::data::Source;
 use crate::metrics::{Quality, Shape, quality};
 use crate::nn::Mlp;
 use crate::objective::Objective;
-use crate::objective::ncsn::ConditionalScore;
 use crate::output::{write_atomic, write_data, write_history, write_samples};
 use crate::plot::{self, Figure};
 use crate::progress::Progress;
 use crate::sampler::Particles;
-use crate::sampler::{AnnealedSampler, AtLevel};
 use crate::seeds::{Stream, stream_rng};
 use crate::trainer::worker::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
@@ -71,44 +71,15 @@ pub enum RunError {
     Other(color_eyre::Report),
 }
 
-/// How to draw samples from a trained model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sampler {
-    /// The course's chain with the single-σ model: --steps steps of size --eta.
-    Single,
-    /// The course's chain with a noise-conditional model read at σ = --sigma.
-    SingleAtSigma,
-    /// Annealed Langevin over --sigmas with a noise-conditional model.
-    Annealed,
-}
-
-/// Runs `sampler` on `particles`, in blocks so progress shows and Ctrl-C stops it.
-fn sample(
-    config: &Config,
-    model: &Mlp<f32>,
-    sampler: Sampler,
-    particles: &mut Particles,
-    progress: &Progress,
-) -> Result<(), RunError> {
-    let conditional = ConditionalScore { model };
-    let at_sigma = AtLevel { field: &conditional, sigma: config.sigma as f32 };
-    let mut annealing = AnnealedSampler::new(config.levels.clone(), config.level_steps, config.step_scale);
-    let total = match sampler {
-        Sampler::Single | Sampler::SingleAtSigma => config.steps,
-        Sampler::Annealed => annealing.remaining(),
-    } as u64;
+/// Runs `chain` on `particles` to its end, in blocks so progress shows and Ctrl-C stops it.
+fn sample(chain: &mut Chain, model: &Mlp<f32>, particles: &mut Particles, progress: &Progress) -> Result<(), RunError> {
+    let total = particles.steps_taken() + chain.remaining(particles).expect("a headless chain has an end");
     progress.start("sampling", total);
-    while particles.steps_taken() < total {
+    while !chain.is_done(particles) {
         if progress.interrupted() {
             return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
         }
-        let block = LANGEVIN_BLOCK.min((total - particles.steps_taken()) as usize);
-        let eta = config.eta as f32;
-        match sampler {
-            Sampler::Single => particles.langevin(model, eta, block),
-            Sampler::SingleAtSigma => particles.langevin(&at_sigma, eta, block),
-            Sampler::Annealed => annealing.advance(particles, &conditional, block),
-        }
+        chain.advance(particles, model, LANGEVIN_BLOCK);
         progress.update(particles.steps_taken(), String::new);
     }
     Ok(())
@@ -132,11 +103,12 @@ pub fn run_from(
     finish(config, start, outputs, progress).map(|finished| finished.summary)
 }
 
-/// A headless run's summary and the trained session and particles it describes.
+/// A headless run's summary and the trained session, particles and chain it describes.
 pub struct Finished {
     pub summary: Summary,
     pub session: Session,
     pub particles: Particles,
+    pub chain: Chain,
 }
 
 /// [`run_from`], keeping the session and particles (for `--frame`).
@@ -146,60 +118,18 @@ pub fn finish(
     outputs: &Outputs,
     progress: &Progress,
 ) -> Result<Finished, RunError> {
-    let started = Instant::now();
     let loaded = start.is_some();
-    let mut session = match start {
-        Some(model) => Session::with_model(config, model),
-        None => Session::new(config),
-    };
-    progress.start("training", config.total_steps());
-    while !session.is_finished() {
-        if progress.interrupted() {
-            return Err(RunError::Interrupted { phase: "training", step: session.step() });
-        }
-        let report = session.train_step().map_err(RunError::Diverged)?;
-        if let Some(report) = report {
-            progress.update(report.step, || {
-                format!("epoch {}/{} loss {:.4}", session.epoch() + 1, config.epochs, report.loss)
-            });
-        }
-    }
-    let train_seconds = started.elapsed().as_secs_f64();
+    let (session, train_seconds) = train(config, start, progress)?;
 
     let started = Instant::now();
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    let sampler = match config.mode {
-        Mode::Single => Sampler::Single,
-        Mode::Annealed => Sampler::Annealed,
-    };
-    sample(config, session.model(), sampler, &mut particles, progress)?;
+    let mut chain = Chain::for_run(config);
+    sample(&mut chain, session.model(), &mut particles, progress)?;
     progress.finish();
     let sampling_seconds = started.elapsed().as_secs_f64();
 
     let samples = particles.positions();
-    let test = session.data().test();
-    let shape = if config.source.is_moons() { Shape::Moons } else { Shape::Other };
-    let floor = match &config.source {
-        Source::Builtin(b) => {
-            let fresh = b.generate(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData));
-            quality(fresh.points.view(), test, shape)
-        }
-        Source::File { .. } => quality(session.data().train(), test, shape),
-    };
-    let summary = Summary {
-        config: config.clone(),
-        train_steps: session.step(),
-        final_train_loss: session.last_epoch_train_loss().unwrap_or(f32::NAN),
-        final_test_loss: session.history().test.last().map_or(f32::NAN, |p| p.loss),
-        fisher_divergence: session.history().fisher.last().map_or(f32::NAN, |p| p.loss),
-        initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
-        samples: quality(samples.view(), test, shape),
-        floor_energy_distance: floor.energy_distance,
-        train_seconds,
-        sampling_seconds,
-        train_steps_per_second: session.step() as f64 / train_seconds,
-        particle_steps_per_second: (config.particles as u64 * particles.steps_taken()) as f64 / sampling_seconds,
-    };
+    let summary = summarize(config, &session, &particles, train_seconds, sampling_seconds);
 
     let write = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
         if let Some(path) = path {
@@ -230,7 +160,63 @@ pub fn finish(
             .wrap_err_with(|| format!("writing the figure to {}", path.display()))
             .map_err(RunError::Other)?;
     }
-    Ok(Finished { summary, session, particles })
+    Ok(Finished { summary, session, particles, chain })
+}
+
+/// Trains a session on `config` (from `start`'s weights when given) to its last epoch;
+/// returns it with the seconds it took.
+fn train(config: &Config, start: Option<Mlp<f32>>, progress: &Progress) -> Result<(Session, f64), RunError> {
+    let started = Instant::now();
+    let mut session = match start {
+        Some(model) => Session::with_model(config, model),
+        None => Session::new(config),
+    };
+    progress.start("training", config.total_steps());
+    while !session.is_finished() {
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "training", step: session.step() });
+        }
+        let report = session.train_step().map_err(RunError::Diverged)?;
+        if let Some(report) = report {
+            progress.update(report.step, || {
+                format!("epoch {}/{} loss {:.4}", session.epoch() + 1, config.epochs, report.loss)
+            });
+        }
+    }
+    Ok((session, started.elapsed().as_secs_f64()))
+}
+
+/// The figures of a trained `session` whose samples are `particles`.
+fn summarize(
+    config: &Config,
+    session: &Session,
+    particles: &Particles,
+    train_seconds: f64,
+    sampling_seconds: f64,
+) -> Summary {
+    let test = session.data().test();
+    let shape = if config.source.is_moons() { Shape::Moons } else { Shape::Other };
+    let floor = match &config.source {
+        Source::Builtin(b) => {
+            let fresh = b.generate(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData));
+            quality(fresh.points.view(), test, shape)
+        }
+        Source::File { .. } => quality(session.data().train(), test, shape),
+    };
+    Summary {
+        config: config.clone(),
+        train_steps: session.step(),
+        final_train_loss: session.last_epoch_train_loss().unwrap_or(f32::NAN),
+        final_test_loss: session.history().test.last().map_or(f32::NAN, |p| p.loss),
+        fisher_divergence: session.history().fisher.last().map_or(f32::NAN, |p| p.loss),
+        initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
+        samples: quality(particles.positions().view(), test, shape),
+        floor_energy_distance: floor.energy_distance,
+        train_seconds,
+        sampling_seconds,
+        train_steps_per_second: session.step() as f64 / train_seconds,
+        particle_steps_per_second: (config.particles as u64 * particles.steps_taken()) as f64 / sampling_seconds,
+    }
 }
 
 /// The dashboard's screen at the end of `finished`, `width` × `height`, as text: the same
@@ -246,7 +232,7 @@ pub fn frame(finished: &Finished, width: u16, height: u16) -> String {
     let mut app = App::new(finished.summary.config.clone());
     app.apply(Snapshot {
         figures: Some(figures),
-        ..Snapshot::capture(&finished.session, &finished.particles, 0, 0, true)
+        ..Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true)
     });
     ui::render_text(&app, width, height)
 }
@@ -423,28 +409,34 @@ pub struct SamplerResult {
 }
 
 /// The noise-conditional model trained once, then sampled by the course's single-σ chain (at
-/// σ = --sigma) and by annealed Langevin from the same starting particles.
+/// σ = --sigma) and by annealed Langevin from the same starting particles ([`compare::sides`]).
 pub fn compare_samplers(config: &Config, progress: &Progress) -> Result<(Summary, [SamplerResult; 2]), RunError> {
     let annealed = Config { mode: Mode::Annealed, ..config.clone() };
-    let Finished { summary, session, particles } = finish(&annealed, None, &Outputs::default(), progress)?;
-    let started = Instant::now();
-    let mut single = Particles::uniform(annealed.particles, annealed.seed, 0);
-    sample(&annealed, session.model(), Sampler::SingleAtSigma, &mut single, progress)?;
-    progress.finish();
+    let (session, train_seconds) = train(&annealed, None, progress)?;
+    // Each side to its end, timed on its own.
+    let run_side = |mut side: compare::Side| {
+        let started = Instant::now();
+        sample(&mut side.chain, session.model(), &mut side.particles, progress)?;
+        progress.finish();
+        Ok::<_, RunError>((side, started.elapsed().as_secs_f64()))
+    };
+    let [single, annealed_side] = compare::sides(&annealed);
+    let (single, single_seconds) = run_side(single)?;
+    let (annealed_side, annealed_seconds) = run_side(annealed_side)?;
+    // The annealed side is `--once --mode annealed`'s own run: the summary is of it.
+    let summary = summarize(&annealed, &session, &annealed_side.particles, train_seconds, annealed_seconds);
     let shape = if annealed.source.is_moons() { Shape::Moons } else { Shape::Other };
-    let single = SamplerResult {
-        sampler: "single-σ",
-        langevin_steps: single.steps_taken(),
-        samples: quality(single.positions().view(), session.data().test(), shape),
-        sampling_seconds: started.elapsed().as_secs_f64(),
+    let result = |side: &compare::Side, samples, sampling_seconds| SamplerResult {
+        sampler: side.name,
+        langevin_steps: side.particles.steps_taken(),
+        samples,
+        sampling_seconds,
     };
-    let annealed = SamplerResult {
-        sampler: "annealed",
-        langevin_steps: particles.steps_taken(),
-        samples: summary.samples.clone(),
-        sampling_seconds: summary.sampling_seconds,
-    };
-    Ok((summary, [single, annealed]))
+    let results = [
+        result(&single, quality(single.particles.positions().view(), session.data().test(), shape), single_seconds),
+        result(&annealed_side, summary.samples.clone(), annealed_seconds),
+    ];
+    Ok((summary, results))
 }
 
 pub fn samplers_json(summary: &Summary, results: &[SamplerResult; 2]) -> String {

@@ -4,8 +4,10 @@
 
 pub mod app;
 pub mod bench;
+pub mod chain;
 pub mod checkpoint;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod fisher;

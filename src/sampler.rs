@@ -123,6 +123,27 @@ impl Particles {
         self.steps_taken += steps as u64;
     }
 
+    /// Mean ‖s(x)‖ over the particles where they are now, counting those whose score is
+    /// finite (`None` if none is): the drift the next step applies, before its factor. Chunk
+    /// sums are added in chunk order, so the figure is the same on any number of threads.
+    pub fn mean_score_norm(&self, field: &impl ScoreField) -> Option<f64> {
+        let sums: Vec<(f64, usize)> = self
+            .chunks
+            .par_iter()
+            .map_init(
+                || field.scratch(CHUNK),
+                |scratch, chunk| {
+                    let mut scores = Array2::zeros(chunk.positions.dim());
+                    field.score(chunk.positions.view(), &mut scores.view_mut(), scratch);
+                    let norms = scores.rows().into_iter().map(|s| f64::from(s[0]).hypot(f64::from(s[1])));
+                    norms.filter(|n| n.is_finite()).fold((0.0, 0), |(total, count), n| (total + n, count + 1))
+                },
+            )
+            .collect();
+        let (total, count) = sums.iter().fold((0.0, 0), |(t, c), &(total, count)| (t + total, c + count));
+        (count > 0).then(|| total / count as f64)
+    }
+
     /// All positions, `[count, 2]`, in particle order.
     pub fn positions(&self) -> Array2<f32> {
         let views: Vec<_> = self.chunks.iter().map(|c| c.positions.view()).collect();

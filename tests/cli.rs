@@ -318,7 +318,6 @@ fn annealed_mode_trains_the_conditional_model_and_compares_samplers() {
 #[test]
 fn annealed_mode_refuses_what_it_cannot_do_in_one_line() {
     let cases: &[(&[&str], &str)] = &[
-        (&["--mode", "annealed"], "--mode"),
         (&["--once", "--mode", "annealed", "--objective", "ism"], "--objective"),
         (&["--once", "--mode", "annealed", "--sigmas", "0.01:1:10"], "--sigmas"),
         (&["--once", "--mode", "annealed", "--sigmas", "1:0.01"], "--sigmas"),

@@ -1,4 +1,5 @@
-//! Whole-screen snapshots of the dashboard at 80×24 and 120×40, drawn through ratatui's
+//! Whole-screen snapshots of the dashboard at 80×24, 100×30 and 120×40 (annealed mode and
+//! its compare view too), drawn through ratatui's
 //! `TestBackend` from seeded synthetic trainer snapshots (no clock, no thread, no timing on
 //! screen), with invariants checked beside each: nothing wider than the terminal, every
 //! panel present, and colours where they belong.
@@ -7,10 +8,13 @@
 //! the `.snap` diff; under `CI=true` a missing or different snapshot fails.
 
 use dsm_tui::app::{Action, App};
-use dsm_tui::config::Config;
+use dsm_tui::chain::{NextStep, Readout};
+use dsm_tui::config::{Config, Mode};
 use dsm_tui::data::two_moons;
+use dsm_tui::sampler::AnnealedPosition;
 use dsm_tui::score_field::{self, Field, FieldKind};
-use dsm_tui::trainer::worker::{Command, Figures, Snapshot, TrainerState};
+use dsm_tui::trainer::comparison::{CompareStatus, SideStatus};
+use dsm_tui::trainer::worker::{ChainStatus, Command, Figures, Snapshot, TrainerState};
 use dsm_tui::trainer::{Divergence, TestPoint};
 use dsm_tui::ui::theme;
 use rand::SeedableRng;
@@ -67,9 +71,11 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         data: Some(data.train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
         particles,
         langevin_steps: 1230,
+        chain: ChainStatus::fresh(config),
         figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
         steps_per_second: None,
         saved: None,
+        compare: None,
         field: None,
     }
 }
@@ -149,7 +155,7 @@ fn help_over_the_dashboard_at_80x24() {
     app.update(Action::ToggleHelp);
     let terminal = draw(&app, 80, 24);
     let text = lines(&terminal).join("\n");
-    for key in ["Space", "r ", "n ", "+ / -", "[ / ]", "l ", "h ", "i ", "v ", "f ", "?", "q Esc ^C"] {
+    for key in ["Space", "p ", ". / >", "r ", "n ", "+ / -", "[ / ]", "l / h / i", "v ", "f ", "? q Esc ^C"] {
         assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
     }
     assert!(text.contains("the particles keep flowing"), "help must say what Space pauses");
@@ -196,11 +202,127 @@ fn no_color_draws_no_colour_and_tells_data_from_particles_by_weight() {
     assert!(weights(theme::TRAIN_RAW).iter().all(|m| m.contains(Modifier::DIM)), "the raw loss faint");
 }
 
+/// Annealed mode half-way through the default schedule's third level (σ₃ = 0.01^(2/9)).
+fn annealed_app() -> App {
+    let config = Config { mode: Mode::Annealed, ..Config::default() };
+    let mut app = App::new(config.clone());
+    let sigma = config.levels.sigmas[2];
+    let chain = ChainStatus {
+        next: NextStep { sigma, alpha: config.step_scale * sigma * sigma, noise: true },
+        position: Some(AnnealedPosition { level: 2, step: 41, denoised: false }),
+        done: false,
+        readout: Some(Readout { mean_score: Some(2.81), signal_to_noise: Some(0.226) }),
+    };
+    let snapshot = Snapshot { chain, langevin_steps: 241, ..synthetic(&config, STEP, TrainerState::Finished) };
+    assert!(app.apply(snapshot));
+    app
+}
+
+#[test]
+fn annealed_status_flowing_at_80x24() {
+    let app = annealed_app();
+    let terminal = draw(&app, 80, 24);
+    let text = lines(&terminal).join("\n");
+    for expected in [
+        "DSM σ 1→0.01 ×10   Fisher divergence 3.74 (÷6.65)   test loss 163 (÷1.43)",
+        "level 3/10 · step 41/100   σ 0.359   α 0.0129   total 241/1001 steps",
+        "c 0.100   steps/frame 10   particles 5000   p holds them to step through",
+        " p hold  . step  > level  c compare",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(!text.contains("mean ‖s‖"), "the readout shows only while held");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn annealed_status_held_at_100x30() {
+    let mut app = annealed_app();
+    app.update(Action::ToggleHold);
+    let terminal = draw(&app, 100, 30);
+    let text = lines(&terminal).join("\n");
+    assert!(text.contains("held   mean ‖s‖ 2.81   SNR 0.226   . step  > level"), "{text}");
+    assert!(text.contains("level 3/10 · step 41/100   σ 0.359   α 0.0129"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// Both sides ended, their figures over every particle (the seed-0 figures of `--once
+/// --compare`); the single-σ side more spread out than the annealed one.
+fn comparing_app() -> App {
+    let config = Config { mode: Mode::Annealed, ..Config::default() };
+    let mut app = App::new(config.clone());
+    assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(true)));
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut side = |name, sampler: &str, noise, total, energy_distance, share| {
+        let points = two_moons(config.particles, noise, &mut rng).points;
+        SideStatus {
+            name,
+            sampler: sampler.into(),
+            particles: points.rows().into_iter().map(|r| [r[0], r[1]]).collect(),
+            steps: total,
+            total,
+            figures: Some(Figures { energy_distance, upper_moon_share: Some(share), langevin_steps: total }),
+        }
+    };
+    let sides = [
+        side("single-σ", "σ 0.1 · η 0.01", 0.16, 1000, 0.00311, 0.482),
+        side("annealed", "σ 1→0.01 ×10 · c 0.1", 0.1, 1001, 0.00244, 0.477),
+    ];
+    let snapshot = Snapshot {
+        compare: Some(CompareStatus { sides }),
+        langevin_steps: 0,
+        ..synthetic(&config, STEP, TrainerState::Finished)
+    };
+    assert!(app.apply(snapshot));
+    app
+}
+
+#[test]
+fn compare_view_at_100x30() {
+    let terminal = draw(&comparing_app(), 100, 30);
+    let rows = lines(&terminal);
+    assert!(rows[0].starts_with("┌ single-σ · ED 0.00311 · upper 48.2% ─"), "{}", rows[0]);
+    assert!(rows[0].contains("┐┌ annealed · ED 0.00244 · upper 47.7% ─"), "{}", rows[0]);
+    assert!(
+        rows[21].contains("σ 0.1 · η 0.01 · 1000 steps, done")
+            && rows[21].contains("σ 1→0.01 ×10 · c 0.1 · 1001 steps, done")
+    );
+    assert!(!rows.iter().any(|r| r.contains("Loss")), "the loss panel makes room");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn compare_view_spells_the_figures_out_when_there_is_room() {
+    let terminal = draw(&comparing_app(), 160, 45);
+    let top = &lines(&terminal)[0];
+    assert!(top.contains("single-σ · energy distance 0.00311 · upper moon 48.2%"), "{top}");
+    assert!(top.contains("annealed · energy distance 0.00244 · upper moon 47.7%"), "{top}");
+}
+
+#[test]
+fn single_mode_says_what_c_needs_and_annealed_mode_what_o_cannot() {
+    let mut app = app_with(TrainerState::Finished);
+    assert_eq!(app.update(Action::ToggleCompare), None);
+    let footer = lines(&draw(&app, 80, 24)).pop().unwrap();
+    assert!(footer.contains("c needs the noise-conditional model: run dsm-tui --mode annealed"), "{footer}");
+
+    let mut app = annealed_app();
+    assert_eq!(app.update(Action::SwitchObjective), None);
+    let footer = lines(&draw(&app, 80, 24)).pop().unwrap();
+    assert!(footer.contains("ISM has no noise-conditional version"), "{footer}");
+}
+
 /// `app` with the score field view on `kind`, on a `width` × `height` screen, and a field as
 /// the trainer would send it: the exact score of the synthetic training set at σ = 0.1, and
 /// for the "learned" one the exact score at σ = 0.2, smoother, as an underfit network's is
 /// (both closed forms, so the screen does not depend on a network's floating point).
-fn with_field(mut app: App, kind: FieldKind, width: u16, height: u16) -> App {
+fn with_field(app: App, kind: FieldKind, width: u16, height: u16) -> App {
+    with_field_at(app, kind, width, height, Config::default().sigma)
+}
+
+/// As [`with_field`], at noise level `sigma` (the "learned" stand-in at 2σ), the rest of the
+/// screen as `app` had it.
+fn with_field_at(mut app: App, kind: FieldKind, width: u16, height: u16, sigma: f64) -> App {
     let presses = match kind {
         FieldKind::Learned => 1,
         FieldKind::Exact => 2,
@@ -212,23 +334,28 @@ fn with_field(mut app: App, kind: FieldKind, width: u16, height: u16) -> App {
     let Some(Command::ShowField(Some(lattice))) = app.sync_field(Rect::new(0, 0, width, height)) else {
         panic!("the view asks for a lattice")
     };
-    let config = Config::default();
-    let train = synthetic(&config, STEP, TrainerState::Training).data.expect("the data");
+    let config = app.config().clone();
+    let base = synthetic(&config, STEP, TrainerState::Training);
+    let train = base.data.clone().expect("the data");
     let train = ndarray::Array2::from_shape_fn((train.len(), 2), |(i, d)| train[i][d]);
     let points = lattice.points();
     let field = Field {
         lattice,
-        sigma: config.sigma,
-        learned: score_field::exact(train.view(), 0.2, points.view()),
-        exact: score_field::exact(train.view(), config.sigma, points.view()),
+        sigma,
+        learned: score_field::exact(train.view(), 2.0 * sigma, points.view()),
+        exact: score_field::exact(train.view(), sigma, points.view()),
     };
+    let status = *app.status().expect("a snapshot before");
     let snapshot = Snapshot {
         field: Some(field),
         train: Vec::new(),
         test: Vec::new(),
         fisher: Vec::new(),
         data: None,
-        ..synthetic(&config, STEP, TrainerState::Training)
+        state: status.state,
+        langevin_steps: status.langevin_steps,
+        chain: status.chain,
+        ..base
     };
     assert!(app.apply(snapshot));
     app
@@ -270,4 +397,54 @@ fn score_field_difference_at_80x24_reads_without_colour() {
     assert!(weights.iter().any(|m| !m.contains(Modifier::DIM)), "some strong arrows");
     assert!(weights.iter().any(|m| m.contains(Modifier::DIM)), "some weak arrows");
     insta::assert_snapshot!(plain.backend());
+}
+
+/// Annealed mode at level 3 of 10 with the learned field on: the arrows are s_θ(x, σ₃) and
+/// the title names σ₃ = 0.359, the σ the status line shows for the particles' next step.
+#[test]
+fn annealed_score_field_at_the_particles_level_at_100x30() {
+    let app = annealed_app();
+    let sigma = app.status().expect("a snapshot").chain.next.sigma;
+    let app = with_field_at(app, FieldKind::Learned, 100, 30, sigma);
+    let terminal = draw(&app, 100, 30);
+    let rows = lines(&terminal);
+    assert!(rows[0].contains("┌ learned s_θ, σ 0.359 "), "{}", rows[0]);
+    assert!(rows.join("\n").contains("level 3/10 · step 41/100   σ 0.359"), "the status's σ");
+    assert!(arrows(&terminal) > 50, "{} arrows", arrows(&terminal));
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// The compare view has no room for arrows: the trainer is told to stop evaluating the
+/// field, `f` says why it does nothing there, and leaving the view brings it back.
+#[test]
+fn the_compare_view_hides_the_score_field_and_says_so() {
+    let screen = Rect::new(0, 0, 100, 30);
+    let mut app = annealed_app();
+    app.update(Action::CycleField);
+    assert!(matches!(app.sync_field(screen), Some(Command::ShowField(Some(_)))));
+    app.update(Action::ToggleCompare);
+    assert_eq!(app.sync_field(screen), Some(Command::ShowField(None)), "nothing to draw it on");
+    assert_eq!(app.update(Action::CycleField), None);
+    let footer = lines(&draw(&app, 100, 30)).pop().unwrap();
+    assert!(footer.contains("the score field draws on the main view: c goes back to it"), "{footer}");
+    app.update(Action::ToggleCompare);
+    assert!(matches!(app.sync_field(screen), Some(Command::ShowField(Some(_)))), "the learned field again");
+    assert!(app.field_overlay().is_some_and(|o| o.kind == FieldKind::Learned));
+}
+
+/// Annealed mode's help has its own keys and notes and fits 80×24 too.
+#[test]
+fn annealed_help_at_80x24() {
+    let mut app = annealed_app();
+    app.update(Action::ToggleHelp);
+    let terminal = draw(&app, 80, 24);
+    let rows = lines(&terminal);
+    let text = rows.join("\n");
+    for key in ["p ", ". / >", "c ", "r ", "+ / -", "l / h / i", "v ", "f ", "? q Esc ^C"] {
+        assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
+    }
+    assert!(!text.contains("  o "), "no objective to switch to");
+    assert!(text.contains("Arrows at the particles' σᵢ"), "{text}");
+    assert!(rows[23].contains("? or Esc closes"), "the whole box shows: {}", rows[23]);
+    insta::assert_snapshot!(terminal.backend());
 }

@@ -370,3 +370,85 @@ fn ctrl_c_during_once_exits_130_and_writes_nothing() {
     assert!(screen.contains("exit=130"), "{screen}");
     assert!(dir.entries().is_empty(), "files left behind: {:?}", dir.entries());
 }
+
+/// The held particles' readout has come from the trainer (the UI shows "—" until then).
+fn has_readout(screen: &str) -> bool {
+    screen.contains("SNR ") && !screen.contains("SNR —")
+}
+
+/// The scatter panel's title names the field `kind` at σ `sigma` (in whichever form fits
+/// beside the escaped count).
+fn field_title(screen: &str, kind: &str, sigma: &str) -> bool {
+    let top = screen.lines().next().unwrap_or_default();
+    top.contains(&format!("┐┌ {kind}")) && top.contains(&format!(", σ {sigma} "))
+}
+
+#[test]
+fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
+    // Short levels and a short single-σ chain, so that both sides of the comparison end soon.
+    let args = ["--mode", "annealed", "--level-steps", "20", "--steps", "200"];
+    let pane = Pane::start("annealed", 100, 30, &args);
+    let screen = pane.wait_for("DSM σ 1→0.01 ×10");
+    assert!(screen.contains(" p hold  . step  > level  c compare"), "{screen}");
+    pane.wait_until("the particles to go through the levels", |s| s.contains("level 2/10") || s.contains("done"));
+
+    // Held and restarted at level 1, they move only when told.
+    pane.keys(&["p", "r"]);
+    let held = pane.wait_until("a readout at level 1", |s| s.contains("level 1/10 · step 0/20") && has_readout(s));
+    assert!(held.contains("held   mean ‖s‖"), "{held}");
+    pane.keys(&["."]);
+    pane.wait_for("level 1/10 · step 1/20");
+    pane.keys(&[">"]);
+    let level_2 = pane.wait_until("level 2 and its readout", |s| {
+        s.contains("level 2/10 · step 0/20   σ 0.599   α 0.0359") && has_readout(s)
+    });
+    assert!(level_2.contains("total 20/201 steps"), "{level_2}");
+
+    // The score field at the particles' level, following them down the schedule.
+    pane.keys(&["f"]);
+    pane.wait_until("the learned field at σ₂", |s| field_title(s, "learned", "0.599") && arrows(s) > 30);
+    pane.keys(&[">"]);
+    pane.wait_until("the field at σ₃", |s| {
+        s.contains("level 3/10 · step 0/20") && field_title(s, "learned", "0.359")
+    });
+    pane.keys(&["f"]);
+    pane.wait_until("the exact field at σ₃", |s| field_title(s, "exact", "0.359") && arrows(s) > 30);
+
+    // Side by side, held until let go; both end with their figures in the titles.
+    pane.keys(&["c"]);
+    pane.wait_for("┌ single-σ");
+    pane.keys(&["p"]);
+    let compared = pane.wait_until("both sides to end", |s| s.matches("steps, done").count() == 2);
+    assert!(compared.contains("single-σ · ED 0.") && compared.contains("annealed · ED 0."), "{compared}");
+    assert!(compared.contains("upper "), "{compared}");
+    // (The arrow in the schedule "σ 1→0.01" is not the field's.)
+    assert_eq!(arrows(&compared.replace("1→0.01", "")), 0, "no field over the compare view: {compared}");
+    pane.keys(&["f"]);
+    pane.wait_for("the score field draws on the main view: c goes back to it");
+    pane.keys(&["c"]);
+    // Back, the field again; `p` let the particles go, so they run to the end and the
+    // field follows them down to σ_L.
+    pane.wait_until("the field at the end of the schedule", |s| {
+        s.contains("┌ Loss") && s.contains("total 201/201 steps") && field_title(s, "exact", "0.01")
+    });
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
+fn single_mode_steps_the_chain_and_says_what_c_needs() {
+    let pane = Pane::start("single-step", 100, 30, LONG);
+    pane.wait_for("TRAINING");
+    pane.keys(&["p"]);
+    // The readout comes from the trainer once it holds the particles: their count holds still.
+    let held = pane.wait_until("a readout", |s| s.contains("held   σ 0.100   α 0.00500") && has_readout(s));
+    let before = langevin_steps(&held).expect("a Langevin count");
+    pane.keys(&["."]);
+    pane.wait_until("one step", |s| langevin_steps(s) == Some(before + 1));
+    pane.keys(&[">"]);
+    pane.wait_until("100 more", |s| langevin_steps(s) == Some(before + 101));
+    pane.keys(&["c"]);
+    pane.wait_for("c needs the noise-conditional model: run dsm-tui --mode annealed");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}

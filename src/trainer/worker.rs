@@ -16,11 +16,19 @@
 //! dropped snapshot loses no point. Each snapshot carries the `run_id` of its run, so the UI
 //! can drop those of a run it has replaced.
 //!
+//! **The particles' chain.** They follow a [`Chain`]: the course's chain without end, or in
+//! `--mode annealed` the annealed schedule, which stops after its denoising step. Held
+//! ([`Command::HoldParticles`]), they move only on [`Command::Advance`] (a step, a level),
+//! and each snapshot carries the next step's [`Readout`] (mean ‖s‖, SNR) for where they are.
+//! [`Command::Compare`] runs both sides of [`crate::compare::sides`] instead, under the current
+//! weights (see [`LiveComparison`]).
+//!
 //! **Score field.** While the UI's field view is on ([`Command::ShowField`]), each frame
-//! may evaluate the learned and the exact score on the UI's lattice ([`score_field`]): the
-//! learned one again when training has moved the weights (at most every [`FIELD_EVERY`]), the
-//! exact one only when the data, lattice or σ change (it depends on nothing else). With the
-//! view off nothing is computed.
+//! may evaluate the learned and the exact score on the UI's lattice ([`score_field`]) at the
+//! σ of the particles' next step (annealed: their level σᵢ, so the field follows them down
+//! the schedule): the learned one again when training has moved the weights (at most every
+//! [`FIELD_EVERY`]) or σ has changed, the exact one once per data set, lattice and σ (it
+//! depends on nothing else). With the view off nothing is computed.
 //!
 //! **Saving.** [`Command::Save`] writes a checkpoint of the run's weights and configuration
 //! here, where the weights are; the outcome rides on the next delivered snapshot.
@@ -36,14 +44,16 @@ use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
 
+use crate::chain::{Chain, NextStep, Readout};
 use crate::checkpoint;
 use crate::config::{Config, Mode};
 use crate::data::Source;
 use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
 use crate::nn::Mlp;
 use crate::rate::RateMeter;
-use crate::sampler::Particles;
+use crate::sampler::{AnnealedPosition, Particles};
 use crate::score_field::{self, Field, Lattice};
+use crate::trainer::comparison::{CompareStatus, LiveComparison};
 use crate::trainer::{Divergence, Session, TestPoint};
 
 /// Time between snapshots: 20 a second is smooth to watch and cheap to draw.
@@ -80,15 +90,35 @@ pub enum Command {
     },
     /// Draw the particles again from U[−1, 1]²; their step count restarts.
     Resample,
+    /// The course's chain's step size η.
     SetEta(f64),
+    /// c in the annealed chain's αᵢ = c·σᵢ².
+    SetStepScale(f64),
     /// Langevin steps per frame; 0 stops the particles.
     SetStepsPerFrame(usize),
+    /// Hold the particles (`true`): they then move only on [`Command::Advance`].
+    HoldParticles(bool),
+    /// Move the particles (or both sides of the comparison) this far now.
+    Advance(Advance),
+    /// Start (`true`) a comparison of the two samplers under the current weights, or drop it.
+    /// Annealed mode only: it needs the noise-conditional model.
+    Compare(bool),
     /// Save the run's weights and configuration to this file, or to
     /// [`default_checkpoint_path`] in the current directory.
     Save(Option<PathBuf>),
     /// Evaluate the score fields on this lattice from now on (kept across new runs), or stop.
     ShowField(Option<Lattice>),
     Quit,
+}
+
+/// How far [`Command::Advance`] moves the particles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advance {
+    /// One Langevin step.
+    Step,
+    /// To the end of the annealed level (or the denoising step, when it is next); without
+    /// levels, `--level-steps` steps (the length of one level).
+    Level,
 }
 
 /// What became of a [`Command::Save`].
@@ -102,7 +132,7 @@ pub struct Saved {
 
 /// The file `w` writes without `--save`: in the current directory, named for what it holds
 /// (data set, objective, run and step) so that no save overwrites another and the name says
-/// which `--objective` a later `--load` needs.
+/// which `--objective` (and `--mode`) a later `--load` needs.
 pub fn default_checkpoint_path(config: &Config, run_id: u64, step: u64) -> PathBuf {
     let data = match &config.source {
         Source::Builtin(b) => b.name().to_string(),
@@ -111,7 +141,9 @@ pub fn default_checkpoint_path(config: &Config, run_id: u64, step: u64) -> PathB
             stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
         }
     };
-    let name = format!("dsm-tui-{data}-{}-run{}-step{step}.safetensors", config.objective.name(), run_id + 1);
+    // An annealed model's file says so: loading it needs --mode annealed.
+    let mode = if config.mode == Mode::Annealed { "-annealed" } else { "" };
+    let name = format!("dsm-tui-{data}-{}{mode}-run{}-step{step}.safetensors", config.objective.name(), run_id + 1);
     PathBuf::from(name)
 }
 
@@ -120,7 +152,11 @@ pub fn default_checkpoint_path(config: &Config, run_id: u64, step: u64) -> PathB
 pub struct Settings {
     pub paused: bool,
     pub eta: f64,
+    /// c in the annealed chain's αᵢ = c·σᵢ².
+    pub step_scale: f64,
     pub steps_per_frame: usize,
+    /// The particles are held: they move only on [`Command::Advance`].
+    pub particles_held: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,6 +176,35 @@ pub struct Figures {
     pub upper_moon_share: Option<f64>,
     /// Langevin steps the particles had taken when measured.
     pub langevin_steps: u64,
+}
+
+/// Where the particles' chain is, and the step it takes next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainStatus {
+    pub next: NextStep,
+    /// Annealed: the level (from 0) and the step in it.
+    pub position: Option<AnnealedPosition>,
+    /// The chain has ended (annealed, after its denoising step).
+    pub done: bool,
+    /// While the particles are held: the next step's figures where they are.
+    pub readout: Option<Readout>,
+}
+
+impl ChainStatus {
+    pub fn of(chain: &Chain, particles: &Particles) -> Self {
+        ChainStatus {
+            next: chain.next_step(),
+            position: chain.position(),
+            done: chain.is_done(particles),
+            readout: None,
+        }
+    }
+
+    /// A chain of `config` that has not started.
+    pub fn fresh(config: &Config) -> Self {
+        let chain = Chain::for_dashboard(config);
+        ChainStatus { next: chain.next_step(), position: chain.position(), done: false, readout: None }
+    }
 }
 
 /// The trainer's state as the UI needs it.
@@ -167,23 +232,27 @@ pub struct Snapshot {
     pub particles: Vec<[f32; 2]>,
     /// Langevin steps since the particles were drawn.
     pub langevin_steps: u64,
+    pub chain: ChainStatus,
     pub figures: Option<Figures>,
     /// Training steps per second over the last second, while training.
     pub steps_per_second: Option<f64>,
     /// The outcome of the last save not reported before (whichever run it was of).
     pub saved: Option<Saved>,
+    /// The two samplers side by side, while a comparison is on.
+    pub compare: Option<CompareStatus>,
     /// The score fields, when evaluated anew since the last delivered snapshot.
     pub field: Option<Field>,
 }
 
 impl Snapshot {
-    /// `session` and `particles` as run 0 would show them: train losses from index
+    /// `session` and `particles` (following `chain`) as run 0 would show them: train losses from index
     /// `train_from`, test losses and Fisher divergences (recorded together, so indexed
     /// alike) from `test_from`, the data if `with_data`; state from the
     /// session alone (never paused), no figures, no speed.
     pub fn capture(
         session: &Session,
         particles: &Particles,
+        chain: &Chain,
         train_from: usize,
         test_from: usize,
         with_data: bool,
@@ -210,9 +279,11 @@ impl Snapshot {
             data: with_data.then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
             particles: positions,
             langevin_steps: particles.steps_taken(),
+            chain: ChainStatus::of(chain, particles),
             figures: None,
             steps_per_second: None,
             saved: None,
+            compare: None,
             field: None,
         }
     }
@@ -301,16 +372,24 @@ struct Run {
     seed: u64,
     session: Session,
     particles: Particles,
+    chain: Chain,
+    comparison: Option<LiveComparison>,
     test_points: Vec<Point>,
     moons: bool,
     figures: Option<Figures>,
+    /// The step-through readout and what it was measured for.
+    readout: Option<(ReadoutKey, Readout)>,
     delivered_train: usize,
     delivered_test: usize,
     data_delivered: bool,
 }
 
+/// What a readout depends on: the weights (training step), the particles (resample and
+/// Langevin step) and the next step's σ and α.
+type ReadoutKey = (u64, u64, u64, [u64; 2]);
+
 impl Run {
-    fn new(config: &Config, id: u64, restart: u64, start: Option<Mlp<f32>>) -> Self {
+    fn new(config: &Config, id: u64, restart: u64, start: Option<Mlp<f32>>, settings: &Settings) -> Self {
         let seed = config.seed.wrapping_add(id);
         let config = Config { seed, ..config.clone() };
         let session = match start {
@@ -322,10 +401,13 @@ impl Run {
             id,
             seed,
             particles: Particles::uniform(config.particles, seed, restart),
+            chain: chain_for(&config, settings),
+            comparison: None,
             session,
             test_points,
             moons: config.source.is_moons(),
             figures: None,
+            readout: None,
             delivered_train: 0,
             delivered_test: 0,
             data_delivered: false,
@@ -335,21 +417,35 @@ impl Run {
     fn figures_stale(&self) -> bool {
         self.figures.map(|f| f.langevin_steps) != Some(self.particles.steps_taken())
     }
+
+    fn readout_key(&self, resamples: u64) -> ReadoutKey {
+        let next = self.chain.next_step();
+        (self.session.step(), self.particles.steps_taken(), resamples, [next.sigma.to_bits(), next.alpha.to_bits()])
+    }
+}
+
+/// The dashboard's chain for `config`, with the step size and c the user has set.
+fn chain_for(config: &Config, settings: &Settings) -> Chain {
+    let mut chain = Chain::for_dashboard(config);
+    chain.set_eta(settings.eta);
+    chain.set_step_scale(settings.step_scale);
+    chain
 }
 
 /// The field view's request, and what is kept between its evaluations.
 struct FieldView {
     lattice: Lattice,
-    /// The exact field and its σ: it depends on the data, the lattice and σ only, so it is
-    /// computed once for them (a new run clears it: new data).
-    exact: Option<(f64, Vec<[f32; 2]>)>,
+    /// The exact field at each σ it has been shown at: it depends on the data, the lattice
+    /// and σ only, so it is computed once for them (a new run clears it: new data). At most
+    /// one per noise level (annealed: `--sigmas`' count, and c or η do not change σ).
+    exact: Vec<(f64, Vec<[f32; 2]>)>,
     /// When the fields were last evaluated, at which training step and σ.
     evaluated: Option<(Instant, u64, f64)>,
 }
 
 impl FieldView {
     fn new(lattice: Lattice) -> Self {
-        Self { lattice, exact: None, evaluated: None }
+        Self { lattice, exact: Vec::new(), evaluated: None }
     }
 }
 
@@ -369,6 +465,7 @@ struct Trainer {
     snapshots: SyncSender<Snapshot>,
     steps: RateMeter,
     figures_at: Option<Instant>,
+    readout_at: Option<Instant>,
     /// Seconds of sampling the particles may still spend while training (negative: overdrawn).
     sampling_credit: f64,
     /// Something changed since the last delivered snapshot.
@@ -383,7 +480,7 @@ struct Trainer {
 
 impl Trainer {
     fn new(config: Config, settings: Settings, start: Option<Mlp<f32>>, snapshots: SyncSender<Snapshot>) -> Self {
-        let run = Run::new(&config, 0, 0, start);
+        let run = Run::new(&config, 0, 0, start, &settings);
         Self {
             config,
             settings,
@@ -392,6 +489,7 @@ impl Trainer {
             snapshots,
             steps: RateMeter::default(),
             figures_at: None,
+            readout_at: None,
             sampling_credit: 0.0,
             undelivered: true,
             saved: None,
@@ -418,6 +516,15 @@ impl Trainer {
                 if self.run.figures_stale() {
                     self.refresh_figures_here();
                 }
+                if self.readout_stale() {
+                    self.refresh_readout_here();
+                }
+                if let Some(comparison) = &mut self.run.comparison
+                    && comparison.figures_due()
+                {
+                    comparison.refresh_figures(&self.run.test_points, self.run.session.data().test(), self.run.moons);
+                    self.undelivered = true;
+                }
                 if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
                     return;
                 }
@@ -433,6 +540,9 @@ impl Trainer {
             }
             let deadline = Instant::now() + FRAME;
             self.frame(deadline);
+            // The frame may have taken the particles to the next level: their snapshot then
+            // carries the field at its σ.
+            self.refresh_field();
             if matches!(self.deliver(false), Delivery::UiGone) {
                 return;
             }
@@ -464,7 +574,7 @@ impl Trainer {
             }
             Command::NewRun { run_id, config } => {
                 self.config = *config;
-                self.run = Run::new(&self.config, run_id, self.resamples, None);
+                self.run = Run::new(&self.config, run_id, self.resamples, None, &self.settings);
                 self.settings.paused = false;
                 self.steps = RateMeter::default();
                 self.figures_at = None;
@@ -476,11 +586,41 @@ impl Trainer {
             Command::Resample => {
                 self.resamples += 1;
                 self.run.particles = Particles::uniform(self.config.particles, self.run.seed, self.resamples);
+                self.run.chain = chain_for(self.run.session.config(), &self.settings);
                 self.run.figures = None;
                 self.figures_at = None;
             }
-            Command::SetEta(eta) => self.settings.eta = eta,
+            Command::SetEta(eta) => {
+                self.settings.eta = eta;
+                self.run.chain.set_eta(eta);
+            }
+            Command::SetStepScale(c) => {
+                self.settings.step_scale = c;
+                self.run.chain.set_step_scale(c);
+            }
             Command::SetStepsPerFrame(steps) => self.settings.steps_per_frame = steps,
+            Command::HoldParticles(held) => self.settings.particles_held = held,
+            Command::Advance(by) => {
+                self.settings.particles_held = true;
+                let Run { session, particles, chain, comparison, .. } = &mut self.run;
+                let level = session.config().level_steps;
+                match (comparison, by) {
+                    (Some(c), Advance::Step) => c.advance(session.model(), 1),
+                    (Some(c), Advance::Level) => c.advance_level(session.model(), level),
+                    (None, Advance::Step) => chain.advance(particles, session.model(), 1),
+                    (None, Advance::Level) => chain.advance_level(particles, session.model(), level),
+                }
+            }
+            Command::Compare(on) => {
+                let config = self.run.session.config();
+                self.run.comparison = (on && config.mode == Mode::Annealed).then(|| {
+                    LiveComparison::new(&Config {
+                        eta: self.settings.eta,
+                        step_scale: self.settings.step_scale,
+                        ..config.clone()
+                    })
+                });
+            }
             Command::Save(to) => {
                 let run = &self.run;
                 let path = to.unwrap_or_else(|| default_checkpoint_path(&self.config, run.id, run.session.step()));
@@ -501,8 +641,35 @@ impl Trainer {
         !self.settings.paused && !session.is_finished() && session.divergence().is_none()
     }
 
+    /// The particles on screen (the comparison's, while it is on) move by themselves.
+    fn is_flowing(&self) -> bool {
+        let run = &self.run;
+        let done = match &run.comparison {
+            Some(comparison) => comparison.is_done(),
+            None => run.chain.is_done(&run.particles),
+        };
+        !self.settings.particles_held && self.settings.steps_per_frame > 0 && !done
+    }
+
     fn is_idle(&self) -> bool {
-        !self.is_training() && self.settings.steps_per_frame == 0
+        !self.is_training() && !self.is_flowing()
+    }
+
+    /// Held particles get the next step's readout, measured again when anything it depends
+    /// on has changed.
+    fn readout_stale(&self) -> bool {
+        let run = &self.run;
+        self.settings.particles_held
+            && run.comparison.is_none()
+            && run.readout.is_none_or(|(key, _)| key != run.readout_key(self.resamples))
+    }
+
+    fn refresh_readout_here(&mut self) {
+        let run = &mut self.run;
+        let readout = run.chain.readout(&run.particles, run.session.model());
+        run.readout = Some((run.readout_key(self.resamples), readout));
+        self.readout_at = Some(Instant::now());
+        self.undelivered = true;
     }
 
     /// One frame of work: Langevin steps and, while training, training steps until `deadline`.
@@ -512,10 +679,13 @@ impl Trainer {
             let earned = SAMPLING_SHARE * FRAME.as_secs_f64();
             self.sampling_credit = (self.sampling_credit + earned).min(MAX_SAMPLING_CREDIT);
         }
-        let steps = self.settings.steps_per_frame;
-        let eta = self.settings.eta as f32;
-        let figures_due = self.run.figures_stale() && self.figures_at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
-        let Run { session, particles, test_points, moons, figures, .. } = &mut self.run;
+        let steps = if self.is_flowing() { self.settings.steps_per_frame } else { 0 };
+        let once_a_while = |at: Option<Instant>| at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
+        let figures_due = self.run.figures_stale() && once_a_while(self.figures_at);
+        // Under training the weights change every step: once a second is enough.
+        let readout_due = self.readout_stale() && (!training || once_a_while(self.readout_at));
+        let readout_key = self.run.readout_key(self.resamples);
+        let Run { session, particles, chain, comparison, test_points, moons, figures, readout, .. } = &mut self.run;
         let credit = &mut self.sampling_credit;
         // While training, spend the credit a piece of work at a time (the last may overdraw
         // it; the next frames repay); otherwise there is no limit.
@@ -535,11 +705,28 @@ impl Trainer {
         if figures_due && spend(&mut || *figures = Some(live_figures(particles, test_points, *moons))) {
             self.figures_at = Some(Instant::now());
         }
+        if readout_due && spend(&mut || *readout = Some((readout_key, chain.readout(particles, session.model())))) {
+            self.readout_at = Some(Instant::now());
+        }
+        let model = session.model();
         let mut taken = 0;
         // Free of training, all steps go in one call: one parallel dispatch, not many.
         let batch = if training { 1 } else { steps.max(1) };
-        while taken < steps && spend(&mut || particles.langevin(session.model(), eta, batch)) {
-            taken += batch;
+        match comparison {
+            Some(comparison) => {
+                if comparison.figures_due() {
+                    let test = session.data().test();
+                    spend(&mut || comparison.refresh_figures(test_points, test, *moons));
+                }
+                while taken < steps && spend(&mut || comparison.advance(model, batch)) {
+                    taken += batch;
+                }
+            }
+            None => {
+                while taken < steps && spend(&mut || chain.advance(particles, model, batch)) {
+                    taken += batch;
+                }
+            }
         }
         if training {
             train_until(session, deadline);
@@ -548,37 +735,38 @@ impl Trainer {
         self.undelivered = true;
     }
 
-    /// The noise level the field view shows. In the course's single-σ mode, the σ DSM trains
-    /// with. A noise-conditional model (annealed mode) is read at one level of its schedule:
-    /// the smallest, where its samples end, until the dashboard runs the annealed sampler;
-    /// then this is the place to return the sampler's current level σᵢ.
+    /// The noise level the field view shows: the σ of the particles' next step. In the
+    /// course's single-σ mode that is the σ DSM trains with; in annealed mode the level σᵢ
+    /// the particles are at (σ_L for the denoising step and after it), so the arrows are the
+    /// field that moves them now, and change with the level, stepped or flowing.
     fn field_sigma(&self) -> f64 {
-        match self.config.mode {
-            Mode::Single => self.config.sigma,
-            Mode::Annealed => self.config.levels.smallest(),
-        }
+        self.run.chain.next_step().sigma
     }
 
     /// Evaluates the score fields while the view is on and they are out of date: not yet
-    /// evaluated on this lattice in this run, at another σ, or [`FIELD_EVERY`] ago and the
-    /// weights have moved since. Paused or finished, the weights hold still: once is enough.
+    /// evaluated on this lattice in this run, at another σ, or [`FIELD_EVERY`] ago (at once
+    /// before idling) and the weights have moved since. Paused or finished, the weights hold
+    /// still: once per σ is enough.
     fn refresh_field(&mut self) {
         let sigma = self.field_sigma();
+        // About to wait for a command: the weights the field shows must be the last ones, or
+        // a field from up to FIELD_EVERY before training ended would stay on screen.
+        let idle = self.is_idle();
         let Some(view) = &mut self.field_view else { return };
         let session = &self.run.session;
         let step = session.step();
         let due = view.evaluated.is_none_or(|(at, evaluated_step, evaluated_sigma)| {
-            evaluated_sigma != sigma || (evaluated_step != step && at.elapsed() >= FIELD_EVERY)
+            evaluated_sigma != sigma || (evaluated_step != step && (idle || at.elapsed() >= FIELD_EVERY))
         });
         if !due {
             return;
         }
         let points = view.lattice.points();
-        let exact = match &view.exact {
-            Some((exact_sigma, exact)) if *exact_sigma == sigma => exact.clone(),
-            _ => {
+        let exact = match view.exact.iter().find(|(exact_sigma, _)| *exact_sigma == sigma) {
+            Some((_, exact)) => exact.clone(),
+            None => {
                 let exact = score_field::exact(session.data().train(), sigma, points.view());
-                view.exact = Some((sigma, exact.clone()));
+                view.exact.push((sigma, exact.clone()));
                 exact
             }
         };
@@ -600,6 +788,7 @@ impl Trainer {
         let captured = Snapshot::capture(
             &run.session,
             &run.particles,
+            &run.chain,
             run.delivered_train,
             run.delivered_test,
             !run.data_delivered,
@@ -610,9 +799,14 @@ impl Trainer {
                 TrainerState::Training if self.settings.paused => TrainerState::Paused,
                 state => state,
             },
+            chain: ChainStatus {
+                readout: run.readout.filter(|_| self.settings.particles_held).map(|(_, r)| r),
+                ..captured.chain
+            },
             figures: run.figures,
             steps_per_second: if self.is_training() { self.steps.rate() } else { None },
             saved: self.saved.clone(),
+            compare: run.comparison.as_ref().map(LiveComparison::status),
             field: self.field.clone(),
             ..captured
         }
@@ -671,7 +865,7 @@ fn train_until(session: &mut Session, deadline: Instant) {
 
 /// Energy distance of an evenly strided subsample of the finite particles to `test`, and, for
 /// the moons, the upper-moon share of all finite particles.
-fn live_figures(particles: &Particles, test: &[Point], moons: bool) -> Figures {
+pub(crate) fn live_figures(particles: &Particles, test: &[Point], moons: bool) -> Figures {
     let stride = particles.len().div_ceil(FIGURE_PARTICLES).max(1);
     let mut subsample = Vec::with_capacity(FIGURE_PARTICLES);
     let (mut index, mut finite, mut upper) = (0usize, 0usize, 0usize);
@@ -708,7 +902,7 @@ mod tests {
     }
 
     fn running() -> Settings {
-        Settings { paused: false, eta: 0.01, steps_per_frame: 2 }
+        Settings { paused: false, eta: 0.01, step_scale: 0.1, steps_per_frame: 2, particles_held: false }
     }
 
     /// Receives snapshots until one satisfies `done`, returning them all.
@@ -848,6 +1042,9 @@ mod tests {
         let config = Config { objective: Objective::Ism, ..Config::for_builtin(Builtin::SwissRoll) };
         let name = default_checkpoint_path(&config, 2, 6300);
         assert_eq!(name, PathBuf::from("dsm-tui-swiss-roll-ism-run3-step6300.safetensors"));
+        let annealed = Config { mode: Mode::Annealed, ..Config::default() };
+        let name = default_checkpoint_path(&annealed, 0, 5);
+        assert_eq!(name, PathBuf::from("dsm-tui-moons-dsm-annealed-run1-step5.safetensors"));
         let points = std::sync::Arc::new(ndarray::Array2::zeros((10, 2)));
         let file = Config { source: Source::File { path: "/data/my points.v2.csv".into(), points }, ..config };
         assert_eq!(
@@ -883,6 +1080,170 @@ mod tests {
         assert!(d.step >= 1);
         worker.send(Command::NewRun { run_id: 1, config: Box::new(config.clone()) });
         until(&worker, |s| s.run_id == 1);
+        shutdown_within_watchdog(worker);
+    }
+
+    fn small_annealed() -> Config {
+        Config {
+            mode: Mode::Annealed,
+            levels: crate::noise_levels::NoiseLevels::geometric(1.0, 0.1, 3),
+            level_steps: 7,
+            steps: 30,
+            ..small()
+        }
+    }
+
+    fn positions(particles: &Particles) -> Vec<[f32; 2]> {
+        let mut all = Vec::new();
+        particles.for_each(|x, y| all.push([x, y]));
+        all
+    }
+
+    /// Held from the start, the particles wait for training to finish; then each command
+    /// moves them exactly as `AnnealedSampler` run in pieces on the final weights moves
+    /// them, and the readout is that of where they are.
+    #[test]
+    fn held_particles_move_exactly_one_step_or_one_level_on_command() {
+        let config = small_annealed();
+        let mut session = Session::new(&config);
+        while session.train_step().expect("trains").is_some() {}
+        let mut expected = Particles::uniform(config.particles, config.seed, 0);
+        let mut chain = Chain::annealed(&config);
+
+        let held = Settings { particles_held: true, ..running() };
+        let worker = Worker::spawn(&config, held, None).unwrap();
+        // Under training the readout is refreshed once a second; on the final weights, at once.
+        let final_readout = Some(chain.readout(&expected, session.model()));
+        let seen = until(&worker, |s| s.state == TrainerState::Finished && s.chain.readout == final_readout);
+        assert!(seen.iter().all(|s| s.langevin_steps == 0), "held particles do not move");
+
+        let moves = [(Advance::Step, 1, (0, 1)), (Advance::Level, 7, (1, 0)), (Advance::Step, 8, (1, 1))];
+        for (by, steps, (level, step)) in moves {
+            worker.send(Command::Advance(by));
+            let seen = until(&worker, |s| s.langevin_steps == steps && s.chain.readout.is_some());
+            let now = seen.last().unwrap();
+            match by {
+                Advance::Step => chain.advance(&mut expected, session.model(), 1),
+                Advance::Level => chain.advance_level(&mut expected, session.model(), 0),
+            }
+            assert_eq!(now.particles, positions(&expected), "after {by:?} to step {steps}");
+            let position = now.chain.position.expect("annealed");
+            assert_eq!((position.level, position.step), (level, step));
+            assert_eq!(now.chain.readout, Some(chain.readout(&expected, session.model())));
+        }
+        // The rest of level 2, level 3, then the denoising step: the end.
+        let mut last = None;
+        for steps in [14, 21, 22] {
+            worker.send(Command::Advance(Advance::Level));
+            last = until(&worker, |s| s.langevin_steps == steps && s.chain.readout.is_some()).pop();
+        }
+        let done = last.unwrap();
+        assert!(done.chain.done);
+        assert!(!done.chain.next.noise, "the denoising step has no noise");
+        assert_eq!(done.chain.readout.and_then(|r| r.signal_to_noise), None, "no noise, no SNR");
+        worker.send(Command::Advance(Advance::Level));
+        worker.send(Command::Resample);
+        let restarted = until(&worker, |s| s.langevin_steps == 0).pop().unwrap();
+        assert!(!restarted.chain.done && restarted.chain.position.is_some_and(|p| p.level == 0));
+        shutdown_within_watchdog(worker);
+    }
+
+    /// In annealed mode the field is read at the particles' level: σ₁ before they move, the
+    /// next σ after each `>`; each snapshot's field is at the σ its chain status shows, and on
+    /// the final weights it is exactly `score_field`'s at that σ.
+    #[test]
+    fn the_annealed_score_field_follows_the_particles_level() {
+        let config = small_annealed();
+        let mut session = Session::new(&config);
+        while session.train_step().expect("trains").is_some() {}
+        let lattice = Lattice { x0: -1.0, dx: 0.5, cols: 5, y0: 1.0, dy: -0.5, rows: 4 };
+        let points = lattice.points();
+        let expected = |sigma: f64| Field {
+            lattice,
+            sigma,
+            learned: score_field::learned(session.model(), sigma, points.view()),
+            exact: score_field::exact(session.data().train(), sigma, points.view()),
+        };
+        let consistent = |seen: &[Snapshot]| {
+            for s in seen {
+                if let Some(field) = &s.field {
+                    assert_eq!(field.sigma, s.chain.next.sigma, "the field at the σ the status shows");
+                }
+            }
+        };
+
+        let worker = Worker::spawn(&config, Settings { particles_held: true, ..running() }, None).unwrap();
+        worker.send(Command::ShowField(Some(lattice)));
+        let sigmas = config.levels.sigmas.clone();
+        let seen = until(&worker, |s| {
+            s.state == TrainerState::Finished && s.field.as_ref().is_some_and(|f| *f == expected(sigmas[0]))
+        });
+        consistent(&seen);
+        for (level, &sigma) in sigmas.iter().enumerate().skip(1) {
+            worker.send(Command::Advance(Advance::Level));
+            let seen = until(&worker, |s| s.field.as_ref().is_some_and(|f| f.sigma == sigma));
+            consistent(&seen);
+            assert_eq!(seen.last().unwrap().field.as_ref(), Some(&expected(sigma)), "level {level}");
+        }
+        // Back to the first level: the exact field comes from the cache, the same.
+        worker.send(Command::Resample);
+        let seen = until(&worker, |s| s.field.as_ref().is_some_and(|f| f.sigma == sigmas[0]));
+        assert_eq!(seen.last().unwrap().field.as_ref(), Some(&expected(sigmas[0])));
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn let_go_the_annealed_chain_runs_to_its_end_and_stops() {
+        let worker = Worker::spawn(&small_annealed(), Settings { steps_per_frame: 5, ..running() }, None).unwrap();
+        let done = until(&worker, |s| s.state == TrainerState::Finished && s.chain.done).pop().unwrap();
+        assert_eq!(done.langevin_steps, 22, "3 levels × 7 steps and the denoising step, no more");
+        // Nothing moves any more: the trainer goes quiet.
+        let settled = worker.recv_timeout(Duration::from_millis(500));
+        assert!(settled.is_err() || settled.is_ok_and(|s| s.langevin_steps == 22));
+        assert_eq!(worker.recv_timeout(Duration::from_millis(300)).err(), Some(RecvTimeoutError::Timeout));
+        shutdown_within_watchdog(worker);
+    }
+
+    /// On the same trained weights and seed, the dashboard's comparison ends with the very
+    /// figures `--once --compare` prints.
+    #[test]
+    fn the_comparison_ends_with_the_figures_of_once_compare() {
+        let config = small_annealed();
+        let (_, results) = crate::headless::compare_samplers(&config, &crate::progress::Progress::hidden())
+            .expect("the headless comparison");
+        let held = Settings { particles_held: true, steps_per_frame: 20, ..running() };
+        let worker = Worker::spawn(&config, held, None).unwrap();
+        until(&worker, |s| s.state == TrainerState::Finished);
+        worker.send(Command::Compare(true));
+        worker.send(Command::HoldParticles(false));
+        let last = until(&worker, |s| {
+            s.compare
+                .as_ref()
+                .is_some_and(|c| c.sides.iter().all(|s| s.figures.is_some_and(|f| f.langevin_steps == s.total)))
+        })
+        .pop()
+        .unwrap();
+        let sides = last.compare.unwrap().sides;
+        for (side, result) in sides.iter().zip(&results) {
+            assert_eq!(side.name, result.sampler);
+            assert_eq!(side.steps, result.langevin_steps);
+            let figures = side.figures.unwrap();
+            assert_eq!(figures.energy_distance, result.samples.energy_distance, "{}", side.name);
+            assert_eq!(figures.upper_moon_share, result.samples.upper_moon_share, "{}", side.name);
+        }
+        worker.send(Command::Compare(false));
+        until(&worker, |s| s.compare.is_none());
+        shutdown_within_watchdog(worker);
+    }
+
+    #[test]
+    fn a_single_sigma_model_has_no_comparison() {
+        let worker = Worker::spawn(&small(), running(), None).unwrap();
+        until(&worker, |s| s.state == TrainerState::Finished);
+        worker.send(Command::Compare(true));
+        worker.send(Command::Advance(Advance::Step));
+        let seen = until(&worker, |s| s.chain.readout.is_some());
+        assert!(seen.iter().all(|s| s.compare.is_none()));
         shutdown_within_watchdog(worker);
     }
 

@@ -102,9 +102,16 @@ pub fn title(kind: FieldKind, sigma: Option<f64>, room: usize) -> String {
         FieldKind::Exact => ("exact ∇log q_σ", "exact"),
         FieldKind::Difference => ("learned − exact", "difference"),
     };
-    let at = sigma.map_or(String::new(), |s| format!(", σ {s}"));
+    let at = sigma.map_or(String::new(), |s| format!(", σ {}", sigma_text(s)));
     let forms = [format!(" score field: {long}{at} "), format!(" {long}{at} "), format!(" {short}{at} ")];
     forms.into_iter().find(|f| f.chars().count() <= room).unwrap_or_else(|| format!(" {short} "))
+}
+
+/// σ as given when that is short (0.1, 0.01, 1), else to three figures (an annealed level
+/// such as 0.01^(2/9) = 0.359…).
+fn sigma_text(sigma: f64) -> String {
+    let plain = sigma.to_string();
+    if plain.chars().count() <= 5 { plain } else { format_sig(sigma) }
 }
 
 /// The longest vector the view of `kind` shows, for the legend.
@@ -214,5 +221,8 @@ mod tests {
         assert_eq!(t(FieldKind::Difference, 26), " learned − exact, σ 0.1 ");
         assert_eq!(t(FieldKind::Difference, 15), " difference ");
         assert_eq!(title(FieldKind::Exact, None, 60), " score field: exact ∇log q_σ ");
+        let level = 0.01f64.powf(2.0 / 9.0);
+        assert_eq!(title(FieldKind::Learned, Some(level), 60), " score field: learned s_θ, σ 0.359 ");
+        assert_eq!(title(FieldKind::Learned, Some(0.01), 60), " score field: learned s_θ, σ 0.01 ");
     }
 }

@@ -1,5 +1,5 @@
 //! The keys: the footer's one-line hints (as many as fit), or a notice in their place for a
-//! while (where a save went), and the `?` overlay that lists every key and says what the
+//! while (where a save went, why a key does nothing in this mode), and the `?` overlay that lists every key and says what the
 //! screen shows.
 
 use ratatui::buffer::Buffer;
@@ -7,13 +7,14 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::app::Notice;
+use crate::app::{Message, Notice};
+use crate::config::Mode;
 use crate::trainer::worker::{FIGURE_PARTICLES, FIGURES_EVERY, SAMPLING_SHARE};
 use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 15] = [
+const HINTS: [(&str, &str); 18] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -29,16 +30,47 @@ const HINTS: [(&str, &str); 15] = [
     ("h", "history"),
     ("i", "Fisher"),
     ("v", "view"),
+    ("p", "hold"),
+    (".", "step"),
+    (">", "100 steps"),
+];
+
+/// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
+/// `+`/`-` change c.
+const ANNEALED_HINTS: [(&str, &str); 18] = [
+    ("?", "help"),
+    ("q", "quit"),
+    ("Space", "pause"),
+    ("p", "hold"),
+    (".", "step"),
+    (">", "level"),
+    ("c", "compare"),
+    ("f", "field"),
+    ("r", "restart"),
+    ("n", "new run"),
+    ("d", "data set"),
+    ("w", "save"),
+    ("+/-", "c"),
+    ("[/]", "steps/frame"),
+    ("l", "log/linear"),
+    ("h", "history"),
+    ("i", "Fisher"),
+    ("v", "view"),
 ];
 
 /// The one-line key hints under the panels, or the notice.
 pub struct Footer<'a> {
     pub notice: Option<&'a Notice>,
+    pub mode: Mode,
 }
 
 impl Widget for Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        if let Some(Notice { saved, .. }) = self.notice {
+        if let Some(Notice { message: Message::Unavailable(why), .. }) = self.notice {
+            Line::styled(format!(" {why}"), theme::NOTICE).render(area, buf);
+            return;
+        }
+        if let Some(Notice { message: Message::Saved(saved), .. }) = self.notice {
             let (what, why, style) = match &saved.error {
                 None => ("saved", String::new(), theme::NOTICE),
                 Some(error) => ("not saved to", format!(": {error}"), theme::ERROR),
@@ -51,7 +83,11 @@ impl Widget for Footer<'_> {
         }
         let mut spans = vec![Span::raw(" ")];
         let mut width = 1;
-        for (key, what) in HINTS {
+        let hints: &[(&str, &str)] = match self.mode {
+            Mode::Single => &HINTS,
+            Mode::Annealed => &ANNEALED_HINTS,
+        };
+        for &(key, what) in hints {
             let needed = key.chars().count() + 1 + what.chars().count() + 2;
             if width + needed > usize::from(area.width) {
                 break;
@@ -74,51 +110,87 @@ fn keep_end(text: &str, width: usize) -> String {
     format!("…{tail}")
 }
 
-/// The `?` overlay, centred over `area`.
-pub struct Help;
+/// The `?` overlay, centred over `area`: the keys of the run's mode and what the screen
+/// shows. At most 22 lines, so that it fits 80×24.
+pub struct Help {
+    pub mode: Mode,
+}
 
 impl Help {
-    fn lines() -> Vec<Line<'static>> {
+    fn lines(&self) -> Vec<Line<'static>> {
         let key = |k: &'static str, what: String| {
             Line::from(vec![Span::styled(format!("  {k:<12}"), theme::KEY), Span::raw(what)])
         };
         let note = |text: &str| Line::from(Span::styled(format!("  {text}"), theme::DIM));
-        vec![
+        let annealed = self.mode == Mode::Annealed;
+        let mut lines = vec![
             key("Space", "pause / resume training (the particles keep flowing)".into()),
-            key("r", "resample the particles from U[-1,1]²; their count restarts".into()),
-            key("n", "new run: fresh weights and data (next seed), same settings".into()),
-            key("o", "new run with the other objective: DSM / ISM".into()),
+            key("p", "hold the particles / let them flow; held, . and > move them".into()),
+        ];
+        if annealed {
+            lines.extend([
+                key(". / >", "one Langevin step / to the end of the level (holds them)".into()),
+                key("c", "single-σ and annealed Langevin side by side, same start".into()),
+                key("r", "fresh particles from U[-1,1]², the schedule from level 1".into()),
+            ]);
+        } else {
+            lines.extend([
+                key(". / >", "one Langevin step / 100 steps (holds the particles)".into()),
+                key("r", "resample the particles from U[-1,1]²; their count restarts".into()),
+            ]);
+        }
+        lines.push(key("n", "new run: fresh weights and data (next seed), same settings".into()));
+        if !annealed {
+            lines.push(key("o", "new run with the other objective: DSM / ISM".into()));
+        }
+        lines.extend([
             key("d", "new run on the next data set, with its own noise and σ".into()),
             key("w", "save a checkpoint (to --save FILE, or a new file here)".into()),
-            key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into()),
+            if annealed {
+                key("+ / -", "c in the step size α = c·σᵢ² ×1.5 / ÷1.5".into())
+            } else {
+                key("+ / -", "Langevin step size η ×1.5 / ÷1.5".into())
+            },
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
-            key("l", "loss axis: log / linear".into()),
-            key("h", format!("loss history: all steps / the last {RECENT_STEPS}")),
-            key("i", "Fisher divergence curve on the loss panel: shown / hidden".into()),
+            key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
             key("v", "samples: data + particles / particles / data".into()),
             key("f", "score field arrows: off / learned / exact / learned − exact".into()),
-            key("?", "this help; Esc or ? closes it".into()),
-            key("q Esc ^C", "quit".into()),
+            key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),
-            note(&format!(
-                "Particles: x ← x + (η/2)·s(x) + √η·z; {:.0}% of the time while training.",
-                100.0 * SAMPLING_SHARE
-            )),
-            note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓."),
-            note("Escaped: outside the plotted area; counted, not drawn."),
+        ]);
+        let share = 100.0 * SAMPLING_SHARE;
+        if annealed {
+            lines.extend([
+                note("Particles: x ← x + α·s(x, σᵢ) + √(2α)·z, α = c·σᵢ², T steps at each σᵢ,"),
+                note(&format!("then x + σ_L²·s(x, σ_L); {share:.0}% of the time while training.")),
+            ]);
+        } else {
+            lines.push(note(&format!("Particles: x ← x + (η/2)·s(x) + √η·z; {share:.0}% of the time while training.")));
+        }
+        lines.extend([
+            note("Held: SNR = √(α/2)·mean‖s‖ / E‖z‖, E‖z‖ = √(π/2): drift over noise."),
+            if annealed {
+                note("Arrows at the particles' σᵢ; exact = ∇log q_σᵢ; brighter ×3 in ‖s‖·σᵢ.")
+            } else {
+                note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓.")
+            },
             note("Right axis: the Fisher divergence ½E‖s − ∇log q_σ‖² that DSM minimises,"),
             note("on the loss axis × F₀/L₀ (a row is one factor on both); ÷k: k× lower."),
             note(&format!(
                 "Energy distance: {FIGURE_PARTICLES} particles to the test split, every {}s.",
                 FIGURES_EVERY.as_secs()
             )),
-        ]
+        ]);
+        if !annealed {
+            lines.push(note("Escaped: outside the plotted area; counted, not drawn."));
+        }
+        lines
     }
 }
 
 impl Widget for Help {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let lines = Self::lines();
+        let lines = self.lines();
         let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
         let height = lines.len() as u16 + 2;
         let popup =
@@ -137,8 +209,17 @@ mod tests {
     use super::*;
     use crate::app::App;
     use crate::config::Config;
-    use crate::trainer::worker::{Saved, Snapshot, TrainerState};
+    use crate::trainer::worker::{ChainStatus, Saved, Snapshot, TrainerState};
     use crate::ui::buffer_text;
+
+    #[test]
+    fn the_help_fits_80x24_in_either_mode() {
+        for mode in [Mode::Single, Mode::Annealed] {
+            let lines = Help { mode }.lines();
+            assert!(lines.len() + 2 <= 24, "{mode:?}: {} lines", lines.len());
+            assert!(lines.iter().all(|l| l.width() + 4 <= 80), "{mode:?}: a line too wide");
+        }
+    }
 
     #[test]
     fn a_long_notice_keeps_its_end() {
@@ -165,15 +246,17 @@ mod tests {
             data: None,
             particles: Vec::new(),
             langevin_steps: 0,
+            chain: ChainStatus::fresh(&Config::default()),
             figures: None,
             steps_per_second: None,
             saved: Some(saved),
+            compare: None,
             field: None,
         });
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: app.notice() }.render(area, &mut buf);
+            Footer { notice: app.notice(), mode: Mode::Single }.render(area, &mut buf);
             buffer_text(&buf)
         };
         assert_eq!(footer(&app, area), " saved /tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors\n");
@@ -189,10 +272,10 @@ mod tests {
             path: "/tmp/a/rather/deep/directory/run.safetensors".into(),
             error: Some("No such file or directory (os error 2)".into()),
         };
-        let notice = Notice::new(saved);
+        let notice = Notice::new(Message::Saved(saved));
         let area = Rect::new(0, 0, 80, 1);
         let mut buf = Buffer::empty(area);
-        Footer { notice: Some(&notice) }.render(area, &mut buf);
+        Footer { notice: Some(&notice), mode: Mode::Single }.render(area, &mut buf);
         assert_eq!(
             buffer_text(&buf),
             " not saved to …directory/run.safetensors: No such file or directory (os error 2)\n"

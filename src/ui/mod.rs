@@ -11,9 +11,14 @@
 //!  key hints
 //! ```
 //!
+//! In the compare view (`c`) two scatter panels, single-σ and annealed Langevin, take the
+//! place of the loss and sample panels; the status panel grows a line in annealed mode and
+//! while the particles are held.
+//!
 //! Below [`MIN_WIDTH`] × [`MIN_HEIGHT`] a centred message replaces the layout. [`render_text`]
 //! draws the same screen into an off-screen buffer and returns it as text.
 
+pub mod compare;
 pub mod field;
 pub mod help;
 pub mod loss_chart;
@@ -28,6 +33,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::App;
+use compare::ComparePanels;
 use help::{Footer, Help};
 use loss_chart::LossChart;
 use scatter::Scatter;
@@ -45,45 +51,56 @@ impl Widget for &App {
     }
 }
 
-/// Where the parts of the screen go.
+/// Where the parts of the screen go. In the compare view `loss` and `samples` are empty and
+/// `compare` holds both; otherwise the reverse.
 struct Areas {
     loss: Rect,
     samples: Rect,
+    compare: Rect,
     status: Rect,
     footer: Rect,
 }
 
-/// The layout on a screen of `area`; `None` below [`MIN_WIDTH`] × [`MIN_HEIGHT`].
-fn areas(area: Rect) -> Option<Areas> {
+/// The layout of `app`'s screen on `area` (the status panel's height depends on its mode and
+/// on whether the particles are held); `None` below [`MIN_WIDTH`] × [`MIN_HEIGHT`].
+fn areas(app: &App, area: Rect) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
     let [panels, status, footer] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(status::HEIGHT),
+        Constraint::Length(status::height(app)),
         Constraint::Length(1),
     ]));
+    if app.comparing() {
+        return Some(Areas { loss: Rect::ZERO, samples: Rect::ZERO, compare: panels, status, footer });
+    }
     let [loss, samples] = panels.layout(&Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]));
-    Some(Areas { loss, samples, status, footer })
+    Some(Areas { loss, samples, compare: Rect::ZERO, status, footer })
 }
 
-/// The scatter panel's place on a screen of `area`, if the screen holds the layout.
-pub fn samples_panel(area: Rect) -> Option<Rect> {
-    areas(area).map(|a| a.samples)
+/// The scatter panel's place on `app`'s screen of `area`: `None` if the screen cannot hold
+/// the layout, or while the compare view takes the panel's place.
+pub fn samples_panel(app: &App, area: Rect) -> Option<Rect> {
+    areas(app, area).map(|a| a.samples).filter(|samples| !samples.is_empty())
 }
 
 impl App {
     fn render_screen(&self, area: Rect, buf: &mut Buffer) {
-        let Some(Areas { loss, samples, status, footer }) = areas(area) else {
+        let Some(Areas { loss, samples, compare, status, footer }) = areas(self, area) else {
             TooSmall.render(area, buf);
             return;
         };
-        LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
-        Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
+        if self.comparing() {
+            ComparePanels { sides: self.compared(), view: self.view() }.render(compare, buf);
+        } else {
+            LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
+            Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
+        }
         Status { app: self }.render(status, buf);
-        Footer { notice: self.notice() }.render(footer, buf);
+        Footer { notice: self.notice(), mode: self.config().mode }.render(footer, buf);
         if self.help_open() {
-            Help.render(area, buf);
+            Help { mode: self.config().mode }.render(area, buf);
         }
     }
 }

@@ -195,26 +195,33 @@ impl Widget for Scatter<'_> {
                 block = block.title_bottom(largest.right_aligned());
             }
         }
-        let bounds = transform.bounds;
-        Canvas::default()
-            .block(block)
-            .marker(Marker::Braille)
-            .x_bounds(bounds.x)
-            .y_bounds(bounds.y)
-            .paint(|ctx| {
-                if view.shows_data() {
-                    ctx.draw(&Cloud { points: &samples.data, color: theme::DATA });
-                    ctx.layer();
-                }
-                if view.shows_particles() {
-                    ctx.draw(&Cloud { points: &samples.particles, color: theme::PARTICLES });
-                }
-            })
-            .render(area, buf);
+        plot(samples, view, block, area, buf);
         if let (Some(o), Some(f)) = (overlay, drawn) {
             field::draw_arrows(&transform, f, o.kind, buf);
         }
     }
+}
+
+/// `samples` on a braille canvas in `block`, as `view` says: the data, then the particles
+/// over it. The compare view draws its panels with this too.
+pub fn plot(samples: &Samples, view: View, block: Block, area: Rect, buf: &mut Buffer) {
+    let inner = block.inner(area);
+    let bounds = with_square_dots(samples.bounds, inner.width, inner.height);
+    Canvas::default()
+        .block(block)
+        .marker(Marker::Braille)
+        .x_bounds(bounds.x)
+        .y_bounds(bounds.y)
+        .paint(|ctx| {
+            if view.shows_data() {
+                ctx.draw(&Cloud { points: &samples.data, color: theme::DATA });
+                ctx.layer();
+            }
+            if view.shows_particles() {
+                ctx.draw(&Cloud { points: &samples.particles, color: theme::PARTICLES });
+            }
+        })
+        .render(area, buf);
 }
 
 #[cfg(test)]

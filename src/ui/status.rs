@@ -1,6 +1,8 @@
 //! The status panel: the run's state in the title, then four lines — training progress, the
 //! objective with how far the Fisher divergence and the test loss have fallen, the Langevin
-//! sampler, and the live sample-quality figures.
+//! sampler, and the live sample-quality figures. A fifth, under the sampler, when there is
+//! more to say about it: in annealed mode, and while the particles are held (the next step's
+//! σ, α, mean ‖s‖ and signal-to-noise ratio; see `chain`).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,12 +11,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::{App, RunState};
+use crate::config::{Config, Mode};
 use crate::objective::Objective;
+use crate::trainer::worker::ChainStatus;
 use crate::ui::loss_history::Ends;
 use crate::ui::{format_count, format_sig, theme};
 
-/// Rows the panel needs, borders included.
+/// Rows the panel needs, borders included, with four lines.
 pub const HEIGHT: u16 = 6;
+
+/// Rows the panel needs for `app`: one more in annealed mode or with the particles held.
+pub fn height(app: &App) -> u16 {
+    HEIGHT + u16::from(app.config().mode == Mode::Annealed || app.settings().particles_held)
+}
 
 pub struct Status<'a> {
     pub app: &'a App,
@@ -55,9 +64,7 @@ impl Widget for Status<'_> {
         let (state, style): (String, Style) = match app.state() {
             RunState::Starting => ("STARTING".into(), theme::STARTING),
             RunState::Training => ("TRAINING".into(), theme::TRAINING),
-            RunState::Paused if settings.steps_per_frame > 0 => {
-                ("PAUSED · the particles keep flowing".into(), theme::PAUSED)
-            }
+            RunState::Paused if app.particles_flow() => ("PAUSED · the particles keep flowing".into(), theme::PAUSED),
             RunState::Paused => ("PAUSED".into(), theme::PAUSED),
             RunState::Finished => ("FINISHED".into(), theme::FINISHED),
             RunState::Diverged { step, loss } => (
@@ -93,25 +100,43 @@ impl Widget for Status<'_> {
 
         let losses = app.losses();
         let objective: Vec<Span> = [
-            pair(
-                "objective",
-                match config.objective {
-                    Objective::Dsm => format!("DSM σ {}", config.sigma),
-                    Objective::Ism => "ISM".into(),
-                },
-            ),
+            // Annealed, "objective" gives way to the schedule: the line must fit 80 columns.
+            match (config.objective, config.mode) {
+                (Objective::Dsm, Mode::Annealed) => {
+                    pair("DSM σ", format!("{}→{} ×{}", config.levels.max, config.levels.min, config.levels.len()))
+                }
+                (Objective::Dsm, Mode::Single) => pair("objective", format!("DSM σ {}", config.sigma)),
+                (Objective::Ism, _) => pair("objective", "ISM".into()),
+            },
             pair("Fisher divergence", with_change(losses.fisher_ends())),
             pair("test loss", with_change(losses.test_ends())),
         ]
         .concat();
 
-        let langevin: Vec<Span> = [
-            pair("Langevin η", format!("{:.4}", settings.eta)),
-            pair("steps/frame", settings.steps_per_frame.to_string()),
-            pair("total", format!("{} steps", status.map_or(0, |s| s.langevin_steps))),
-            pair("particles", config.particles.to_string()),
-        ]
-        .concat();
+        let langevin_steps = status.map_or(0, |s| s.langevin_steps);
+        let chain = status.map_or_else(|| ChainStatus::fresh(config), |s| s.chain);
+        let mut sampler = vec![Line::from(match config.mode {
+            Mode::Single => [
+                pair("Langevin η", format!("{:.4}", settings.eta)),
+                pair("steps/frame", settings.steps_per_frame.to_string()),
+                pair("total", format!("{langevin_steps} steps")),
+                pair("particles", config.particles.to_string()),
+            ]
+            .concat(),
+            Mode::Annealed => schedule(config, &chain, langevin_steps),
+        })];
+        if settings.particles_held {
+            sampler.push(Line::from(held(config, &chain, app.comparing())));
+        } else if config.mode == Mode::Annealed {
+            let flow = [
+                pair("c", format_sig(settings.step_scale)),
+                pair("steps/frame", settings.steps_per_frame.to_string()),
+                pair("particles", config.particles.to_string()),
+            ];
+            let mut spans = flow.concat();
+            spans.push(Span::styled("p holds them to step through", theme::DIM));
+            sampler.push(Line::from(spans));
+        }
 
         let figures = status.and_then(|s| s.figures);
         let mut quality =
@@ -123,10 +148,73 @@ impl Widget for Status<'_> {
         quality.push(measure(rate(app.frames_per_second()), "frames/s"));
         let quality = quality.concat();
 
-        Paragraph::new(vec![Line::from(training), Line::from(objective), Line::from(langevin), Line::from(quality)])
-            .block(block)
-            .render(area, buf);
+        let mut lines = vec![Line::from(training), Line::from(objective)];
+        lines.extend(sampler);
+        lines.push(Line::from(quality));
+        Paragraph::new(lines).block(block).render(area, buf);
     }
+}
+
+/// Where the annealed chain is: level i/L and the step in it with σᵢ and αᵢ = c·σᵢ², the
+/// denoising step, or the end.
+fn schedule(config: &Config, chain: &ChainStatus, langevin_steps: u64) -> Vec<Span<'static>> {
+    let levels = config.levels.len();
+    let total = format!("{langevin_steps}/{} steps", levels * config.level_steps + 1);
+    let next = chain.next;
+    let mut spans = match chain.position {
+        _ if chain.done => vec![
+            Span::styled("done", theme::FINISHED),
+            Span::styled(format!(": {levels} levels + denoising · r restarts   "), theme::DIM),
+        ],
+        Some(p) if p.level == levels => {
+            [pair("level", format!("{levels}/{levels} done, denoising step next")), pair("σ", format_sig(next.sigma))]
+                .concat()
+        }
+        Some(p) => [
+            pair("level", format!("{}/{levels} · step {}/{}", p.level + 1, p.step, config.level_steps)),
+            pair("σ", format_sig(next.sigma)),
+            pair("α", format_sig(next.alpha)),
+        ]
+        .concat(),
+        None => Vec::new(),
+    };
+    spans.extend(pair("total", total));
+    spans
+}
+
+/// The held particles' next step: its σ and α (annealed: on the line above), the mean score
+/// norm and the signal-to-noise ratio, and the keys that move them. Comparing, or at the end
+/// of the schedule, there is no next step of the main chain to describe.
+fn held(config: &Config, chain: &ChainStatus, comparing: bool) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled("held   ", theme::PAUSED)];
+    if comparing {
+        let level = format!("to the end of the level (single-σ: {} steps)", config.level_steps);
+        spans.push(Span::styled(format!("both sides: . one step  > {level}"), theme::DIM));
+        return spans;
+    }
+    if chain.done {
+        spans.push(Span::styled("the schedule has ended: r starts it again", theme::DIM));
+        return spans;
+    }
+    if config.mode == Mode::Single {
+        spans.extend(pair("σ", format_sig(chain.next.sigma)));
+        spans.extend(pair("α", format_sig(chain.next.alpha)));
+    }
+    let readout = chain.readout;
+    let mean = readout.and_then(|r| r.mean_score).map_or_else(|| "—".into(), format_sig);
+    spans.extend(pair("mean ‖s‖", mean));
+    let snr = match readout {
+        _ if !chain.next.noise => "∞ (no noise)".into(),
+        Some(r) => r.signal_to_noise.map_or_else(|| "—".into(), format_sig),
+        None => "—".into(),
+    };
+    spans.extend(pair("SNR", snr));
+    let level = match config.mode {
+        Mode::Single => format!("{} steps", config.level_steps),
+        Mode::Annealed => "level".into(),
+    };
+    spans.push(Span::styled(format!(". step  > {level}"), theme::DIM));
+    spans
 }
 
 #[cfg(test)]
@@ -154,9 +242,11 @@ mod tests {
             data: None,
             particles: Vec::new(),
             langevin_steps: 321,
+            chain: ChainStatus::fresh(&Config::default()),
             figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
             steps_per_second: Some(3512.4),
             saved: None,
+            compare: None,
             field: None,
         });
         app

@@ -1,0 +1,118 @@
+//! The dashboard's comparison (`c`): both sides of [`compare::sides`] (single-σ and annealed
+//! Langevin from the same start) advanced a frame at a time under the run's current weights,
+//! with their figures. While a side runs its figures are the live ones of the main view (a
+//! subsample, once a second); once it has ended they are over every particle, the figures
+//! `--once --compare` prints for the same weights and seed.
+
+use std::time::Instant;
+
+use ndarray::ArrayView2;
+
+use crate::compare::{self, Side};
+use crate::config::Config;
+use crate::metrics::{Point, Shape, quality};
+use crate::nn::Mlp;
+use crate::trainer::worker::{FIGURES_EVERY, Figures, live_figures};
+
+/// One side as the UI draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SideStatus {
+    /// "single-σ" or "annealed".
+    pub name: &'static str,
+    /// Its parameters ([`crate::chain::Chain::summary`]).
+    pub sampler: String,
+    /// Every particle, finite or not.
+    pub particles: Vec<[f32; 2]>,
+    pub steps: u64,
+    /// Steps to the side's end.
+    pub total: u64,
+    /// Over every particle when `langevin_steps == total`, else over a subsample.
+    pub figures: Option<Figures>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareStatus {
+    pub sides: [SideStatus; 2],
+}
+
+pub struct LiveComparison {
+    sides: [Side; 2],
+    figures: [Option<Figures>; 2],
+    figures_at: Option<Instant>,
+}
+
+impl LiveComparison {
+    /// The sides of `config` (the run's: its seed, σ, η, schedule and c).
+    pub fn new(config: &Config) -> Self {
+        Self { sides: compare::sides(config), figures: [None, None], figures_at: None }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.sides.iter().all(|s| s.chain.is_done(&s.particles))
+    }
+
+    /// Up to `steps` steps on each side.
+    pub fn advance(&mut self, model: &Mlp<f32>, steps: usize) {
+        for Side { chain, particles, .. } in &mut self.sides {
+            chain.advance(particles, model, steps);
+        }
+    }
+
+    /// Each side to the end of its level; the single-σ side, which has none, `steps` steps.
+    pub fn advance_level(&mut self, model: &Mlp<f32>, steps: usize) {
+        for Side { chain, particles, .. } in &mut self.sides {
+            chain.advance_level(particles, model, steps);
+        }
+    }
+
+    /// A side has moved since its figures, and either it has ended (its final figures are
+    /// due at once) or the last refresh is [`FIGURES_EVERY`] old.
+    pub fn figures_due(&self) -> bool {
+        let once_a_while = self.figures_at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
+        self.sides.iter().zip(&self.figures).any(|(side, figures)| {
+            let stale = figures.map(|f| f.langevin_steps) != Some(side.particles.steps_taken());
+            stale && (once_a_while || side.chain.is_done(&side.particles))
+        })
+    }
+
+    /// Measures the sides that moved: `test_points` is the test split as the live figures
+    /// take it, `test` as `--once` does.
+    pub fn refresh_figures(&mut self, test_points: &[Point], test: ArrayView2<f32>, moons: bool) {
+        for (side, figures) in self.sides.iter().zip(&mut self.figures) {
+            let steps = side.particles.steps_taken();
+            if figures.is_some_and(|f| f.langevin_steps == steps) {
+                continue;
+            }
+            *figures = Some(if side.chain.is_done(&side.particles) {
+                let shape = if moons { Shape::Moons } else { Shape::Other };
+                let q = quality(side.particles.positions().view(), test, shape);
+                Figures {
+                    energy_distance: q.energy_distance,
+                    upper_moon_share: q.upper_moon_share,
+                    langevin_steps: steps,
+                }
+            } else {
+                live_figures(&side.particles, test_points, moons)
+            });
+        }
+        self.figures_at = Some(Instant::now());
+    }
+
+    pub fn status(&self) -> CompareStatus {
+        let side = |i: usize| {
+            let Side { name, chain, particles } = &self.sides[i];
+            let mut positions = Vec::with_capacity(particles.len());
+            particles.for_each(|x, y| positions.push([x, y]));
+            let steps = particles.steps_taken();
+            SideStatus {
+                name,
+                sampler: chain.summary(),
+                particles: positions,
+                steps,
+                total: steps + chain.remaining(particles).unwrap_or(0),
+                figures: self.figures[i],
+            }
+        };
+        CompareStatus { sides: [side(0), side(1)] }
+    }
+}

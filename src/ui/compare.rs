@@ -1,0 +1,74 @@
+//! The compare view (`c`, annealed mode): single-σ and annealed Langevin side by side in
+//! place of the loss and sample panels, each a scatter over the data with its energy distance
+//! and (moons) upper-moon share in the title, and its progress underneath.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use crate::app::{ComparedSide, View};
+use crate::ui::{format_count, scatter, theme};
+
+pub struct ComparePanels<'a> {
+    /// `None` until the trainer's first snapshot of the comparison.
+    pub sides: Option<&'a [ComparedSide; 2]>,
+    pub view: View,
+}
+
+impl Widget for ComparePanels<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let [left, right] = area.layout(&Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]));
+        let Some(sides) = self.sides else {
+            let block = Block::bordered().border_style(theme::BORDER).title(Span::styled(" Compare ", theme::TITLE));
+            let inner = block.inner(area);
+            block.render(area, buf);
+            let middle = inner.centered_vertically(Constraint::Length(1));
+            Paragraph::new(Line::styled("starting both samplers from the same particles…", theme::DIM))
+                .centered()
+                .render(middle, buf);
+            return;
+        };
+        for (side, area) in sides.iter().zip([left, right]) {
+            let block = Block::bordered()
+                .border_style(theme::BORDER)
+                .title(title(side, area.width.saturating_sub(2)))
+                .title_bottom(progress(side));
+            scatter::plot(&side.samples, self.view, block, area, buf);
+        }
+    }
+}
+
+/// " name · energy distance E · upper moon U " in as much room as `width` gives: the long
+/// labels when they fit, "ED" and "upper" when not.
+fn title(side: &ComparedSide, width: u16) -> Line<'static> {
+    let Some(figures) = side.figures else {
+        return Line::from(Span::styled(format!(" {} ", side.name), theme::TITLE));
+    };
+    // Over every particle once the side has ended (as `--once --compare` prints them), over a
+    // subsample before.
+    let decimals = if side.is_final() { 5 } else { 4 };
+    let ed = format!("{:.decimals$}", figures.energy_distance);
+    let upper = figures.upper_moon_share.map(|u| format!("{:.1}%", 100.0 * u));
+    let text = |ed_label: &str, upper_label: &str| {
+        let upper = upper.as_ref().map_or(String::new(), |u| format!(" · {upper_label} {u}"));
+        format!(" · {ed_label} {ed}{upper} ")
+    };
+    let long = text("energy distance", "upper moon");
+    let figures = if side.name.chars().count() + 2 + long.chars().count() <= usize::from(width) {
+        long
+    } else {
+        text("ED", "upper")
+    };
+    Line::from(vec![Span::styled(format!(" {}", side.name), theme::TITLE), Span::styled(figures, theme::VALUE)])
+}
+
+/// The side's sampler and how far it has gone.
+fn progress(side: &ComparedSide) -> Line<'static> {
+    let state = if side.steps == side.total {
+        format!("{} steps, done", format_count(side.total))
+    } else {
+        format!("step {}/{}", side.steps, side.total)
+    };
+    Line::from(Span::styled(format!(" {} · {state} ", side.sampler), theme::DIM))
+}
