@@ -13,8 +13,9 @@
 # faster and leave some data visible between them. While training the particles get only 5% of the
 # time and barely move, so the demo pauses training once the loss has fallen and lets them
 # flow onto the moons, resumes until training is done, then resamples and lets them flow
-# again, and opens the help. Each key waits for what is on the screen (a step or a Langevin
-# count), not for a clock, so a slower machine gives a longer GIF, not a different one.
+# again, shows the score field (learned, exact, their difference), and opens the help.
+# Each key waits for what is on the screen (a step, a Langevin count or a title), not for a
+# clock, so a slower machine gives a longer GIF, not a different one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -68,6 +69,17 @@ key r
 wait_until_below 'total ' 100
 wait_until_at_least 'total ' 500           # fresh particles, onto the moons again
 sleep 1
+key f                                      # the score field: learned, exact, their difference
+wait_for 'learned s_θ'
+sleep 2.5
+key f
+wait_for 'exact ∇log q_σ'
+sleep 2
+key f
+wait_for 'learned − exact'
+sleep 2
+key f
+sleep 0.5
 key '?'
 sleep 3.5
 key Escape
