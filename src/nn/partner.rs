@@ -131,6 +131,9 @@ impl Settle<'_> {
 impl Drop for Settle<'_> {
     fn drop(&mut self) {
         self.now();
+        // Unwinding from our half: a panic of theirs in the same job is dropped here, not left
+        // for the next `join` to resume.
+        drop(self.0.panic.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 }
 
@@ -276,6 +279,25 @@ mod tests {
             }));
             assert!(caught.is_err());
             assert_eq!(started.load(Ordering::SeqCst), finished.load(Ordering::SeqCst), "their half still running");
+        }
+    }
+
+    #[test]
+    fn when_both_halves_panic_the_next_join_is_clean() {
+        let partner = Partner::spawn().expect("spawn");
+        for _ in 0..20 {
+            let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+                partner.join(
+                    || {
+                        thread::sleep(Duration::from_millis(2));
+                        panic!("ours failed")
+                    },
+                    || panic!("theirs failed"),
+                )
+            }));
+            assert!(caught.is_err());
+            // Run by the partner, so that the join looks for a panic of theirs.
+            assert!(run_by_the_partner(&partner), "no panic left over from the last job");
         }
     }
 }
