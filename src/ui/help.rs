@@ -58,10 +58,29 @@ const ANNEALED_HINTS: [(&str, &str); 18] = [
     ("v", "view"),
 ];
 
+/// The compare view's (annealed mode): only keys that change what it shows. `f`, `l`, `h`
+/// and `i` concern panels it hides; `r` and `+`/`-` act on the particles behind it.
+const COMPARE_HINTS: [(&str, &str); 12] = [
+    ("?", "help"),
+    ("q", "quit"),
+    ("c", "back"),
+    ("Space", "pause"),
+    ("p", "hold"),
+    (".", "step"),
+    (">", "level"),
+    ("v", "view"),
+    ("[/]", "steps/frame"),
+    ("n", "new run"),
+    ("d", "data set"),
+    ("w", "save"),
+];
+
 /// The one-line key hints under the panels, or the notice.
 pub struct Footer<'a> {
     pub notice: Option<&'a Notice>,
     pub mode: Mode,
+    /// The compare view is on: its own hints.
+    pub comparing: bool,
 }
 
 impl Widget for Footer<'_> {
@@ -83,9 +102,10 @@ impl Widget for Footer<'_> {
         }
         let mut spans = vec![Span::raw(" ")];
         let mut width = 1;
-        let hints: &[(&str, &str)] = match self.mode {
-            Mode::Single => &HINTS,
-            Mode::Annealed => &ANNEALED_HINTS,
+        let hints: &[(&str, &str)] = match (self.mode, self.comparing) {
+            (Mode::Single, _) => &HINTS,
+            (Mode::Annealed, false) => &ANNEALED_HINTS,
+            (Mode::Annealed, true) => &COMPARE_HINTS,
         };
         for &(key, what) in hints {
             let needed = key.chars().count() + 1 + what.chars().count() + 2;
@@ -256,7 +276,7 @@ mod tests {
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: app.notice(), mode: Mode::Single }.render(area, &mut buf);
+            Footer { notice: app.notice(), mode: Mode::Single, comparing: false }.render(area, &mut buf);
             buffer_text(&buf)
         };
         assert_eq!(footer(&app, area), " saved /tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors\n");
@@ -264,6 +284,22 @@ mod tests {
         app.tick(start);
         app.tick(start + crate::app::NOTICE_TIME);
         assert!(footer(&app, area).starts_with(" ? help  q quit"));
+    }
+
+    #[test]
+    fn the_compare_view_lists_its_own_keys_and_not_the_hidden_panels() {
+        let area = Rect::new(0, 0, 200, 1);
+        let render = |comparing| {
+            let mut buf = Buffer::empty(area);
+            Footer { notice: None, mode: Mode::Annealed, comparing }.render(area, &mut buf);
+            buffer_text(&buf)
+        };
+        let (annealed, comparing) = (render(false), render(true));
+        assert!(annealed.contains("c compare") && annealed.contains("f field"), "{annealed}");
+        assert!(comparing.starts_with(" ? help  q quit  c back"), "{comparing}");
+        for hidden in ["f field", "l log", "h history", "i Fisher", "r restart", "+/- c"] {
+            assert!(!comparing.contains(hidden), "{hidden:?} in {comparing}");
+        }
     }
 
     #[test]
@@ -275,7 +311,7 @@ mod tests {
         let notice = Notice::new(Message::Saved(saved));
         let area = Rect::new(0, 0, 80, 1);
         let mut buf = Buffer::empty(area);
-        Footer { notice: Some(&notice), mode: Mode::Single }.render(area, &mut buf);
+        Footer { notice: Some(&notice), mode: Mode::Single, comparing: false }.render(area, &mut buf);
         assert_eq!(
             buffer_text(&buf),
             " not saved to …directory/run.safetensors: No such file or directory (os error 2)\n"

@@ -98,7 +98,7 @@ impl App {
             Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
         }
         Status { app: self }.render(status, buf);
-        Footer { notice: self.notice(), mode: self.config().mode }.render(footer, buf);
+        Footer { notice: self.notice(), mode: self.config().mode, comparing: self.comparing() }.render(footer, buf);
         if self.help_open() {
             Help { mode: self.config().mode }.render(area, buf);
         }
