@@ -383,7 +383,12 @@ unsafe fn tile<const R: usize, const V: usize, const PACKED_A: bool>(
         }
         b_k = b_k.add(b_row_stride);
     }
-    let (values, slopes) = if out.silu { silu_n(acc) } else { (acc, acc) };
+    // A match, not a helper: called from every tile instance, a helper was not inlined.
+    let (values, slopes) = match (out.silu, out.slope.is_some()) {
+        (true, true) => silu_n::<V, true>(acc),
+        (true, false) => silu_n::<V, false>(acc),
+        (false, _) => (acc, acc),
+    };
     for v in 0..V {
         let at = (v / 2) * out.stride + 8 * (v % 2);
         let value = match out.times {
@@ -450,9 +455,11 @@ unsafe fn exp_n<const N: usize>(x: [__m256; N]) -> [__m256; N] {
 
 /// (silu(z), silu′(z)) for N × 8 lanes, from σ(z) = 1 / (1 + e⁻ᶻ). The reciprocal is the
 /// hardware's 12-bit estimate refined by one Newton step (about 23 bits): `vdivps` alone
-/// took as long as the rest of the function.
+/// took as long as the rest of the function. Without `SLOPE` the slopes are left at 1, not
+/// computed: inference has no use for them, and they were 2 of its ~17 multiply-class
+/// operations per register.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn silu_n<const N: usize>(z: [__m256; N]) -> ([__m256; N], [__m256; N]) {
+unsafe fn silu_n<const N: usize, const SLOPE: bool>(z: [__m256; N]) -> ([__m256; N], [__m256; N]) {
     let one = _mm256_set1_ps(1.0);
     let mut minus_z = z;
     for v in minus_z.iter_mut() {
@@ -467,7 +474,9 @@ unsafe fn silu_n<const N: usize>(z: [__m256; N]) -> ([__m256; N], [__m256; N]) {
         value[i] = _mm256_mul_ps(z[i], s);
         // silu′ = σ(1 + z(1 − σ)) = σ + value·(1 − σ), with 1 − σ = e⁻ᶻ·σ: computing it as
         // 1 − σ would cancel for large z and cost ~z·6e-8 of accuracy.
-        slope[i] = _mm256_fmadd_ps(value[i], _mm256_mul_ps(e[i], s), s);
+        if SLOPE {
+            slope[i] = _mm256_fmadd_ps(value[i], _mm256_mul_ps(e[i], s), s);
+        }
     }
     (value, slope)
 }
@@ -487,7 +496,7 @@ pub fn silu(z: &mut [f32], slope: Option<&mut [f32]>) {
 unsafe fn silu_avx2(z: &mut [f32], mut slope: Option<&mut [f32]>) {
     let whole = z.len() / 8 * 8;
     for i in (0..whole).step_by(8) {
-        let ([v], [s]) = silu_n([_mm256_loadu_ps(z.as_ptr().add(i))]);
+        let ([v], [s]) = silu_n::<1, true>([_mm256_loadu_ps(z.as_ptr().add(i))]);
         _mm256_storeu_ps(z.as_mut_ptr().add(i), v);
         if let Some(slope) = slope.as_deref_mut() {
             _mm256_storeu_ps(slope.as_mut_ptr().add(i), s);
@@ -497,7 +506,7 @@ unsafe fn silu_avx2(z: &mut [f32], mut slope: Option<&mut [f32]>) {
     if tail > 0 {
         let mut buf = [0.0f32; 8];
         buf[..tail].copy_from_slice(&z[whole..]);
-        let ([v], [s]) = silu_n([_mm256_loadu_ps(buf.as_ptr())]);
+        let ([v], [s]) = silu_n::<1, true>([_mm256_loadu_ps(buf.as_ptr())]);
         _mm256_storeu_ps(buf.as_mut_ptr(), v);
         z[whole..].copy_from_slice(&buf[..tail]);
         if let Some(slope) = slope {
@@ -562,13 +571,21 @@ unsafe fn input_row(
     let blocks = b.len() / 32 * 32;
     for j in (0..blocks).step_by(32) {
         let v = [z_at(j), z_at(j + 8), z_at(j + 16), z_at(j + 24)];
-        let (values, slopes) = if silu { silu_n(v) } else { (v, v) };
+        let (values, slopes) = match (silu, slope_ptr.is_some()) {
+            (true, true) => silu_n::<4, true>(v),
+            (true, false) => silu_n::<4, false>(v),
+            (false, _) => (v, v),
+        };
         store(j, &values, &slopes);
     }
     let whole = b.len() / 8 * 8;
     for j in (blocks..whole).step_by(8) {
         let v = [z_at(j)];
-        let (values, slopes) = if silu { silu_n(v) } else { (v, v) };
+        let (values, slopes) = match (silu, slope_ptr.is_some()) {
+            (true, true) => silu_n::<1, true>(v),
+            (true, false) => silu_n::<1, false>(v),
+            (false, _) => (v, v),
+        };
         store(j, &values, &slopes);
     }
     if whole < b.len() {
