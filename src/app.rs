@@ -31,6 +31,10 @@ pub const ETA_MAX: f64 = 10.0;
 pub const STEPS_PER_FRAME: [usize; 8] = [0, 1, 2, 5, 10, 20, 50, 100];
 /// At 20 frames a second, 200 steps/s: the course's 1000 steps at η = 0.01 in about 5 s.
 pub const DEFAULT_STEPS_PER_FRAME: usize = 10;
+/// Training paces `t` cycles through, in steps per frame (a frame is 50 ms): flat out, then
+/// 2000, 400, 100 and 20 steps/s. The default run trains in under a second; paced, the loss
+/// falls slowly enough to watch and the particles flow under the score as it is learned.
+pub const TRAINING_PACES: [Option<usize>; 5] = [None, Some(100), Some(20), Some(5), Some(1)];
 /// How long a notice (where a save went) stays in place of the key hints: long enough to
 /// read a path twice.
 pub const NOTICE_TIME: Duration = Duration::from_secs(6);
@@ -39,6 +43,8 @@ pub const NOTICE_TIME: Duration = Duration::from_secs(6);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     TogglePause,
+    /// `t`: the next of [`TRAINING_PACES`].
+    CyclePace,
     Resample,
     NewRun,
     SwitchObjective,
@@ -80,6 +86,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
         KeyCode::Esc => Action::Quit,
         KeyCode::Char(c) => match c.to_ascii_lowercase() {
             ' ' => Action::TogglePause,
+            't' => Action::CyclePace,
             'r' => Action::Resample,
             'n' => Action::NewRun,
             'o' => Action::SwitchObjective,
@@ -326,6 +333,7 @@ impl App {
             step_scale: config.step_scale,
             steps_per_frame: DEFAULT_STEPS_PER_FRAME,
             particles_held: false,
+            training_pace: None,
         };
         Self {
             samples: Samples::new(config.source.bounds()),
@@ -418,6 +426,12 @@ impl App {
                 }?;
                 self.settings.steps_per_frame = next;
                 Some(Command::SetStepsPerFrame(next))
+            }
+            Action::CyclePace => {
+                let now = TRAINING_PACES.iter().position(|&pace| pace == self.settings.training_pace).unwrap_or(0);
+                let next = TRAINING_PACES[(now + 1) % TRAINING_PACES.len()];
+                self.settings.training_pace = next;
+                Some(Command::SetTrainingPace(next))
             }
             Action::ToggleHold => {
                 self.settings.particles_held = !self.settings.particles_held;
@@ -778,6 +792,7 @@ mod tests {
     fn every_documented_key_has_its_action() {
         let cases = [
             (KeyCode::Char(' '), Action::TogglePause),
+            (KeyCode::Char('t'), Action::CyclePace),
             (KeyCode::Char('r'), Action::Resample),
             (KeyCode::Char('R'), Action::Resample),
             (KeyCode::Char('n'), Action::NewRun),
@@ -853,6 +868,15 @@ mod tests {
         }
         assert_eq!(app.update(Action::Quit), Some(Command::Quit));
         assert!(app.should_quit());
+    }
+
+    #[test]
+    fn t_cycles_the_training_pace_from_flat_out_down_to_20_steps_a_second_and_back() {
+        let mut app = App::new(Config::default());
+        let paces: Vec<_> = (0..TRAINING_PACES.len()).map(|_| app.update(Action::CyclePace)).collect();
+        let per_frame = [Some(100), Some(20), Some(5), Some(1), None];
+        assert_eq!(paces, per_frame.map(|pace| Some(Command::SetTrainingPace(pace))));
+        assert_eq!(app.settings().training_pace, None, "back to flat out");
     }
 
     #[test]

@@ -155,10 +155,11 @@ fn help_over_the_dashboard_at_80x24() {
     app.update(Action::ToggleHelp);
     let terminal = draw(&app, 80, 24);
     let text = lines(&terminal).join("\n");
-    for key in ["Space", "p ", ". / >", "r ", "n ", "+ / -", "[ / ]", "l / h / i", "v ", "f ", "? q Esc ^C"] {
+    for key in ["Space / t", "p ", ". / >", "r ", "n ", "+ / -", "[ / ]", "l / h / i", "v ", "f ", "? q Esc ^C"] {
         assert!(text.contains(&format!("  {key}")), "help lacks {key:?}");
     }
-    assert!(text.contains("the particles keep flowing"), "help must say what Space pauses");
+    assert!(text.contains("pause training (particles flow on)"), "help must say what Space pauses");
+    assert!(text.contains("its pace: full…20 steps/s"), "help must say what t does");
     insta::assert_snapshot!(terminal.backend());
 }
 

@@ -147,10 +147,38 @@ fn the_dashboard_trains_pauses_resamples_helps_and_quits() {
 
     pane.keys(&["?"]);
     let help = pane.wait_for("┌ Keys");
-    assert!(help.contains("pause / resume training (the particles keep flowing)"), "{help}");
+    assert!(help.contains("pause training (particles flow on) / its pace"), "{help}");
     pane.keys(&["Escape"]);
     pane.wait_until("the help to close", |s| !s.contains("┌ Keys") && s.contains("┌ Samples"));
 
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+/// The number before " steps/s" on the status line.
+fn training_rate(screen: &str) -> Option<f64> {
+    let before = screen.split(" steps/s").next()?;
+    before.split_whitespace().last()?.parse().ok()
+}
+
+#[test]
+fn t_paces_training_and_the_particles_flow_in_full_beside_it() {
+    let pane = Pane::start("pace", 100, 30, LONG);
+    pane.wait_for("TRAINING");
+    pane.keys(&["t", "t"]);
+    pane.wait_for("TRAINING · paced to 400 steps/s (t)");
+    // The meter averages over a window: wait for it to settle at the pace.
+    let paced = pane.wait_until("the rate to come down to the pace", |s| {
+        training_rate(s.lines().find(|l| l.contains("epoch")).unwrap_or("")).is_some_and(|r| r <= 420.0)
+    });
+    let before = langevin_steps(&paced).expect("a Langevin count");
+    // Ten steps a frame, twenty frames a second, while training goes on.
+    let later = pane.wait_until("a second of the particles' steps", |s| {
+        langevin_steps(s).is_some_and(|n| n >= before + 150) && s.contains("TRAINING")
+    });
+    assert!(later.contains("paced to 400 steps/s"), "{later}");
+    pane.keys(&["t", "t", "t"]);
+    pane.wait_until("flat out again", |s| s.contains("┌ TRAINING ─") || s.contains("FINISHED"));
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }

@@ -96,6 +96,8 @@ pub enum Command {
     SetStepScale(f64),
     /// Langevin steps per frame; 0 stops the particles.
     SetStepsPerFrame(usize),
+    /// Train at most this many steps a frame (`None`: flat out), to watch it happen.
+    SetTrainingPace(Option<usize>),
     /// Hold the particles (`true`): they then move only on [`Command::Advance`].
     HoldParticles(bool),
     /// Move the particles (or both sides of the comparison) this far now.
@@ -157,6 +159,8 @@ pub struct Settings {
     pub steps_per_frame: usize,
     /// The particles are held: they move only on [`Command::Advance`].
     pub particles_held: bool,
+    /// Training steps per frame, or `None`: as many as the frame has time for.
+    pub training_pace: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -546,8 +550,9 @@ impl Trainer {
             if matches!(self.deliver(false), Delivery::UiGone) {
                 return;
             }
-            if !self.is_training() {
-                // Keep the particles' pace while staying responsive to commands.
+            if !self.is_training_flat_out() {
+                // Keep the particles' (and a paced training's) pace while staying responsive
+                // to commands.
                 while let Some(left) = deadline.checked_duration_since(Instant::now()) {
                     match commands.recv_timeout(left) {
                         Ok(command) => {
@@ -599,6 +604,11 @@ impl Trainer {
                 self.run.chain.set_step_scale(c);
             }
             Command::SetStepsPerFrame(steps) => self.settings.steps_per_frame = steps,
+            Command::SetTrainingPace(pace) => {
+                self.settings.training_pace = pace;
+                // The last window would otherwise average two paces.
+                self.steps = RateMeter::default();
+            }
             Command::HoldParticles(held) => self.settings.particles_held = held,
             Command::Advance(by) => {
                 self.settings.particles_held = true;
@@ -641,6 +651,11 @@ impl Trainer {
         !self.settings.paused && !session.is_finished() && session.divergence().is_none()
     }
 
+    /// Training takes every frame's spare time: no pace set.
+    fn is_training_flat_out(&self) -> bool {
+        self.is_training() && self.settings.training_pace.is_none()
+    }
+
     /// The particles on screen (the comparison's, while it is on) move by themselves.
     fn is_flowing(&self) -> bool {
         let run = &self.run;
@@ -672,10 +687,13 @@ impl Trainer {
         self.undelivered = true;
     }
 
-    /// One frame of work: Langevin steps and, while training, training steps until `deadline`.
+    /// One frame of work: Langevin steps and, while training, training steps until `deadline`
+    /// (or as many as the pace allows). Paced, training leaves the particles the whole of their
+    /// steps, as when it is paused: then they flow while the score is being learned.
     fn frame(&mut self, deadline: Instant) {
         let training = self.is_training();
-        if training {
+        let flat_out = self.is_training_flat_out();
+        if flat_out {
             let earned = SAMPLING_SHARE * FRAME.as_secs_f64();
             self.sampling_credit = (self.sampling_credit + earned).min(MAX_SAMPLING_CREDIT);
         }
@@ -687,15 +705,15 @@ impl Trainer {
         let readout_key = self.run.readout_key(self.resamples);
         let Run { session, particles, chain, comparison, test_points, moons, figures, readout, .. } = &mut self.run;
         let credit = &mut self.sampling_credit;
-        // While training, spend the credit a piece of work at a time (the last may overdraw
-        // it; the next frames repay); otherwise there is no limit.
+        // While training flat out, spend the credit a piece of work at a time (the last may
+        // overdraw it; the next frames repay); otherwise there is no limit.
         let mut spend = |work: &mut dyn FnMut()| {
-            if training && *credit <= 0.0 {
+            if flat_out && *credit <= 0.0 {
                 return false;
             }
             let started = Instant::now();
             work();
-            if training {
+            if flat_out {
                 *credit -= started.elapsed().as_secs_f64();
             }
             true
@@ -711,7 +729,7 @@ impl Trainer {
         let model = session.model();
         let mut taken = 0;
         // Free of training, all steps go in one call: one parallel dispatch, not many.
-        let batch = if training { 1 } else { steps.max(1) };
+        let batch = if flat_out { 1 } else { steps.max(1) };
         match comparison {
             Some(comparison) => {
                 if comparison.figures_due() {
@@ -729,7 +747,7 @@ impl Trainer {
             }
         }
         if training {
-            train_until(session, deadline);
+            train_until(session, self.settings.training_pace, deadline);
         }
         self.steps.observe(self.run.session.step(), Instant::now());
         self.undelivered = true;
@@ -855,9 +873,10 @@ fn save(path: &Path, session: &Session) -> Saved {
 
 /// Trains until `deadline`, or until training stops (finished or diverged; the session
 /// records which).
-fn train_until(session: &mut Session, deadline: Instant) {
-    while let Ok(Some(_)) = session.train_step() {
-        if Instant::now() >= deadline {
+/// Trains until `deadline`, or for `pace` steps if that comes first.
+fn train_until(session: &mut Session, pace: Option<usize>, deadline: Instant) {
+    for _ in 0..pace.unwrap_or(usize::MAX) {
+        if !matches!(session.train_step(), Ok(Some(_))) || Instant::now() >= deadline {
             return;
         }
     }
@@ -902,7 +921,14 @@ mod tests {
     }
 
     fn running() -> Settings {
-        Settings { paused: false, eta: 0.01, step_scale: 0.1, steps_per_frame: 2, particles_held: false }
+        Settings {
+            paused: false,
+            eta: 0.01,
+            step_scale: 0.1,
+            steps_per_frame: 2,
+            particles_held: false,
+            training_pace: None,
+        }
     }
 
     /// Receives snapshots until one satisfies `done`, returning them all.
@@ -918,6 +944,23 @@ mod tests {
                 return seen;
             }
         }
+    }
+
+    /// Paced, training takes its steps a frame and the particles theirs in full beside it
+    /// (training flat out, they would get a 5% share of the time): they flow under the score
+    /// as it is being learned.
+    #[test]
+    fn a_paced_run_trains_its_steps_a_frame_while_the_particles_flow_in_full() {
+        let config = Config { epochs: 100, ..small() };
+        let settings = Settings { training_pace: Some(1), steps_per_frame: 5, ..running() };
+        let worker = Worker::spawn(&config, settings, None).unwrap();
+        let seen = until(&worker, |s| s.langevin_steps >= 100);
+        let last = seen.last().expect("at least one snapshot");
+        assert_eq!(last.state, TrainerState::Training, "1000 steps at one a frame take 50 s");
+        // Each frame: five Langevin steps, then one training step.
+        let frames = last.langevin_steps / 5;
+        assert!(last.step.abs_diff(frames) <= 1, "{} training steps in {frames} frames", last.step);
+        shutdown_within_watchdog(worker);
     }
 
     fn shutdown_within_watchdog(worker: Worker) {

@@ -14,10 +14,11 @@ use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 18] = [
+const HINTS: [(&str, &str); 19] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
+    ("t", "pace"),
     ("r", "resample"),
     ("n", "new run"),
     ("o", "objective"),
@@ -37,7 +38,7 @@ const HINTS: [(&str, &str); 18] = [
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 18] = [
+const ANNEALED_HINTS: [(&str, &str); 19] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -46,6 +47,7 @@ const ANNEALED_HINTS: [(&str, &str); 18] = [
     (">", "level"),
     ("c", "compare"),
     ("f", "field"),
+    ("t", "pace"),
     ("r", "restart"),
     ("n", "new run"),
     ("d", "data set"),
@@ -60,11 +62,12 @@ const ANNEALED_HINTS: [(&str, &str); 18] = [
 
 /// The compare view's (annealed mode): only keys that change what it shows. `f`, `l`, `h`
 /// and `i` concern panels it hides; `r` and `+`/`-` act on the particles behind it.
-const COMPARE_HINTS: [(&str, &str); 12] = [
+const COMPARE_HINTS: [(&str, &str); 13] = [
     ("?", "help"),
     ("q", "quit"),
     ("c", "back"),
     ("Space", "pause"),
+    ("t", "pace"),
     ("p", "hold"),
     (".", "step"),
     (">", "level"),
@@ -144,7 +147,7 @@ impl Help {
         let note = |text: &str| Line::from(Span::styled(format!("  {text}"), theme::DIM));
         let annealed = self.mode == Mode::Annealed;
         let mut lines = vec![
-            key("Space", "pause / resume training (the particles keep flowing)".into()),
+            key("Space / t", "pause training (particles flow on) / its pace: full…20 steps/s".into()),
             key("p", "hold the particles / let them flow; held, . and > move them".into()),
         ];
         if annealed {
@@ -182,10 +185,12 @@ impl Help {
         if annealed {
             lines.extend([
                 note("Particles: x ← x + α·s(x, σᵢ) + √(2α)·z, α = c·σᵢ², T steps at each σᵢ,"),
-                note(&format!("then x + σ_L²·s(x, σ_L); {share:.0}% of the time while training.")),
+                note(&format!("then x + σ_L²·s(x, σ_L); {share:.0}% of the time while training unpaced.")),
             ]);
         } else {
-            lines.push(note(&format!("Particles: x ← x + (η/2)·s(x) + √η·z; {share:.0}% of the time while training.")));
+            lines.push(note(&format!(
+                "Particles: x ← x + (η/2)·s(x) + √η·z; {share:.0}% of the time unless paced (t)."
+            )));
         }
         lines.extend([
             note("Held: SNR = √(α/2)·mean‖s‖ / E‖z‖, E‖z‖ = √(π/2): drift over noise."),

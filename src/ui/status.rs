@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 use crate::app::{App, RunState};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
-use crate::trainer::worker::ChainStatus;
+use crate::trainer::worker::{ChainStatus, FRAME};
 use crate::ui::loss_history::Ends;
 use crate::ui::{format_count, format_sig, theme};
 
@@ -63,7 +63,13 @@ impl Widget for Status<'_> {
         let status = app.status();
         let (state, style): (String, Style) = match app.state() {
             RunState::Starting => ("STARTING".into(), theme::STARTING),
-            RunState::Training => ("TRAINING".into(), theme::TRAINING),
+            RunState::Training => match settings.training_pace {
+                None => ("TRAINING".into(), theme::TRAINING),
+                Some(steps) => {
+                    let per_second = steps as f64 / FRAME.as_secs_f64();
+                    (format!("TRAINING · paced to {per_second:.0} steps/s (t)"), theme::TRAINING)
+                }
+            },
             RunState::Paused if app.particles_flow() => ("PAUSED · the particles keep flowing".into(), theme::PAUSED),
             RunState::Paused => ("PAUSED".into(), theme::PAUSED),
             RunState::Finished => ("FINISHED".into(), theme::FINISHED),
