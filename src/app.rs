@@ -15,7 +15,7 @@ use crate::data::{Builtin, Source};
 use crate::rate::RateMeter;
 use crate::score_field::{Field, FieldKind, Lattice};
 use crate::trainer::comparison::CompareStatus;
-use crate::trainer::worker::{Advance, ChainStatus, Command, Figures, Saved, Settings, Snapshot, TrainerState};
+use crate::trainer::worker::{Advance, ChainStatus, Command, FRAME, Figures, Saved, Settings, Snapshot, TrainerState};
 use crate::ui;
 use crate::ui::loss_chart::LossPlot;
 use crate::ui::loss_history::LossHistory;
@@ -35,6 +35,11 @@ pub const DEFAULT_STEPS_PER_FRAME: usize = 10;
 /// 2000, 400, 100 and 20 steps/s. The default run trains in under a second; paced, the loss
 /// falls slowly enough to watch and the particles flow under the score as it is learned.
 pub const TRAINING_PACES: [Option<usize>; 5] = [None, Some(100), Some(20), Some(5), Some(1)];
+
+/// A pace of `steps_per_frame` as steps per second.
+pub fn steps_per_second(steps_per_frame: usize) -> usize {
+    (steps_per_frame as f64 / FRAME.as_secs_f64()).round() as usize
+}
 /// How long a notice (where a save went) stays in place of the key hints: long enough to
 /// read a path twice.
 pub const NOTICE_TIME: Duration = Duration::from_secs(6);
@@ -367,6 +372,12 @@ impl App {
     /// `w` saves to `path` (`--save`) rather than to a new file each time.
     pub fn saving_to(self, path: Option<PathBuf>) -> Self {
         Self { save_to: path, ..self }
+    }
+
+    /// Starts training at `pace` steps per frame (`--pace`; `None`: flat out).
+    pub fn pacing(mut self, pace: Option<usize>) -> Self {
+        self.settings.training_pace = pace;
+        self
     }
 
     /// Draws in colour or, for `NO_COLOR`, without.

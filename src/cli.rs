@@ -10,6 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
+use crate::app::{TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::nn::Activation;
@@ -68,6 +69,10 @@ pub struct Cli {
     /// in the dashboard, where `w` saves (by default a new file in the current directory)
     #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
     pub save: Option<PathBuf>,
+    /// Dashboard: start with training paced to this many steps/s, to watch the loss fall and
+    /// the particles follow the score as it is learned (`t` changes it) [2000, 400, 100, 20]
+    #[arg(long, value_name = "STEPS_PER_S", conflicts_with = "once", value_parser = parse_pace)]
+    pub pace: Option<usize>,
     /// Start from the weights in this checkpoint (written by --save) instead of random ones;
     /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0
     #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
@@ -316,6 +321,16 @@ fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
 }
 
 /// `--size`: "WxH" (or "W×H"), each side 1..=1000.
+/// `--pace` in steps per second, as the steps per frame of the `t` pace it names.
+fn parse_pace(text: &str) -> Result<usize, String> {
+    let paces = TRAINING_PACES.iter().flatten().copied();
+    let per_second: Vec<String> = paces.clone().map(|steps| steps_per_second(steps).to_string()).collect();
+    paces
+        .clone()
+        .find(|&steps| steps_per_second(steps).to_string() == text.trim())
+        .ok_or_else(|| format!("expected steps per second, one of {}", per_second.join(", ")))
+}
+
 fn parse_size(text: &str) -> Result<(u16, u16), String> {
     let side = |s: &str| s.trim().parse::<u16>().ok().filter(|v| (1..=1000).contains(v));
     text.split_once(['x', 'X', '×'])
@@ -333,8 +348,10 @@ pub fn one_line(err: &clap::Error) -> String {
     match (err.kind(), context(ContextKind::InvalidArg), context(ContextKind::InvalidValue)) {
         (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(arg), Some(value)) => {
             let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
-            let accepted = match (context(ContextKind::ValidValue), err.source()) {
+            let accepted = match (context(ContextKind::ValidValue), err.source().map(|e| e.to_string())) {
                 (Some(values), _) => format!("one of {values}"),
+                // Our own parsers (--size, --pace) say what they expect.
+                (None, Some(source)) if source.starts_with("expected ") => source["expected ".len()..].to_string(),
                 (None, Some(source)) => format!("a number ({source}; see --help for the range)"),
                 (None, None) => "a valid value (see --help)".to_string(),
             };

@@ -120,7 +120,7 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match tui::run(&config, start, cli.save) {
+    match tui::run(&config, start, cli.save, cli.pace) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(failure) => {
             eprintln!("error: {failure}");

@@ -204,6 +204,21 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
 }
 
 #[test]
+fn pace_takes_one_of_ts_paces_and_only_for_the_dashboard() {
+    let out = run(&["--pace", "300"], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid value '300' for --pace: accepted steps per second, one of 2000, 400, 100, 20"
+    );
+    let out = run(&["--pace", "400", "--once"], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--pace") && stderr.contains("--once"), "{stderr}");
+}
+
+#[test]
 fn divergence_exits_3_naming_the_step_and_prints_no_figures() {
     let dir = TempDir::new("diverge");
     let s = dir.file("s.csv");

@@ -162,10 +162,8 @@ fn training_rate(screen: &str) -> Option<f64> {
 }
 
 #[test]
-fn t_paces_training_and_the_particles_flow_in_full_beside_it() {
-    let pane = Pane::start("pace", 100, 30, LONG);
-    pane.wait_for("TRAINING");
-    pane.keys(&["t", "t"]);
+fn pace_and_t_pace_training_and_the_particles_flow_in_full_beside_it() {
+    let pane = Pane::start("pace", 100, 30, &["--epochs", "1000", "--pace", "400"]);
     pane.wait_for("TRAINING · paced to 400 steps/s (t)");
     // The meter averages over a window: wait for it to settle at the pace.
     let paced = pane.wait_until("the rate to come down to the pace", |s| {
@@ -177,7 +175,9 @@ fn t_paces_training_and_the_particles_flow_in_full_beside_it() {
         langevin_steps(s).is_some_and(|n| n >= before + 150) && s.contains("TRAINING")
     });
     assert!(later.contains("paced to 400 steps/s"), "{later}");
-    pane.keys(&["t", "t", "t"]);
+    pane.keys(&["t"]);
+    pane.wait_for("TRAINING · paced to 100 steps/s (t)");
+    pane.keys(&["t", "t"]);
     pane.wait_until("flat out again", |s| s.contains("┌ TRAINING ─") || s.contains("FINISHED"));
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);

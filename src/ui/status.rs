@@ -10,10 +10,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-use crate::app::{App, RunState};
+use crate::app::{App, RunState, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
-use crate::trainer::worker::{ChainStatus, FRAME};
+use crate::trainer::worker::ChainStatus;
 use crate::ui::loss_history::Ends;
 use crate::ui::{format_count, format_sig, theme};
 
@@ -66,8 +66,7 @@ impl Widget for Status<'_> {
             RunState::Training => match settings.training_pace {
                 None => ("TRAINING".into(), theme::TRAINING),
                 Some(steps) => {
-                    let per_second = steps as f64 / FRAME.as_secs_f64();
-                    (format!("TRAINING · paced to {per_second:.0} steps/s (t)"), theme::TRAINING)
+                    (format!("TRAINING · paced to {} steps/s (t)", steps_per_second(steps)), theme::TRAINING)
                 }
             },
             RunState::Paused if app.particles_flow() => ("PAUSED · the particles keep flowing".into(), theme::PAUSED),
