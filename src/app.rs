@@ -40,6 +40,7 @@ pub const TRAINING_PACES: [Option<usize>; 5] = [None, Some(100), Some(20), Some(
 pub fn steps_per_second(steps_per_frame: usize) -> usize {
     (steps_per_frame as f64 / FRAME.as_secs_f64()).round() as usize
 }
+
 /// How long a notice (where a save went) stays in place of the key hints: long enough to
 /// read a path twice.
 pub const NOTICE_TIME: Duration = Duration::from_secs(6);

@@ -320,17 +320,16 @@ fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
     check(dir.is_dir() && is_file_name, flag, path.display(), "a file path in an existing directory")
 }
 
-/// `--size`: "WxH" (or "W×H"), each side 1..=1000.
 /// `--pace` in steps per second, as the steps per frame of the `t` pace it names.
 fn parse_pace(text: &str) -> Result<usize, String> {
-    let paces = TRAINING_PACES.iter().flatten().copied();
-    let per_second: Vec<String> = paces.clone().map(|steps| steps_per_second(steps).to_string()).collect();
-    paces
-        .clone()
-        .find(|&steps| steps_per_second(steps).to_string() == text.trim())
-        .ok_or_else(|| format!("expected steps per second, one of {}", per_second.join(", ")))
+    let paces = || TRAINING_PACES.iter().flatten().copied();
+    paces().find(|&steps| steps_per_second(steps).to_string() == text.trim()).ok_or_else(|| {
+        let accepted: Vec<String> = paces().map(|steps| steps_per_second(steps).to_string()).collect();
+        format!("expected steps per second, one of {}", accepted.join(", "))
+    })
 }
 
+/// `--size`: "WxH" (or "W×H"), each side 1..=1000.
 fn parse_size(text: &str) -> Result<(u16, u16), String> {
     let side = |s: &str| s.trim().parse::<u16>().ok().filter(|v| (1..=1000).contains(v));
     text.split_once(['x', 'X', '×'])

@@ -8,7 +8,9 @@
 //! each frame earns and each step spends: on two busy cores, stepping them beside training on
 //! the other core was measured to halve training's speed. With training paused or over they
 //! take their steps in full, on every core, and the thread waits out the rest of the frame on
-//! the command channel, so the flow keeps its pace.
+//! the command channel, so the flow keeps its pace. Paced ([`Command::SetTrainingPace`]),
+//! training takes its few steps a frame and the particles are treated as in a pause: they
+//! then flow under the score while it is being learned.
 //!
 //! **Delivery.** Snapshots go over a channel of capacity one with `try_send`: when the UI has
 //! not taken the last one, this one is dropped and the next frame builds a newer one (latest
@@ -871,9 +873,8 @@ fn save(path: &Path, session: &Session) -> Saved {
     Saved { path, error }
 }
 
-/// Trains until `deadline`, or until training stops (finished or diverged; the session
-/// records which).
-/// Trains until `deadline`, or for `pace` steps if that comes first.
+/// Trains until `deadline`, for at most `pace` steps when given, or until training stops
+/// (finished or diverged; the session records which).
 fn train_until(session: &mut Session, pace: Option<usize>, deadline: Instant) {
     for _ in 0..pace.unwrap_or(usize::MAX) {
         if !matches!(session.train_step(), Ok(Some(_))) || Instant::now() >= deadline {
