@@ -70,6 +70,10 @@ pub const SAMPLING_SHARE: f64 = 0.05;
 /// Unspent sampling time saved up is capped at a second's worth, so a long wait does not
 /// turn into a burst that stalls training.
 const MAX_SAMPLING_CREDIT: f64 = SAMPLING_SHARE * FIGURES_EVERY.as_secs_f64();
+/// How long an ended annealed schedule stays on screen before it runs again while training
+/// goes on (see `rerun_ended_schedule`).
+pub const RERUN_AFTER: Duration = Duration::from_millis(1500);
+
 /// Time between evaluations of the learned score field while training moves the weights:
 /// 5 a second reads as smooth motion, and a pass over a few hundred points costs well under
 /// a millisecond.
@@ -482,6 +486,8 @@ struct Trainer {
     field_view: Option<FieldView>,
     /// The fields last evaluated, until a delivered snapshot has carried them.
     field: Option<Field>,
+    /// When the annealed schedule was first seen ended while training went on.
+    schedule_ended_at: Option<Instant>,
 }
 
 impl Trainer {
@@ -501,6 +507,7 @@ impl Trainer {
             saved: None,
             field_view: None,
             field: None,
+            schedule_ended_at: None,
         }
     }
 
@@ -545,6 +552,7 @@ impl Trainer {
                 }
             }
             let deadline = Instant::now() + FRAME;
+            self.rerun_ended_schedule();
             self.frame(deadline);
             // The frame may have taken the particles to the next level: their snapshot then
             // carries the field at its σ.
@@ -590,13 +598,7 @@ impl Trainer {
                     *view = FieldView::new(view.lattice);
                 }
             }
-            Command::Resample => {
-                self.resamples += 1;
-                self.run.particles = Particles::uniform(self.config.particles, self.run.seed, self.resamples);
-                self.run.chain = chain_for(self.run.session.config(), &self.settings);
-                self.run.figures = None;
-                self.figures_at = None;
-            }
+            Command::Resample => self.resample(),
             Command::SetEta(eta) => {
                 self.settings.eta = eta;
                 self.run.chain.set_eta(eta);
@@ -651,6 +653,36 @@ impl Trainer {
     fn is_training(&self) -> bool {
         let session = &self.run.session;
         !self.settings.paused && !session.is_finished() && session.divergence().is_none()
+    }
+
+    /// Fresh particles from U[−1, 1]², on a stream of their own, and the chain from its start.
+    fn resample(&mut self) {
+        self.resamples += 1;
+        self.run.particles = Particles::uniform(self.config.particles, self.run.seed, self.resamples);
+        self.run.chain = chain_for(self.run.session.config(), &self.settings);
+        self.run.figures = None;
+        self.figures_at = None;
+        self.schedule_ended_at = None;
+    }
+
+    /// While training goes on, an annealed schedule that has ended starts again from fresh
+    /// particles once its result has been on screen for [`RERUN_AFTER`]: a paced training
+    /// lasts minutes, the schedule seconds, and the samples should keep showing the score as
+    /// it is learned, as the course's endless chain does. (Flat out, training ends before the
+    /// first schedule does; held or compared, the particles are the user's to move.)
+    fn rerun_ended_schedule(&mut self) {
+        let run = &self.run;
+        let ended = self.is_training()
+            && !self.settings.particles_held
+            && run.comparison.is_none()
+            && run.chain.position().is_some()
+            && run.chain.is_done(&run.particles);
+        match (ended, self.schedule_ended_at) {
+            (false, _) => self.schedule_ended_at = None,
+            (true, None) => self.schedule_ended_at = Some(Instant::now()),
+            (true, Some(at)) if at.elapsed() >= RERUN_AFTER => self.resample(),
+            (true, Some(_)) => {}
+        }
     }
 
     /// Training takes every frame's spare time: no pace set.
@@ -1245,6 +1277,24 @@ mod tests {
         let settled = worker.recv_timeout(Duration::from_millis(500));
         assert!(settled.is_err() || settled.is_ok_and(|s| s.langevin_steps == 22));
         assert_eq!(worker.recv_timeout(Duration::from_millis(300)).err(), Some(RecvTimeoutError::Timeout));
+        shutdown_within_watchdog(worker);
+    }
+
+    /// Paced training outlasts the annealed schedule: once its result has been on screen for
+    /// RERUN_AFTER, the schedule runs again from fresh particles, training still going on.
+    #[test]
+    fn an_ended_schedule_runs_again_while_paced_training_goes_on() {
+        let config = Config { epochs: 100, ..small_annealed() };
+        let settings = Settings { training_pace: Some(1), steps_per_frame: 5, ..running() };
+        let worker = Worker::spawn(&config, settings, None).unwrap();
+        let ended = until(&worker, |s| s.chain.done).pop().unwrap();
+        let ended_at = Instant::now();
+        assert_eq!(ended.langevin_steps, 22, "3 levels × 7 steps and the denoising step");
+        let again = until(&worker, |s| !s.chain.done).pop().unwrap();
+        let shown = ended_at.elapsed();
+        assert_eq!(again.state, TrainerState::Training, "1000 steps at one a frame take 50 s");
+        assert!(again.langevin_steps < 22, "fresh particles from level 1: {} steps", again.langevin_steps);
+        assert!(shown >= RERUN_AFTER - Duration::from_millis(300), "the ended run stayed {shown:?}");
         shutdown_within_watchdog(worker);
     }
 

@@ -128,7 +128,12 @@ impl Widget for Status<'_> {
                 pair("particles", config.particles.to_string()),
             ]
             .concat(),
-            Mode::Annealed => schedule(config, &chain, langevin_steps),
+            Mode::Annealed => {
+                // The trainer runs an ended schedule again while training goes on (and the
+                // particles are neither held nor compared).
+                let reruns = app.state() == RunState::Training && !settings.particles_held && !app.comparing();
+                schedule(config, &chain, langevin_steps, reruns)
+            }
         })];
         if settings.particles_held {
             sampler.push(Line::from(held(config, &chain, app.comparing())));
@@ -161,15 +166,21 @@ impl Widget for Status<'_> {
 }
 
 /// Where the annealed chain is: level i/L and the step in it with σᵢ and αᵢ = c·σᵢ², the
-/// denoising step, or the end.
-fn schedule(config: &Config, chain: &ChainStatus, langevin_steps: u64) -> Vec<Span<'static>> {
+/// denoising step, or the end (after which it `reruns` by itself, or `r` restarts it).
+fn schedule(config: &Config, chain: &ChainStatus, langevin_steps: u64, reruns: bool) -> Vec<Span<'static>> {
     let levels = config.levels.len();
     let total = format!("{langevin_steps}/{} steps", levels * config.level_steps + 1);
     let next = chain.next;
     let mut spans = match chain.position {
         _ if chain.done => vec![
             Span::styled("done", theme::FINISHED),
-            Span::styled(format!(": {levels} levels + denoising · r restarts   "), theme::DIM),
+            Span::styled(
+                format!(
+                    ": {levels} levels + denoising · {}   ",
+                    if reruns { "reruns while training" } else { "r restarts" }
+                ),
+                theme::DIM,
+            ),
         ],
         Some(p) if p.level == levels => {
             [pair("level", format!("{levels}/{levels} done, denoising step next")), pair("σ", format_sig(next.sigma))]
