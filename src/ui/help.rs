@@ -185,7 +185,7 @@ impl Help {
         if annealed {
             lines.extend([
                 note("Particles: x ← x + α·s(x, σᵢ) + √(2α)·z, α = c·σᵢ², T steps at each σᵢ,"),
-                note(&format!("then x + σ_L²·s(x, σ_L); {share:.0}% of the time while training unpaced.")),
+                note(&format!("then x + σ_L²·s(x, σ_L); {share:.0}% of the time unless paced (t).")),
             ]);
         } else {
             lines.push(note(&format!(
