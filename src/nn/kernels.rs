@@ -607,7 +607,7 @@ unsafe fn hsum(v: __m256) -> f32 {
     _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps::<1>(pair, pair)))
 }
 
-/// out[i, c] = bias[c] + ⟨a[i, :], w[c, :]⟩ for the two rows of w (`[2, h]`): the 2-wide
+/// `out[i, c] = bias[c] + ⟨a[i, :], w[c, :]⟩` for the two rows of w (`[2, h]`): the 2-wide
 /// output layer, and with w = W₁ᵀ the input gradient of the 2-wide input layer.
 pub fn two_dots(a: &[f32], h: usize, w: &[f32], bias: [f32; 2], out: &mut [f32]) {
     assert!(available(), "the caller checks kernels::available()");
