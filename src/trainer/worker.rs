@@ -675,7 +675,6 @@ impl Trainer {
         let ended = self.is_training()
             && !self.settings.particles_held
             && run.comparison.is_none()
-            && run.chain.position().is_some()
             && run.chain.is_done(&run.particles);
         match (ended, self.schedule_ended_at) {
             (false, _) => self.schedule_ended_at = None,
