@@ -3,8 +3,9 @@
 //! forward and backward agree within f32 rounding for widths that fill whole 16-wide panels
 //! and widths that do not, batches of one shard and of several; SiLU's vectorised `exp`
 //! is accurate; the packed inference snapshot gives the same bits as the plain forward;
-//! training on sharded batches is bit-for-bit the same on one thread and on two; and the
-//! GEMM gives the same bits whether it packs B itself or is handed it packed.
+//! training on sharded batches is bit-for-bit the same on one thread and on two; the
+//! GEMM gives the same bits whether it packs B itself or is handed it packed; and the
+//! backward pass's one-pass column sums give the bits of its old row-by-row loops.
 
 use dsm_tui::nn::{Activation, Adam, AdamConfig, Linear, Mlp, Real, Workspace};
 use dsm_tui::objective::dsm;
@@ -193,5 +194,44 @@ fn packed_and_in_place_gemms_give_the_same_bits() {
                 assert!(bits(&c1) == bits(&c2) && bits(&s1) == bits(&s2), "{m} × {n} × {k}, silu {silu}");
             }
         }
+    }
+}
+
+/// The one-pass column sums keep each sum's order (row by row, product rounded before the
+/// add), so they must give the bits of adding the rows one at a time, as the backward pass
+/// did before. Widths cross every block edge: whole 64- and 16-column blocks, 8-column
+/// blocks and single columns; one row and many.
+#[test]
+fn one_pass_column_sums_give_the_bits_of_row_by_row_sums() {
+    use dsm_tui::nn::kernels::{self, RowWeights, loops};
+    if !kernels::available() {
+        return;
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    let mut floats = |len: usize| -> Vec<f32> { normal(len, 1, &mut rng).iter().map(|&v| v as f32).collect() };
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (rows, cols) in [(512, 256), (300, 20), (1, 64), (77, 93), (64, 7)] {
+        let (m, x, condition) = (floats(rows * cols), floats(2 * rows), floats(rows));
+        // Row by row, as `loops::add` and `loops::axpy` accumulate.
+        let (mut sum, mut by_x0, mut by_x1, mut by_c) =
+            (vec![0.0; cols], vec![0.0; cols], vec![0.0; cols], vec![0.0; cols]);
+        for (r, row) in m.chunks_exact(cols).enumerate() {
+            loops::add(row, &mut sum);
+            loops::axpy(x[2 * r], row, &mut by_x0);
+            loops::axpy(x[2 * r + 1], row, &mut by_x1);
+            loops::axpy(condition[r], row, &mut by_c);
+        }
+        let (x0, x1) = (RowWeights { data: &x, stride: 2 }, RowWeights { data: &x[1..], stride: 2 });
+        let cond = RowWeights { data: &condition, stride: 1 };
+        let mut out = vec![vec![f32::NAN; cols]; 4];
+        let [s, a, b, c] = &mut out[..] else { unreachable!() };
+        kernels::column_sums(&m, cols, Some(s), []);
+        assert_eq!(bits(s), bits(&sum), "plain sums, {rows} × {cols}");
+        kernels::column_sums(&m, cols, Some(s), [(x0, a), (x1, b), (cond, c)]);
+        assert_eq!(bits(s), bits(&sum), "sums beside weighted ones, {rows} × {cols}");
+        assert_eq!((bits(a), bits(b), bits(c)), (bits(&by_x0), bits(&by_x1), bits(&by_c)), "weighted, {rows} × {cols}");
+        let (mut a, mut b) = (vec![f32::NAN; cols], vec![f32::NAN; cols]);
+        kernels::column_sums(&m, cols, None, [(x0, &mut a[..]), (x1, &mut b[..])]);
+        assert_eq!((bits(&a), bits(&b)), (bits(&by_x0), bits(&by_x1)), "weighted alone, {rows} × {cols}");
     }
 }

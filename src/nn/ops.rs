@@ -8,7 +8,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::kernels::{self, Epilogue, NR, Panels, Strided, loops};
+use super::kernels::{self, Epilogue, NR, Panels, RowWeights, Strided, loops};
 use super::{Activation, Linear, Real};
 
 /// `s` as `f32`s when `F` is `f32` and the kernels can run.
@@ -196,6 +196,9 @@ pub fn add<F: Real>(x: &[F], y: &mut [F]) {
 
 /// out = Σ over rows of m (`[rows, cols]`), summed in row order.
 fn column_sums<F: Real>(m: &[F], cols: usize, out: &mut [F]) {
+    if let (Some(m32), Some(out32)) = (fast(m), fast_mut(out)) {
+        return kernels::column_sums(m32, cols, Some(out32), []);
+    }
     out.fill(F::zero());
     for row in m.chunks_exact(cols) {
         add(row, out);
@@ -218,14 +221,25 @@ pub fn output_backward<F: Real>(
     gw.fill(F::zero());
     gb.fill(F::zero());
     let (gw0, gw1) = gw.split_at_mut(h);
+    let rows = out_grad.len() / 2;
+    let column_pass = match (fast(&a[..rows * h]), fast(out_grad), fast_mut(gw0), fast_mut(gw1)) {
+        (Some(a32), Some(g32), Some(gw0), Some(gw1)) => {
+            let (g0, g1) = (RowWeights { data: g32, stride: 2 }, RowWeights { data: &g32[1..], stride: 2 });
+            kernels::column_sums(a32, h, None, [(g0, gw0), (g1, gw1)]);
+            true
+        }
+        _ => false,
+    };
     let rows =
         a.chunks_exact(h).zip(slope.chunks_exact(h)).zip(out_grad.chunks_exact(2)).zip(delta.chunks_exact_mut(h));
     for (((ai, si), gi), di) in rows {
         let (g0, g1) = (gi[0], gi[1]);
         gb[0] += g0;
         gb[1] += g1;
-        axpy(g0, ai, gw0);
-        axpy(g1, ai, gw1);
+        if !column_pass {
+            axpy(g0, ai, gw0);
+            axpy(g1, ai, gw1);
+        }
         if let (Some(u), Some(v), Some(s), Some(d)) = (fast(w0), fast(w1), fast(si), fast_mut(di)) {
             loops::combine2(g0.as_f64() as f32, u, g1.as_f64() as f32, v, s, d);
         } else {
@@ -288,17 +302,33 @@ pub fn input_backward<F: Real>(
     let (h, inputs) = (layer.outputs(), layer.inputs());
     let rows = x.len() / 2;
     let [gw, gb] = grad.tensors_mut();
-    column_sums(&delta[..rows * h], h, gb);
     // Accumulate the columns of ∂L/∂W₁ contiguously, then interleave them into [H, inputs].
     let column_grads = &mut column_grads[..inputs * h];
-    column_grads.fill(F::zero());
     let (c0, rest) = column_grads.split_at_mut(h);
     let (c1, c2) = rest.split_at_mut(h);
-    for (i, (xi, di)) in x.chunks_exact(2).zip(delta.chunks_exact(h)).enumerate() {
-        axpy(xi[0], di, c0);
-        axpy(xi[1], di, c1);
-        if inputs == 3 {
-            axpy(condition[i], di, c2);
+    let fast_columns = (fast(&delta[..rows * h]), fast(x), fast(condition), fast_mut(gb), fast_mut(c0), fast_mut(c1));
+    if let (Some(d32), Some(x32), Some(cond32), Some(gb32), Some(c0), Some(c1)) = fast_columns {
+        // One pass over δ for the bias gradient and every column.
+        let (x0, x1) = (RowWeights { data: x32, stride: 2 }, RowWeights { data: &x32[1..], stride: 2 });
+        match inputs {
+            3 => {
+                let c2 = fast_mut(c2).expect("same type");
+                let cond = RowWeights { data: cond32, stride: 1 };
+                kernels::column_sums(d32, h, Some(gb32), [(x0, c0), (x1, c1), (cond, c2)]);
+            }
+            _ => kernels::column_sums(d32, h, Some(gb32), [(x0, c0), (x1, c1)]),
+        }
+    } else {
+        column_sums(&delta[..rows * h], h, gb);
+        column_grads.fill(F::zero());
+        let (c0, rest) = column_grads.split_at_mut(h);
+        let (c1, c2) = rest.split_at_mut(h);
+        for (i, (xi, di)) in x.chunks_exact(2).zip(delta.chunks_exact(h)).enumerate() {
+            axpy(xi[0], di, c0);
+            axpy(xi[1], di, c1);
+            if inputs == 3 {
+                axpy(condition[i], di, c2);
+            }
         }
     }
     for (o, g) in gw.chunks_exact_mut(inputs).enumerate() {
