@@ -24,6 +24,12 @@ pub struct Panels<'a> {
     pub panel_stride: usize,
 }
 
+#[derive(Clone, Copy)]
+pub struct RowWeights<'a> {
+    pub data: &'a [f32],
+    pub stride: usize,
+}
+
 pub enum Epilogue<'a> {
     Store,
     Silu,
@@ -50,6 +56,10 @@ pub fn silu(_: &mut [f32], _: Option<&mut [f32]>) {
 }
 
 pub fn two_dots(_: &[f32], _: usize, _: &[f32], _: [f32; 2], _: &mut [f32]) {
+    unreachable!("{UNAVAILABLE}")
+}
+
+pub fn column_sums<const J: usize>(_: &[f32], _: usize, _: Option<&mut [f32]>, _: [(RowWeights, &mut [f32]); J]) {
     unreachable!("{UNAVAILABLE}")
 }
 
