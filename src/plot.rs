@@ -274,49 +274,38 @@ fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figur
     if lo > 0.0 {
         let (lo, hi) = (lo / 1.25, hi * 1.25);
         let mut chart = chart.build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID_COLOUR)
-            .axis_style(AXIS_COLOUR)
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .x_desc("training step")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_desc("loss (log scale)")
-            .y_label_formatter(&|v| format_loss(*v))
-            .draw()?;
-        loss_series(&mut chart, &raw, &smooth, &test)
+        loss_series(&mut chart, "loss (log scale)", &raw, &smooth, &test)
     } else {
         let pad = 0.08 * (hi - lo).max(1e-6);
         let mut chart = chart.build_cartesian_2d(0.0..x_max, (lo - pad)..(hi + pad))?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID_COLOUR)
-            .axis_style(AXIS_COLOUR)
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .x_desc("training step")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_desc("loss")
-            .y_label_formatter(&|v| format_loss(*v))
-            .draw()?;
-        loss_series(&mut chart, &raw, &smooth, &test)
+        loss_series(&mut chart, "loss", &raw, &smooth, &test)
     }
 }
 
-/// The three loss series and the legend, on either kind of y axis.
+/// The mesh, the three loss series and the legend, on either kind of y axis.
 fn loss_series<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    y_desc: &str,
     raw: &[(f64, f64)],
     smooth: &[(f64, f64)],
     test: &[(f64, f64)],
 ) -> DrawResult<DB>
 where
     DB: DrawingBackend + 'a,
-    Y: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID_COLOUR)
+        .axis_style(AXIS_COLOUR)
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .x_desc("training step")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| format_loss(*v))
+        .draw()?;
     chart.draw_series(LineSeries::new(raw.iter().copied(), TRAIN_COLOUR.mix(0.12).stroke_width(1)))?;
     chart
         .draw_series(LineSeries::new(smooth.iter().copied(), TRAIN_COLOUR.stroke_width(2)))?
