@@ -174,16 +174,7 @@ fn draw_samples<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figu
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID_COLOUR)
-        .axis_style(AXIS_COLOUR)
-        .label_style(label_font())
-        .axis_desc_style(label_font())
-        .x_desc("x₁")
-        .y_desc("x₂")
-        .draw()?;
+    house_style(&mut chart.configure_mesh()).x_desc("x₁").y_desc("x₂").draw()?;
 
     let inside = |x: f64, y: f64| (xs.0..=xs.1).contains(&x) && (ys.0..=ys.1).contains(&y);
     let points = |cloud: ArrayView2<'_, f32>| -> Vec<(f64, f64)> {
@@ -282,6 +273,22 @@ fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figur
     }
 }
 
+/// Both charts' grid, axes and fonts.
+fn house_style<'a, 'b, 'c, X, Y, DB>(
+    mesh: &'c mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'c mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.light_line_style(TRANSPARENT)
+        .bold_line_style(GRID_COLOUR)
+        .axis_style(AXIS_COLOUR)
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+}
+
 /// The mesh, the three loss series and the legend, on either kind of y axis.
 fn loss_series<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
@@ -294,13 +301,7 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID_COLOUR)
-        .axis_style(AXIS_COLOUR)
-        .label_style(label_font())
-        .axis_desc_style(label_font())
+    house_style(&mut chart.configure_mesh())
         .x_desc("training step")
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_desc(y_desc)
