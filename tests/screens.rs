@@ -292,6 +292,16 @@ fn compare_view_at_100x30() {
     insta::assert_snapshot!(terminal.backend());
 }
 
+/// At 80 columns a side's bottom title has 38 cells: "1001 steps, done" would lose its end
+/// beside the annealed schedule, so the side says "done" instead, never a cut word.
+#[test]
+fn compare_view_at_80x24_says_done_in_fewer_words() {
+    let rows = lines(&draw(&comparing_app(), 80, 24));
+    let bottom = rows.iter().find(|r| r.contains("c 0.1")).expect("the sides' bottom titles");
+    assert!(bottom.contains("σ 0.1 · η 0.01 · 1000 steps, done"), "{bottom}");
+    assert!(bottom.contains("σ 1→0.01 ×10 · c 0.1 · done ─"), "{bottom}");
+}
+
 #[test]
 fn compare_view_spells_the_figures_out_when_there_is_room() {
     let terminal = draw(&comparing_app(), 160, 45);

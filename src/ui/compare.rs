@@ -33,7 +33,7 @@ impl Widget for ComparePanels<'_> {
             let block = Block::bordered()
                 .border_style(theme::BORDER)
                 .title(title(side, area.width.saturating_sub(2)))
-                .title_bottom(progress(side));
+                .title_bottom(progress(side, area.width.saturating_sub(2)));
             scatter::plot(&side.samples, self.view, block, area, buf);
         }
     }
@@ -63,12 +63,19 @@ fn title(side: &ComparedSide, width: u16) -> Line<'static> {
     Line::from(vec![Span::styled(format!(" {}", side.name), theme::TITLE), Span::styled(figures, theme::VALUE)])
 }
 
-/// The side's sampler and how far it has gone.
-fn progress(side: &ComparedSide) -> Line<'static> {
-    let state = if side.steps == side.total {
-        format!("{} steps, done", format_count(side.total))
+/// The side's sampler and how far it has gone, in as much room as `width` gives: how far
+/// it has gone in fewer words when the whole does not fit, and without the sampler last.
+fn progress(side: &ComparedSide, width: u16) -> Line<'static> {
+    let done = side.steps == side.total;
+    let (state, short) = if done {
+        (format!("{} steps, done", format_count(side.total)), "done".to_string())
     } else {
-        format!("step {}/{}", side.steps, side.total)
+        (format!("step {}/{}", side.steps, side.total), format!("{}/{}", side.steps, side.total))
     };
-    Line::from(Span::styled(format!(" {} · {state} ", side.sampler), theme::DIM))
+    let sampler = &side.sampler;
+    let text = [format!(" {sampler} · {state} "), format!(" {sampler} · {short} ")]
+        .into_iter()
+        .find(|text| text.chars().count() <= usize::from(width))
+        .unwrap_or(format!(" {state} "));
+    Line::from(Span::styled(text, theme::DIM))
 }
