@@ -7,6 +7,9 @@
 //! GEMM gives the same bits whether it packs B itself or is handed it packed; and the
 //! backward pass's one-pass column sums give the bits of its old row-by-row loops.
 
+mod common;
+
+use common::forward_backward_of_dot;
 use dsm_tui::nn::{Activation, Adam, AdamConfig, Linear, Mlp, Real, Workspace};
 use dsm_tui::objective::dsm;
 use ndarray::{Array2, ArrayView2};
@@ -23,9 +26,9 @@ fn output_and_grads<F: Real>(model: &Mlp<F>, x: ArrayView2<f64>, c: ArrayView2<f
     let rows = x.nrows();
     let mut ws = Workspace::new(model, rows);
     ws.input_mut(rows).assign(&x.mapv(F::lit));
-    let out: Vec<f64> = model.forward_train(&mut ws, rows).iter().map(|v| v.as_f64()).collect();
     let mut grads = model.zero_grads();
-    model.backward(c.mapv(F::lit).view(), &mut ws, &mut grads);
+    let out = forward_backward_of_dot(model, &mut ws, c.mapv(F::lit).view(), &mut grads);
+    let out: Vec<f64> = out.iter().map(|v| v.as_f64()).collect();
     let flat = |g: &Linear<F>| g.tensors().into_iter().flatten().map(|v| v.as_f64()).collect();
     let mut all: Vec<Vec<f64>> = grads.iter().map(flat).collect();
     all.push(ws.input_grad().iter().map(|v| v.as_f64()).collect());

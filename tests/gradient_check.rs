@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::assert_gradient;
+use common::{assert_gradient, forward_backward_of_dot};
 use dsm_tui::nn::{Activation, Mlp, Workspace};
 use dsm_tui::objective::{dsm, ism};
 use ndarray::{Array2, ArrayView2};
@@ -19,8 +19,8 @@ fn normal(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f64>
     Array2::from_shape_fn((rows, cols), |_| StandardNormal.sample(rng))
 }
 
-/// f(θ, x) = Σᵢ ⟨cᵢ, s_θ(xᵢ)⟩ for fixed random cᵢ: its gradient is exactly what `backward`
-/// computes when handed ∂f/∂s = c.
+/// f(θ, x) = Σᵢ ⟨cᵢ, s_θ(xᵢ)⟩ for fixed random cᵢ: its gradient is exactly what the training
+/// pass (`forward_backward`) computes when handed ∂f/∂s = c.
 fn projected_output(model: &Mlp<f64>, x: ArrayView2<f64>, c: ArrayView2<f64>) -> f64 {
     (&model.scores(x) * &c).sum()
 }
@@ -60,9 +60,8 @@ fn check_backward(activation: Activation, depth: usize, seed: u64) {
 
     let mut ws = Workspace::new(&model, 8);
     ws.input_mut(rows).assign(&x);
-    model.forward_train(&mut ws, rows);
     let mut grads = model.zero_grads();
-    model.backward(c.view(), &mut ws, &mut grads);
+    forward_backward_of_dot(&model, &mut ws, c.view(), &mut grads);
     let label = format!("{activation:?} depth {depth}");
 
     let analytic: Vec<f64> = grads.iter().flat_map(|l| l.tensors().into_iter().flatten().copied()).collect();
@@ -224,11 +223,10 @@ fn conditional_backward_matches_finite_differences() {
         let mut ws = Workspace::new(&model, 8);
         ws.input_mut(rows).assign(&x);
         ws.condition_mut(rows).copy_from_slice(&condition);
-        let outputs = model.forward_train(&mut ws, rows).to_owned();
+        let mut grads = model.zero_grads();
+        let outputs = forward_backward_of_dot(&model, &mut ws, c.view(), &mut grads);
         let reference = conditional_outputs(&model, x.view(), &condition);
         assert!((&outputs - &reference).iter().all(|d| d.abs() < 1e-12), "training and inference passes agree");
-        let mut grads = model.zero_grads();
-        model.backward(c.view(), &mut ws, &mut grads);
 
         let analytic: Vec<f64> = grads.iter().flat_map(|l| l.tensors().into_iter().flatten().copied()).collect();
         let mut theta = flat_params(&model);

@@ -101,34 +101,6 @@ impl<F: Real> Mlp<F> {
         Mlp { layers: self.layers.iter().map(Linear::cast).collect(), activation: self.activation }
     }
 
-    /// Training forward pass over the first `rows` rows of `ws.input`, keeping what the
-    /// backward pass needs. Returns the scores `[rows, 2]`.
-    pub fn forward_train<'w>(&self, ws: &'w mut Workspace<F>, rows: usize) -> ArrayView2<'w, F> {
-        assert!(rows <= ws.capacity, "batch of {rows} rows exceeds workspace capacity {}", ws.capacity);
-        ws.rows = rows;
-        ws.packed.pack(&self.layers);
-        if rows > 0 {
-            let (_, per_shard) = shard_layout(rows, self.width());
-            let region = self.depth() * per_shard * self.width();
-            let Workspace { input, condition, output, hidden, slopes, packed, .. } = ws;
-            let (x, out) = (&slice(input)[..2 * rows], &mut slice_mut(output)[..2 * rows]);
-            let condition = &condition[..rows];
-            if rows <= per_shard {
-                // One shard: no fork-join.
-                self.shard_forward(packed, (x, condition), hidden, slopes, per_shard, out);
-            } else {
-                x.par_chunks(2 * per_shard)
-                    .zip(condition.par_chunks(per_shard))
-                    .zip(out.par_chunks_mut(2 * per_shard))
-                    .zip(hidden.par_chunks_mut(region).zip(slopes.par_chunks_mut(region)))
-                    .for_each(|(((x, c), out), (hidden, slopes))| {
-                        self.shard_forward(packed, (x, c), hidden, slopes, per_shard, out)
-                    });
-            }
-        }
-        ws.output.slice(s![..rows, ..])
-    }
-
     /// Forward pass of one shard; hidden layer l lives at `hidden[l * stride * H..]`.
     fn shard_forward(
         &self,
@@ -151,63 +123,12 @@ impl<F: Real> Mlp<F> {
         ops::output_layer(&self.layers[depth], &hidden[(depth - 1) * region..][..n], out);
     }
 
-    /// Backward pass for the last [`forward_train`](Self::forward_train): given
-    /// ∂L/∂s (`[rows, 2]`), overwrites `grads` with ∂L/∂θ and `ws.input_grad` with ∂L/∂x.
-    pub fn backward(&self, out_grad: ArrayView2<F>, ws: &mut Workspace<F>, grads: &mut [Linear<F>]) {
-        let rows = ws.rows;
-        debug_assert_eq!(out_grad.dim(), (rows, DIM));
-        let out_grad = out_grad.as_slice().expect("∂L/∂s is a row-major [rows, 2] buffer");
-        if rows == 0 {
-            grads.iter_mut().for_each(|g| g.tensors_mut().into_iter().for_each(|t| t.fill(F::zero())));
-            return;
-        }
-        let (shards, per_shard) = shard_layout(rows, self.width());
-        let (h, depth) = (self.width(), self.depth());
-        let region = depth * per_shard * h;
-        let Workspace {
-            input,
-            condition,
-            input_grad,
-            hidden,
-            slopes,
-            delta,
-            delta_next,
-            column_grads,
-            partials,
-            packed,
-            ..
-        } = ws;
-        let condition = &condition[..rows];
-        if shards == 1 {
-            // One shard writes straight into `grads`: no copy, no fork-join.
-            return self.shard_backward(
-                packed,
-                (&slice(input)[..2 * rows], condition, &out_grad[..2 * rows]),
-                (&hidden[..region], &slopes[..region], per_shard),
-                (&mut delta[..], &mut delta_next[..], &mut column_grads[..]),
-                grads,
-                &mut slice_mut(input_grad)[..2 * rows],
-            );
-        }
-        slice(input)[..2 * rows]
-            .par_chunks(2 * per_shard)
-            .zip(condition.par_chunks(per_shard).zip(out_grad.par_chunks(2 * per_shard)))
-            .zip(hidden.par_chunks(region).zip(slopes.par_chunks(region)))
-            .zip(delta.par_chunks_mut(per_shard * h).zip(delta_next.par_chunks_mut(per_shard * h)))
-            .zip(column_grads.par_chunks_mut(COLUMN_GRADS * h).zip(partials.par_iter_mut()))
-            .zip(slice_mut(input_grad)[..2 * rows].par_chunks_mut(2 * per_shard))
-            .for_each(|(((((x, (c, g)), (hid, slo)), (d, dn)), (cg, part)), ig)| {
-                self.shard_backward(packed, (x, c, g), (hid, slo, per_shard), (d, dn, cg), part, ig)
-            });
-        sum_in_order(&partials[..shards], grads);
-    }
-
     /// Forward pass, loss and backward pass in one go, shard by shard, for the first `rows`
     /// rows of `ws.input`: `loss(rows, scores, out_grad)` is called with each shard's row
     /// range and scores, writes ∂L/∂s for those rows and returns their part of the loss. The
-    /// parts are summed in shard order and returned; `grads` is overwritten with ∂L/∂θ. One
-    /// fork-join per step instead of two ([`forward_train`](Self::forward_train) then
-    /// [`backward`](Self::backward)), which halves how often the second thread is woken.
+    /// parts are summed in shard order and returned; `grads` is overwritten with ∂L/∂θ, and
+    /// [`Workspace::output`] and [`Workspace::input_grad`] hold the scores and ∂L/∂x. One
+    /// fork-join per step: a forward pass, then a backward one, woke the second thread twice.
     pub fn forward_backward(
         &self,
         ws: &mut Workspace<F>,
@@ -568,9 +489,14 @@ impl<F: Real> Workspace<F> {
         &mut self.condition[..rows]
     }
 
-    /// The first `rows` rows of the input buffer, to be filled before `forward_train`.
+    /// The first `rows` rows of the input buffer, to be filled before `forward_backward`.
     pub fn input_mut(&mut self, rows: usize) -> ArrayViewMut2<'_, F> {
         self.input.slice_mut(s![..rows, ..])
+    }
+
+    /// The scores of the last forward pass, `[rows, 2]`.
+    pub fn output(&self) -> ArrayView2<'_, F> {
+        self.output.slice(s![..self.rows, ..])
     }
 
     /// ∂L/∂x from the last backward pass, `[rows, 2]`.

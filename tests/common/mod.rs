@@ -72,3 +72,23 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The network's training pass (`Mlp::forward_backward`) on the first `c.nrows()` inputs
+/// already in `ws`, for the loss Σᵢ⟨cᵢ, s(xᵢ)⟩: ∂L/∂s is `c` itself. Returns the scores;
+/// `grads` gets ∂L/∂θ and `ws.input_grad()` ∂L/∂x.
+pub fn forward_backward_of_dot<F: dsm_tui::nn::Real>(
+    model: &dsm_tui::nn::Mlp<F>,
+    ws: &mut dsm_tui::nn::Workspace<F>,
+    c: ndarray::ArrayView2<F>,
+    grads: &mut [dsm_tui::nn::Linear<F>],
+) -> ndarray::Array2<F> {
+    let rows = c.nrows();
+    let c = c.as_standard_layout();
+    let c = c.as_slice().expect("standard layout");
+    let mut out_grad = vec![F::zero(); 2 * rows];
+    model.forward_backward(ws, rows, &mut out_grad, grads, |range, scores, out_grad| {
+        out_grad.copy_from_slice(&c[2 * range.start..2 * range.end]);
+        scores.iter().zip(&*out_grad).fold(F::zero(), |total, (&s, &g)| total + s * g)
+    });
+    ws.output().to_owned()
+}
