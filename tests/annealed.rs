@@ -157,32 +157,59 @@ impl ConditionalScoreField for BlurredMoons {
     }
 }
 
-/// The sampler half of the bar: driven by the exact score of the blurred moons, the
-/// default schedule (σ 1 → 0.01 over 10 levels, 100 steps each, c = 0.1) from the default
-/// 5000 uniform particles reaches energy distance ≤ 2× the floor (fresh data against the
-/// test split, as `--once` reports it) with the upper moon at 0.50 ± 0.02 on seeds 0–4.
-/// Measured: 1.31 / 1.54 / 0.76 / 1.06 / 1.49× the floor, upper moon 0.493–0.508. So what
-/// the learned network scores beyond this (README) is the network's, not the chain's.
-#[test]
-fn annealed_defaults_with_the_exact_score_meet_the_energy_distance_bar() {
+/// The default schedule (σ 1 → 0.01 over 10 levels, 100 steps each, c = 0.1) driven by the
+/// exact score of the blurred moons from the default 5000 uniform particles of `seed`: its
+/// energy distance over the floor (fresh data against the test split, as `--once` reports
+/// it) and its upper-moon share.
+fn exact_score_ratio_and_share(field: &BlurredMoons, seed: u64) -> (f64, f64) {
     use dsm_tui::config::{Config, Mode};
     use dsm_tui::seeds::{Stream, stream_rng};
     use dsm_tui::trainer::session::Session;
 
+    let config = Config { mode: Mode::Annealed, seed, ..Config::default() }.with_annealed_training();
+    let session = Session::new(&config);
+    let test = session.data().test();
+    let fresh = Builtin::Moons.generate(config.particles, config.noise, &mut stream_rng(seed, Stream::FloorData));
+    let floor = quality(fresh.points.view(), test, Shape::Moons).energy_distance;
+    let mut particles = Particles::uniform(config.particles, seed, 0);
+    AnnealedSampler::new(config.levels.clone(), config.level_steps, config.step_scale).run(&mut particles, field);
+    let q = quality(particles.positions().view(), test, Shape::Moons);
+    (q.energy_distance / floor, q.upper_moon_share.expect("moons"))
+}
+
+/// The sampler half of the bar: with the exact score, the default schedule reaches
+/// energy distance ≤ 2× the floor with the upper moon at 0.50 ± 0.02 on seeds 0–4.
+/// Measured: 1.31 / 1.54 / 0.76 / 1.06 / 1.49× the floor, upper moon 0.493–0.508. So what
+/// the learned network scores beyond this (README) is the network's, not the chain's.
+#[test]
+fn annealed_defaults_with_the_exact_score_meet_the_energy_distance_bar() {
     let field = BlurredMoons::new(64, 0.1);
     for seed in 0..5 {
-        let config = Config { mode: Mode::Annealed, seed, ..Config::default() }.with_annealed_training();
-        let session = Session::new(&config);
-        let test = session.data().test();
-        let fresh = Builtin::Moons.generate(config.particles, config.noise, &mut stream_rng(seed, Stream::FloorData));
-        let floor = quality(fresh.points.view(), test, Shape::Moons).energy_distance;
-        let mut particles = Particles::uniform(config.particles, seed, 0);
-        AnnealedSampler::new(config.levels.clone(), config.level_steps, config.step_scale).run(&mut particles, &field);
-        let q = quality(particles.positions().view(), test, Shape::Moons);
-        let share = q.upper_moon_share.expect("moons");
-        let ratio = q.energy_distance / floor;
+        let (ratio, share) = exact_score_ratio_and_share(&field, seed);
         eprintln!("seed {seed}: {ratio:.2}× the floor, upper moon {share:.3}");
         assert!(ratio <= 2.0, "seed {seed}: energy distance {ratio:.2}× the floor, bar 2×");
         assert!((share - 0.5).abs() <= 0.02, "seed {seed}: upper-moon share {share:.3}, bar 0.50 ± 0.02");
     }
+}
+
+/// The yardstick's own spread: the same as above over seeds 0–29, where a perfect score still
+/// scores from ~0.6× to ~2.1× the floor (README). Checks that the sampler with the exact
+/// score centres near 1.25× and rarely passes 2×, and prints every seed. About 80 s, so not in
+/// the default run: `cargo test --release --test annealed -- --ignored --nocapture yardstick`.
+#[test]
+#[ignore = "80 s; a measurement the README quotes, run on demand"]
+fn exact_score_yardstick_over_thirty_seeds() {
+    let field = BlurredMoons::new(64, 0.1);
+    let mut ratios = Vec::new();
+    for seed in 0..30 {
+        let (ratio, share) = exact_score_ratio_and_share(&field, seed);
+        eprintln!("seed {seed}: {ratio:.2}× the floor, upper moon {share:.3}");
+        assert!((share - 0.5).abs() <= 0.02, "seed {seed}: upper-moon share {share:.3}");
+        ratios.push(ratio);
+    }
+    let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
+    let over = ratios.iter().filter(|&&r| r > 2.0).count();
+    eprintln!("mean {mean:.2}, {over} of {} above 2×", ratios.len());
+    assert!((1.0..=1.5).contains(&mean), "mean ratio {mean:.2} with the exact score");
+    assert!(over <= 3, "{over} of 30 seeds above 2× with the exact score");
 }
