@@ -238,3 +238,26 @@ fn one_pass_column_sums_give_the_bits_of_row_by_row_sums() {
         assert_eq!((bits(&a), bits(&b)), (bits(&by_x0), bits(&by_x1)), "weighted alone, {rows} × {cols}");
     }
 }
+
+/// The weights' transposed panels (8 × 8 blocks transposed in registers, the edges element
+/// by element) hold exactly Wᵀ, zero-padded to whole panels: every shape edge, k and n not
+/// multiples of 8 or 16 among them.
+#[test]
+fn transposed_panels_hold_exactly_w_transposed() {
+    use dsm_tui::nn::kernels::{self, NR};
+    if !kernels::available() {
+        return;
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+    for (n, k) in [(128, 128), (256, 256), (20, 3), (3, 20), (37, 45), (16, 8), (1, 1), (64, 2)] {
+        let w: Vec<f32> = normal(n * k, 1, &mut rng).iter().map(|&v| v as f32).collect();
+        let mut packed = vec![f32::NAN; n.div_ceil(NR) * NR * k];
+        kernels::pack_transposed(&w, n, k, &mut packed);
+        for (i, &v) in packed.iter().enumerate() {
+            let (panel, kk, jj) = (i / (NR * k), i % (NR * k) / NR, i % NR);
+            let j = panel * NR + jj;
+            let want = if j < n { w[j * k + kk] } else { 0.0 };
+            assert_eq!(v.to_bits(), want.to_bits(), "{n} × {k}: panel {panel}, row {kk}, column {jj}");
+        }
+    }
+}
