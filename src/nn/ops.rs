@@ -221,8 +221,8 @@ pub fn output_backward<F: Real>(
     gw.fill(F::zero());
     gb.fill(F::zero());
     let (gw0, gw1) = gw.split_at_mut(h);
-    let rows = out_grad.len() / 2;
-    let column_pass = match (fast(&a[..rows * h]), fast(out_grad), fast_mut(gw0), fast_mut(gw1)) {
+    let batch = out_grad.len() / 2;
+    let column_pass = match (fast(&a[..batch * h]), fast(out_grad), fast_mut(gw0), fast_mut(gw1)) {
         (Some(a32), Some(g32), Some(gw0), Some(gw1)) => {
             let (g0, g1) = (RowWeights { data: g32, stride: 2 }, RowWeights { data: &g32[1..], stride: 2 });
             kernels::column_sums(a32, h, None, [(g0, gw0), (g1, gw1)]);
