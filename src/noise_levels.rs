@@ -59,17 +59,23 @@ impl FromStr for NoiseLevels {
     /// `MAX:MIN:L` with 0 < MIN < MAX ≤ 100 and 2 ≤ L ≤ 1000 (or MIN = MAX with L = 1).
     fn from_str(text: &str) -> Result<Self, String> {
         let parts: Vec<&str> = text.split(':').collect();
+        // Each message starts "expected": the command line prints it as what is accepted.
         let [max, min, count] = parts.as_slice() else {
             return Err("expected MAX:MIN:L, e.g. 1.0:0.01:10".into());
         };
-        let number = |s: &str, what: &str| s.trim().parse::<f64>().map_err(|_| format!("{what} '{s}' is not a number"));
+        let number = |s: &str, what: &str| {
+            s.trim().parse::<f64>().map_err(|_| format!("expected MAX:MIN:L ({what} '{s}' is not a number)"))
+        };
         let (max, min) = (number(max, "MAX")?, number(min, "MIN")?);
-        let count: usize = count.trim().parse().map_err(|_| format!("L '{count}' is not a whole number"))?;
+        let count: usize =
+            count.trim().parse().map_err(|_| format!("expected MAX:MIN:L (L '{count}' is not a whole number)"))?;
         if !(min.is_finite() && max.is_finite() && 0.0 < min && min <= max && max <= 100.0) {
-            return Err(format!("need 0 < MIN ≤ MAX ≤ 100, got MAX {max}, MIN {min}"));
+            return Err(format!("expected MAX:MIN:L with 0 < MIN ≤ MAX ≤ 100 (got MAX {max}, MIN {min})"));
         }
         if !(1..=1000).contains(&count) || (count == 1) != (min == max) {
-            return Err(format!("need 2 ≤ L ≤ 1000 with MIN < MAX (or L = 1 with MIN = MAX), got L {count}"));
+            return Err(format!(
+                "expected MAX:MIN:L with 2 ≤ L ≤ 1000 and MIN < MAX, or L = 1 and MIN = MAX (got L {count})"
+            ));
         }
         Ok(Self::geometric(max, min, count))
     }

@@ -346,4 +346,10 @@ fn annealed_mode_refuses_what_it_cannot_do_in_one_line() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
     }
+    // The schedule's own parser says what it accepts, not "a number".
+    let stderr = text(&run(&["--once", "--mode", "annealed", "--sigmas", "1:2:3"], None).stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid value '1:2:3' for --sigmas: accepted MAX:MIN:L with 0 < MIN ≤ MAX ≤ 100 (got MAX 1, MIN 2)"
+    );
 }
