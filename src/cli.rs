@@ -337,6 +337,25 @@ fn parse_size(text: &str) -> Result<(u16, u16), String> {
         .ok_or_else(|| "expected columns x rows, each 1..=1000, like 100x30".to_string())
 }
 
+/// The accepted range a flag's help gives in brackets after its description (" [(0, 10]]",
+/// "[1..=2048] [default: …]"), so that a value clap cannot parse is answered with the same
+/// range as one out of range, from the one place the range is written for users.
+fn help_range(flag: &str) -> Option<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let arg = command.get_arguments().find(|a| a.get_long().is_some_and(|long| flag == format!("--{long}")))?;
+    let help = arg.get_help()?.to_string();
+    // A bracket after a space: "U[-1,1]²" in a description is not a range.
+    let start = help.find(" [")? + 2;
+    // The range ends at the first ']' followed by a space, a newline or the end: "(0, 10]"
+    // has a ']' of its own.
+    let bytes = help.as_bytes();
+    let end =
+        (start..bytes.len()).find(|&i| bytes[i] == b']' && bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace))?;
+    let range = &help[start..end];
+    (!range.starts_with("default")).then(|| range.to_string())
+}
+
 /// clap's own errors (unknown flag, unparsable number, unknown activation) as one line.
 pub fn one_line(err: &clap::Error) -> String {
     let context = |kind| match err.get(kind) {
@@ -351,7 +370,11 @@ pub fn one_line(err: &clap::Error) -> String {
                 (Some(values), _) => format!("one of {values}"),
                 // Our own parsers (--size, --pace) say what they expect.
                 (None, Some(source)) if source.starts_with("expected ") => source["expected ".len()..].to_string(),
-                (None, Some(source)) => format!("a number ({source}; see --help for the range)"),
+                (None, Some(source)) => match help_range(&flag) {
+                    Some(range) if range.starts_with(['>', '<']) => format!("a number {range} ({source})"),
+                    Some(range) => format!("a number in {range} ({source})"),
+                    None => format!("a number ({source}; see --help)"),
+                },
                 (None, None) => "a valid value (see --help)".to_string(),
             };
             InputError { flag, value, accepted }.to_string()

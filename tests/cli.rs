@@ -203,6 +203,27 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
     assert!(dir.entries().is_empty(), "no file written: {:?}", dir.entries());
 }
 
+/// A value clap cannot parse as a number gets the range the flag's help gives, as a value out
+/// of range does, not "see --help".
+#[test]
+fn an_unparsable_number_is_answered_with_the_flags_range() {
+    for (args, line) in [
+        (
+            ["--eta", "abc"],
+            "error: invalid value 'abc' for --eta: accepted a number in (0, 10] (invalid float literal)",
+        ),
+        (
+            ["--particles", "-5"],
+            "error: invalid value '-5' for --particles: accepted a number in 1..=100000 (invalid digit found in string)",
+        ),
+        (["--lr", "x"], "error: invalid value 'x' for --lr: accepted a number > 0 (invalid float literal)"),
+    ] {
+        let out = run(&[&["--once"][..], &args].concat(), None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(text(&out.stderr).trim(), line);
+    }
+}
+
 #[test]
 fn pace_takes_one_of_ts_paces_and_only_for_the_dashboard() {
     let out = run(&["--pace", "300"], None);
