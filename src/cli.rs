@@ -103,6 +103,8 @@ pub struct Cli {
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Adam learning rate of the first epoch [> 0]
+    // The bracket is the help's range (`help_range`), not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, default_value_t = Config::default().lr)]
     pub lr: f64,
     /// Learning-rate decay per epoch (lr·gammaᵉ) [(0, 1]]

@@ -1,6 +1,6 @@
 //! Hand-written f32 kernels for x86-64 with AVX2 and FMA, picked at run time: a register-tiled
 //! matrix product with arbitrary strides, SiLU with a vectorised `exp`, and the skinny 2-wide
-//! products. The network's generic code calls them through [`super::ops`] when the element
+//! products. The network's generic code calls them through `nn::ops` when the element
 //! type is `f32` and the CPU has the features; everything else takes the portable path.
 //!
 //! Why not only `matrixmultiply`: its sgemm packs both operands on every call and manages

@@ -2,12 +2,12 @@
 //! width H, a smooth activation after each), with a hand-written backward pass.
 //!
 //! Shapes: a batch is `[rows, 2]`; hidden activations are `[rows, H]`, row-major. The
-//! layer operations live in [`super::ops`] (f32 kernels or the portable path). All buffers
+//! layer operations live in `nn::ops` (f32 kernels or the portable path). All buffers
 //! live in a [`Workspace`] (training), [`Scratch`] or [`Evaluator`] (inference), allocated
 //! once and reused every step.
 //!
 //! Training splits a batch into fixed shards of rows that run on rayon's threads (two
-//! shards: on the workspace's [`Partner`] thread, which stays awake between steps): each
+//! shards: on the workspace's `Partner` thread, which stays awake between steps): each
 //! shard does its own forward and backward pass into its own gradient buffers, and the
 //! shards' gradients are then summed in shard order. The shards depend only on the number
 //! of rows, never on the number of threads, so the result is the same bit for bit on one
