@@ -64,7 +64,7 @@ fn title(side: &ComparedSide, width: u16) -> Line<'static> {
 }
 
 /// The side's sampler and how far it has gone, in as much room as `width` gives: how far
-/// it has gone in fewer words when the whole does not fit, and without the sampler last.
+/// it has gone in fewer words when the whole does not fit, then without the sampler.
 fn progress(side: &ComparedSide, width: u16) -> Line<'static> {
     let done = side.steps == side.total;
     let (state, short) = if done {
@@ -73,9 +73,10 @@ fn progress(side: &ComparedSide, width: u16) -> Line<'static> {
         (format!("step {}/{}", side.steps, side.total), format!("{}/{}", side.steps, side.total))
     };
     let sampler = &side.sampler;
-    let text = [format!(" {sampler} · {state} "), format!(" {sampler} · {short} ")]
+    let shortest = format!(" {short} ");
+    let text = [format!(" {sampler} · {state} "), format!(" {sampler} · {short} "), format!(" {state} ")]
         .into_iter()
         .find(|text| text.chars().count() <= usize::from(width))
-        .unwrap_or(format!(" {state} "));
+        .unwrap_or(shortest);
     Line::from(Span::styled(text, theme::DIM))
 }
