@@ -150,7 +150,7 @@ pub struct Cli {
     /// Annealed mode: c in the step size α = c·σᵢ² [(0, 10]]
     #[arg(long, default_value_t = Config::default().step_scale)]
     pub step_scale: f64,
-    /// Seed of every random draw (data, weights, noise, particles)
+    /// Seed of every random draw (data, weights, noise, particles) [0..=2⁶⁴−1]
     #[arg(long, default_value_t = Config::default().seed)]
     pub seed: u64,
 }
