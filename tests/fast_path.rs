@@ -21,6 +21,16 @@ fn normal(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f64>
     Array2::from_shape_fn((rows, cols), |_| StandardNormal.sample(rng))
 }
 
+/// `len` standard normal draws in f32.
+fn f32s(len: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<f32> {
+    normal(len, 1, rng).iter().map(|&v| v as f32).collect()
+}
+
+/// The bit patterns of `v`, to compare floats exactly (NaN included).
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
 /// Output and parameter gradients of Σᵢ⟨cᵢ, s(xᵢ)⟩ in the model's own float type, as f64.
 fn output_and_grads<F: Real>(model: &Mlp<F>, x: ArrayView2<f64>, c: ArrayView2<f64>) -> (Vec<f64>, Vec<Vec<f64>>) {
     let rows = x.nrows();
@@ -175,7 +185,7 @@ fn packed_and_in_place_gemms_give_the_same_bits() {
         return;
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
-    let mut floats = |len: usize| -> Vec<f32> { normal(len, 1, &mut rng).iter().map(|&v| v as f32).collect() };
+    let mut floats = |len: usize| f32s(len, &mut rng);
     for (m, n, k) in [(256, 256, 512), (37, 40, 300), (5, 16, 1), (64, 128, 129)] {
         let (a, b, bias) = (floats(m * k), floats(k * n), floats(n));
         let mut packed = vec![0.0; n.div_ceil(NR) * NR * k];
@@ -193,7 +203,6 @@ fn packed_and_in_place_gemms_give_the_same_bits() {
                     (c, slope)
                 };
                 let ((c1, s1), (c2, s2)) = (run(in_place), run(contiguous));
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert!(bits(&c1) == bits(&c2) && bits(&s1) == bits(&s2), "{m} × {n} × {k}, silu {silu}");
             }
         }
@@ -211,8 +220,7 @@ fn one_pass_column_sums_give_the_bits_of_row_by_row_sums() {
         return;
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-    let mut floats = |len: usize| -> Vec<f32> { normal(len, 1, &mut rng).iter().map(|&v| v as f32).collect() };
-    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let mut floats = |len: usize| f32s(len, &mut rng);
     for (rows, cols) in [(512, 256), (300, 20), (1, 64), (77, 93), (64, 7)] {
         let (m, x, condition) = (floats(rows * cols), floats(2 * rows), floats(rows));
         // Row by row, as `loops::add` and `loops::axpy` accumulate.
@@ -250,7 +258,7 @@ fn transposed_panels_hold_exactly_w_transposed() {
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
     for (n, k) in [(128, 128), (256, 256), (20, 3), (3, 20), (37, 45), (16, 8), (1, 1), (64, 2)] {
-        let w: Vec<f32> = normal(n * k, 1, &mut rng).iter().map(|&v| v as f32).collect();
+        let w = f32s(n * k, &mut rng);
         let mut packed = vec![f32::NAN; n.div_ceil(NR) * NR * k];
         kernels::pack_transposed(&w, n, k, &mut packed);
         for (i, &v) in packed.iter().enumerate() {
