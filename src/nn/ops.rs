@@ -218,28 +218,29 @@ pub fn output_backward<F: Real>(
     let h = layer.inputs();
     let (w0, w1) = weights(layer).split_at(h);
     let [gw, gb] = grad.tensors_mut();
-    gw.fill(F::zero());
-    gb.fill(F::zero());
     let (gw0, gw1) = gw.split_at_mut(h);
     let batch = out_grad.len() / 2;
-    let column_pass = match (fast(&a[..batch * h]), fast(out_grad), fast_mut(gw0), fast_mut(gw1)) {
+    // ∂L/∂W₃[d] = Σ_r g[r, d]·a[r]: one pass over a for both rows of W₃.
+    match (fast(&a[..batch * h]), fast(out_grad), fast_mut(gw0), fast_mut(gw1)) {
         (Some(a32), Some(g32), Some(gw0), Some(gw1)) => {
             let (g0, g1) = (RowWeights { data: g32, stride: 2 }, RowWeights { data: &g32[1..], stride: 2 });
             kernels::column_sums(a32, h, None, [(g0, gw0), (g1, gw1)]);
-            true
         }
-        _ => false,
-    };
-    let rows =
-        a.chunks_exact(h).zip(slope.chunks_exact(h)).zip(out_grad.chunks_exact(2)).zip(delta.chunks_exact_mut(h));
-    for (((ai, si), gi), di) in rows {
+        _ => {
+            gw0.fill(F::zero());
+            gw1.fill(F::zero());
+            for (ai, gi) in a.chunks_exact(h).zip(out_grad.chunks_exact(2)) {
+                axpy(gi[0], ai, gw0);
+                axpy(gi[1], ai, gw1);
+            }
+        }
+    }
+    gb.fill(F::zero());
+    let rows = slope.chunks_exact(h).zip(out_grad.chunks_exact(2)).zip(delta.chunks_exact_mut(h));
+    for ((si, gi), di) in rows {
         let (g0, g1) = (gi[0], gi[1]);
         gb[0] += g0;
         gb[1] += g1;
-        if !column_pass {
-            axpy(g0, ai, gw0);
-            axpy(g1, ai, gw1);
-        }
         if let (Some(u), Some(v), Some(s), Some(d)) = (fast(w0), fast(w1), fast(si), fast_mut(di)) {
             loops::combine2(g0.as_f64() as f32, u, g1.as_f64() as f32, v, s, d);
         } else {
@@ -304,15 +305,14 @@ pub fn input_backward<F: Real>(
     let [gw, gb] = grad.tensors_mut();
     // Accumulate the columns of ∂L/∂W₁ contiguously, then interleave them into [H, inputs].
     let column_grads = &mut column_grads[..inputs * h];
-    let (c0, rest) = column_grads.split_at_mut(h);
-    let (c1, c2) = rest.split_at_mut(h);
-    let fast_columns = (fast(&delta[..rows * h]), fast(x), fast(condition), fast_mut(gb), fast_mut(c0), fast_mut(c1));
-    if let (Some(d32), Some(x32), Some(cond32), Some(gb32), Some(c0), Some(c1)) = fast_columns {
+    let fast_columns = (fast(&delta[..rows * h]), fast(x), fast(condition), fast_mut(gb), fast_mut(column_grads));
+    if let (Some(d32), Some(x32), Some(cond32), Some(gb32), Some(columns)) = fast_columns {
         // One pass over δ for the bias gradient and every column.
+        let (c0, rest) = columns.split_at_mut(h);
+        let (c1, c2) = rest.split_at_mut(h);
         let (x0, x1) = (RowWeights { data: x32, stride: 2 }, RowWeights { data: &x32[1..], stride: 2 });
         match inputs {
             3 => {
-                let c2 = fast_mut(c2).expect("same type");
                 let cond = RowWeights { data: cond32, stride: 1 };
                 kernels::column_sums(d32, h, Some(gb32), [(x0, c0), (x1, c1), (cond, c2)]);
             }
