@@ -1,8 +1,9 @@
 """How much the annealed energy-distance ratio moves with a training run's own random draws.
 
-A PyTorch model of `dsm-tui --once --mode annealed` (3x64 SiLU network with log sigma as a
-third input and its output divided by sigma, sigma^2-weighted DSM over 10 geometric levels
-1 -> 0.01, Adam lr 0.01 decayed 0.985 per epoch for 400 epochs at batch 64, then annealed
+A PyTorch model of `dsm-tui --once --mode annealed` with its earlier defaults (3x64 SiLU
+network with log sigma as a third input and its output divided by sigma, sigma^2-weighted
+DSM over 10 geometric levels 1 -> 0.01, Adam lr 0.01 decayed 0.985 per epoch for 400
+epochs at batch 64; the defaults are now 4x64 for 800 epochs at 0.9925), then annealed
 Langevin, 100 steps a level, alpha = 0.1 sigma^2, and the denoising step) on make_moons
 data of 5000 points split 4000/1000. Prints, per data seed, the energy distance of 5000
 samples to the test split over the floor (5000 fresh points to the same test split).

@@ -99,7 +99,7 @@ pub struct Cli {
     #[arg(long, default_value_t = Config::default().batch_size)]
     pub batch_size: usize,
     /// Passes over the training set [1..=100000; 0..=100000 with --load]
-    /// [default: 100; 400 with --mode annealed]
+    /// [default: 100; 800 with --mode annealed]
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Adam learning rate of the first epoch [> 0]
@@ -108,13 +108,13 @@ pub struct Cli {
     #[arg(long, default_value_t = Config::default().lr)]
     pub lr: f64,
     /// Learning-rate decay per epoch (lr·gammaᵉ) [(0, 1]]
-    /// [default: 0.95; 0.985 with --mode annealed]
+    /// [default: 0.95; 0.9925 with --mode annealed]
     #[arg(long)]
     pub lr_gamma: Option<f64>,
     /// Width of each hidden layer [1..=2048] [default: 128; 64 with --mode annealed]
     #[arg(long)]
     pub hidden: Option<usize>,
-    /// Number of hidden layers [1..=16] [default: 2; 3 with --mode annealed]
+    /// Number of hidden layers [1..=16] [default: 2; 4 with --mode annealed]
     #[arg(long)]
     pub depth: Option<usize>,
     /// Activation of the hidden layers

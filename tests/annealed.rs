@@ -107,8 +107,8 @@ fn stepping_through_levels_matches_one_run() {
 /// `--mode annealed`'s own defaults (`Config::with_annealed_training`) against the course's
 /// network trained the same way: with the course's 2×128 net for 100 epochs 6–8% of the
 /// samples stayed farther than 0.3 from both arcs (measured on seeds 0–4; the exact score
-/// leaves 0.2%); with the defaults 0.4–0.7%. 2000 particles: the share's standard error is
-/// 0.011, so ±0.03 is under 3 of them.
+/// leaves 0.2%); with the defaults 0.16–0.32% (5000 particles, docs/annealed.md). 2000
+/// particles: the share's standard error is 0.011, so ±0.03 is under 3 of them.
 #[test]
 fn annealed_defaults_leave_few_stragglers_and_even_moons() {
     use dsm_tui::config::{Config, Mode};

@@ -62,9 +62,9 @@ fn help_describes_every_flag_with_its_default() {
         "[default: 100]",
         "[default: 0.01]",
         "[default: 128; 64 with --mode annealed]",
-        "[default: 2; 3 with --mode annealed]",
-        "[default: 100; 400 with --mode annealed]",
-        "[default: 0.95; 0.985 with --mode annealed]",
+        "[default: 2; 4 with --mode annealed]",
+        "[default: 100; 800 with --mode annealed]",
+        "[default: 0.95; 0.9925 with --mode annealed]",
         "[default: silu]",
         "[default: 0.1;",
         "[default: 1000]",
@@ -332,7 +332,9 @@ fn annealed_mode_trains_the_conditional_model_and_compares_samplers() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["config"]["mode"], "annealed");
     let model = |json: &serde_json::Value| (json["config"]["hidden"].clone(), json["config"]["depth"].clone());
-    assert_eq!(model(&json), (64.into(), 3.into()), "the noise-conditional model's own defaults");
+    assert_eq!(model(&json), (64.into(), 4.into()), "the noise-conditional model's own defaults");
+    let lr_gamma = json["config"]["lr_gamma"].as_f64().expect("lr_gamma");
+    assert!((lr_gamma - 0.9925).abs() < 1e-6, "the mode's own decay, got {lr_gamma}");
     let given = run(&[ANNEALED, &["--json", "--hidden", "32", "--depth", "2"]].concat(), None);
     let given: serde_json::Value = serde_json::from_slice(&given.stdout).expect("JSON");
     assert_eq!(model(&given), (32.into(), 2.into()), "flags given win over the mode's defaults");
