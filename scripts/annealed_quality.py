@@ -13,6 +13,8 @@ compare with `--perfect`, scored the same way.
     python3 scripts/annealed_quality.py --seeds 0-19                  # the defaults
     python3 scripts/annealed_quality.py --seeds 0-19 -- --depth 3     # any dsm-tui flags
     python3 scripts/annealed_quality.py --seeds 0-9 --perfect 6       # a perfect sampler
+    python3 scripts/annealed_quality.py -- --save m{seed}.safetensors # {seed}: the seed
+    python3 scripts/annealed_quality.py -- --load m{seed}.safetensors --epochs 0 --step-scale 0.2
 
 `--perfect K` scores K sets of 5000 independent draws from the true distribution against
 each seed's test split instead: what the bar's ratio is for a sampler with no error at all.
@@ -82,7 +84,7 @@ def main():
     ap.add_argument("--bin", default="target/release/dsm-tui")
     ap.add_argument("--metrics", default=os.path.join(os.path.dirname(__file__), "../../shared/reference"))
     ap.add_argument("--perfect", type=int, default=0, metavar="K")
-    ap.add_argument("extra", nargs="*", help="flags passed to dsm-tui (after --)")
+    ap.add_argument("extra", nargs="*", help="flags passed to dsm-tui (after --); {seed} becomes the seed")
     a = ap.parse_args()
     sys.path.insert(0, os.path.abspath(a.metrics))
     import metrics
@@ -93,8 +95,14 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for seed in parse_seeds(a.seeds):
             # A perfect sampler needs only the run's data: one epoch of training will do.
-            extra = a.extra + ["--epochs", "1"] if a.perfect else a.extra
-            report, samples, test = run(a.bin, seed, extra, workdir)
+            extra = [arg.replace("{seed}", str(seed)) for arg in a.extra]
+            extra += ["--epochs", "1"] if a.perfect else []
+            try:
+                report, samples, test = run(a.bin, seed, extra, workdir)
+            except subprocess.CalledProcessError as failed:
+                # e.g. training diverged (exit 3): say so and go on with the other seeds.
+                print(f"{seed:4d}  dsm-tui exited {failed.returncode}: {failed.stderr.strip()}", flush=True)
+                continue
             floor = report["floor_energy_distance"]
             if a.perfect:
                 rng = np.random.RandomState(700 + 13 * seed)
@@ -111,6 +119,8 @@ def main():
                 print(f"{seed:4d}  {floor:.5f}  {ratio:5.2f}  {distance * 1e4:8.2f}e-4  "
                       f"{stats['frac_upper']:10.4f}  {stats['frac_far_0.3']:7.4f}", flush=True)
     n = len(ratios)
+    if n < 2:
+        sys.exit(f"\n{n} sample set(s) scored: too few for a summary")
     print(f"\n{n} sample sets: ratio mean {np.mean(ratios):.2f}, above 2 on {sum(r > 2 for r in ratios)}; "
           f"ED_U to truth mean {np.mean(distances) * 1e4:.2f}e-4 (standard error "
           f"{np.std(distances, ddof=1) / np.sqrt(n) * 1e4:.2f}e-4); |share - 0.5| mean "
