@@ -94,8 +94,8 @@ def main():
     print("seed  floor     ratio  ED_U to truth  upper moon  far>0.3")
     with tempfile.TemporaryDirectory() as workdir:
         for seed in parse_seeds(a.seeds):
-            # A perfect sampler needs only the run's data: one epoch of training will do.
             extra = [arg.replace("{seed}", str(seed)) for arg in a.extra]
+            # A perfect sampler needs only the run's data: one epoch of training will do.
             extra += ["--epochs", "1"] if a.perfect else []
             try:
                 report, samples, test = run(a.bin, seed, extra, workdir)
