@@ -13,11 +13,15 @@ compare with `--perfect`, scored the same way.
     python3 scripts/annealed_quality.py --seeds 0-19                  # the defaults
     python3 scripts/annealed_quality.py --seeds 0-19 -- --depth 3     # any dsm-tui flags
     python3 scripts/annealed_quality.py --seeds 0-9 --perfect 6       # a perfect sampler
+    python3 scripts/annealed_quality.py --seeds 0-9 --from-training 2 # its training set, exactly
     python3 scripts/annealed_quality.py -- --save m{seed}.safetensors # {seed}: the seed
     python3 scripts/annealed_quality.py -- --load m{seed}.safetensors --epochs 0 --step-scale 0.2
 
 `--perfect K` scores K sets of 5000 independent draws from the true distribution against
 each seed's test split instead: what the bar's ratio is for a sampler with no error at all.
+`--from-training K` scores K sets of 5000 points drawn with replacement from the run's own
+4000 training points, blurred by sigma_min = 0.01: a network that learned its training set
+exactly.
 Needs numpy; uses the reference scorer (../shared/reference/metrics.py, or --metrics).
 About 6 s per seed with the defaults on the 2-core machine.
 """
@@ -74,8 +78,9 @@ def run(binary, seed, extra, workdir):
     args += ["--samples-out", samples, "--data-out", data] + extra
     report = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
     table = np.genfromtxt(data, delimiter=",", names=True, dtype=None, encoding=None)
-    test = np.stack([table["x"], table["y"]], 1)[table["split"] == "test"]
-    return report, np.loadtxt(samples, delimiter=",", skiprows=1), test
+    points = np.stack([table["x"], table["y"]], 1)
+    split = {name: points[table["split"] == name] for name in ("train", "test")}
+    return report, np.loadtxt(samples, delimiter=",", skiprows=1), split
 
 
 def main():
@@ -84,6 +89,7 @@ def main():
     ap.add_argument("--bin", default="target/release/dsm-tui")
     ap.add_argument("--metrics", default=os.path.join(os.path.dirname(__file__), "../../shared/reference"))
     ap.add_argument("--perfect", type=int, default=0, metavar="K")
+    ap.add_argument("--from-training", type=int, default=0, metavar="K")
     ap.add_argument("extra", nargs="*", help="flags passed to dsm-tui (after --); {seed} becomes the seed")
     a = ap.parse_args()
     sys.path.insert(0, os.path.abspath(a.metrics))
@@ -95,10 +101,10 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for seed in parse_seeds(a.seeds):
             extra = [arg.replace("{seed}", str(seed)) for arg in a.extra]
-            # A perfect sampler needs only the run's data: one epoch of training will do.
-            extra += ["--epochs", "1"] if a.perfect else []
+            # The baselines need only the run's data: one epoch of training will do.
+            extra += ["--epochs", "1"] if a.perfect or a.from_training else []
             try:
-                report, samples, test = run(a.bin, seed, extra, workdir)
+                report, samples, split = run(a.bin, seed, extra, workdir)
             except subprocess.CalledProcessError as failed:
                 # e.g. training diverged (exit 3): say so and go on with the other seeds.
                 print(f"{seed:4d}  dsm-tui exited {failed.returncode}: {failed.stderr.strip()}", flush=True)
@@ -107,10 +113,15 @@ def main():
             if a.perfect:
                 rng = np.random.RandomState(700 + 13 * seed)
                 sets = [independent_moons(rng, len(samples)) for _ in range(a.perfect)]
+            elif a.from_training:
+                rng = np.random.RandomState(900 + seed)
+                train = split["train"]
+                sets = [train[rng.randint(0, len(train), len(samples))] + rng.normal(scale=0.01, size=samples.shape)
+                        for _ in range(a.from_training)]
             else:
                 sets = [samples]
             for points in sets:
-                ratio = metrics.energy_distance(points, test)["ed_v"] / floor
+                ratio = metrics.energy_distance(points, split["test"])["ed_v"] / floor
                 distance = truth.energy_distance_u(points)
                 stats = metrics.moon_stats(points)
                 ratios.append(ratio)
