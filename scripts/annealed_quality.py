@@ -66,6 +66,8 @@ class Truth:
         self.self_sum = metrics._dist_sum(self.points, self.points)
 
     def energy_distance_u(self, samples):
+        """metrics.energy_distance(samples, truth)["ed_u"], to the same bits, without summing
+        the truth's 4e8 pairs again for every sample set (3.6 s each)."""
         n, m = len(samples), len(self.points)
         cross = self.metrics._dist_sum(samples, self.points) / (n * m)
         own = self.metrics._dist_sum(samples, samples) / (n * (n - 1))
