@@ -218,8 +218,11 @@ fn f_cycles_the_score_field_over_the_samples_and_i_the_fisher_curve() {
 #[test]
 fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
     let pane = Pane::start("switch", 100, 30, LONG);
-    let screen = pane.wait_for("objective DSM σ 0.1");
-    assert!(screen.contains("moons · run 1") && screen.contains("upper moon"), "{screen}");
+    // The status names the objective while still STARTING, before the first figures: wait for
+    // those too, or a slow first snapshot fails the check below (seen once in CI).
+    let screen =
+        pane.wait_until("a DSM run's figures", |s| s.contains("objective DSM σ 0.1") && s.contains("upper moon"));
+    assert!(screen.contains("moons · run 1"), "{screen}");
     pane.keys(&["o"]);
     pane.wait_until("an ISM run", |s| s.contains("objective ISM") && s.contains("moons · run 2"));
     pane.keys(&["d"]);
