@@ -63,8 +63,21 @@ impl Pane {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// A whole frame: the dashboard writes a frame in several pieces, and a capture that falls
+    /// between them shows part of the old frame under part of the new one (seen in CI: the
+    /// title back to "Samples" above rows still full of arrows). Two captures 10 ms apart
+    /// that agree are taken to be whole; frames come at most every 50 ms.
     fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "app"])
+        let mut screen = self.tmux(&["capture-pane", "-p", "-t", "app"]);
+        for _ in 0..50 {
+            thread::sleep(Duration::from_millis(10));
+            let again = self.tmux(&["capture-pane", "-p", "-t", "app"]);
+            if again == screen {
+                break;
+            }
+            screen = again;
+        }
+        screen
     }
 
     fn keys(&self, keys: &[&str]) {
