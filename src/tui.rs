@@ -32,7 +32,8 @@ use color_eyre::Report;
 use color_eyre::eyre::WrapErr;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
-use ratatui::crossterm::{cursor, execute};
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::crossterm::{cursor, execute, queue};
 use ratatui::layout::{Position, Rect};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -203,8 +204,21 @@ impl SignalWatch {
 /// are ignored: they come from a terminal that has hung up, where nothing can be reported
 /// (ratatui's own `restore` would print them, and printing to a dead terminal panics).
 fn restore() {
-    let _ = execute!(io::stdout(), cursor::Show);
+    let _ = execute!(io::stdout(), EndSynchronizedUpdate, cursor::Show);
     let _ = ratatui::try_restore();
+}
+
+/// Draws one frame as a synchronized update (DEC private mode 2026): ratatui writes a frame
+/// in several pieces, and a terminal that supports the mode holds its screen until the end,
+/// so it never shows the bottom of one frame under the top of the last. Terminals without it
+/// ignore both sequences. The end is sent even when drawing failed, so no terminal is left
+/// holding its screen back.
+fn draw_whole_frame(terminal: &mut DefaultTerminal, app: &App) -> Result<(), Report> {
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate).wrap_err("drawing the dashboard")?;
+    let drawn = terminal.draw(|frame| frame.render_widget(app, frame.area())).map(drop);
+    let ended = execute!(terminal.backend_mut(), EndSynchronizedUpdate);
+    drawn.wrap_err("drawing the dashboard")?;
+    ended.wrap_err("drawing the dashboard")
 }
 
 fn event_loop(
@@ -225,7 +239,7 @@ fn event_loop(
             if let Some(command) = app.sync_field(Rect::from((Position::ORIGIN, size))) {
                 worker.send(command);
             }
-            terminal.draw(|frame| frame.render_widget(&*app, frame.area())).wrap_err("drawing the dashboard")?;
+            draw_whole_frame(terminal, app)?;
             app.frame_drawn(Instant::now());
             dirty = false;
         }
@@ -273,7 +287,7 @@ fn keep_background_panics() -> Arc<Mutex<Option<String>>> {
     panic::set_hook(Box::new(move |info| {
         let current = thread::current();
         if current.id() == ui {
-            let _ = execute!(io::stdout(), cursor::Show);
+            let _ = execute!(io::stdout(), EndSynchronizedUpdate, cursor::Show);
             previous(info);
             return;
         }

@@ -326,6 +326,54 @@ fn no_color_keeps_colour_codes_off_the_terminal() {
     }
 }
 
+/// The frames in `raw` (bytes the dashboard wrote) from the first synchronized update on:
+/// (updates begun, cursor moves outside any update, updates begun inside another). Bytes
+/// before the first begin may be the tail of a frame whose begin came before the recording.
+fn synchronized_frames(raw: &[u8]) -> (usize, usize, usize) {
+    const BEGIN: &[u8] = b"\x1b[?2026h";
+    const END: &[u8] = b"\x1b[?2026l";
+    let Some(first) = raw.windows(BEGIN.len()).position(|w| w == BEGIN) else {
+        return (0, 0, 0);
+    };
+    let (mut begun, mut outside, mut nested, mut open) = (0, 0, 0, false);
+    let mut i = first;
+    while i < raw.len() {
+        let rest = &raw[i..];
+        if rest.starts_with(BEGIN) {
+            (begun, nested, open) = (begun + 1, nested + usize::from(open), true);
+            i += BEGIN.len();
+        } else if rest.starts_with(END) {
+            open = false;
+            i += END.len();
+        } else if let Some(csi) = rest.strip_prefix(b"\x1b[") {
+            // A cursor move, ESC [ row ; col H, is where a frame writes its cells.
+            let params = csi.iter().take_while(|b| b.is_ascii_digit() || **b == b';').count();
+            outside += usize::from(!open && csi.get(params) == Some(&b'H') && params > 0);
+            i += 2 + params;
+        } else {
+            i += 1;
+        }
+    }
+    assert!(!open, "the last synchronized update was never ended");
+    (begun, outside, nested)
+}
+
+#[test]
+fn frames_reach_the_terminal_whole_as_synchronized_updates() {
+    let dir = TempDir::new("synchronized");
+    let raw = dir.file("pane.raw");
+    let pane = Pane::start("synchronized", 100, 30, LONG);
+    pane.tmux(&["pipe-pane", "-o", "-t", "app", &format!("cat > '{raw}'")]);
+    pane.wait_for("TRAINING");
+    // Several frames of moving figures, then a key's redraw and the way out.
+    pane.wait_until("the particles to move", |s| langevin_steps(s).is_some_and(|n| n > 0));
+    pane.keys(&["?", "Escape", "q"]);
+    pane.assert_exited_restored(0);
+    let (begun, outside, nested) = synchronized_frames(&fs::read(&raw).expect("the recording"));
+    assert!(begun >= 3, "{begun} synchronized frames recorded");
+    assert_eq!((outside, nested), (0, 0), "cursor moves outside an update, updates inside another");
+}
+
 #[test]
 fn a_small_terminal_shows_a_message_until_it_grows() {
     let pane = Pane::start("small", 60, 20, &[]);
