@@ -17,34 +17,11 @@
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-/// Rows of the register tile: 6 × 16 floats fill 12 of the 16 ymm registers with
-/// accumulators (BLIS's shape for AVX2), leaving room for two B vectors and a broadcast.
-pub const MR: usize = 6;
-/// Columns of the register tile (two ymm vectors); B is read in panels this wide.
-pub const NR: usize = 16;
+pub use super::operands::{Epilogue, MR, NR, Panels, RowWeights, Strided};
 
 /// Whether this CPU can run the kernels (checked once; the macro caches the answer).
 pub fn available() -> bool {
     is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-}
-
-/// A matrix in a flat slice: element (i, k) at `data[i * row_stride + k * col_stride]`.
-#[derive(Clone, Copy)]
-pub struct Strided<'a> {
-    pub data: &'a [f32],
-    pub row_stride: usize,
-    pub col_stride: usize,
-}
-
-/// The right-hand operand B (`[k, n]`), read in panels of [`NR`] columns: element (k, j) at
-/// `data[(j / NR) * panel_stride + k * row_stride + j % NR]`. Row-major B is
-/// `panel_stride = NR`, `row_stride = n`; B packed by [`pack_transposed`] is
-/// `panel_stride = NR * k`, `row_stride = NR`.
-#[derive(Clone, Copy)]
-pub struct Panels<'a> {
-    pub data: &'a [f32],
-    pub row_stride: usize,
-    pub panel_stride: usize,
 }
 
 impl Panels<'_> {
@@ -155,17 +132,6 @@ pub fn pack_rows(w: &[f32], n: usize, k: usize, packed: &mut [f32]) {
             }
         }
     }
-}
-
-/// What happens to a block of C = A·B (+ bias) before it is stored: nothing, SiLU applied
-/// in registers (optionally also storing SiLU′ into a matrix laid out like C), or a product
-/// with a matrix laid out like C (the backward pass's (δ·W) ⊙ f′). Fusing the activation into
-/// the tile keeps twelve independent `exp`s in flight, and either saves a pass over memory.
-pub enum Epilogue<'a> {
-    Store,
-    Silu,
-    SiluWithSlope(&'a mut [f32]),
-    Times(&'a [f32]),
 }
 
 /// C = A·B (+ 1·biasᵀ), then the epilogue, with A `[m, k]`, B `[k, n]` and C `[m, n]`
@@ -698,14 +664,6 @@ unsafe fn two_dots_avx2(a: &[f32], h: usize, w: &[f32], bias: [f32; 2], out: &mu
         o[0] = s0;
         o[1] = s1;
     }
-}
-
-/// One weight per row of a matrix: row r's is `data[r * stride]` (a column of a row-major
-/// matrix: x's first coordinate is `RowWeights { data: x, stride: 2 }`).
-#[derive(Clone, Copy)]
-pub struct RowWeights<'a> {
-    pub data: &'a [f32],
-    pub stride: usize,
 }
 
 /// Column sums of `m` (`[rows, cols]`, row-major) in one pass over it: `sum[c] = Σ_r m[r, c]`

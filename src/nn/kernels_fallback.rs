@@ -1,40 +1,10 @@
 //! Stand-in for `kernels.rs` on CPUs other than x86-64: the same names, and `available()`
 //! always false, so `ops` takes its portable path and none of these bodies runs.
 
-/// Rows of the register tile (unused here; kept so the two modules have the same names).
-pub const MR: usize = 6;
-/// Width of a panel of B.
-pub const NR: usize = 16;
+pub use super::operands::{Epilogue, MR, NR, Panels, RowWeights, Strided};
 
 pub fn available() -> bool {
     false
-}
-
-#[derive(Clone, Copy)]
-pub struct Strided<'a> {
-    pub data: &'a [f32],
-    pub row_stride: usize,
-    pub col_stride: usize,
-}
-
-#[derive(Clone, Copy)]
-pub struct Panels<'a> {
-    pub data: &'a [f32],
-    pub row_stride: usize,
-    pub panel_stride: usize,
-}
-
-#[derive(Clone, Copy)]
-pub struct RowWeights<'a> {
-    pub data: &'a [f32],
-    pub stride: usize,
-}
-
-pub enum Epilogue<'a> {
-    Store,
-    Silu,
-    SiluWithSlope(&'a mut [f32]),
-    Times(&'a [f32]),
 }
 
 const UNAVAILABLE: &str = "the f32 kernels need x86-64; callers check kernels::available()";

@@ -14,6 +14,7 @@ pub mod kernels;
 pub mod kernels;
 pub mod linear;
 pub mod mlp;
+mod operands;
 mod ops;
 mod partner;
 pub mod schedule;
