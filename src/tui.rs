@@ -4,7 +4,7 @@
 //! The main thread owns the terminal and is the only reader of input. Each turn it polls
 //! input with a short timeout (a long one when nothing is moving, so an idle dashboard costs
 //! no CPU), takes the trainer's latest snapshot, and draws only if something changed, each
-//! frame as one synchronized update (see [`draw_whole_frame`]).
+//! frame as one synchronized update (`draw_whole_frame`).
 //!
 //! Ways out, and what restores the terminal:
 //! - `q`, Esc, Ctrl-C (a key in raw mode): the loop ends and [`run`] restores.
