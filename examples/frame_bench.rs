@@ -19,10 +19,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dsm_tui::app::{Action, App};
-use dsm_tui::chain::Chain;
 use dsm_tui::config::Config;
-use dsm_tui::sampler::Particles;
-use dsm_tui::score_field::{self, Field};
+use dsm_tui::eval::score_field::{self, Field};
+use dsm_tui::sampling::chain::Chain;
+use dsm_tui::sampling::langevin::Particles;
 use dsm_tui::trainer::Session;
 use dsm_tui::trainer::worker::{Command, SAMPLING_SHARE, Snapshot, TrainerState, Worker};
 use ratatui::Terminal;

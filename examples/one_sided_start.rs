@@ -5,9 +5,9 @@
 //! `cargo run --release --example one_sided_start`
 
 use dsm_tui::config::{Config, Mode};
-use dsm_tui::metrics::{Shape, quality};
+use dsm_tui::eval::metrics::{Shape, quality};
 use dsm_tui::objective::ncsn::ConditionalScore;
-use dsm_tui::sampler::{AnnealedSampler, AtLevel, Particles};
+use dsm_tui::sampling::langevin::{AnnealedSampler, AtLevel, Particles};
 use dsm_tui::trainer::session::Session;
 use ndarray::Array2;
 use rand::rngs::Xoshiro256PlusPlus;

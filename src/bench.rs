@@ -23,7 +23,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::data::two_moons;
 use crate::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
 use crate::objective::dsm;
-use crate::sampler::Particles;
+use crate::sampling::langevin::Particles;
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
 /// The shapes the reference measures.

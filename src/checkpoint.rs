@@ -35,9 +35,9 @@ use safetensors::{SafeTensorError, SafeTensors};
 use serde_json::Value;
 
 use crate::config::{Config, Mode};
+use crate::fs::write_atomic;
 use crate::nn::mlp::DIM;
 use crate::nn::{Linear, Mlp};
-use crate::output::write_atomic;
 
 /// Version of the metadata layout; a reader refuses a newer one rather than guess.
 pub const FORMAT_VERSION: u32 = 1;

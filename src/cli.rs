@@ -13,10 +13,10 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use crate::app::{TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
+use crate::headless::plot::PlotFormat;
 use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
-use crate::plot::PlotFormat;
 use crate::seeds::{Stream, stream_rng};
 
 /// Most points / particles accepted: the quality figures cost O(n²).

@@ -6,9 +6,9 @@ use clap::Parser;
 use dsm_tui::bench;
 use dsm_tui::checkpoint;
 use dsm_tui::cli::{Cli, Command, one_line};
+use dsm_tui::dashboard;
+use dsm_tui::headless::progress::Progress;
 use dsm_tui::headless::{self, Outputs, RunError};
-use dsm_tui::progress::Progress;
-use dsm_tui::tui;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -120,7 +120,7 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match tui::run(&config, start, cli.save, cli.pace) {
+    match dashboard::run(&config, start, cli.save, cli.pace) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(failure) => {
             eprintln!("error: {failure}");

@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dsm_tui::config::Config;
-use dsm_tui::sampler::Particles;
+use dsm_tui::sampling::langevin::Particles;
 use dsm_tui::trainer::Session;
 
 struct Counting;
@@ -102,7 +102,7 @@ fn steady_state_steps_do_not_allocate() {
     let mut one_thread = |steps| single.install(|| allocations_during(|| particles.langevin(&model, 0.01, steps)));
     let (short, long) = (one_thread(1), one_thread(300));
     assert_eq!(short, long, "Langevin on one thread: {short} allocations for 1 step, {long} for 300");
-    let chunks = 5000usize.div_ceil(dsm_tui::sampler::CHUNK);
+    let chunks = 5000usize.div_ceil(dsm_tui::sampling::langevin::CHUNK);
     let mut particles = Particles::uniform(5000, 0, 0);
     let two_threads = allocations_during(|| particles.langevin(&model, 0.01, 300));
     // At most one set of buffers per chunk (rayon splits no finer than that), however the

@@ -8,10 +8,10 @@
 //! single-σ leaves 4% of the particles on the right half, annealing restores 50%.
 
 use dsm_tui::data::{Builtin, two_moons};
-use dsm_tui::fisher::NoisedData;
-use dsm_tui::metrics::{Shape, quality};
+use dsm_tui::eval::fisher::NoisedData;
+use dsm_tui::eval::metrics::{Shape, quality};
 use dsm_tui::noise_levels::NoiseLevels;
-use dsm_tui::sampler::{AnnealedSampler, AtLevel, ConditionalScoreField, Particles};
+use dsm_tui::sampling::langevin::{AnnealedSampler, AtLevel, ConditionalScoreField, Particles};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};

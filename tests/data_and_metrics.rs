@@ -6,7 +6,7 @@ use std::f64::consts::PI;
 
 use common::mean_var;
 use dsm_tui::data::two_moons;
-use dsm_tui::metrics::{Shape, distance_to_lower_arc, distance_to_upper_arc, energy_distance, quality};
+use dsm_tui::eval::metrics::{Shape, distance_to_lower_arc, distance_to_upper_arc, energy_distance, quality};
 use ndarray::{Array2, arr2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -152,7 +152,7 @@ fn quality_separates_data_from_the_uniform_start() {
     let upper = q.upper_moon_share.expect("moons");
     assert!((upper - 0.5).abs() < 0.02, "upper share {upper}");
     assert!(q.far_share.expect("moons") < 0.01);
-    let uniform = dsm_tui::sampler::Particles::uniform(5000, 6, 0).positions();
+    let uniform = dsm_tui::sampling::langevin::Particles::uniform(5000, 6, 0).positions();
     let u = quality(uniform.view(), test.view(), Shape::Moons);
     assert!(u.energy_distance > 0.1, "U[-1,1]² {} (reference: 0.12–0.13)", u.energy_distance);
 }

@@ -114,11 +114,11 @@ fn silu_is_accurate_in_f32() {
         let a: Vec<f64> = s32.iter().map(|&v| f64::from(v)).collect();
         assert_close(&format!("scores at input scale {scale}"), &a, s64.as_slice().expect("contiguous"), 2e-5);
     }
-    if dsm_tui::nn::kernels::available() {
+    if dsm_tui::nn::cpu::kernels::available() {
         // The kernel alone, value by value, against f64, including the clamped tails and NaN.
         let z: Vec<f32> = (-2000..=2000).map(|i| i as f32 * 0.05).chain([f32::NAN, 200.0, -200.0]).collect();
         let (mut value, mut slope) = (z.clone(), vec![0.0; z.len()]);
-        dsm_tui::nn::kernels::silu(&mut value, Some(&mut slope));
+        dsm_tui::nn::cpu::kernels::silu(&mut value, Some(&mut slope));
         for ((&z, &v), &s) in z.iter().zip(&value).zip(&slope) {
             if z.is_nan() {
                 assert!(v.is_nan() && s.is_nan(), "silu(NaN) = {v}, slope {s}");
@@ -180,7 +180,7 @@ fn sharded_training_is_identical_on_one_thread_and_two() {
 /// a partial panel, A read along its rows and (as δᵀ in the weight gradient) down its columns.
 #[test]
 fn packed_and_in_place_gemms_give_the_same_bits() {
-    use dsm_tui::nn::kernels::{self, Epilogue, NR, Panels, Strided};
+    use dsm_tui::nn::cpu::kernels::{self, Epilogue, NR, Panels, Strided};
     if !kernels::available() {
         return;
     }
@@ -215,7 +215,7 @@ fn packed_and_in_place_gemms_give_the_same_bits() {
 /// blocks and single columns; one row and many.
 #[test]
 fn one_pass_column_sums_give_the_bits_of_row_by_row_sums() {
-    use dsm_tui::nn::kernels::{self, RowWeights, loops};
+    use dsm_tui::nn::cpu::kernels::{self, RowWeights, loops};
     if !kernels::available() {
         return;
     }
@@ -252,7 +252,7 @@ fn one_pass_column_sums_give_the_bits_of_row_by_row_sums() {
 /// multiples of 8 or 16 among them.
 #[test]
 fn transposed_panels_hold_exactly_w_transposed() {
-    use dsm_tui::nn::kernels::{self, NR};
+    use dsm_tui::nn::cpu::kernels::{self, NR};
     if !kernels::available() {
         return;
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use dsm_tui::data::bounds_with_margin;
-use dsm_tui::plot::{Figure, PlotFormat, render};
+use dsm_tui::headless::plot::{Figure, PlotFormat, render};
 use dsm_tui::trainer::{History, TestPoint};
 use ndarray::Array2;
 

@@ -1,8 +1,8 @@
 //! The score field view's numbers against closed forms: the exact field of a tiny data set
 //! blurred by σ, and the learned field on a lattice against the network read point by point.
 
+use dsm_tui::eval::score_field::{Lattice, exact, learned};
 use dsm_tui::nn::{Activation, Mlp};
-use dsm_tui::score_field::{Lattice, exact, learned};
 use ndarray::{Array2, array};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

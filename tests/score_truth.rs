@@ -6,7 +6,7 @@ mod common;
 use common::mean_var;
 use dsm_tui::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
 use dsm_tui::objective::dsm;
-use dsm_tui::sampler::{Particles, ScoreField};
+use dsm_tui::sampling::langevin::{Particles, ScoreField};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

@@ -8,12 +8,12 @@
 //! the `.snap` diff; under `CI=true` a missing or different snapshot fails.
 
 use dsm_tui::app::{Action, App};
-use dsm_tui::chain::{NextStep, Readout};
 use dsm_tui::config::{Config, Mode};
 use dsm_tui::data::two_moons;
-use dsm_tui::sampler::AnnealedPosition;
-use dsm_tui::score_field::{self, Field, FieldKind};
-use dsm_tui::trainer::comparison::{CompareStatus, SideStatus};
+use dsm_tui::eval::score_field::{self, Field, FieldKind};
+use dsm_tui::sampling::chain::{NextStep, Readout};
+use dsm_tui::sampling::langevin::AnnealedPosition;
+use dsm_tui::trainer::compare::{CompareStatus, SideStatus};
 use dsm_tui::trainer::worker::{ChainStatus, Command, Figures, Snapshot, TrainerState};
 use dsm_tui::trainer::{Divergence, TestPoint};
 use dsm_tui::ui::theme;

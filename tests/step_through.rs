@@ -1,11 +1,11 @@
 //! The step-through figures against a closed form, and the chains run in pieces against one
 //! run.
 
-use dsm_tui::chain::{Chain, MEAN_NOISE_NORM, signal_to_noise};
 use dsm_tui::config::{Config, Mode};
 use dsm_tui::nn::{Activation, Mlp};
 use dsm_tui::noise_levels::NoiseLevels;
-use dsm_tui::sampler::{Particles, ScoreField};
+use dsm_tui::sampling::chain::{Chain, MEAN_NOISE_NORM, signal_to_noise};
+use dsm_tui::sampling::langevin::{Particles, ScoreField};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

@@ -4,7 +4,8 @@
 //! m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
 //! θ ← θ − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε).
 
-use super::{Linear, Real, ops};
+use super::cpu::ops;
+use super::{Linear, Real};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamConfig {

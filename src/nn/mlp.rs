@@ -17,8 +17,8 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::ops::{self, Packed};
-use super::partner::Partner;
+use super::cpu::ops::{self, Packed};
+use super::cpu::partner::Partner;
 use super::{Activation, Linear, Real};
 
 /// Fewest rows in a shard: below this the tiles and the weight-gradient products (whose inner

@@ -1,22 +1,14 @@
 //! The score network: a small multilayer perceptron 2 → H → … → H → 2 with a smooth
 //! activation, its hand-written forward and backward passes, Adam and the learning-rate
 //! schedule. Generic over the float type: training runs in `f32`, gradient checks in `f64`.
-//! The layer operations (`ops`) send `f32` work to hand-written AVX2 + FMA kernels
-//! (`kernels`) when the CPU has them, and everything else through ndarray and plain loops.
+//! The speed engine lives apart, in [`cpu`]: a reader after the model itself needs only
+//! the files here.
 
 pub mod activation;
 pub mod adam;
-#[cfg(target_arch = "x86_64")]
-pub mod kernels;
-/// Elsewhere the kernels' names exist but `available()` is false: the portable path runs.
-#[cfg(not(target_arch = "x86_64"))]
-#[path = "kernels_fallback.rs"]
-pub mod kernels;
+pub mod cpu;
 pub mod linear;
 pub mod mlp;
-mod operands;
-mod ops;
-mod partner;
 pub mod schedule;
 
 pub use activation::Activation;

@@ -13,7 +13,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
 use crate::nn::{Evaluator, Linear, Mlp, Real, Workspace};
-use crate::sampler::ConditionalScoreField;
+use crate::sampling::langevin::ConditionalScoreField;
 
 /// One loss and gradient: row i is noised at `sigmas[i]`.
 #[allow(clippy::too_many_arguments)]

@@ -2,7 +2,7 @@
 //! step at a time. The headless run drives it on the main thread; the dashboard's
 //! [`worker`] drives it on a thread of its own.
 
-pub mod comparison;
+pub mod compare;
 pub mod session;
 pub mod worker;
 

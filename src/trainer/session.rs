@@ -13,7 +13,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{Config, Mode};
 use crate::data::Dataset;
-use crate::fisher::FisherProbe;
+use crate::eval::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism, ncsn};
 use crate::seeds::{Stream, StreamRng, stream_rng};

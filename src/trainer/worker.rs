@@ -22,7 +22,7 @@
 //! `--mode annealed` the annealed schedule, which stops after its denoising step. Held
 //! ([`Command::HoldParticles`]), they move only on [`Command::Advance`] (a step, a level),
 //! and each snapshot carries the next step's [`Readout`] (mean ‖s‖, SNR) for where they are.
-//! [`Command::Compare`] runs both sides of [`crate::compare::sides`] instead, under the current
+//! [`Command::Compare`] runs both sides of [`crate::sampling::compare::sides`] instead, under the current
 //! weights (see [`LiveComparison`]).
 //!
 //! **Score field.** While the UI's field view is on ([`Command::ShowField`]), each frame
@@ -46,16 +46,16 @@ use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
 
-use crate::chain::{Chain, NextStep, Readout};
 use crate::checkpoint;
 use crate::config::{Config, Mode};
 use crate::data::Source;
-use crate::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
+use crate::eval::metrics::{Point, distance_to_lower_arc, distance_to_upper_arc, energy_distance, to_points};
+use crate::eval::score_field::{self, Field, Lattice};
 use crate::nn::Mlp;
 use crate::rate::RateMeter;
-use crate::sampler::{AnnealedPosition, Particles};
-use crate::score_field::{self, Field, Lattice};
-use crate::trainer::comparison::{CompareStatus, LiveComparison};
+use crate::sampling::chain::{Chain, NextStep, Readout};
+use crate::sampling::langevin::{AnnealedPosition, Particles};
+use crate::trainer::compare::{CompareStatus, LiveComparison};
 use crate::trainer::{Divergence, Session, TestPoint};
 
 /// Time between snapshots: 20 a second is smooth to watch and cheap to draw.
@@ -1302,7 +1302,7 @@ mod tests {
     #[test]
     fn the_comparison_ends_with_the_figures_of_once_compare() {
         let config = small_annealed();
-        let (_, results) = crate::headless::compare_samplers(&config, &crate::progress::Progress::hidden())
+        let (_, results) = crate::headless::compare_samplers(&config, &crate::headless::progress::Progress::hidden())
             .expect("the headless comparison");
         let held = Settings { particles_held: true, steps_per_frame: 20, ..running() };
         let worker = Worker::spawn(&config, held, None).unwrap();

@@ -29,7 +29,7 @@ use std::f64::consts::FRAC_PI_4;
 use ratatui::buffer::Buffer;
 use ratatui::text::Line;
 
-use crate::score_field::{Field, FieldKind, Lattice};
+use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::ui::scatter::PlotTransform;
 use crate::ui::{format_sig, theme};
 

@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
+use crate::app::loss_history::RECENT_STEPS;
 use crate::app::{Message, Notice};
 use crate::config::Mode;
 use crate::trainer::worker::{FIGURE_PARTICLES, FIGURES_EVERY, SAMPLING_SHARE};
-use crate::ui::loss_history::RECENT_STEPS;
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.

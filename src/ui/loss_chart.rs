@@ -23,8 +23,8 @@ use ratatui::symbols::{Marker, line};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
+use crate::app::loss_history::{LossHistory, LossPoint, RECENT_STEPS};
 use crate::app::{FisherCurve, Scale, Window};
-use crate::ui::loss_history::{LossHistory, LossPoint, RECENT_STEPS};
 use crate::ui::{format_count, format_sig, theme};
 
 /// Epoch marks are spaced at least this many cells apart (1, 2, 5, 10 … epochs each).

@@ -22,7 +22,6 @@ pub mod compare;
 pub mod field;
 pub mod help;
 pub mod loss_chart;
-pub mod loss_history;
 pub mod scatter;
 pub mod status;
 pub mod theme;

@@ -18,7 +18,7 @@ use ratatui::widgets::{Block, Widget};
 
 use crate::app::View;
 use crate::data::Bounds;
-use crate::score_field::{Field, FieldKind};
+use crate::eval::score_field::{Field, FieldKind};
 use crate::ui::{field, theme};
 
 /// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille

@@ -10,11 +10,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
+use crate::app::loss_history::Ends;
 use crate::app::{App, RunState, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
 use crate::trainer::worker::ChainStatus;
-use crate::ui::loss_history::Ends;
 use crate::ui::{format_count, format_sig, theme};
 
 /// Rows the panel needs, borders included, with four lines.

@@ -15,10 +15,10 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use crate::fisher::noised_data_score;
+use crate::eval::fisher::noised_data_score;
 use crate::nn::Mlp;
 use crate::objective::ncsn::ConditionalScore;
-use crate::sampler::{AtLevel, ScoreField};
+use crate::sampling::langevin::{AtLevel, ScoreField};
 
 /// Which field the view draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,21 +4,23 @@
 //! turns an action into the [`Command`] the trainer should get, so both are tested without a
 //! terminal or a thread.
 
+pub mod loss_history;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 
+use crate::app::loss_history::LossHistory;
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, Source};
+use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
-use crate::score_field::{Field, FieldKind, Lattice};
-use crate::trainer::comparison::CompareStatus;
+use crate::trainer::compare::CompareStatus;
 use crate::trainer::worker::{Advance, ChainStatus, Command, FRAME, Figures, Saved, Settings, Snapshot, TrainerState};
 use crate::ui;
 use crate::ui::loss_chart::LossPlot;
-use crate::ui::loss_history::LossHistory;
 use crate::ui::scatter::{FieldOverlay, PlotTransform, Samples};
 
 /// `+` and `-` multiply and divide η (annealed: c) by this.
@@ -134,7 +136,7 @@ pub enum Scale {
 pub enum Window {
     #[default]
     Full,
-    /// The last [`crate::ui::loss_history::RECENT_STEPS`] steps.
+    /// The last [`crate::app::loss_history::RECENT_STEPS`] steps.
     Recent,
 }
 
@@ -1190,7 +1192,7 @@ mod tests {
         let mut app = App::new(annealed());
         assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(true)));
         assert!(app.comparing() && app.compared().is_none(), "on, waiting for the trainer");
-        let status = |steps| crate::trainer::comparison::SideStatus {
+        let status = |steps| crate::trainer::compare::SideStatus {
             name: "single-σ",
             sampler: "σ 0.1 · η 0.01".into(),
             particles: vec![[0.5, 0.5]],

@@ -108,7 +108,7 @@ pub struct NoisedData {
     pub points: Array2<f32>,
 }
 
-impl crate::sampler::ConditionalScoreField for NoisedData {
+impl crate::sampling::langevin::ConditionalScoreField for NoisedData {
     type Scratch = ();
     fn scratch(&self, _rows: usize) {}
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ndarray::ArrayViewMut2<f32>, _: &mut ()) {

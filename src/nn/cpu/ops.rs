@@ -9,7 +9,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::kernels::{self, Epilogue, NR, Panels, RowWeights, Strided, loops};
-use super::{Activation, Linear, Real};
+use crate::nn::{Activation, Linear, Real};
 
 /// `s` as `f32`s when `F` is `f32` and the kernels can run.
 fn fast<F: Real>(s: &[F]) -> Option<&[f32]> {

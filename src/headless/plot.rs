@@ -24,7 +24,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 use crate::data::Bounds;
-use crate::output::write_atomic;
+use crate::fs::write_atomic;
 use crate::trainer::History;
 
 /// Pixel size of the figure (PNG) or its view box (SVG): two panels side by side.

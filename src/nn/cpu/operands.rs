@@ -1,5 +1,5 @@
 //! The operands of the f32 kernels, shared by `kernels.rs` and its stand-in
-//! `kernels_fallback.rs`, so that the portable build has the same types to name.
+//! `fallback.rs`, so that the portable build has the same types to name.
 
 /// Rows of the register tile: 6 × 16 floats fill 12 of the 16 ymm registers with
 /// accumulators (BLIS's shape for AVX2), leaving room for two B vectors and a broadcast.

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use ndarray::ArrayView2;
 
-use crate::compare::{self, Side};
 use crate::config::Config;
-use crate::metrics::{Point, Shape, quality};
+use crate::eval::metrics::{Point, Shape, quality};
 use crate::nn::Mlp;
+use crate::sampling::compare::{self, Side};
 use crate::trainer::worker::{FIGURES_EVERY, Figures, live_figures};
 
 /// One side as the UI draws it.
@@ -19,7 +19,7 @@ use crate::trainer::worker::{FIGURES_EVERY, Figures, live_figures};
 pub struct SideStatus {
     /// "single-σ" or "annealed".
     pub name: &'static str,
-    /// Its parameters ([`crate::chain::Chain::summary`]).
+    /// Its parameters ([`crate::sampling::chain::Chain::summary`]).
     pub sampler: String,
     /// Every particle, finite or not.
     pub particles: Vec<[f32; 2]>,

@@ -9,23 +9,28 @@ use std::time::Instant;
 use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
+pub mod output;
+pub mod plot;
+pub mod progress;
+
 use crate::app::App;
-use crate::chain::Chain;
 use crate::checkpoint;
-use crate::compare;
 use crate::config::{Config, Mode};
 use crate::data::Source;
-use crate::metrics::{Quality, Shape, quality};
+use crate::eval::metrics::{Quality, Shape, quality};
+use crate::fs::write_atomic;
+use crate::headless::output::{write_data, write_history, write_samples};
+use crate::headless::progress::Progress;
 use crate::nn::Mlp;
 use crate::objective::Objective;
-use crate::output::{write_atomic, write_data, write_history, write_samples};
-use crate::plot::{self, Figure};
-use crate::progress::Progress;
-use crate::sampler::Particles;
+use crate::sampling::chain::Chain;
+use crate::sampling::compare;
+use crate::sampling::langevin::Particles;
 use crate::seeds::{Stream, stream_rng};
 use crate::trainer::worker::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
 use crate::ui;
+use plot::Figure;
 
 #[derive(Clone, Debug, Default)]
 pub struct Outputs {

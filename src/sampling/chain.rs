@@ -26,7 +26,7 @@
 use crate::config::{Config, Mode};
 use crate::nn::Mlp;
 use crate::objective::ncsn::ConditionalScore;
-use crate::sampler::{AnnealedPosition, AnnealedSampler, AtLevel, Particles};
+use crate::sampling::langevin::{AnnealedPosition, AnnealedSampler, AtLevel, Particles};
 
 /// E‖z‖ for z ~ N(0, I₂): the mean of a Rayleigh(1) variable, √(π/2).
 pub const MEAN_NOISE_NORM: f64 = 1.253_314_137_315_500_3;

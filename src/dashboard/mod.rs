@@ -322,7 +322,8 @@ mod tests {
         let _ = panic::take_hook();
         assert!(joined.is_err());
         let message = kept.lock().unwrap().take().expect("the panic was kept");
-        assert!(message.starts_with("the trainer thread panicked at src/tui.rs:"), "{message}");
+        let here = format!("the trainer thread panicked at {}:", file!());
+        assert!(message.starts_with(&here), "{message}");
         assert!(message.ends_with("boom"), "{message}");
         assert!(!message.contains('\n'));
     }

@@ -3,9 +3,9 @@
 //! build their two samplers here, so for the same weights and seed they show the same
 //! figures.
 
-use crate::chain::Chain;
 use crate::config::Config;
-use crate::sampler::Particles;
+use crate::sampling::chain::Chain;
+use crate::sampling::langevin::Particles;
 
 /// The sides' names, as tables and panels show them.
 pub const SINGLE: &str = "single-σ";

@@ -1,0 +1,14 @@
+//! How the network's layers run fast on a CPU: the layer operations ([`ops`]) send `f32`
+//! work to hand-written AVX2 + FMA kernels ([`kernels`]) when the CPU has them, and
+//! everything else through ndarray and plain loops; a second thread ([`partner`]) takes half
+//! of each large product. Everything `unsafe` in the crate is here.
+
+#[cfg(target_arch = "x86_64")]
+pub mod kernels;
+/// Elsewhere the kernels' names exist but `available()` is false: the portable path runs.
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "fallback.rs"]
+pub mod kernels;
+mod operands;
+pub(crate) mod ops;
+pub(crate) mod partner;
