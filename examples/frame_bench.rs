@@ -18,13 +18,17 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use dsm_tui::app::{Action, App};
+use dsm_tui::app::App;
+use dsm_tui::app::keys::Action;
 use dsm_tui::config::Config;
 use dsm_tui::eval::score_field::{self, Field};
 use dsm_tui::sampling::chain::Chain;
 use dsm_tui::sampling::langevin::Particles;
 use dsm_tui::trainer::Session;
-use dsm_tui::trainer::worker::{Command, SAMPLING_SHARE, Snapshot, TrainerState, Worker};
+use dsm_tui::trainer::budget::SAMPLING_SHARE;
+use dsm_tui::trainer::protocol::{Command, Snapshot, TrainerState};
+use dsm_tui::trainer::worker::Worker;
+use dsm_tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -68,7 +72,9 @@ fn time(runs: usize, mut work: impl FnMut()) -> f64 {
 fn field_time(app: &App, session: &Session, particles: &Particles, chain: &Chain, width: u16, height: u16) {
     let mut app = app.clone();
     app.update(Action::CycleField);
-    let Some(Command::ShowField(Some(lattice))) = app.sync_field(Rect::new(0, 0, width, height)) else {
+    let Some(Command::ShowField(Some(lattice))) =
+        app.sync_field(ui::field_lattice(&app, Rect::new(0, 0, width, height)))
+    else {
         panic!("the view asks for a lattice")
     };
     let (sigma, points, train) = (session.config().sigma, lattice.points(), session.data().train());
@@ -152,7 +158,9 @@ fn dashboard_steps_per_second(config: &Config, field: bool) -> (f64, f64) {
     let worker = Worker::spawn(config, app.settings(), None).expect("start the trainer");
     if field {
         app.update(Action::CycleField);
-        worker.send(app.sync_field(Rect::new(0, 0, 100, 30)).expect("the view asks for a lattice"));
+        worker.send(
+            app.sync_field(ui::field_lattice(&app, Rect::new(0, 0, 100, 30))).expect("the view asks for a lattice"),
+        );
     }
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("test backend");
     // (time, training step, Langevin step) of the first and last snapshots while training.
@@ -160,8 +168,8 @@ fn dashboard_steps_per_second(config: &Config, field: bool) -> (f64, f64) {
     loop {
         let snapshot = worker.recv_timeout(Duration::from_secs(30)).expect("a snapshot");
         let now = Instant::now();
-        let mark = (now, snapshot.step, snapshot.langevin_steps);
-        let training = snapshot.state == TrainerState::Training;
+        let mark = (now, snapshot.status.step, snapshot.status.langevin_steps);
+        let training = snapshot.status.state == TrainerState::Training;
         app.apply(snapshot);
         terminal.draw(|frame| frame.render_widget(&app, frame.area())).expect("draw");
         if !training {

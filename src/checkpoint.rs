@@ -35,6 +35,7 @@ use safetensors::{SafeTensorError, SafeTensors};
 use serde_json::Value;
 
 use crate::config::{Config, Mode};
+use crate::data::Source;
 use crate::fs::write_atomic;
 use crate::nn::mlp::DIM;
 use crate::nn::{Linear, Mlp};
@@ -336,4 +337,41 @@ fn check_offsets(bytes: &[u8]) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+/// The file `w` writes without `--save`: in the current directory, named for what it holds
+/// (data set, objective, run and step) so that no save overwrites another and the name says
+/// which `--objective` (and `--mode`) a later `--load` needs.
+pub fn default_path(config: &Config, run_id: u64, step: u64) -> PathBuf {
+    let data = match &config.source {
+        Source::Builtin(b) => b.name().to_string(),
+        Source::File { path, .. } => {
+            let stem = path.file_stem().map_or_else(|| "data".into(), |s| s.to_string_lossy());
+            stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+        }
+    };
+    // An annealed model's file says so: loading it needs --mode annealed.
+    let mode = if config.mode == Mode::Annealed { "-annealed" } else { "" };
+    let name = format!("dsm-tui-{data}-{}{mode}-run{}-step{step}.safetensors", config.objective.name(), run_id + 1);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Builtin;
+    use crate::objective::Objective;
+
+    #[test]
+    fn the_default_checkpoint_name_says_what_it_holds() {
+        let config = Config { objective: Objective::Ism, ..Config::for_builtin(Builtin::SwissRoll) };
+        let name = default_path(&config, 2, 6300);
+        assert_eq!(name, PathBuf::from("dsm-tui-swiss-roll-ism-run3-step6300.safetensors"));
+        let annealed = Config { mode: Mode::Annealed, ..Config::default() };
+        let name = default_path(&annealed, 0, 5);
+        assert_eq!(name, PathBuf::from("dsm-tui-moons-dsm-annealed-run1-step5.safetensors"));
+        let points = std::sync::Arc::new(ndarray::Array2::zeros((10, 2)));
+        let file = Config { source: Source::File { path: "/data/my points.v2.csv".into(), points }, ..config };
+        assert_eq!(default_path(&file, 0, 5), PathBuf::from("dsm-tui-my_points_v2-ism-run1-step5.safetensors"));
+    }
 }

@@ -7,16 +7,18 @@
 //! Accept changed screens with `INSTA_UPDATE=always cargo test --test screens` and review
 //! the `.snap` diff; under `CI=true` a missing or different snapshot fails.
 
-use dsm_tui::app::{Action, App};
+use dsm_tui::app::App;
+use dsm_tui::app::keys::Action;
 use dsm_tui::config::{Config, Mode};
 use dsm_tui::data::two_moons;
 use dsm_tui::eval::score_field::{self, Field, FieldKind};
 use dsm_tui::sampling::chain::{NextStep, Readout};
 use dsm_tui::sampling::langevin::AnnealedPosition;
-use dsm_tui::trainer::compare::{CompareStatus, SideStatus};
-use dsm_tui::trainer::worker::{ChainStatus, Command, Figures, Snapshot, TrainerState};
+use dsm_tui::trainer::protocol::{
+    ChainStatus, Command, CompareStatus, Figures, SideStatus, Snapshot, TrainerState, TrainerStatus,
+};
 use dsm_tui::trainer::{Divergence, TestPoint};
-use dsm_tui::ui::theme;
+use dsm_tui::ui::{self, theme};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
@@ -59,21 +61,24 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
     particles[2] = [f32::NAN, 0.0];
     Snapshot {
         run_id: 0,
-        seed: config.seed,
-        state,
-        epoch: (step / per_epoch) as usize,
-        step,
-        lr: config.lr * config.lr_gamma.powi((step / per_epoch) as i32),
+        status: TrainerStatus {
+            seed: config.seed,
+            state,
+            epoch: (step / per_epoch) as usize,
+            step,
+            lr: config.lr * config.lr_gamma.powi((step / per_epoch) as i32),
+            langevin_steps: 1230,
+            chain: ChainStatus::fresh(config),
+            flowing: true,
+            figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
+            steps_per_second: None,
+        },
         train_from: 1,
         train,
         test,
         fisher,
         data: Some(data.train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
         particles,
-        langevin_steps: 1230,
-        chain: ChainStatus::fresh(config),
-        figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
-        steps_per_second: None,
         saved: None,
         compare: None,
         field: None,
@@ -214,7 +219,9 @@ fn annealed_app() -> App {
         done: false,
         readout: Some(Readout { mean_score: Some(2.81), signal_to_noise: Some(0.226) }),
     };
-    let snapshot = Snapshot { chain, langevin_steps: 241, ..synthetic(&config, STEP, TrainerState::Finished) };
+    let mut snapshot = synthetic(&config, STEP, TrainerState::Finished);
+    snapshot.status.chain = chain;
+    snapshot.status.langevin_steps = 241;
     assert!(app.apply(snapshot));
     app
 }
@@ -269,11 +276,11 @@ fn comparing_app() -> App {
         side("single-σ", "σ 0.1 · η 0.01", 0.16, 1000, 0.00311, 0.482),
         side("annealed", "σ 1→0.01 ×10 · c 0.1", 0.1, 1001, 0.00244, 0.477),
     ];
-    let snapshot = Snapshot {
-        compare: Some(CompareStatus { sides }),
-        langevin_steps: 0,
-        ..synthetic(&config, STEP, TrainerState::Finished)
-    };
+    let mut snapshot =
+        Snapshot { compare: Some(CompareStatus { sides }), ..synthetic(&config, STEP, TrainerState::Finished) };
+    snapshot.status.langevin_steps = 0;
+    // Both sides have ended: the trainer says nothing flows.
+    snapshot.status.flowing = false;
     assert!(app.apply(snapshot));
     app
 }
@@ -342,7 +349,9 @@ fn with_field_at(mut app: App, kind: FieldKind, width: u16, height: u16, sigma: 
     for _ in 0..presses {
         app.update(Action::CycleField);
     }
-    let Some(Command::ShowField(Some(lattice))) = app.sync_field(Rect::new(0, 0, width, height)) else {
+    let Some(Command::ShowField(Some(lattice))) =
+        app.sync_field(ui::field_lattice(&app, Rect::new(0, 0, width, height)))
+    else {
         panic!("the view asks for a lattice")
     };
     let config = app.config().clone();
@@ -358,14 +367,18 @@ fn with_field_at(mut app: App, kind: FieldKind, width: u16, height: u16, sigma: 
     };
     let status = *app.status().expect("a snapshot before");
     let snapshot = Snapshot {
+        status: TrainerStatus {
+            state: status.state,
+            langevin_steps: status.langevin_steps,
+            chain: status.chain,
+            flowing: status.flowing,
+            ..base.status
+        },
         field: Some(field),
         train: Vec::new(),
         test: Vec::new(),
         fisher: Vec::new(),
         data: None,
-        state: status.state,
-        langevin_steps: status.langevin_steps,
-        chain: status.chain,
         ..base
     };
     assert!(app.apply(snapshot));
@@ -432,14 +445,21 @@ fn the_compare_view_hides_the_score_field_and_says_so() {
     let screen = Rect::new(0, 0, 100, 30);
     let mut app = annealed_app();
     app.update(Action::CycleField);
-    assert!(matches!(app.sync_field(screen), Some(Command::ShowField(Some(_)))));
+    assert!(matches!(app.sync_field(ui::field_lattice(&app, screen)), Some(Command::ShowField(Some(_)))));
     app.update(Action::ToggleCompare);
-    assert_eq!(app.sync_field(screen), Some(Command::ShowField(None)), "nothing to draw it on");
+    assert_eq!(
+        app.sync_field(ui::field_lattice(&app, screen)),
+        Some(Command::ShowField(None)),
+        "nothing to draw it on"
+    );
     assert_eq!(app.update(Action::CycleField), None);
     let footer = lines(&draw(&app, 100, 30)).pop().unwrap();
     assert!(footer.contains("the score field draws on the main view: c goes back to it"), "{footer}");
     app.update(Action::ToggleCompare);
-    assert!(matches!(app.sync_field(screen), Some(Command::ShowField(Some(_)))), "the learned field again");
+    assert!(
+        matches!(app.sync_field(ui::field_lattice(&app, screen)), Some(Command::ShowField(Some(_)))),
+        "the learned field again"
+    );
     assert!(app.field_overlay().is_some_and(|o| o.kind == FieldKind::Learned));
 }
 

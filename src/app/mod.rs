@@ -1,27 +1,33 @@
 //! The dashboard's UI state, and nothing else: what the user has asked for (pause, η or c,
-//! steps per frame, held particles, the comparison, scales and views) and the latest picture of the trainer's run, kept in the form
-//! the panels draw. Keys become [`Action`]s through a pure function, and [`App::update`]
-//! turns an action into the [`Command`] the trainer should get, so both are tested without a
-//! terminal or a thread.
+//! steps per frame, held particles, the comparison, scales and views) and the latest picture
+//! of the trainer's run, kept in the form the panels draw. Keys become [`Action`]s through a
+//! pure function ([`keys`]), and [`App::update`] turns an action into the [`Command`] the
+//! trainer should get, so both are tested without a terminal or a thread. Nothing here
+//! imports `ui`: the widgets read this state, never the reverse.
 
+pub mod keys;
 pub mod loss_history;
+pub mod loss_plot;
+pub mod notice;
+pub mod samples;
+pub mod view;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::layout::Rect;
-
+use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
+use crate::app::loss_plot::LossPlot;
+use crate::app::notice::{Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NOTICE_TIME, Notice};
+use crate::app::samples::Samples;
+use crate::app::view::{FieldOverlay, FisherCurve, Scale, View, Window, next_field_view};
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, Source};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
-use crate::trainer::compare::CompareStatus;
-use crate::trainer::worker::{Advance, ChainStatus, Command, FRAME, Figures, Saved, Settings, Snapshot, TrainerState};
-use crate::ui;
-use crate::ui::loss_chart::LossPlot;
-use crate::ui::scatter::{FieldOverlay, PlotTransform, Samples};
+use crate::trainer::protocol::{
+    Advance, Command, CompareStatus, FRAME, Figures, Settings, Snapshot, TrainerState, TrainerStatus,
+};
 
 /// `+` and `-` multiply and divide η (annealed: c) by this.
 pub const ETA_FACTOR: f64 = 1.5;
@@ -41,165 +47,6 @@ pub const TRAINING_PACES: [Option<usize>; 5] = [None, Some(100), Some(20), Some(
 /// A pace of `steps_per_frame` as steps per second.
 pub fn steps_per_second(steps_per_frame: usize) -> usize {
     (steps_per_frame as f64 / FRAME.as_secs_f64()).round() as usize
-}
-
-/// How long a notice (where a save went) stays in place of the key hints: long enough to
-/// read a path twice.
-pub const NOTICE_TIME: Duration = Duration::from_secs(6);
-
-/// What a key asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    TogglePause,
-    /// `t`: the next of [`TRAINING_PACES`].
-    CyclePace,
-    Resample,
-    NewRun,
-    SwitchObjective,
-    CycleDataset,
-    Save,
-    RaiseEta,
-    LowerEta,
-    FewerSteps,
-    MoreSteps,
-    /// `p`: hold the particles, or let them flow again.
-    ToggleHold,
-    /// `.`: one Langevin step (holding the particles).
-    AdvanceStep,
-    /// `>`: to the end of the level (holding the particles).
-    AdvanceLevel,
-    /// `c`: the two samplers side by side, or back.
-    ToggleCompare,
-    ToggleScale,
-    ToggleWindow,
-    ToggleFisher,
-    CycleView,
-    CycleField,
-    ToggleHelp,
-    CloseHelp,
-    Quit,
-}
-
-/// The action of a key press, if any. Esc closes the help when it is open, and quits
-/// otherwise; letters work in either case; key releases (sent by some terminals) do nothing.
-pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return matches!(key.code, KeyCode::Char('c' | 'C')).then_some(Action::Quit);
-    }
-    let action = match key.code {
-        KeyCode::Esc if help_open => Action::CloseHelp,
-        KeyCode::Esc => Action::Quit,
-        KeyCode::Char(c) => match c.to_ascii_lowercase() {
-            ' ' => Action::TogglePause,
-            't' => Action::CyclePace,
-            'r' => Action::Resample,
-            'n' => Action::NewRun,
-            'o' => Action::SwitchObjective,
-            'd' => Action::CycleDataset,
-            'w' => Action::Save,
-            '+' | '=' => Action::RaiseEta,
-            '-' | '_' => Action::LowerEta,
-            '[' => Action::FewerSteps,
-            ']' => Action::MoreSteps,
-            'p' => Action::ToggleHold,
-            '.' => Action::AdvanceStep,
-            '>' => Action::AdvanceLevel,
-            'c' => Action::ToggleCompare,
-            'l' => Action::ToggleScale,
-            'h' => Action::ToggleWindow,
-            'i' => Action::ToggleFisher,
-            'v' => Action::CycleView,
-            'f' => Action::CycleField,
-            '?' => Action::ToggleHelp,
-            'q' => Action::Quit,
-            _ => return None,
-        },
-        _ => return None,
-    };
-    Some(action)
-}
-
-/// The loss axis.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Scale {
-    /// log10 of the loss, ticks labelled with real values.
-    #[default]
-    Log,
-    Linear,
-}
-
-/// How much of the loss history the chart shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Window {
-    #[default]
-    Full,
-    /// The last [`crate::app::loss_history::RECENT_STEPS`] steps.
-    Recent,
-}
-
-/// Whether the loss panel also draws the Fisher divergence, on its right axis. Hidden, the
-/// loss has the panel's height to itself: on the shared axis a steep Fisher curve squeezes a
-/// flat loss into a few rows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FisherCurve {
-    #[default]
-    Shown,
-    Hidden,
-}
-
-/// What the scatter panel draws.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum View {
-    #[default]
-    DataAndParticles,
-    Particles,
-    Data,
-}
-
-impl View {
-    fn next(self) -> Self {
-        match self {
-            View::DataAndParticles => View::Particles,
-            View::Particles => View::Data,
-            View::Data => View::DataAndParticles,
-        }
-    }
-
-    pub fn shows_data(self) -> bool {
-        self != View::Particles
-    }
-
-    pub fn shows_particles(self) -> bool {
-        self != View::Data
-    }
-}
-
-/// The score field view `f` moves to: off → learned → exact → their difference → off.
-fn next_field_view(view: Option<FieldKind>) -> Option<FieldKind> {
-    match view {
-        None => Some(FieldKind::Learned),
-        Some(FieldKind::Learned) => Some(FieldKind::Exact),
-        Some(FieldKind::Exact) => Some(FieldKind::Difference),
-        Some(FieldKind::Difference) => None,
-    }
-}
-
-/// The state shown for the run: the trainer's, except that a pause the user has asked for
-/// shows at once rather than a frame later.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum RunState {
-    Starting,
-    Training,
-    Paused,
-    Finished,
-    /// At this step, with this loss.
-    Diverged {
-        step: u64,
-        loss: f32,
-    },
 }
 
 /// The configuration `d` moves to from `current`: the next built-in set in
@@ -228,51 +75,6 @@ pub fn next_dataset(launched: &Config, current: &Config) -> Config {
     };
     Config { source, count, noise, sigma, ..current.clone() }
 }
-
-/// What the latest snapshot of the current run said, besides losses and points.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TrainerStatus {
-    pub seed: u64,
-    pub state: TrainerState,
-    pub epoch: usize,
-    pub step: u64,
-    pub lr: f64,
-    pub langevin_steps: u64,
-    pub chain: ChainStatus,
-    pub figures: Option<Figures>,
-    pub steps_per_second: Option<f64>,
-}
-
-/// What replaces the key hints for [`NOTICE_TIME`].
-#[derive(Clone, Debug, PartialEq)]
-pub enum Message {
-    /// Where a save went, or why it did not.
-    Saved(Saved),
-    /// Why a key did nothing in this mode, and what to do instead.
-    Unavailable(&'static str),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Notice {
-    pub message: Message,
-    /// When it was first on screen (set by [`App::tick`]).
-    since: Option<Instant>,
-}
-
-impl Notice {
-    /// A notice not yet on screen.
-    pub fn new(message: Message) -> Self {
-        Self { message, since: None }
-    }
-}
-
-/// `c` in single mode.
-pub const NO_COMPARE: &str = "c needs the noise-conditional model: run dsm-tui --mode annealed";
-/// `o` in annealed mode.
-pub const NO_ANNEALED_ISM: &str = "annealed mode trains by DSM: ISM has no noise-conditional version here";
-
-/// `f` in the compare view.
-pub const NO_FIELD_COMPARING: &str = "the score field draws on the main view: c goes back to it";
 
 /// One side of the comparison as drawn.
 #[derive(Clone, Debug, PartialEq)]
@@ -388,22 +190,26 @@ impl App {
         Self { colour, ..self }
     }
 
-    /// Applies `action`; returns the command the trainer must get, if any. The trainer
-    /// answers every command with a snapshot: until it comes, one is expected.
+    /// Applies `action`; returns the command the trainer must get, if any. The settings the
+    /// command changes show at once, by the same rule the trainer follows
+    /// ([`Settings::apply`]). The trainer answers every command with a snapshot: until it
+    /// comes, one is expected.
     pub fn update(&mut self, action: Action) -> Option<Command> {
         let command = self.command_for(action);
-        self.awaiting_reply |= command.is_some();
+        if let Some(command) = &command {
+            self.settings.apply(command);
+            self.awaiting_reply = true;
+        }
         command
     }
 
     fn command_for(&mut self, action: Action) -> Option<Command> {
         match action {
             Action::TogglePause => {
-                if matches!(self.state(), RunState::Finished | RunState::Diverged { .. }) {
+                if matches!(self.state(), Some(TrainerState::Finished | TrainerState::Diverged(_))) {
                     return None;
                 }
-                self.settings.paused = !self.settings.paused;
-                Some(if self.settings.paused { Command::Pause } else { Command::Resume })
+                Some(if self.settings.paused { Command::Resume } else { Command::Pause })
             }
             Action::Resample => Some(Command::Resample),
             Action::NewRun => Some(self.new_run()),
@@ -424,12 +230,9 @@ impl App {
                 let factor = if action == Action::RaiseEta { ETA_FACTOR } else { 1.0 / ETA_FACTOR };
                 // The annealed chain's step is αᵢ = c·σᵢ²: c plays η's part there.
                 let annealed = self.config.mode == Mode::Annealed;
-                let knob = if annealed { &mut self.settings.step_scale } else { &mut self.settings.eta };
-                let value = (*knob * factor).clamp(ETA_MIN, ETA_MAX);
-                (value != *knob).then(|| {
-                    *knob = value;
-                    if annealed { Command::SetStepScale(value) } else { Command::SetEta(value) }
-                })
+                let knob = if annealed { self.settings.step_scale } else { self.settings.eta };
+                let value = (knob * factor).clamp(ETA_MIN, ETA_MAX);
+                (value != knob).then(|| if annealed { Command::SetStepScale(value) } else { Command::SetEta(value) })
             }
             Action::FewerSteps | Action::MoreSteps => {
                 let now = self.settings.steps_per_frame;
@@ -438,23 +241,14 @@ impl App {
                 } else {
                     STEPS_PER_FRAME.iter().copied().rev().find(|&s| s < now)
                 }?;
-                self.settings.steps_per_frame = next;
                 Some(Command::SetStepsPerFrame(next))
             }
             Action::CyclePace => {
                 let now = TRAINING_PACES.iter().position(|&pace| pace == self.settings.training_pace).unwrap_or(0);
-                let next = TRAINING_PACES[(now + 1) % TRAINING_PACES.len()];
-                self.settings.training_pace = next;
-                Some(Command::SetTrainingPace(next))
+                Some(Command::SetTrainingPace(TRAINING_PACES[(now + 1) % TRAINING_PACES.len()]))
             }
-            Action::ToggleHold => {
-                self.settings.particles_held = !self.settings.particles_held;
-                Some(Command::HoldParticles(self.settings.particles_held))
-            }
+            Action::ToggleHold => Some(Command::HoldParticles(!self.settings.particles_held)),
             Action::AdvanceStep | Action::AdvanceLevel => {
-                // Stepping a flow that keeps moving would show nothing: the trainer holds
-                // the particles on an advance too.
-                self.settings.particles_held = true;
                 Some(Command::Advance(if action == Action::AdvanceStep { Advance::Step } else { Advance::Level }))
             }
             Action::ToggleCompare if self.config.mode == Mode::Single => {
@@ -523,7 +317,6 @@ impl App {
     /// snapshots still in flight will be dropped by their run id.
     fn new_run(&mut self) -> Command {
         self.run_id += 1;
-        self.settings.paused = false;
         self.comparing = false;
         self.compared = None;
         self.status = None;
@@ -534,16 +327,13 @@ impl App {
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
     }
 
-    /// Brings what the trainer is asked to evaluate in line with the field view, the size of
-    /// the `screen` and the data set's bounds (they decide the lattice under the arrows);
-    /// the command that tells the trainer, when that changed. Called before each draw. The
-    /// compare view has no scatter panel of its own: the trainer is told to stop, and the
-    /// view comes back as it was on the way out.
-    pub fn sync_field(&mut self, screen: Rect) -> Option<Command> {
-        let lattice = self
-            .field_view
-            .and_then(|_| ui::samples_panel(self, screen))
-            .and_then(|panel| ui::field::lattice(&PlotTransform::new(panel, self.samples.bounds())));
+    /// Brings what the trainer is asked to evaluate in line with the field view: `lattice`
+    /// is where the arrows would go on the screen as it is now (the dashboard works it out
+    /// from the layout; `None` while the view is off, the screen too small, or the compare
+    /// view has no scatter panel of its own). Returns the command that tells the trainer, when
+    /// that changed. Called before each draw.
+    pub fn sync_field(&mut self, lattice: Option<Lattice>) -> Option<Command> {
+        let lattice = lattice.filter(|_| self.field_view.is_some());
         if lattice == self.field_lattice {
             return None;
         }
@@ -589,17 +379,7 @@ impl App {
         }
         self.samples.set_particles(&snapshot.particles);
         self.take_comparison(snapshot.compare);
-        self.status = Some(TrainerStatus {
-            seed: snapshot.seed,
-            state: snapshot.state,
-            epoch: snapshot.epoch,
-            step: snapshot.step,
-            lr: snapshot.lr,
-            langevin_steps: snapshot.langevin_steps,
-            chain: snapshot.chain,
-            figures: snapshot.figures,
-            steps_per_second: snapshot.steps_per_second,
-        });
+        self.status = Some(snapshot.status);
         true
     }
 
@@ -655,30 +435,28 @@ impl App {
         self.plot = LossPlot::new(&self.losses, self.scale, self.window, self.fisher_curve);
     }
 
-    pub fn state(&self) -> RunState {
+    /// The run's state as shown: the trainer's, except that a pause the user has asked for
+    /// shows at once rather than a frame later; `None` until its first snapshot.
+    pub fn state(&self) -> Option<TrainerState> {
         match self.status.map(|s| s.state) {
-            None => RunState::Starting,
-            Some(TrainerState::Diverged(d)) => RunState::Diverged { step: d.step, loss: d.loss },
-            Some(TrainerState::Finished) => RunState::Finished,
-            Some(_) if self.settings.paused => RunState::Paused,
-            Some(_) => RunState::Training,
+            Some(TrainerState::Training) if self.settings.paused => Some(TrainerState::Paused),
+            state => state,
         }
     }
 
     /// Whether snapshots keep coming: the UI can poll slowly when they do not.
     pub fn expects_snapshots(&self) -> bool {
-        self.awaiting_reply || self.particles_flow() || matches!(self.state(), RunState::Starting | RunState::Training)
+        self.awaiting_reply || self.particles_flow() || matches!(self.state(), None | Some(TrainerState::Training))
     }
 
-    /// The particles on screen move by themselves: not held, not stopped, not at the end of
-    /// their chain (or, comparing, of both).
+    /// The particles on screen move by themselves, as the trainer last said.
     pub fn particles_flow(&self) -> bool {
-        let ended = match (&self.compared, self.status.map(|s| s.chain)) {
-            (Some(sides), _) => sides.iter().all(|s| s.steps == s.total),
-            (None, Some(chain)) => chain.done,
-            (None, None) => false,
-        };
-        !self.settings.particles_held && self.settings.steps_per_frame > 0 && !ended
+        self.status.is_some_and(|s| s.flowing)
+    }
+
+    /// The lattice the trainer was last asked to evaluate the score fields on.
+    pub fn field_lattice(&self) -> Option<Lattice> {
+        self.field_lattice
     }
 
     pub fn config(&self) -> &Config {
@@ -761,13 +539,17 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use ratatui::crossterm::event::KeyEventState;
 
     use std::sync::Arc;
 
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
     use super::*;
+    use crate::app::keys::action_for;
     use crate::objective::Objective;
+    use crate::trainer::protocol::{ChainStatus, Saved, SideStatus};
     use crate::trainer::{Divergence, TestPoint};
 
     fn new_run(run_id: u64, config: Config) -> Command {
@@ -778,28 +560,39 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
-    fn snapshot(run_id: u64, state: TrainerState, step: u64) -> Snapshot {
+    /// A snapshot of run `run_id` whose particles flow, as the trainer sends it.
+    pub(crate) fn snapshot(run_id: u64, state: TrainerState, step: u64) -> Snapshot {
         Snapshot {
             run_id,
-            seed: run_id,
-            state,
-            epoch: 0,
-            step,
-            lr: 0.01,
+            status: TrainerStatus {
+                seed: run_id,
+                state,
+                epoch: 0,
+                step,
+                lr: 0.01,
+                langevin_steps: 7,
+                chain: ChainStatus::fresh(&Config::default()),
+                flowing: true,
+                figures: None,
+                steps_per_second: None,
+            },
             train_from: 1,
             train: (1..=step).map(|s| 100.0 / s as f32).collect(),
             test: vec![TestPoint { epoch: 0, step: 0, loss: 120.0 }],
             fisher: vec![TestPoint { epoch: 0, step: 0, loss: 20.0 }],
             data: Some(vec![[0.0, 0.0], [1.0, 0.5]]),
             particles: vec![[0.5, 0.5], [f32::NAN, 0.0], [40.0, 0.0]],
-            langevin_steps: 7,
-            chain: ChainStatus::fresh(&Config::default()),
-            figures: None,
-            steps_per_second: None,
             saved: None,
             compare: None,
             field: None,
         }
+    }
+
+    /// `snapshot` as the trainer sends it when the particles do not move (held, stopped or
+    /// at the end of their chain).
+    pub(crate) fn still(mut snapshot: Snapshot) -> Snapshot {
+        snapshot.status.flowing = false;
+        snapshot
     }
 
     #[test]
@@ -864,7 +657,7 @@ mod tests {
         let mut app = App::new(Config::default());
         app.apply(snapshot(0, TrainerState::Training, 3));
         assert_eq!(app.update(Action::TogglePause), Some(Command::Pause));
-        assert_eq!(app.state(), RunState::Paused, "a pause shows before the trainer confirms it");
+        assert_eq!(app.state(), Some(TrainerState::Paused), "a pause shows before the trainer confirms it");
         assert_eq!(app.update(Action::TogglePause), Some(Command::Resume));
         assert_eq!(app.update(Action::Resample), Some(Command::Resample));
         let eta = |command| match command {
@@ -931,89 +724,12 @@ mod tests {
         assert!(!app.help_open());
     }
 
-    fn field_for(lattice: Lattice) -> Field {
-        let vectors = vec![[1.0, 0.0]; lattice.len()];
-        Field { lattice, sigma: 0.1, learned: vectors.clone(), exact: vectors }
-    }
-
-    #[test]
-    fn f_cycles_the_field_view_and_the_trainer_hears_of_the_lattice() {
-        let mut app = App::new(Config::default());
-        let screen = Rect::new(0, 0, 100, 30);
-        assert_eq!(app.sync_field(screen), None, "off: nothing to ask");
-        assert!(app.field_overlay().is_none());
-
-        assert_eq!(app.update(Action::CycleField), None, "the screen's size decides the lattice");
-        let Some(Command::ShowField(Some(lattice))) = app.sync_field(screen) else { panic!("ask for the field") };
-        assert_eq!((lattice.cols, lattice.rows), (13, 10), "a 53 × 21 plot, an arrow every 4 × 2 cells");
-        assert_eq!(app.sync_field(screen), None, "asked once");
-        let mut kinds = vec![app.field_overlay().map(|o| o.kind)];
-        for _ in 0..3 {
-            app.update(Action::CycleField);
-            // The three kinds share a lattice; only turning the view off tells the trainer.
-            assert_eq!(app.sync_field(screen).is_some(), app.field_overlay().is_none());
-            kinds.push(app.field_overlay().map(|o| o.kind));
-        }
-        assert_eq!(kinds, [Some(FieldKind::Learned), Some(FieldKind::Exact), Some(FieldKind::Difference), None]);
-        assert_eq!(app.field_lattice, None, "off again: the trainer was told to stop");
-
-        // A resize asks for a new lattice; a field for the old one is not drawn.
-        app.update(Action::CycleField);
-        let Some(Command::ShowField(Some(small))) = app.sync_field(Rect::new(0, 0, 80, 24)) else { panic!() };
-        let Some(Command::ShowField(Some(large))) = app.sync_field(Rect::new(0, 0, 160, 45)) else { panic!() };
-        assert!(large.len() > small.len());
-        app.apply(Snapshot { field: Some(field_for(small)), ..snapshot(0, TrainerState::Training, 3) });
-        assert!(app.field_overlay().unwrap().field.is_none(), "a stale lattice's field");
-        app.apply(Snapshot { field: Some(field_for(large)), ..snapshot(0, TrainerState::Training, 4) });
-        assert_eq!(app.field_overlay().unwrap().field.map(|f| f.lattice), Some(large));
-        let no_news = snapshot(0, TrainerState::Training, 5);
-        app.apply(no_news);
-        assert!(app.field_overlay().unwrap().field.is_some(), "kept until a newer one comes");
-        assert_eq!(app.sync_field(Rect::new(0, 0, 60, 20)), Some(Command::ShowField(None)), "too small: no panel");
-    }
-
-    #[test]
-    fn a_new_data_set_moves_the_lattice_and_drops_the_old_field() {
-        let mut app = App::new(Config::default());
-        let screen = Rect::new(0, 0, 100, 30);
-        app.update(Action::CycleField);
-        let Some(Command::ShowField(Some(moons))) = app.sync_field(screen) else { panic!() };
-        app.apply(Snapshot { field: Some(field_for(moons)), ..snapshot(0, TrainerState::Training, 3) });
-        app.update(Action::NewRun);
-        assert!(app.field_overlay().unwrap().field.is_none(), "the old run's field goes with it");
-        assert_eq!(app.sync_field(screen), None, "same data set, same bounds, same lattice");
-        app.update(Action::CycleDataset);
-        let Some(Command::ShowField(Some(circles))) = app.sync_field(screen) else { panic!("the circles' bounds") };
-        assert_ne!(circles, moons);
-    }
-
-    /// Held and finished, nothing moves: the UI may poll slowly, but not while the answer to
-    /// a step (or to the field view's request) is on its way.
-    #[test]
-    fn a_command_sent_expects_its_answer() {
-        let mut app = App::new(Config::default());
-        app.update(Action::ToggleHold);
-        app.apply(snapshot(0, TrainerState::Finished, 5));
-        assert!(!app.expects_snapshots(), "held and finished: a slow poll");
-        assert!(app.update(Action::AdvanceStep).is_some());
-        assert!(app.expects_snapshots(), "the step's snapshot is coming");
-        app.apply(snapshot(0, TrainerState::Finished, 5));
-        assert!(!app.expects_snapshots());
-        app.update(Action::CycleField);
-        assert!(app.sync_field(Rect::new(0, 0, 100, 30)).is_some());
-        assert!(app.expects_snapshots(), "the field is coming");
-        app.apply(snapshot(0, TrainerState::Finished, 5));
-        assert!(!app.expects_snapshots());
-        app.update(Action::ToggleScale);
-        assert!(!app.expects_snapshots(), "nothing asked of the trainer");
-    }
-
     #[test]
     fn a_new_run_drops_the_old_runs_snapshots() {
         let mut app = App::new(Config::default());
         assert!(app.apply(snapshot(0, TrainerState::Training, 50)));
         assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config::default())));
-        assert_eq!(app.state(), RunState::Starting);
+        assert_eq!(app.state(), None);
         assert!(app.plot().is_empty());
         // A snapshot of run 0 still in flight must not reappear.
         assert!(!app.apply(snapshot(0, TrainerState::Training, 60)));
@@ -1109,20 +825,20 @@ mod tests {
         app.update(Action::TogglePause);
         app.update(Action::NewRun);
         app.apply(snapshot(1, TrainerState::Training, 1));
-        assert_eq!(app.state(), RunState::Training);
+        assert_eq!(app.state(), Some(TrainerState::Training));
     }
 
     #[test]
     fn finished_and_diverged_runs_cannot_be_paused() {
         let mut app = App::new(Config::default());
         app.apply(snapshot(0, TrainerState::Finished, 5));
-        assert_eq!(app.state(), RunState::Finished);
+        assert_eq!(app.state(), Some(TrainerState::Finished));
         assert_eq!(app.update(Action::TogglePause), None);
-        assert_eq!(app.state(), RunState::Finished);
+        assert_eq!(app.state(), Some(TrainerState::Finished));
 
         let d = Divergence { step: 17, epoch: 0, loss: 3e6 };
         app.apply(snapshot(0, TrainerState::Diverged(d), 16));
-        assert_eq!(app.state(), RunState::Diverged { step: 17, loss: 3e6 });
+        assert_eq!(app.state(), Some(TrainerState::Diverged(d)));
         assert_eq!(app.update(Action::TogglePause), None);
         assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config::default())));
     }
@@ -1136,7 +852,7 @@ mod tests {
         assert!(app.expects_snapshots(), "training still sends snapshots");
         app.update(Action::TogglePause);
         assert!(app.expects_snapshots(), "until the trainer has answered the pause");
-        app.apply(snapshot(0, TrainerState::Training, 5));
+        app.apply(still(snapshot(0, TrainerState::Training, 5)));
         assert!(!app.expects_snapshots());
     }
 
@@ -1150,7 +866,7 @@ mod tests {
         app.apply(snapshot(0, TrainerState::Finished, 5));
         assert!(app.particles_flow() && app.expects_snapshots());
         assert_eq!(app.update(Action::ToggleHold), Some(Command::HoldParticles(true)));
-        app.apply(snapshot(0, TrainerState::Finished, 5));
+        app.apply(still(snapshot(0, TrainerState::Finished, 5)));
         assert!(!app.particles_flow() && !app.expects_snapshots(), "held and finished: nothing moves");
         assert_eq!(app.update(Action::ToggleHold), Some(Command::HoldParticles(false)));
         assert_eq!(app.update(Action::AdvanceStep), Some(Command::Advance(Advance::Step)));
@@ -1161,8 +877,8 @@ mod tests {
     #[test]
     fn an_ended_annealed_chain_does_not_flow() {
         let mut app = App::new(annealed());
-        let mut done = snapshot(0, TrainerState::Finished, 5);
-        done.chain.done = true;
+        let mut done = still(snapshot(0, TrainerState::Finished, 5));
+        done.status.chain.done = true;
         app.apply(done);
         assert!(!app.particles_flow() && !app.expects_snapshots());
     }
@@ -1192,7 +908,7 @@ mod tests {
         let mut app = App::new(annealed());
         assert_eq!(app.update(Action::ToggleCompare), Some(Command::Compare(true)));
         assert!(app.comparing() && app.compared().is_none(), "on, waiting for the trainer");
-        let status = |steps| crate::trainer::compare::SideStatus {
+        let status = |steps| SideStatus {
             name: "single-σ",
             sampler: "σ 0.1 · η 0.01".into(),
             particles: vec![[0.5, 0.5]],

@@ -40,11 +40,12 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use signal_hook::iterator::backend::Handle;
 
-use crate::app::{App, action_for};
+use crate::app::App;
+use crate::app::keys::action_for;
 use crate::config::Config;
 use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
-use crate::ui::theme;
+use crate::ui::{self, theme};
 
 /// Input poll while snapshots are arriving (20 a second): short, so they show promptly.
 const BUSY_POLL: Duration = Duration::from_millis(15);
@@ -237,7 +238,8 @@ fn event_loop(
         dirty |= app.tick(Instant::now());
         if dirty {
             let size = terminal.size().wrap_err("reading the terminal's size")?;
-            if let Some(command) = app.sync_field(Rect::from((Position::ORIGIN, size))) {
+            let lattice = ui::field_lattice(app, Rect::from((Position::ORIGIN, size)));
+            if let Some(command) = app.sync_field(lattice) {
                 worker.send(command);
             }
             draw_whole_frame(terminal, app)?;

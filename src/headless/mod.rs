@@ -27,7 +27,7 @@ use crate::sampling::chain::Chain;
 use crate::sampling::compare;
 use crate::sampling::langevin::Particles;
 use crate::seeds::{Stream, stream_rng};
-use crate::trainer::worker::{Figures, Snapshot};
+use crate::trainer::protocol::{Figures, Snapshot};
 use crate::trainer::{Divergence, Session};
 use crate::ui;
 use plot::Figure;
@@ -228,17 +228,10 @@ fn summarize(
 /// widgets, drawn into an off-screen buffer. The quality figures are those of the summary
 /// (every particle), not the dashboard's subsample.
 pub fn frame(finished: &Finished, width: u16, height: u16) -> String {
-    let q = &finished.summary.samples;
-    let figures = Figures {
-        energy_distance: q.energy_distance,
-        upper_moon_share: q.upper_moon_share,
-        langevin_steps: finished.particles.steps_taken(),
-    };
+    let mut snapshot = Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true);
+    snapshot.status.figures = Some(Figures::of(&finished.summary.samples, finished.particles.steps_taken()));
     let mut app = App::new(finished.summary.config.clone());
-    app.apply(Snapshot {
-        figures: Some(figures),
-        ..Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true)
-    });
+    app.apply(snapshot);
     ui::render_text(&app, width, height)
 }
 

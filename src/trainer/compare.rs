@@ -12,29 +12,10 @@ use crate::config::Config;
 use crate::eval::metrics::{Point, Shape, quality};
 use crate::nn::Mlp;
 use crate::sampling::compare::{self, Side};
-use crate::trainer::worker::{FIGURES_EVERY, Figures, live_figures};
+use crate::trainer::figures::{self, FIGURES_EVERY};
+use crate::trainer::protocol::{CompareStatus, Figures, SideStatus};
 
-/// One side as the UI draws it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SideStatus {
-    /// "single-σ" or "annealed".
-    pub name: &'static str,
-    /// Its parameters ([`crate::sampling::chain::Chain::summary`]).
-    pub sampler: String,
-    /// Every particle, finite or not.
-    pub particles: Vec<[f32; 2]>,
-    pub steps: u64,
-    /// Steps to the side's end.
-    pub total: u64,
-    /// Over every particle when `langevin_steps == total`, else over a subsample.
-    pub figures: Option<Figures>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompareStatus {
-    pub sides: [SideStatus; 2],
-}
-
+/// Both sides advanced and measured under the run's weights.
 pub struct LiveComparison {
     sides: [Side; 2],
     figures: [Option<Figures>; 2],
@@ -85,14 +66,9 @@ impl LiveComparison {
             }
             *figures = Some(if side.chain.is_done(&side.particles) {
                 let shape = if moons { Shape::Moons } else { Shape::Other };
-                let q = quality(side.particles.positions().view(), test, shape);
-                Figures {
-                    energy_distance: q.energy_distance,
-                    upper_moon_share: q.upper_moon_share,
-                    langevin_steps: steps,
-                }
+                Figures::of(&quality(side.particles.positions().view(), test, shape), steps)
             } else {
-                live_figures(&side.particles, test_points, moons)
+                figures::live(&side.particles, test_points, moons)
             });
         }
         self.figures_at = Some(Instant::now());

@@ -1,8 +1,14 @@
 //! Training: [`Session`] holds the whole single-threaded training state and advances it one
 //! step at a time. The headless run drives it on the main thread; the dashboard's
-//! [`worker`] drives it on a thread of its own.
+//! [`worker`] drives it on a thread of its own, and talks to the UI only through the types
+//! of [`protocol`].
 
+pub mod budget;
 pub mod compare;
+mod field_cache;
+pub mod figures;
+pub mod protocol;
+mod run;
 pub mod session;
 pub mod worker;
 

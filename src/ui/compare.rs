@@ -7,7 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-use crate::app::{ComparedSide, View};
+use crate::app::ComparedSide;
+use crate::app::view::View;
 use crate::ui::{format_count, scatter, theme};
 
 pub struct ComparePanels<'a> {

@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::loss_history::RECENT_STEPS;
-use crate::app::{Message, Notice};
+use crate::app::notice::{Message, Notice};
 use crate::config::Mode;
-use crate::trainer::worker::{FIGURE_PARTICLES, FIGURES_EVERY, SAMPLING_SHARE};
+use crate::trainer::budget::SAMPLING_SHARE;
+use crate::trainer::figures::{FIGURE_PARTICLES, FIGURES_EVERY};
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
@@ -234,7 +235,7 @@ mod tests {
     use super::*;
     use crate::app::App;
     use crate::config::Config;
-    use crate::trainer::worker::{ChainStatus, Saved, Snapshot, TrainerState};
+    use crate::trainer::protocol::{ChainStatus, Saved, Snapshot, TrainerState, TrainerStatus};
     use crate::ui::buffer_text;
 
     #[test]
@@ -259,21 +260,24 @@ mod tests {
         let saved = Saved { path: "/tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors".into(), error: None };
         app.apply(Snapshot {
             run_id: 0,
-            seed: 0,
-            state: TrainerState::Training,
-            epoch: 1,
-            step: 90,
-            lr: 0.01,
+            status: TrainerStatus {
+                seed: 0,
+                state: TrainerState::Training,
+                epoch: 1,
+                step: 90,
+                lr: 0.01,
+                langevin_steps: 0,
+                chain: ChainStatus::fresh(&Config::default()),
+                figures: None,
+                steps_per_second: None,
+                flowing: true,
+            },
             train_from: 1,
             train: Vec::new(),
             test: Vec::new(),
             fisher: Vec::new(),
             data: None,
             particles: Vec::new(),
-            langevin_steps: 0,
-            chain: ChainStatus::fresh(&Config::default()),
-            figures: None,
-            steps_per_second: None,
             saved: Some(saved),
             compare: None,
             field: None,
@@ -287,7 +291,7 @@ mod tests {
         assert_eq!(footer(&app, area), " saved /tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors\n");
         let start = std::time::Instant::now();
         app.tick(start);
-        app.tick(start + crate::app::NOTICE_TIME);
+        app.tick(start + crate::app::notice::NOTICE_TIME);
         assert!(footer(&app, area).starts_with(" ? help  q quit"));
     }
 

@@ -32,10 +32,11 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::App;
+use crate::eval::score_field::Lattice;
 use compare::ComparePanels;
 use help::{Footer, Help};
 use loss_chart::LossChart;
-use scatter::Scatter;
+use scatter::{PlotTransform, Scatter};
 use status::Status;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -82,6 +83,14 @@ fn areas(app: &App, area: Rect) -> Option<Areas> {
 /// the layout, or while the compare view takes the panel's place.
 pub fn samples_panel(app: &App, area: Rect) -> Option<Rect> {
     areas(app, area).map(|a| a.samples).filter(|samples| !samples.is_empty())
+}
+
+/// Where the score field's arrows go on `app`'s screen of `area`, while its field view is
+/// on and the scatter panel is shown: the lattice the trainer evaluates the fields on.
+pub fn field_lattice(app: &App, area: Rect) -> Option<Lattice> {
+    app.field_overlay()?;
+    let panel = samples_panel(app, area)?;
+    field::lattice(&PlotTransform::new(panel, app.samples().bounds()))
 }
 
 impl App {
@@ -162,6 +171,94 @@ pub fn format_count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::keys::Action;
+    use crate::app::tests::{snapshot, still};
+    use crate::config::Config;
+    use crate::eval::score_field::{Field, FieldKind};
+    use crate::trainer::protocol::{Command, Snapshot, TrainerState};
+
+    /// What the dashboard does before each draw on a `screen` of that size.
+    fn sync(app: &mut App, screen: Rect) -> Option<Command> {
+        let lattice = field_lattice(app, screen);
+        app.sync_field(lattice)
+    }
+
+    fn field_for(lattice: Lattice) -> Field {
+        let vectors = vec![[1.0, 0.0]; lattice.len()];
+        Field { lattice, sigma: 0.1, learned: vectors.clone(), exact: vectors }
+    }
+
+    #[test]
+    fn f_cycles_the_field_view_and_the_trainer_hears_of_the_lattice() {
+        let mut app = App::new(Config::default());
+        let screen = Rect::new(0, 0, 100, 30);
+        assert_eq!(sync(&mut app, screen), None, "off: nothing to ask");
+        assert!(app.field_overlay().is_none());
+
+        assert_eq!(app.update(Action::CycleField), None, "the screen's size decides the lattice");
+        let Some(Command::ShowField(Some(lattice))) = sync(&mut app, screen) else { panic!("ask for the field") };
+        assert_eq!((lattice.cols, lattice.rows), (13, 10), "a 53 × 21 plot, an arrow every 4 × 2 cells");
+        assert_eq!(sync(&mut app, screen), None, "asked once");
+        let mut kinds = vec![app.field_overlay().map(|o| o.kind)];
+        for _ in 0..3 {
+            app.update(Action::CycleField);
+            // The three kinds share a lattice; only turning the view off tells the trainer.
+            assert_eq!(sync(&mut app, screen).is_some(), app.field_overlay().is_none());
+            kinds.push(app.field_overlay().map(|o| o.kind));
+        }
+        assert_eq!(kinds, [Some(FieldKind::Learned), Some(FieldKind::Exact), Some(FieldKind::Difference), None]);
+        assert_eq!(app.field_lattice(), None, "off again: the trainer was told to stop");
+
+        // A resize asks for a new lattice; a field for the old one is not drawn.
+        app.update(Action::CycleField);
+        let Some(Command::ShowField(Some(small))) = sync(&mut app, Rect::new(0, 0, 80, 24)) else { panic!() };
+        let Some(Command::ShowField(Some(large))) = sync(&mut app, Rect::new(0, 0, 160, 45)) else { panic!() };
+        assert!(large.len() > small.len());
+        app.apply(Snapshot { field: Some(field_for(small)), ..snapshot(0, TrainerState::Training, 3) });
+        assert!(app.field_overlay().unwrap().field.is_none(), "a stale lattice's field");
+        app.apply(Snapshot { field: Some(field_for(large)), ..snapshot(0, TrainerState::Training, 4) });
+        assert_eq!(app.field_overlay().unwrap().field.map(|f| f.lattice), Some(large));
+        let no_news = snapshot(0, TrainerState::Training, 5);
+        app.apply(no_news);
+        assert!(app.field_overlay().unwrap().field.is_some(), "kept until a newer one comes");
+        assert_eq!(sync(&mut app, Rect::new(0, 0, 60, 20)), Some(Command::ShowField(None)), "too small: no panel");
+    }
+
+    #[test]
+    fn a_new_data_set_moves_the_lattice_and_drops_the_old_field() {
+        let mut app = App::new(Config::default());
+        let screen = Rect::new(0, 0, 100, 30);
+        app.update(Action::CycleField);
+        let Some(Command::ShowField(Some(moons))) = sync(&mut app, screen) else { panic!() };
+        app.apply(Snapshot { field: Some(field_for(moons)), ..snapshot(0, TrainerState::Training, 3) });
+        app.update(Action::NewRun);
+        assert!(app.field_overlay().unwrap().field.is_none(), "the old run's field goes with it");
+        assert_eq!(sync(&mut app, screen), None, "same data set, same bounds, same lattice");
+        app.update(Action::CycleDataset);
+        let Some(Command::ShowField(Some(circles))) = sync(&mut app, screen) else { panic!("the circles' bounds") };
+        assert_ne!(circles, moons);
+    }
+
+    /// Held and finished, nothing moves: the UI may poll slowly, but not while the answer to
+    /// a step (or to the field view's request) is on its way.
+    #[test]
+    fn a_command_sent_expects_its_answer() {
+        let mut app = App::new(Config::default());
+        app.update(Action::ToggleHold);
+        app.apply(still(snapshot(0, TrainerState::Finished, 5)));
+        assert!(!app.expects_snapshots(), "held and finished: a slow poll");
+        assert!(app.update(Action::AdvanceStep).is_some());
+        assert!(app.expects_snapshots(), "the step's snapshot is coming");
+        app.apply(still(snapshot(0, TrainerState::Finished, 5)));
+        assert!(!app.expects_snapshots());
+        app.update(Action::CycleField);
+        assert!(sync(&mut app, Rect::new(0, 0, 100, 30)).is_some());
+        assert!(app.expects_snapshots(), "the field is coming");
+        app.apply(still(snapshot(0, TrainerState::Finished, 5)));
+        assert!(!app.expects_snapshots());
+        app.update(Action::ToggleScale);
+        assert!(!app.expects_snapshots(), "nothing asked of the trainer");
+    }
 
     #[test]
     fn numbers_are_short_and_keep_three_figures() {

@@ -16,9 +16,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Painter, Shape};
 use ratatui::widgets::{Block, Widget};
 
-use crate::app::View;
+use crate::app::samples::Samples;
+use crate::app::view::{FieldOverlay, View};
 use crate::data::Bounds;
-use crate::eval::score_field::{Field, FieldKind};
 use crate::ui::{field, theme};
 
 /// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille
@@ -63,69 +63,6 @@ impl PlotTransform {
     }
 }
 
-fn contains(bounds: &Bounds, p: [f32; 2]) -> bool {
-    let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-    (bounds.x[0]..=bounds.x[1]).contains(&x) && (bounds.y[0]..=bounds.y[1]).contains(&y)
-}
-
-/// The points of the scatter as they arrive from the trainer, sorted for drawing.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Samples {
-    data: Vec<[f32; 2]>,
-    bounds: Bounds,
-    particles: Vec<[f32; 2]>,
-    escaped: usize,
-    nonfinite: usize,
-}
-
-impl Samples {
-    /// No points yet, in the fixed `bounds` of the data set (see [`Source::bounds`]).
-    ///
-    /// [`Source::bounds`]: crate::data::Source::bounds
-    pub fn new(bounds: Bounds) -> Self {
-        Self { data: Vec::new(), bounds, particles: Vec::new(), escaped: 0, nonfinite: 0 }
-    }
-
-    /// A run's training data.
-    pub fn set_data(&mut self, data: Vec<[f32; 2]>) {
-        self.data = data;
-    }
-
-    /// Keeps the particles inside the bounds and counts the others.
-    pub fn set_particles(&mut self, all: &[[f32; 2]]) {
-        self.particles.clear();
-        self.escaped = 0;
-        self.nonfinite = 0;
-        for &p in all {
-            if !(p[0].is_finite() && p[1].is_finite()) {
-                self.nonfinite += 1;
-            } else if contains(&self.bounds, p) {
-                self.particles.push(p);
-            } else {
-                self.escaped += 1;
-            }
-        }
-    }
-
-    /// The plane region shown (before it is widened to square dots).
-    pub fn bounds(&self) -> Bounds {
-        self.bounds
-    }
-
-    /// The particles that are drawn.
-    pub fn particles(&self) -> &[[f32; 2]] {
-        &self.particles
-    }
-
-    pub fn escaped(&self) -> usize {
-        self.escaped
-    }
-
-    pub fn nonfinite(&self) -> usize {
-        self.nonfinite
-    }
-}
-
 /// Points given as `[x, y]` in `f32`, drawn without converting the whole set first.
 struct Cloud<'a> {
     points: &'a [[f32; 2]],
@@ -142,14 +79,6 @@ impl Shape for Cloud<'_> {
     }
 }
 
-/// The score field view, when it is on: which field, and the latest evaluation of the
-/// fields (none until the trainer's first arrives).
-#[derive(Clone, Copy, Debug)]
-pub struct FieldOverlay<'a> {
-    pub kind: FieldKind,
-    pub field: Option<&'a Field>,
-}
-
 pub struct Scatter<'a> {
     pub samples: &'a Samples,
     pub view: View,
@@ -159,7 +88,7 @@ pub struct Scatter<'a> {
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let Scatter { samples, view, field: overlay } = self;
-        let transform = PlotTransform::new(area, samples.bounds);
+        let transform = PlotTransform::new(area, samples.bounds());
         // A field evaluated for another lattice (the panel was just resized) is not drawn.
         let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
         let entry = |shown: bool, colour: Color, name: &str, count: usize| {
@@ -170,13 +99,13 @@ impl Widget for Scatter<'_> {
             }
         };
         let legend: Vec<Span> = [
-            entry(view.shows_data(), theme::DATA, "data", samples.data.len()),
-            entry(view.shows_particles(), theme::PARTICLES, "particles", samples.particles.len()),
+            entry(view.shows_data(), theme::DATA, "data", samples.data().len()),
+            entry(view.shows_particles(), theme::PARTICLES, "particles", samples.particles().len()),
         ]
         .concat();
         let legend = Line::from(legend);
         let lost =
-            Line::styled(format!(" escaped {} · non-finite {} ", samples.escaped, samples.nonfinite), theme::DIM);
+            Line::styled(format!(" escaped {} · non-finite {} ", samples.escaped(), samples.nonfinite()), theme::DIM);
         // Room left of the right-hand title, and right of the legend (a title drawn later
         // overwrites one it meets).
         let width = usize::from(transform.area.width);
@@ -206,7 +135,7 @@ impl Widget for Scatter<'_> {
 /// over it. The compare view draws its panels with this too.
 pub fn plot(samples: &Samples, view: View, block: Block, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
-    let bounds = with_square_dots(samples.bounds, inner.width, inner.height);
+    let bounds = with_square_dots(samples.bounds(), inner.width, inner.height);
     Canvas::default()
         .block(block)
         .marker(Marker::Braille)
@@ -214,11 +143,11 @@ pub fn plot(samples: &Samples, view: View, block: Block, area: Rect, buf: &mut B
         .y_bounds(bounds.y)
         .paint(|ctx| {
             if view.shows_data() {
-                ctx.draw(&Cloud { points: &samples.data, color: theme::DATA });
+                ctx.draw(&Cloud { points: samples.data(), color: theme::DATA });
                 ctx.layer();
             }
             if view.shows_particles() {
-                ctx.draw(&Cloud { points: &samples.particles, color: theme::PARTICLES });
+                ctx.draw(&Cloud { points: samples.particles(), color: theme::PARTICLES });
             }
         })
         .render(area, buf);

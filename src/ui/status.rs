@@ -11,10 +11,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::loss_history::Ends;
-use crate::app::{App, RunState, steps_per_second};
+use crate::app::{App, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
-use crate::trainer::worker::ChainStatus;
+use crate::trainer::protocol::{ChainStatus, TrainerState};
 use crate::ui::{format_count, format_sig, theme};
 
 /// Rows the panel needs, borders included, with four lines.
@@ -62,18 +62,20 @@ impl Widget for Status<'_> {
         let settings = app.settings();
         let status = app.status();
         let (state, style): (String, Style) = match app.state() {
-            RunState::Starting => ("STARTING".into(), theme::STARTING),
-            RunState::Training => match settings.training_pace {
+            None => ("STARTING".into(), theme::STARTING),
+            Some(TrainerState::Training) => match settings.training_pace {
                 None => ("TRAINING".into(), theme::TRAINING),
                 Some(steps) => {
                     (format!("TRAINING · paced to {} steps/s (t)", steps_per_second(steps)), theme::TRAINING)
                 }
             },
-            RunState::Paused if app.particles_flow() => ("PAUSED · the particles keep flowing".into(), theme::PAUSED),
-            RunState::Paused => ("PAUSED".into(), theme::PAUSED),
-            RunState::Finished => ("FINISHED".into(), theme::FINISHED),
-            RunState::Diverged { step, loss } => (
-                format!("DIVERGED at step {step} (loss {}) · n starts a new run", format_sig(f64::from(loss))),
+            Some(TrainerState::Paused) if app.particles_flow() => {
+                ("PAUSED · the particles keep flowing".into(), theme::PAUSED)
+            }
+            Some(TrainerState::Paused) => ("PAUSED".into(), theme::PAUSED),
+            Some(TrainerState::Finished) => ("FINISHED".into(), theme::FINISHED),
+            Some(TrainerState::Diverged(d)) => (
+                format!("DIVERGED at step {} (loss {}) · n starts a new run", d.step, format_sig(f64::from(d.loss))),
                 theme::DIVERGED,
             ),
         };
@@ -131,7 +133,8 @@ impl Widget for Status<'_> {
             Mode::Annealed => {
                 // The trainer runs an ended schedule again while training goes on (and the
                 // particles are neither held nor compared).
-                let reruns = app.state() == RunState::Training && !settings.particles_held && !app.comparing();
+                let reruns =
+                    app.state() == Some(TrainerState::Training) && !settings.particles_held && !app.comparing();
                 schedule(config, &chain, langevin_steps, reruns)
             }
         })];
@@ -236,9 +239,9 @@ fn held(config: &Config, chain: &ChainStatus, comparing: bool) -> Vec<Span<'stat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::Action;
+    use crate::app::keys::Action;
     use crate::config::Config;
-    use crate::trainer::worker::{Figures, Snapshot, TrainerState};
+    use crate::trainer::protocol::{Figures, Snapshot, TrainerStatus};
     use crate::trainer::{Divergence, TestPoint};
     use crate::ui::buffer_text;
 
@@ -246,21 +249,24 @@ mod tests {
         let mut app = App::new(Config::default());
         app.apply(Snapshot {
             run_id: 0,
-            seed: 0,
-            state,
-            epoch: 12,
-            step: 790,
-            lr: 5.4e-3,
+            status: TrainerStatus {
+                seed: 0,
+                state,
+                epoch: 12,
+                step: 790,
+                lr: 5.4e-3,
+                langevin_steps: 321,
+                chain: ChainStatus::fresh(&Config::default()),
+                figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
+                steps_per_second: Some(3512.4),
+                flowing: true,
+            },
             train_from: 1,
             train: vec![200.0; 790],
             test: vec![TestPoint { epoch: 0, step: 0, loss: 211.0 }, TestPoint { epoch: 12, step: 756, loss: 166.0 }],
             fisher: vec![TestPoint { epoch: 0, step: 0, loss: 24.9 }, TestPoint { epoch: 12, step: 756, loss: 3.63 }],
             data: None,
             particles: Vec::new(),
-            langevin_steps: 321,
-            chain: ChainStatus::fresh(&Config::default()),
-            figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
-            steps_per_second: Some(3512.4),
             saved: None,
             compare: None,
             field: None,

@@ -1,0 +1,78 @@
+//! Keys become [`Action`]s through a pure function, tested without a terminal.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What a key asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    TogglePause,
+    /// `t`: the next of [`crate::app::TRAINING_PACES`].
+    CyclePace,
+    Resample,
+    NewRun,
+    SwitchObjective,
+    CycleDataset,
+    Save,
+    RaiseEta,
+    LowerEta,
+    FewerSteps,
+    MoreSteps,
+    /// `p`: hold the particles, or let them flow again.
+    ToggleHold,
+    /// `.`: one Langevin step (holding the particles).
+    AdvanceStep,
+    /// `>`: to the end of the level (holding the particles).
+    AdvanceLevel,
+    /// `c`: the two samplers side by side, or back.
+    ToggleCompare,
+    ToggleScale,
+    ToggleWindow,
+    ToggleFisher,
+    CycleView,
+    CycleField,
+    ToggleHelp,
+    CloseHelp,
+    Quit,
+}
+
+/// The action of a key press, if any. Esc closes the help when it is open, and quits
+/// otherwise; letters work in either case; key releases (sent by some terminals) do nothing.
+pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return matches!(key.code, KeyCode::Char('c' | 'C')).then_some(Action::Quit);
+    }
+    let action = match key.code {
+        KeyCode::Esc if help_open => Action::CloseHelp,
+        KeyCode::Esc => Action::Quit,
+        KeyCode::Char(c) => match c.to_ascii_lowercase() {
+            ' ' => Action::TogglePause,
+            't' => Action::CyclePace,
+            'r' => Action::Resample,
+            'n' => Action::NewRun,
+            'o' => Action::SwitchObjective,
+            'd' => Action::CycleDataset,
+            'w' => Action::Save,
+            '+' | '=' => Action::RaiseEta,
+            '-' | '_' => Action::LowerEta,
+            '[' => Action::FewerSteps,
+            ']' => Action::MoreSteps,
+            'p' => Action::ToggleHold,
+            '.' => Action::AdvanceStep,
+            '>' => Action::AdvanceLevel,
+            'c' => Action::ToggleCompare,
+            'l' => Action::ToggleScale,
+            'h' => Action::ToggleWindow,
+            'i' => Action::ToggleFisher,
+            'v' => Action::CycleView,
+            'f' => Action::CycleField,
+            '?' => Action::ToggleHelp,
+            'q' => Action::Quit,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(action)
+}

@@ -1,0 +1,282 @@
+//! Everything that crosses the channel between the dashboard's UI and its trainer thread:
+//! the [`Command`]s the UI sends, the [`Snapshot`]s the trainer sends back, and the types
+//! they carry. A rule both sides need is computed once, on the side that owns the state,
+//! and travels here (the trainer says whether the particles flow; [`Settings::apply`] is
+//! the one place a command changes the knobs).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::eval::metrics::Quality;
+use crate::eval::score_field::{Field, Lattice};
+use crate::sampling::chain::{Chain, NextStep, Readout};
+use crate::sampling::langevin::{AnnealedPosition, Particles};
+use crate::trainer::{Divergence, Session, TestPoint};
+
+/// Time between snapshots: 20 a second is smooth to watch and cheap to draw.
+pub const FRAME: Duration = Duration::from_millis(50);
+
+/// What the UI asks of the trainer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Stop training; the particles keep flowing.
+    Pause,
+    Resume,
+    /// Start run `run_id` afresh on `config` (the same as before, or with another objective
+    /// or data set): seed `config.seed + run_id`, new particles, training resumed.
+    NewRun {
+        run_id: u64,
+        config: Box<Config>,
+    },
+    /// Draw the particles again from U[−1, 1]²; their step count restarts.
+    Resample,
+    /// The course's chain's step size η.
+    SetEta(f64),
+    /// c in the annealed chain's αᵢ = c·σᵢ².
+    SetStepScale(f64),
+    /// Langevin steps per frame; 0 stops the particles.
+    SetStepsPerFrame(usize),
+    /// Train at most this many steps a frame (`None`: flat out), to watch it happen.
+    SetTrainingPace(Option<usize>),
+    /// Hold the particles (`true`): they then move only on [`Command::Advance`].
+    HoldParticles(bool),
+    /// Move the particles (or both sides of the comparison) this far now.
+    Advance(Advance),
+    /// Start (`true`) a comparison of the two samplers under the current weights, or drop it.
+    /// Annealed mode only: it needs the noise-conditional model.
+    Compare(bool),
+    /// Save the run's weights and configuration to this file, or to
+    /// [`crate::checkpoint::default_path`] in the current directory.
+    Save(Option<PathBuf>),
+    /// Evaluate the score fields on this lattice from now on (kept across new runs), or stop.
+    ShowField(Option<Lattice>),
+    Quit,
+}
+
+/// How far [`Command::Advance`] moves the particles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advance {
+    /// One Langevin step.
+    Step,
+    /// To the end of the annealed level (or the denoising step, when it is next); without
+    /// levels, `--level-steps` steps (the length of one level).
+    Level,
+}
+
+/// What became of a [`Command::Save`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Saved {
+    /// The file written (or that could not be), absolute, so the user knows where to look.
+    pub path: PathBuf,
+    /// Why it could not be written, in one line.
+    pub error: Option<String>,
+}
+
+/// The knobs the UI controls; it sends the initial ones with [`crate::trainer::worker::Worker::spawn`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    pub paused: bool,
+    pub eta: f64,
+    /// c in the annealed chain's αᵢ = c·σᵢ².
+    pub step_scale: f64,
+    pub steps_per_frame: usize,
+    /// The particles are held: they move only on [`Command::Advance`].
+    pub particles_held: bool,
+    /// Training steps per frame, or `None`: as many as the frame has time for.
+    pub training_pace: Option<usize>,
+}
+
+impl Settings {
+    /// What `command` changes of the knobs. Both sides apply it, the trainer to act on it and
+    /// the UI to show the new setting at once, so each rule (a new run resumes, an advance
+    /// holds the particles) is written here only.
+    pub fn apply(&mut self, command: &Command) {
+        match *command {
+            Command::Pause => self.paused = true,
+            Command::Resume | Command::NewRun { .. } => self.paused = false,
+            Command::SetEta(eta) => self.eta = eta,
+            Command::SetStepScale(c) => self.step_scale = c,
+            Command::SetStepsPerFrame(steps) => self.steps_per_frame = steps,
+            Command::SetTrainingPace(pace) => self.training_pace = pace,
+            Command::HoldParticles(held) => self.particles_held = held,
+            // Stepping a flow that keeps moving would show nothing.
+            Command::Advance(_) => self.particles_held = true,
+            Command::Resample | Command::Compare(_) | Command::Save(_) | Command::ShowField(_) | Command::Quit => {}
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainerState {
+    Training,
+    Paused,
+    Finished,
+    Diverged(Divergence),
+}
+
+/// Sample quality of the particles, as `metrics` defines it: while they move on a subsample
+/// ([`crate::trainer::figures::live`]), at the end of a chain over every particle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figures {
+    /// Energy distance to the test split.
+    pub energy_distance: f64,
+    /// Share of the finite particles nearer the upper arc (data: 0.5); moons only.
+    pub upper_moon_share: Option<f64>,
+    /// Langevin steps the particles had taken when measured.
+    pub langevin_steps: u64,
+}
+
+impl Figures {
+    /// The figures of `quality`, measured after `langevin_steps` steps.
+    pub fn of(quality: &Quality, langevin_steps: u64) -> Self {
+        Self { energy_distance: quality.energy_distance, upper_moon_share: quality.upper_moon_share, langevin_steps }
+    }
+}
+
+/// Where the particles' chain is, and the step it takes next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainStatus {
+    pub next: NextStep,
+    /// Annealed: the level (from 0) and the step in it.
+    pub position: Option<AnnealedPosition>,
+    /// The chain has ended (annealed, after its denoising step).
+    pub done: bool,
+    /// While the particles are held: the next step's figures where they are.
+    pub readout: Option<Readout>,
+}
+
+impl ChainStatus {
+    pub fn of(chain: &Chain, particles: &Particles) -> Self {
+        ChainStatus {
+            next: chain.next_step(),
+            position: chain.position(),
+            done: chain.is_done(particles),
+            readout: None,
+        }
+    }
+
+    /// A chain of `config` that has not started.
+    pub fn fresh(config: &Config) -> Self {
+        let chain = Chain::for_dashboard(config);
+        ChainStatus { next: chain.next_step(), position: chain.position(), done: false, readout: None }
+    }
+}
+
+/// The trainer's state as the UI needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub run_id: u64,
+    pub status: TrainerStatus,
+    /// Train losses not delivered before, the first being that of step `train_from`.
+    pub train_from: u64,
+    pub train: Vec<f32>,
+    /// Test losses not delivered before.
+    pub test: Vec<TestPoint>,
+    /// Fisher divergence readings not delivered before (one with each test loss).
+    pub fisher: Vec<TestPoint>,
+    /// The training split, with the first delivered snapshot of each run.
+    pub data: Option<Vec<[f32; 2]>>,
+    /// Every particle, finite or not.
+    pub particles: Vec<[f32; 2]>,
+    /// The outcome of the last save not reported before (whichever run it was of).
+    pub saved: Option<Saved>,
+    /// The two samplers side by side, while a comparison is on.
+    pub compare: Option<CompareStatus>,
+    /// The score fields, when evaluated anew since the last delivered snapshot.
+    pub field: Option<Field>,
+}
+
+/// What a snapshot says of the run besides losses and points: the UI keeps the latest whole.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainerStatus {
+    /// Seed of this run (`--seed + run_id`): `--once --seed` replays it.
+    pub seed: u64,
+    pub state: TrainerState,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Training steps completed.
+    pub step: u64,
+    /// The learning rate the last step used.
+    pub lr: f64,
+    /// Langevin steps since the particles were drawn.
+    pub langevin_steps: u64,
+    pub chain: ChainStatus,
+    /// The particles on screen (the comparison's, while it is on) move by themselves: not
+    /// held, not stopped, not at the end of their chain (or, comparing, of both).
+    pub flowing: bool,
+    pub figures: Option<Figures>,
+    /// Training steps per second over the last second, while training.
+    pub steps_per_second: Option<f64>,
+}
+
+impl Snapshot {
+    /// `session` and `particles` (following `chain`) as run 0 would show them: train losses
+    /// from index `train_from`, test losses and Fisher divergences (recorded together, so
+    /// indexed alike) from `test_from`, the data if `with_data`; state from the session alone
+    /// (never paused), particles flowing unless their chain has ended, no figures, no speed.
+    pub fn capture(
+        session: &Session,
+        particles: &Particles,
+        chain: &Chain,
+        train_from: usize,
+        test_from: usize,
+        with_data: bool,
+    ) -> Self {
+        let history = session.history();
+        let mut positions = Vec::with_capacity(particles.len());
+        particles.for_each(|x, y| positions.push([x, y]));
+        let state = match session.divergence() {
+            Some(d) => TrainerState::Diverged(d),
+            None if session.is_finished() => TrainerState::Finished,
+            None => TrainerState::Training,
+        };
+        let chain = ChainStatus::of(chain, particles);
+        Snapshot {
+            run_id: 0,
+            status: TrainerStatus {
+                seed: session.config().seed,
+                state,
+                epoch: session.epoch(),
+                step: session.step(),
+                lr: session.lr(),
+                langevin_steps: particles.steps_taken(),
+                chain,
+                flowing: !chain.done,
+                figures: None,
+                steps_per_second: None,
+            },
+            train_from: train_from as u64 + 1,
+            train: history.train[train_from..].to_vec(),
+            test: history.test[test_from..].to_vec(),
+            fisher: history.fisher[test_from..].to_vec(),
+            data: with_data.then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),
+            particles: positions,
+            saved: None,
+            compare: None,
+            field: None,
+        }
+    }
+}
+
+/// One side of the comparison as the UI draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SideStatus {
+    /// "single-σ" or "annealed".
+    pub name: &'static str,
+    /// Its parameters ([`crate::sampling::chain::Chain::summary`]).
+    pub sampler: String,
+    /// Every particle, finite or not.
+    pub particles: Vec<[f32; 2]>,
+    pub steps: u64,
+    /// Steps to the side's end.
+    pub total: u64,
+    /// Over every particle when `langevin_steps == total`, else over a subsample.
+    pub figures: Option<Figures>,
+}
+
+/// The comparison (`c`): both sides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareStatus {
+    pub sides: [SideStatus; 2],
+}
