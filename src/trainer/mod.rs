@@ -10,6 +10,7 @@ pub mod figures;
 pub mod protocol;
 mod run;
 pub mod session;
+pub mod thread;
 pub mod worker;
 
 pub use session::{Divergence, History, Session, StepReport, TestPoint};

@@ -1,14 +1,18 @@
 //! One run of the dashboard's trainer: its [`Session`], its particles and their chain, and
 //! how much of it the UI has been sent. A new run (`n`, `o`, `d`) replaces it whole.
 
-use crate::config::Config;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::checkpoint;
+use crate::config::{Config, Mode};
 use crate::eval::metrics::{Point, to_points};
 use crate::nn::Mlp;
 use crate::sampling::chain::{Chain, Readout};
 use crate::sampling::langevin::Particles;
 use crate::trainer::Session;
 use crate::trainer::compare::LiveComparison;
-use crate::trainer::protocol::{Figures, Settings};
+use crate::trainer::protocol::{Advance, Figures, Saved, Settings};
 
 /// One run: a session and its particles, plus what has been delivered of them.
 pub struct Run {
@@ -65,6 +69,82 @@ impl Run {
     pub fn readout_key(&self, resamples: u64) -> ReadoutKey {
         let next = self.chain.next_step();
         (self.session.step(), self.particles.steps_taken(), resamples, [next.sigma.to_bits(), next.alpha.to_bits()])
+    }
+
+    /// Training goes on: not paused, finished or diverged.
+    pub fn is_training(&self, settings: &Settings) -> bool {
+        !settings.paused && !self.session.is_finished() && self.session.divergence().is_none()
+    }
+
+    /// The particles on screen (the comparison's, while it is on) move by themselves: not
+    /// held, not stopped, not at the end of their chain (or, comparing, of both).
+    pub fn is_flowing(&self, settings: &Settings) -> bool {
+        let done = match &self.comparison {
+            Some(comparison) => comparison.is_done(),
+            None => self.chain.is_done(&self.particles),
+        };
+        !settings.particles_held && settings.steps_per_frame > 0 && !done
+    }
+
+    /// Fresh particles from U[−1, 1]² on stream `restart` of their own, and the chain from
+    /// its start.
+    pub fn resample(&mut self, restart: u64, settings: &Settings) {
+        self.particles = Particles::uniform(self.session.config().particles, self.seed, restart);
+        self.chain = chain_for(self.session.config(), settings);
+        self.figures = None;
+    }
+
+    /// Held particles get the next step's readout, measured again when anything it depends
+    /// on has changed.
+    pub fn readout_stale(&self, settings: &Settings, resamples: u64) -> bool {
+        settings.particles_held
+            && self.comparison.is_none()
+            && self.readout.is_none_or(|(key, _)| key != self.readout_key(resamples))
+    }
+
+    /// Moves the particles (or both sides of the comparison) `by` now.
+    pub fn advance(&mut self, by: Advance) {
+        let Run { session, particles, chain, comparison, .. } = self;
+        let level = session.config().level_steps;
+        match (comparison, by) {
+            (Some(c), Advance::Step) => c.advance(session.model(), 1),
+            (Some(c), Advance::Level) => c.advance_level(session.model(), level),
+            (None, Advance::Step) => chain.advance(particles, session.model(), 1),
+            (None, Advance::Level) => chain.advance_level(particles, session.model(), level),
+        }
+    }
+
+    /// Starts the comparison of the two samplers under the current weights (annealed mode
+    /// only: it needs the noise-conditional model), with the η and c the user has set; or
+    /// drops it.
+    pub fn compare(&mut self, on: bool, settings: &Settings) {
+        let config = self.session.config();
+        self.comparison = (on && config.mode == Mode::Annealed).then(|| {
+            LiveComparison::new(&Config { eta: settings.eta, step_scale: settings.step_scale, ..config.clone() })
+        });
+    }
+
+    /// Writes the weights and configuration (its seed is the run's) to `path`, unless the run
+    /// diverged: such weights are of no use, and may not even load.
+    pub fn save(&self, path: &Path) -> Saved {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let session = &self.session;
+        let error = if session.divergence().is_some() {
+            Some("the run diverged; n starts a new one".to_string())
+        } else {
+            checkpoint::save(&path, session.model(), session.config()).err().map(|e| e.to_string())
+        };
+        Saved { path, error }
+    }
+
+    /// Trains until `deadline`, for at most `pace` steps when given, or until training stops
+    /// (finished or diverged; the session records which).
+    pub fn train_until(&mut self, pace: Option<usize>, deadline: Instant) {
+        for _ in 0..pace.unwrap_or(usize::MAX) {
+            if !matches!(self.session.train_step(), Ok(Some(_))) || Instant::now() >= deadline {
+                return;
+            }
+        }
     }
 }
 

@@ -1,0 +1,410 @@
+//! The dashboard's `trainer` thread's loop: it owns a [`Session`](crate::trainer::Session) (model, optimiser, data, random
+//! streams) and the Langevin [`Particles`](crate::sampling::langevin::Particles), obeys [`Command`]s from the UI and sends back a
+//! [`Snapshot`] about every [`FRAME`], through the [`crate::trainer::worker::Worker`] handle.
+//!
+//! **A frame.** The particles take up to `steps_per_frame` Langevin steps under the current
+//! weights, then this thread trains until the frame's deadline. While training flat out, the
+//! particles (and their figures) get at most a share of the time ([`crate::trainer::budget`]).
+//! With training paused or over they take their steps in full, on every core, and the thread waits out the rest of the frame on
+//! the command channel, so the flow keeps its pace. Paced ([`Command::SetTrainingPace`]),
+//! training takes its few steps a frame and the particles are treated as in a pause: they
+//! then flow under the score while it is being learned.
+//!
+//! **Delivery.** Snapshots go over a channel of capacity one with `try_send`: when the UI has
+//! not taken the last one, this one is dropped and the next frame builds a newer one (latest
+//! wins). Losses are read from the session's history from the last *delivered* index, so a
+//! dropped snapshot loses no point. Each snapshot carries the `run_id` of its run, so the UI
+//! can drop those of a run it has replaced.
+//!
+//! **The particles' chain.** They follow a [`Chain`](crate::sampling::chain::Chain): the course's chain without end, or in
+//! `--mode annealed` the annealed schedule, which stops after its denoising step. Held
+//! ([`Command::HoldParticles`]), they move only on [`Command::Advance`] (a step, a level),
+//! and each snapshot carries the next step's [`Readout`](crate::sampling::chain::Readout) (mean ‖s‖, SNR) for where they are.
+//! [`Command::Compare`] runs both sides of [`crate::sampling::compare::sides`] instead, under
+//! the current weights (see [`LiveComparison`]).
+//!
+//! **Score field.** While the UI's field view is on ([`Command::ShowField`]), each frame may
+//! evaluate the score fields on the UI's lattice (`field_cache.rs`).
+//!
+//! **Saving.** [`Command::Save`] writes a checkpoint of the run's weights and configuration
+//! here, where the weights are; the outcome rides on the next delivered snapshot.
+//!
+//! **Idle.** Paused (or finished, or diverged) with the particles stopped, the thread makes
+//! sure the UI has the final state, then blocks on the command channel: no polling. It stops
+//! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::time::{Duration, Instant};
+
+use crate::checkpoint;
+use crate::config::Config;
+use crate::eval::score_field::Field;
+use crate::nn::Mlp;
+use crate::rate::RateMeter;
+use crate::trainer::budget::SamplingBudget;
+use crate::trainer::compare::LiveComparison;
+use crate::trainer::field_cache::FieldCache;
+use crate::trainer::figures::{self, FIGURES_EVERY};
+use crate::trainer::protocol::{ChainStatus, Command, FRAME, Saved, Settings, Snapshot, TrainerState, TrainerStatus};
+use crate::trainer::run::Run;
+
+/// How long an ended annealed schedule stays on screen before it runs again while training
+/// goes on (see `rerun_ended_schedule`).
+pub const RERUN_AFTER: Duration = Duration::from_millis(1500);
+
+enum Delivery {
+    Sent,
+    /// The UI has not taken the previous snapshot yet.
+    Busy,
+    UiGone,
+}
+
+pub struct Trainer {
+    config: Config,
+    settings: Settings,
+    run: Run,
+    /// Resamples so far, numbering the particles' random streams so each draw is fresh.
+    resamples: u64,
+    snapshots: SyncSender<Snapshot>,
+    steps: RateMeter,
+    figures_at: Option<Instant>,
+    readout_at: Option<Instant>,
+    sampling: SamplingBudget,
+    /// Something changed since the last delivered snapshot.
+    undelivered: bool,
+    /// The outcome of a save, until a delivered snapshot has carried it.
+    saved: Option<Saved>,
+    /// While the UI's score field view is on.
+    field_view: Option<FieldCache>,
+    /// The fields last evaluated, until a delivered snapshot has carried them.
+    field: Option<Field>,
+    /// When the annealed schedule was first seen ended while training went on.
+    schedule_ended_at: Option<Instant>,
+}
+
+impl Trainer {
+    pub fn new(config: Config, settings: Settings, start: Option<Mlp<f32>>, snapshots: SyncSender<Snapshot>) -> Self {
+        let run = Run::new(&config, 0, 0, start, &settings);
+        Self {
+            config,
+            settings,
+            run,
+            resamples: 0,
+            snapshots,
+            steps: RateMeter::default(),
+            figures_at: None,
+            readout_at: None,
+            sampling: SamplingBudget::default(),
+            undelivered: true,
+            saved: None,
+            field_view: None,
+            field: None,
+            schedule_ended_at: None,
+        }
+    }
+
+    pub fn run(&mut self, commands: &Receiver<Command>) {
+        loop {
+            loop {
+                match commands.try_recv() {
+                    Ok(command) => {
+                        if !self.obey(command) {
+                            return;
+                        }
+                    }
+                    Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            self.refresh_field();
+            if self.is_idle() {
+                if self.run.figures_stale() {
+                    self.refresh_figures_here();
+                }
+                if self.readout_stale() {
+                    self.refresh_readout_here();
+                }
+                if let Some(comparison) = &mut self.run.comparison
+                    && comparison.figures_due()
+                {
+                    comparison.refresh_figures(&self.run.test_points, self.run.session.data().test(), self.run.moons);
+                    self.undelivered = true;
+                }
+                if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
+                    return;
+                }
+                match commands.recv() {
+                    Ok(command) => {
+                        if self.obey(command) {
+                            continue;
+                        }
+                        return;
+                    }
+                    Err(_) => return,
+                }
+            }
+            let deadline = Instant::now() + FRAME;
+            self.rerun_ended_schedule();
+            self.frame(deadline);
+            // The frame may have taken the particles to the next level: their snapshot then
+            // carries the field at its σ.
+            self.refresh_field();
+            if matches!(self.deliver(false), Delivery::UiGone) {
+                return;
+            }
+            if !self.is_training_flat_out() {
+                // Keep the particles' (and a paced training's) pace while staying responsive
+                // to commands.
+                while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                    match commands.recv_timeout(left) {
+                        Ok(command) => {
+                            if !self.obey(command) {
+                                return;
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a command; `false` means stop.
+    fn obey(&mut self, command: Command) -> bool {
+        self.settings.apply(&command);
+        match command {
+            Command::Resume | Command::SetTrainingPace(_) => {
+                // The last window would otherwise average in the pause, or two paces.
+                self.steps = RateMeter::default();
+            }
+            Command::NewRun { run_id, config } => {
+                self.config = *config;
+                self.run = Run::new(&self.config, run_id, self.resamples, None, &self.settings);
+                self.steps = RateMeter::default();
+                self.figures_at = None;
+                self.field = None;
+                if let Some(view) = &mut self.field_view {
+                    *view = view.cleared();
+                }
+            }
+            Command::Resample => self.resample(),
+            Command::SetEta(eta) => self.run.chain.set_eta(eta),
+            Command::SetStepScale(c) => self.run.chain.set_step_scale(c),
+            Command::Advance(by) => self.run.advance(by),
+            Command::Compare(on) => self.run.compare(on, &self.settings),
+            Command::Save(to) => {
+                let run = &self.run;
+                let path = to.unwrap_or_else(|| checkpoint::default_path(&self.config, run.id, run.session.step()));
+                self.saved = Some(run.save(&path));
+            }
+            Command::ShowField(lattice) => {
+                self.field_view = lattice.map(FieldCache::new);
+                self.field = None;
+            }
+            Command::Quit => return false,
+            Command::Pause | Command::SetStepsPerFrame(_) | Command::HoldParticles(_) => {}
+        }
+        self.undelivered = true;
+        true
+    }
+
+    fn is_training(&self) -> bool {
+        self.run.is_training(&self.settings)
+    }
+
+    /// Fresh particles, on a stream of their own.
+    fn resample(&mut self) {
+        self.resamples += 1;
+        self.run.resample(self.resamples, &self.settings);
+        self.figures_at = None;
+        self.schedule_ended_at = None;
+    }
+
+    /// While training goes on, an annealed schedule that has ended starts again from fresh
+    /// particles once its result has been on screen for [`RERUN_AFTER`]: a paced training
+    /// lasts minutes, the schedule seconds, and the samples should keep showing the score as
+    /// it is learned, as the course's endless chain does. (Flat out, training ends before the
+    /// first schedule does; held or compared, the particles are the user's to move.)
+    fn rerun_ended_schedule(&mut self) {
+        let run = &self.run;
+        let ended = self.is_training()
+            && !self.settings.particles_held
+            && run.comparison.is_none()
+            && run.chain.is_done(&run.particles);
+        match (ended, self.schedule_ended_at) {
+            (false, _) => self.schedule_ended_at = None,
+            (true, None) => self.schedule_ended_at = Some(Instant::now()),
+            (true, Some(at)) if at.elapsed() >= RERUN_AFTER => self.resample(),
+            (true, Some(_)) => {}
+        }
+    }
+
+    /// Training takes every frame's spare time: no pace set.
+    fn is_training_flat_out(&self) -> bool {
+        self.is_training() && self.settings.training_pace.is_none()
+    }
+
+    fn is_flowing(&self) -> bool {
+        self.run.is_flowing(&self.settings)
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_training() && !self.is_flowing()
+    }
+
+    fn readout_stale(&self) -> bool {
+        self.run.readout_stale(&self.settings, self.resamples)
+    }
+
+    fn refresh_readout_here(&mut self) {
+        let run = &mut self.run;
+        let readout = run.chain.readout(&run.particles, run.session.model());
+        run.readout = Some((run.readout_key(self.resamples), readout));
+        self.readout_at = Some(Instant::now());
+        self.undelivered = true;
+    }
+
+    /// One frame of work: Langevin steps and, while training, training steps until `deadline`
+    /// (or as many as the pace allows). Paced, training leaves the particles the whole of their
+    /// steps, as when it is paused: then they flow while the score is being learned.
+    fn frame(&mut self, deadline: Instant) {
+        let training = self.is_training();
+        let flat_out = self.is_training_flat_out();
+        if flat_out {
+            self.sampling.earn(FRAME);
+        }
+        let steps = if self.is_flowing() { self.settings.steps_per_frame } else { 0 };
+        let once_a_while = |at: Option<Instant>| at.is_none_or(|t| t.elapsed() >= FIGURES_EVERY);
+        let figures_due = self.run.figures_stale() && once_a_while(self.figures_at);
+        // Under training the weights change every step: once a second is enough.
+        let readout_due = self.readout_stale() && (!training || once_a_while(self.readout_at));
+        let readout_key = self.run.readout_key(self.resamples);
+        let Run { session, particles, chain, comparison, test_points, moons, figures, readout, .. } = &mut self.run;
+        // While training flat out the budget meters each piece of work; otherwise it does not.
+        let budget = &mut self.sampling;
+        // The figures first: due once a second, they would otherwise never find credit left
+        // after a frame's steps.
+        if figures_due && budget.spend(flat_out, || *figures = Some(figures::live(particles, test_points, *moons))) {
+            self.figures_at = Some(Instant::now());
+        }
+        if readout_due
+            && budget.spend(flat_out, || *readout = Some((readout_key, chain.readout(particles, session.model()))))
+        {
+            self.readout_at = Some(Instant::now());
+        }
+        let model = session.model();
+        let mut taken = 0;
+        // Free of training, all steps go in one call: one parallel dispatch, not many.
+        let batch = if flat_out { 1 } else { steps.max(1) };
+        match comparison {
+            Some(comparison) => {
+                if comparison.figures_due() {
+                    let test = session.data().test();
+                    budget.spend(flat_out, || comparison.refresh_figures(test_points, test, *moons));
+                }
+                while taken < steps && budget.spend(flat_out, || comparison.advance(model, batch)) {
+                    taken += batch;
+                }
+            }
+            None => {
+                while taken < steps && budget.spend(flat_out, || chain.advance(particles, model, batch)) {
+                    taken += batch;
+                }
+            }
+        }
+        if training {
+            self.run.train_until(self.settings.training_pace, deadline);
+        }
+        self.steps.observe(self.run.session.step(), Instant::now());
+        self.undelivered = true;
+    }
+
+    /// The noise level the field view shows: the σ of the particles' next step. In the
+    /// course's single-σ mode that is the σ DSM trains with; in annealed mode the level σᵢ
+    /// the particles are at (σ_L for the denoising step and after it), so the arrows are the
+    /// field that moves them now, and change with the level, stepped or flowing.
+    fn field_sigma(&self) -> f64 {
+        self.run.chain.next_step().sigma
+    }
+
+    /// Evaluates the score fields while the view is on and they are out of date.
+    fn refresh_field(&mut self) {
+        let sigma = self.field_sigma();
+        let idle = self.is_idle();
+        let Some(view) = &mut self.field_view else { return };
+        if let Some(field) = view.refresh(&self.run.session, sigma, idle) {
+            self.field = Some(field);
+            self.undelivered = true;
+        }
+    }
+
+    fn refresh_figures_here(&mut self) {
+        let run = &self.run;
+        self.run.figures = Some(figures::live(&run.particles, &run.test_points, run.moons));
+        self.figures_at = Some(Instant::now());
+        self.undelivered = true;
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let run = &self.run;
+        let captured = Snapshot::capture(
+            &run.session,
+            &run.particles,
+            &run.chain,
+            run.delivered_train,
+            run.delivered_test,
+            !run.data_delivered,
+        );
+        let status = captured.status;
+        Snapshot {
+            run_id: run.id,
+            status: TrainerStatus {
+                state: match status.state {
+                    TrainerState::Training if self.settings.paused => TrainerState::Paused,
+                    state => state,
+                },
+                chain: ChainStatus {
+                    readout: run.readout.filter(|_| self.settings.particles_held).map(|(_, r)| r),
+                    ..status.chain
+                },
+                flowing: self.is_flowing(),
+                figures: run.figures,
+                steps_per_second: if self.is_training() { self.steps.rate() } else { None },
+                ..status
+            },
+            saved: self.saved.clone(),
+            compare: run.comparison.as_ref().map(LiveComparison::status),
+            field: self.field.clone(),
+            ..captured
+        }
+    }
+
+    /// Sends a snapshot of now; `wait` blocks until the UI takes it (used before idling, so
+    /// the UI never keeps a stale picture of an idle trainer).
+    fn deliver(&mut self, wait: bool) -> Delivery {
+        let snapshot = self.snapshot();
+        let (train, test) = (snapshot.train.len(), snapshot.test.len());
+        let delivery = if wait {
+            match self.snapshots.send(snapshot) {
+                Ok(()) => Delivery::Sent,
+                Err(_) => Delivery::UiGone,
+            }
+        } else {
+            match self.snapshots.try_send(snapshot) {
+                Ok(()) => Delivery::Sent,
+                Err(TrySendError::Full(_)) => Delivery::Busy,
+                Err(TrySendError::Disconnected(_)) => Delivery::UiGone,
+            }
+        };
+        if let Delivery::Sent = delivery {
+            self.run.delivered_train += train;
+            self.run.delivered_test += test;
+            self.run.data_delivered = true;
+            self.undelivered = false;
+            self.saved = None;
+            self.field = None;
+        }
+        delivery
+    }
+}
