@@ -1,6 +1,6 @@
-//! How the network's layers run fast on a CPU: the layer operations ([`ops`]) send `f32`
+//! How the network's layers run fast on a CPU: the layer operations (`ops`) send `f32`
 //! work to hand-written AVX2 + FMA kernels ([`kernels`]) when the CPU has them, and
-//! everything else through ndarray and plain loops; a second thread ([`partner`]) takes half
+//! everything else through ndarray and plain loops; a second thread (`partner`) takes half
 //! of each large product. Everything `unsafe` in the crate is here.
 
 #[cfg(target_arch = "x86_64")]
