@@ -1,4 +1,4 @@
-//! Stand-in for `kernels.rs` on CPUs other than x86-64: the same names, and `available()`
+//! Stand-in for `kernels/` on CPUs other than x86-64: the same names, and `available()`
 //! always false, so `ops` takes its portable path and none of these bodies runs.
 
 pub use super::operands::{Epilogue, MR, NR, Panels, RowWeights, Strided};

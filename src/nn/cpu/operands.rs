@@ -1,4 +1,4 @@
-//! The operands of the f32 kernels, shared by `kernels.rs` and its stand-in
+//! The operands of the f32 kernels, shared by `kernels/` and its stand-in
 //! `fallback.rs`, so that the portable build has the same types to name.
 
 /// Rows of the register tile: 6 × 16 floats fill 12 of the 16 ymm registers with

@@ -1,13 +1,14 @@
 //! A second thread for a training step's two shards, kept awake between steps.
 //!
-//! At batch 128 × width 128 a step takes ~150 µs, in two shards. Handed to rayon, the
-//! second shard waits for a sleeping worker to be woken (a futex wake and a reschedule)
-//! on every step: a fork-join of two 70 µs halves after 30 µs of serial work measured
-//! 124–132 µs per round on this machine against 107 µs with a partner that spins between
-//! jobs. [`Partner`] is that spinning partner: after each job it spins for [`SPIN`]
-//! (longer than the serial part of a step) and only then parks, so back-to-back steps find
-//! it awake and an idle trainer costs nothing. Batches of more shards stay on rayon, where
-//! the wake-up is a small part of a long step and every core of a larger machine helps.
+//! A batch of two shards (128 × 128, say) is a short step. Handed to rayon, the second shard
+//! waits for a sleeping worker to be woken (a futex wake and a reschedule) on every step,
+//! and that wake-up is a sizeable part of so short a step: a partner that spins between
+//! jobs does the same fork-join markedly faster (the figures are in `docs/performance.md`,
+//! "Measured figures moved from module docs"). [`Partner`] is that spinning partner: after
+//! each job it spins for [`SPIN`] (longer than the serial part of a step) and only then
+//! parks, so back-to-back steps find it awake and an idle trainer costs nothing. Batches of
+//! more shards stay on rayon, where the wake-up is a small part of a long step and every
+//! core of a larger machine helps.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
