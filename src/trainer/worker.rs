@@ -1302,7 +1302,7 @@ mod tests {
     #[test]
     fn the_comparison_ends_with_the_figures_of_once_compare() {
         let config = small_annealed();
-        let (_, results) = crate::headless::compare_samplers(&config, &crate::headless::progress::Progress::hidden())
+        let (_, results) = crate::headless::compare::run(&config, &crate::headless::progress::Progress::hidden())
             .expect("the headless comparison");
         let held = Settings { particles_held: true, steps_per_frame: 20, ..running() };
         let worker = Worker::spawn(&config, held, None).unwrap();
