@@ -6,7 +6,7 @@
 
 use dsm_tui::config::{Config, Mode};
 use dsm_tui::eval::metrics::{Shape, quality};
-use dsm_tui::objective::ncsn::ConditionalScore;
+use dsm_tui::sampling::langevin::ConditionalScore;
 use dsm_tui::sampling::langevin::{AnnealedSampler, AtLevel, Particles};
 use dsm_tui::trainer::session::Session;
 use ndarray::Array2;

@@ -1,4 +1,4 @@
-//! Entry point: parse the command line, then run headless (`--once`) or the dashboard.
+//! Entry point: parse the command line, then run headless (`--once`), the dashboard or `bench`.
 
 use std::process::ExitCode;
 
@@ -6,16 +6,14 @@ use clap::Parser;
 use dsm_tui::bench;
 use dsm_tui::checkpoint;
 use dsm_tui::cli::{Cli, Command, one_line};
+use dsm_tui::config::Config;
 use dsm_tui::dashboard;
-use dsm_tui::headless::progress::Progress;
-use dsm_tui::headless::{self, Outputs, RunError};
+use dsm_tui::headless::pipeline::Outputs;
+use dsm_tui::headless::{self, Format, Job, Task};
+use dsm_tui::nn::Mlp;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for training that diverged.
-const EXIT_DIVERGED: u8 = 3;
-/// Exit code after Ctrl-C (128 + SIGINT, as shells report it).
-const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -60,65 +58,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if cli.once {
-        let outputs = Outputs {
-            samples: cli.samples_out,
-            data: cli.data_out,
-            history: cli.history_out,
-            save: cli.save,
-            plot: cli.plot,
-        };
-        let progress = match Progress::for_command_line() {
-            Ok(progress) => progress,
-            Err(err) => {
-                eprintln!("error: cannot catch Ctrl-C: {err}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let mut frame = None;
-        let result = if cli.compare_objectives {
-            headless::compare_objectives(&config, &progress).map(|pair| {
-                if cli.json { headless::comparison_json(&pair) } else { headless::render_comparison(&pair) }
-            })
-        } else if cli.compare {
-            headless::compare_samplers(&config, &progress).map(|(summary, results)| {
-                if cli.json {
-                    headless::samplers_json(&summary, &results)
-                } else {
-                    headless::render_samplers(&summary, &results)
-                }
-            })
-        } else {
-            headless::finish(&config, start, &outputs, &progress).map(|finished| {
-                if cli.frame {
-                    let (width, height) = cli.size;
-                    frame = Some(headless::frame(&finished, width, height));
-                }
-                let summary = &finished.summary;
-                if cli.json { headless::to_json(summary) } else { headless::render(summary) }
-            })
-        };
-        progress.finish();
-        match result {
-            Ok(text) => {
-                println!("{}", text.trim_end());
-                if let Some(frame) = frame {
-                    print!("\n{frame}");
-                }
-            }
-            Err(RunError::Diverged(d)) => {
-                eprintln!("error: {d}");
-                return ExitCode::from(EXIT_DIVERGED);
-            }
-            Err(RunError::Interrupted { phase, step }) => {
-                eprintln!("interrupted during {phase} at step {step}; nothing written");
-                return ExitCode::from(EXIT_INTERRUPTED);
-            }
-            Err(RunError::Other(report)) => {
-                eprintln!("error: {report:?}");
-                return ExitCode::FAILURE;
-            }
-        }
-        return ExitCode::SUCCESS;
+        return ExitCode::from(headless::run(job(cli, config, start)).exit_code());
     }
     match dashboard::run(&config, start, cli.save, cli.pace) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
@@ -127,4 +67,23 @@ fn main() -> ExitCode {
             ExitCode::from(failure.exit_code())
         }
     }
+}
+
+/// The headless job `cli` asks for, on `config` from `start`'s weights if loaded.
+fn job(cli: Cli, config: Config, start: Option<Mlp<f32>>) -> Job {
+    let task = if cli.compare_objectives {
+        Task::Objectives
+    } else if cli.compare {
+        Task::Compare
+    } else {
+        let outputs = Outputs {
+            samples: cli.samples_out,
+            data: cli.data_out,
+            history: cli.history_out,
+            save: cli.save,
+            plot: cli.plot,
+        };
+        Task::Run { start, outputs, frame: cli.frame.then_some(cli.size) }
+    };
+    Job { config, task, format: if cli.json { Format::Json } else { Format::Text } }
 }

@@ -112,7 +112,7 @@ fn stepping_through_levels_matches_one_run() {
 #[test]
 fn annealed_defaults_leave_few_stragglers_and_even_moons() {
     use dsm_tui::config::{Config, Mode};
-    use dsm_tui::objective::ncsn::ConditionalScore;
+    use dsm_tui::sampling::langevin::ConditionalScore;
     use dsm_tui::trainer::session::Session;
 
     let config = Config { mode: Mode::Annealed, ..Config::default() }.with_annealed_training();

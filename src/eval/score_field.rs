@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::eval::fisher::noised_data_score;
 use crate::nn::Mlp;
-use crate::objective::ncsn::ConditionalScore;
+use crate::sampling::langevin::ConditionalScore;
 use crate::sampling::langevin::{AtLevel, ScoreField};
 
 /// Which field the view draws.

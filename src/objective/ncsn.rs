@@ -8,12 +8,12 @@
 //!
 //! σᵢ²‖s_θ(x̃ᵢ, σᵢ) + εᵢ/σᵢ‖² = ‖net_θ(x̃ᵢ, log σᵢ) + εᵢ‖²,   x̃ᵢ = xᵢ + σᵢεᵢ,
 //!
-//! averaged over the batch: ∂L/∂net(x̃ᵢ) = (2/B)(net + εᵢ).
+//! averaged over the batch: ∂L/∂net(x̃ᵢ) = (2/B)(net + εᵢ). Sampling reads the trained
+//! network as a score through `sampling::langevin::ConditionalScore`.
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
-use crate::nn::{Evaluator, Linear, Mlp, Real, Workspace};
-use crate::sampling::langevin::ConditionalScoreField;
+use crate::nn::{Linear, Mlp, Real, Workspace};
 
 /// One loss and gradient: row i is noised at `sigmas[i]`.
 #[allow(clippy::too_many_arguments)]
@@ -47,26 +47,4 @@ pub fn loss_and_grad<F: Real>(
         total
     };
     model.forward_backward(ws, rows, out_grad, grads, residuals) / F::lit(rows as f64)
-}
-
-/// A trained noise-conditional network read as the score s(x, σ) = net(x, log σ)/σ.
-pub struct ConditionalScore<'a> {
-    pub model: &'a Mlp<f32>,
-}
-
-impl ConditionalScoreField for ConditionalScore<'_> {
-    /// The packed network and a row of log σ per particle.
-    type Scratch = (Evaluator<f32>, Vec<f32>);
-
-    fn scratch(&self, rows: usize) -> Self::Scratch {
-        (self.model.evaluator(rows), vec![0.0; rows])
-    }
-
-    fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch) {
-        let (evaluator, condition) = scratch;
-        let condition = &mut condition[..x.nrows()];
-        condition.fill(sigma.ln());
-        evaluator.scores_conditional(x, condition, out);
-        out.mapv_inplace(|v| v / sigma);
-    }
 }

@@ -25,7 +25,7 @@
 
 use crate::config::{Config, Mode};
 use crate::nn::Mlp;
-use crate::objective::ncsn::ConditionalScore;
+use crate::sampling::langevin::ConditionalScore;
 use crate::sampling::langevin::{AnnealedPosition, AnnealedSampler, AtLevel, Particles};
 
 /// E‖z‖ for z ~ N(0, I₂): the mean of a Rayleigh(1) variable, √(π/2).

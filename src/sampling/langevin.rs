@@ -192,6 +192,28 @@ impl<C: ConditionalScoreField> ScoreField for AtLevel<'_, C> {
     }
 }
 
+/// A trained noise-conditional network read as the score s(x, σ) = net(x, log σ)/σ.
+pub struct ConditionalScore<'a> {
+    pub model: &'a Mlp<f32>,
+}
+
+impl ConditionalScoreField for ConditionalScore<'_> {
+    /// The packed network and a row of log σ per particle.
+    type Scratch = (Evaluator<f32>, Vec<f32>);
+
+    fn scratch(&self, rows: usize) -> Self::Scratch {
+        (self.model.evaluator(rows), vec![0.0; rows])
+    }
+
+    fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch) {
+        let (evaluator, condition) = scratch;
+        let condition = &mut condition[..x.nrows()];
+        condition.fill(sigma.ln());
+        evaluator.scores_conditional(x, condition, out);
+        out.mapv_inplace(|v| v / sigma);
+    }
+}
+
 /// Where an annealed run is: level i (from 0) and steps taken in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AnnealedPosition {

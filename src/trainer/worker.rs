@@ -452,38 +452,6 @@ mod tests {
         shutdown_within_watchdog(worker);
     }
 
-    /// On the same trained weights and seed, the dashboard's comparison ends with the very
-    /// figures `--once --compare` prints.
-    #[test]
-    fn the_comparison_ends_with_the_figures_of_once_compare() {
-        let config = small_annealed();
-        let (_, results) = crate::headless::compare_samplers(&config, &crate::headless::progress::Progress::hidden())
-            .expect("the headless comparison");
-        let held = Settings { particles_held: true, steps_per_frame: 20, ..running() };
-        let worker = Worker::spawn(&config, held, None).unwrap();
-        until(&worker, |s| s.status.state == TrainerState::Finished);
-        worker.send(Command::Compare(true));
-        worker.send(Command::HoldParticles(false));
-        let last = until(&worker, |s| {
-            s.compare
-                .as_ref()
-                .is_some_and(|c| c.sides.iter().all(|s| s.figures.is_some_and(|f| f.langevin_steps == s.total)))
-        })
-        .pop()
-        .unwrap();
-        let sides = last.compare.unwrap().sides;
-        for (side, result) in sides.iter().zip(&results) {
-            assert_eq!(side.name, result.sampler);
-            assert_eq!(side.steps, result.langevin_steps);
-            let figures = side.figures.unwrap();
-            assert_eq!(figures.energy_distance, result.samples.energy_distance, "{}", side.name);
-            assert_eq!(figures.upper_moon_share, result.samples.upper_moon_share, "{}", side.name);
-        }
-        worker.send(Command::Compare(false));
-        until(&worker, |s| s.compare.is_none());
-        shutdown_within_watchdog(worker);
-    }
-
     #[test]
     fn a_single_sigma_model_has_no_comparison() {
         let worker = Worker::spawn(&small(), running(), None).unwrap();

@@ -1,0 +1,18 @@
+//! `--frame`: the dashboard's final screen of a plain `--once` run, as text.
+
+use crate::app::App;
+use crate::headless::pipeline::Finished;
+use crate::trainer::protocol::{Figures, Snapshot};
+use crate::ui;
+
+/// The dashboard's screen at the end of `finished`, `width` × `height`, as text: the same
+/// widgets, drawn into an off-screen buffer from the snapshot the trainer would send of the
+/// finished run. The quality figures are those of the summary (every particle), not the
+/// dashboard's subsample.
+pub fn render(finished: &Finished, width: u16, height: u16) -> String {
+    let mut snapshot = Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true);
+    snapshot.status.figures = Some(Figures::of(&finished.summary.samples, finished.particles.steps_taken()));
+    let mut app = App::new(finished.summary.config.clone());
+    app.apply(snapshot);
+    ui::render_text(&app, width, height)
+}

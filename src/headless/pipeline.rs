@@ -1,0 +1,247 @@
+//! The headless pipeline every mode shares: train a [`Session`] to its end, run a Langevin
+//! chain to its end, measure the samples, write the requested files. Progress shows and
+//! Ctrl-C stops at step boundaries through [`Progress`].
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use color_eyre::eyre::{Result, WrapErr};
+use serde::Serialize;
+
+use crate::checkpoint;
+use crate::config::Config;
+use crate::data::Source;
+use crate::eval::metrics::{Quality, Shape, quality};
+use crate::fs::write_atomic;
+use crate::headless::output::{write_data, write_history, write_samples};
+use crate::headless::plot::{self, Figure};
+use crate::headless::progress::Progress;
+use crate::nn::Mlp;
+use crate::objective::Objective;
+use crate::sampling::chain::Chain;
+use crate::sampling::langevin::Particles;
+use crate::seeds::{Stream, stream_rng};
+use crate::trainer::{Divergence, Session};
+
+/// The files a run writes at its end, each only if asked for.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    pub samples: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+    pub history: Option<PathBuf>,
+    /// Checkpoint of the trained weights (safetensors, see `checkpoint`).
+    pub save: Option<PathBuf>,
+    /// Figure of the samples and the loss curves (`.png` or `.svg`, see `plot`).
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub config: Config,
+    pub train_steps: u64,
+    /// Mean train loss over the last epoch.
+    pub final_train_loss: f32,
+    pub final_test_loss: f32,
+    /// ½E_{q_σ}‖s_θ − ∇log q_σ‖² at the end (see `fisher`): what DSM minimises, minus its floor.
+    pub fisher_divergence: f32,
+    /// The same before training, for scale.
+    pub initial_fisher_divergence: f32,
+    pub samples: Quality,
+    /// Energy distance of a fresh draw of as many data points as particles (for a file: of the
+    /// training split): what a perfect sampler would score.
+    pub floor_energy_distance: f64,
+    pub train_seconds: f64,
+    pub sampling_seconds: f64,
+    pub train_steps_per_second: f64,
+    pub particle_steps_per_second: f64,
+}
+
+/// Why a headless run failed to produce results.
+#[derive(Debug)]
+pub enum RunError {
+    Diverged(Divergence),
+    /// Ctrl-C: stopped at a step boundary, nothing written.
+    Interrupted {
+        phase: &'static str,
+        step: u64,
+    },
+    Other(color_eyre::Report),
+}
+
+/// Runs `chain` on `particles` to its end, in blocks so progress shows and Ctrl-C stops it.
+pub(super) fn sample(
+    chain: &mut Chain,
+    model: &Mlp<f32>,
+    particles: &mut Particles,
+    progress: &Progress,
+) -> Result<(), RunError> {
+    let total = particles.steps_taken() + chain.remaining(particles).expect("a headless chain has an end");
+    progress.start("sampling", total);
+    while !chain.is_done(particles) {
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
+        }
+        chain.advance(particles, model, LANGEVIN_BLOCK);
+        progress.update(particles.steps_taken(), String::new);
+    }
+    Ok(())
+}
+
+/// Langevin steps between progress updates and interrupt checks: the chunks' random streams
+/// continue across calls, so the samples are the same bits as in one call.
+const LANGEVIN_BLOCK: usize = 50;
+
+pub fn run(config: &Config, outputs: &Outputs, progress: &Progress) -> Result<Summary, RunError> {
+    run_from(config, None, outputs, progress)
+}
+
+/// As [`run`], starting from `start`'s weights (a loaded checkpoint) when given.
+pub fn run_from(
+    config: &Config,
+    start: Option<Mlp<f32>>,
+    outputs: &Outputs,
+    progress: &Progress,
+) -> Result<Summary, RunError> {
+    finish(config, start, outputs, progress).map(|finished| finished.summary)
+}
+
+/// A headless run's summary and the trained session, particles and chain it describes.
+pub struct Finished {
+    pub summary: Summary,
+    pub session: Session,
+    pub particles: Particles,
+    pub chain: Chain,
+}
+
+/// [`run_from`], keeping the session and particles (for `--frame`).
+pub fn finish(
+    config: &Config,
+    start: Option<Mlp<f32>>,
+    outputs: &Outputs,
+    progress: &Progress,
+) -> Result<Finished, RunError> {
+    let loaded = start.is_some();
+    let (session, train_seconds) = train(config, start, progress)?;
+
+    let started = Instant::now();
+    let mut particles = Particles::uniform(config.particles, config.seed, 0);
+    let mut chain = Chain::for_run(config);
+    sample(&mut chain, session.model(), &mut particles, progress)?;
+    progress.finish();
+    let sampling_seconds = started.elapsed().as_secs_f64();
+
+    let samples = particles.positions();
+    let summary = summarize(config, &session, &particles, train_seconds, sampling_seconds);
+
+    let write = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
+        if let Some(path) = path {
+            write_atomic(path, body).wrap_err_with(|| format!("writing the {what} to {}", path.display()))?;
+        }
+        Ok::<_, color_eyre::Report>(())
+    };
+    let steps_per_epoch = config.steps_per_epoch();
+    write(&outputs.samples, "samples", &|w| write_samples(w, samples.view())).map_err(RunError::Other)?;
+    write(&outputs.data, "data set", &|w| write_data(w, session.data())).map_err(RunError::Other)?;
+    write(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))
+        .map_err(RunError::Other)?;
+    if let Some(path) = &outputs.save {
+        checkpoint::save(path, session.model(), config)
+            .wrap_err_with(|| format!("writing the checkpoint to {}", path.display()))
+            .map_err(RunError::Other)?;
+    }
+    if let Some(path) = &outputs.plot {
+        let figure = Figure {
+            title: figure_title(config, loaded),
+            data: session.data().points.view(),
+            samples: samples.view(),
+            bounds: config.source.bounds(),
+            history: session.history(),
+            steps_per_epoch,
+        };
+        plot::write(path, &figure)
+            .wrap_err_with(|| format!("writing the figure to {}", path.display()))
+            .map_err(RunError::Other)?;
+    }
+    Ok(Finished { summary, session, particles, chain })
+}
+
+/// Trains a session on `config` (from `start`'s weights when given) to its last epoch;
+/// returns it with the seconds it took.
+pub(super) fn train(config: &Config, start: Option<Mlp<f32>>, progress: &Progress) -> Result<(Session, f64), RunError> {
+    let started = Instant::now();
+    let mut session = match start {
+        Some(model) => Session::with_model(config, model),
+        None => Session::new(config),
+    };
+    progress.start("training", config.total_steps());
+    while !session.is_finished() {
+        if progress.interrupted() {
+            return Err(RunError::Interrupted { phase: "training", step: session.step() });
+        }
+        let report = session.train_step().map_err(RunError::Diverged)?;
+        if let Some(report) = report {
+            progress.update(report.step, || {
+                format!("epoch {}/{} loss {:.4}", session.epoch() + 1, config.epochs, report.loss)
+            });
+        }
+    }
+    Ok((session, started.elapsed().as_secs_f64()))
+}
+
+/// How the samples of a run on `config` are judged: against the arcs for the moons.
+pub(super) fn shape(config: &Config) -> Shape {
+    if config.source.is_moons() { Shape::Moons } else { Shape::Other }
+}
+
+/// The figures of a trained `session` whose samples are `particles`.
+pub(super) fn summarize(
+    config: &Config,
+    session: &Session,
+    particles: &Particles,
+    train_seconds: f64,
+    sampling_seconds: f64,
+) -> Summary {
+    let test = session.data().test();
+    let shape = shape(config);
+    let floor = match &config.source {
+        Source::Builtin(b) => {
+            let fresh = b.generate(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData));
+            quality(fresh.points.view(), test, shape)
+        }
+        Source::File { .. } => quality(session.data().train(), test, shape),
+    };
+    Summary {
+        config: config.clone(),
+        train_steps: session.step(),
+        final_train_loss: session.last_epoch_train_loss().unwrap_or(f32::NAN),
+        final_test_loss: session.history().test.last().map_or(f32::NAN, |p| p.loss),
+        fisher_divergence: session.history().fisher.last().map_or(f32::NAN, |p| p.loss),
+        initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
+        samples: quality(particles.positions().view(), test, shape),
+        floor_energy_distance: floor.energy_distance,
+        train_seconds,
+        sampling_seconds,
+        train_steps_per_second: session.step() as f64 / train_seconds,
+        particle_steps_per_second: (config.particles as u64 * particles.steps_taken()) as f64 / sampling_seconds,
+    }
+}
+
+/// The line above the figure: enough of the configuration to reproduce it.
+fn figure_title(c: &Config, loaded: bool) -> String {
+    let objective = match c.objective {
+        Objective::Dsm => format!("DSM σ = {}", c.sigma),
+        Objective::Ism => "ISM".to_string(),
+    };
+    let widths = vec![c.hidden.to_string(); c.depth].join("→");
+    format!(
+        "dsm-tui: {}, {objective}, MLP 2→{widths}→2 {}, {} epochs{}, {} particles × {} Langevin steps (η = {}), seed {}",
+        c.source.name(),
+        c.activation.name(),
+        c.epochs,
+        if loaded { " from a checkpoint" } else { "" },
+        c.particles,
+        c.steps,
+        c.eta,
+        c.seed
+    )
+}

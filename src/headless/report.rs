@@ -1,0 +1,103 @@
+//! A plain `--once` run's [`Summary`] as people read it, or as one JSON object.
+
+use std::fmt::Write as _;
+
+use crate::config::Mode;
+use crate::data::Source;
+use crate::headless::pipeline::Summary;
+use crate::objective::Objective;
+
+/// The summary as one JSON object (`--once --json`).
+pub fn json(summary: &Summary) -> String {
+    serde_json::to_string(summary).expect("a summary always serialises")
+}
+
+/// The readable summary `--once` prints.
+pub fn text(s: &Summary) -> String {
+    let c = &s.config;
+    let q = &s.samples;
+    let mut out = String::new();
+    let _ = writeln!(out, "dsm-tui --once (seed {})", c.seed);
+    let _ = writeln!(
+        out,
+        "data      {}: {} points{}; {} train / {} test",
+        c.source.name(),
+        c.count,
+        match c.source {
+            Source::Builtin(_) => format!(", noise {}", c.noise),
+            Source::File { .. } => String::new(),
+        },
+        c.train_len(),
+        c.count - c.train_len()
+    );
+    let widths = vec![c.hidden.to_string(); c.depth].join("→");
+    let _ = writeln!(out, "model     MLP 2→{widths}→2, {}", c.activation.name());
+    let _ = writeln!(
+        out,
+        "training  {}, batch {}, {} epochs ({} steps), Adam lr {} decaying ×{} per epoch",
+        match c.objective {
+            Objective::Dsm if c.mode == Mode::Annealed =>
+                "noise-conditional DSM (σ² weighted, level per sample)".into(),
+            Objective::Dsm => format!("DSM σ={}", c.sigma),
+            Objective::Ism => "ISM".to_string(),
+        },
+        c.batch_size,
+        c.epochs,
+        s.train_steps,
+        c.lr,
+        c.lr_gamma
+    );
+    let _ = match c.mode {
+        Mode::Single => {
+            writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta)
+        }
+        Mode::Annealed => writeln!(
+            out,
+            "sampler   annealed Langevin: {} particles from U[-1,1]², σ {} ({} levels) × {} steps, α = {}·σ², then denoised",
+            c.particles,
+            c.levels,
+            c.levels.len(),
+            c.level_steps,
+            c.step_scale
+        ),
+    };
+    let _ = writeln!(out);
+    let train = match s.train_steps {
+        // --load with --epochs 0
+        0 => "– (no training)".to_string(),
+        _ => format!("{:.4} (mean of last epoch)", s.final_train_loss),
+    };
+    let _ = writeln!(out, "loss      train {train}   test {:.4}", s.final_test_loss);
+    let _ = writeln!(
+        out,
+        "fisher    ½E‖s − ∇log q_σ‖² {:.4} (before training {:.4}; q_σ: training set blurred by σ={})",
+        s.fisher_divergence, s.initial_fisher_divergence, c.sigma
+    );
+    let floor_kind = match c.source {
+        Source::Builtin(_) => "fresh data",
+        Source::File { .. } => "the training split",
+    };
+    let _ = writeln!(
+        out,
+        "quality   energy distance {:.5} (floor {:.5}: {floor_kind})   inliers only {:.5}",
+        q.energy_distance, s.floor_energy_distance, q.energy_distance_inliers
+    );
+    if let (Some(upper), Some(far)) = (q.upper_moon_share, q.far_share) {
+        let _ = writeln!(
+            out,
+            "          upper-moon share {upper:.3} (data 0.5)   farther than 0.3 from both arcs {:.1}%",
+            100.0 * far
+        );
+    }
+    let _ = writeln!(
+        out,
+        "          escaped (|x| or |y| > {}) {}   non-finite {}",
+        q.escape_radius, q.escaped, q.nonfinite
+    );
+    let _ = writeln!(
+        out,
+        "time      training {:.2} s ({:.0} steps/s)   sampling {:.2} s ({:.3e} particle-steps/s)",
+        s.train_seconds, s.train_steps_per_second, s.sampling_seconds, s.particle_steps_per_second
+    );
+    out
+}
