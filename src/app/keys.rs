@@ -44,8 +44,17 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return matches!(key.code, KeyCode::Char('c' | 'C')).then_some(Action::Quit);
     }
+    // Under the help overlay only the keys that close it or quit act: a key read there must
+    // not change the run hidden behind it.
+    if help_open {
+        return match key.code {
+            KeyCode::Esc => Some(Action::CloseHelp),
+            KeyCode::Char('?') => Some(Action::ToggleHelp),
+            KeyCode::Char('q' | 'Q') => Some(Action::Quit),
+            _ => None,
+        };
+    }
     let action = match key.code {
-        KeyCode::Esc if help_open => Action::CloseHelp,
         KeyCode::Esc => Action::Quit,
         KeyCode::Char(c) => match c.to_ascii_lowercase() {
             ' ' => Action::TogglePause,

@@ -18,7 +18,9 @@ use std::time::Instant;
 use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
-use crate::app::notice::{Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NOTICE_TIME, Notice};
+use crate::app::notice::{
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NOTICE_TIME, Notice,
+};
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, FisherCurve, Scale, View, Window, next_field_view};
 use crate::config::{Config, Mode};
@@ -205,12 +207,17 @@ impl App {
 
     fn command_for(&mut self, action: Action) -> Option<Command> {
         match action {
-            Action::TogglePause => {
-                if matches!(self.state(), Some(TrainerState::Finished | TrainerState::Diverged(_))) {
-                    return None;
+            Action::TogglePause => match self.state() {
+                Some(TrainerState::Finished) => {
+                    self.notice = Some(Notice::new(Message::Unavailable(NO_PAUSE_FINISHED)));
+                    None
                 }
-                Some(if self.settings.paused { Command::Resume } else { Command::Pause })
-            }
+                Some(TrainerState::Diverged(_)) => {
+                    self.notice = Some(Notice::new(Message::Unavailable(NO_PAUSE_DIVERGED)));
+                    None
+                }
+                _ => Some(if self.settings.paused { Command::Resume } else { Command::Pause }),
+            },
             Action::Resample => Some(Command::Resample),
             Action::NewRun => Some(self.new_run()),
             Action::SwitchObjective if self.config.mode == Mode::Annealed => {
@@ -245,7 +252,21 @@ impl App {
             }
             Action::CyclePace => {
                 let now = TRAINING_PACES.iter().position(|&pace| pace == self.settings.training_pace).unwrap_or(0);
-                Some(Command::SetTrainingPace(TRAINING_PACES[(now + 1) % TRAINING_PACES.len()]))
+                let next = TRAINING_PACES[(now + 1) % TRAINING_PACES.len()];
+                // Training that is not running shows no pace: say what changed.
+                let pace = match next {
+                    Some(steps) => format!("paced to {} steps/s", steps_per_second(steps)),
+                    None => "flat out".to_string(),
+                };
+                let when = match self.state() {
+                    Some(TrainerState::Paused) => Some("once resumed (Space)"),
+                    Some(TrainerState::Finished | TrainerState::Diverged(_)) => Some("in the next run (n)"),
+                    None | Some(TrainerState::Training) => None,
+                };
+                if let Some(when) = when {
+                    self.notice = Some(Notice::new(Message::Changed(format!("training {pace} {when}"))));
+                }
+                Some(Command::SetTrainingPace(next))
             }
             Action::ToggleHold => Some(Command::HoldParticles(!self.settings.particles_held)),
             Action::AdvanceStep | Action::AdvanceLevel => {
@@ -635,6 +656,45 @@ pub(crate) mod tests {
     #[test]
     fn esc_closes_the_help_before_it_quits() {
         assert_eq!(action_for(press(KeyCode::Esc), true), Some(Action::CloseHelp));
+    }
+
+    #[test]
+    fn under_the_help_only_closing_it_and_quitting_act() {
+        for c in [' ', 'n', 'o', 'd', 'r', 't', 'w', 'p', '.', 'c', 'f', 'x'] {
+            assert_eq!(action_for(press(KeyCode::Char(c)), true), None, "{c:?} under the help");
+        }
+        assert_eq!(action_for(press(KeyCode::Char('?')), true), Some(Action::ToggleHelp));
+        assert_eq!(action_for(press(KeyCode::Char('q')), true), Some(Action::Quit));
+        assert_eq!(action_for(press(KeyCode::Char('n')), false), Some(Action::NewRun), "without it, n acts");
+    }
+
+    #[test]
+    fn keys_that_change_nothing_on_screen_say_why_or_what_changed() {
+        let mut app = App::new(Config::default());
+        app.apply(snapshot(0, TrainerState::Finished, 5));
+        assert_eq!(app.update(Action::TogglePause), None);
+        assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_PAUSE_FINISHED)));
+        assert!(app.update(Action::CyclePace).is_some(), "the pace still goes to the trainer");
+        let changed = Message::Changed("training paced to 2000 steps/s in the next run (n)".into());
+        assert_eq!(app.notice().map(|n| &n.message), Some(&changed));
+
+        let mut paused = App::new(Config::default());
+        paused.apply(snapshot(0, TrainerState::Training, 5));
+        paused.update(Action::TogglePause);
+        paused.update(Action::CyclePace);
+        let changed = Message::Changed("training paced to 2000 steps/s once resumed (Space)".into());
+        assert_eq!(paused.notice().map(|n| &n.message), Some(&changed));
+
+        let mut training = App::new(Config::default());
+        training.apply(snapshot(0, TrainerState::Training, 5));
+        training.update(Action::CyclePace);
+        assert_eq!(training.notice(), None, "training shows its pace in the title");
+
+        let d = Divergence { step: 17, epoch: 0, loss: 3e6 };
+        let mut diverged = App::new(Config::default());
+        diverged.apply(snapshot(0, TrainerState::Diverged(d), 16));
+        assert_eq!(diverged.update(Action::TogglePause), None);
+        assert_eq!(diverged.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_PAUSE_DIVERGED)));
     }
 
     #[test]

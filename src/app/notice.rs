@@ -16,6 +16,8 @@ pub enum Message {
     Saved(Saved),
     /// Why a key did nothing in this mode, and what to do instead.
     Unavailable(&'static str),
+    /// What a key changed that the screen does not show yet (a pace set while paused).
+    Changed(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +38,11 @@ impl Notice {
 pub const NO_COMPARE: &str = "c needs the noise-conditional model: run dsm-tui --mode annealed";
 /// `o` in annealed mode.
 pub const NO_ANNEALED_ISM: &str = "annealed mode trains by DSM: ISM has no noise-conditional version here";
+
+/// Space once training has ended.
+pub const NO_PAUSE_FINISHED: &str = "training is over: n starts a new run";
+/// Space after a divergence.
+pub const NO_PAUSE_DIVERGED: &str = "the run diverged: n starts a new one";
 
 /// `f` in the compare view.
 pub const NO_FIELD_COMPARING: &str = "the score field draws on the main view: c goes back to it";

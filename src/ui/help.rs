@@ -85,12 +85,18 @@ pub struct Footer<'a> {
     pub mode: Mode,
     /// The compare view is on: its own hints.
     pub comparing: bool,
+    /// Training is paused: Space resumes it.
+    pub paused: bool,
 }
 
 impl Widget for Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         if let Some(Notice { message: Message::Unavailable(why), .. }) = self.notice {
             Line::styled(format!(" {why}"), theme::NOTICE).render(area, buf);
+            return;
+        }
+        if let Some(Notice { message: Message::Changed(what), .. }) = self.notice {
+            Line::styled(format!(" {what}"), theme::NOTICE).render(area, buf);
             return;
         }
         if let Some(Notice { message: Message::Saved(saved), .. }) = self.notice {
@@ -117,6 +123,7 @@ impl Widget for Footer<'_> {
                 break;
             }
             width += needed;
+            let what = if key == "Space" && self.paused { "resume" } else { what };
             spans.extend([Span::styled(key, theme::KEY), Span::styled(format!(" {what}  "), theme::DIM)]);
         }
         Line::from(spans).render(area, buf);
@@ -285,7 +292,7 @@ mod tests {
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: app.notice(), mode: Mode::Single, comparing: false }.render(area, &mut buf);
+            Footer { notice: app.notice(), mode: Mode::Single, comparing: false, paused: false }.render(area, &mut buf);
             buffer_text(&buf)
         };
         assert_eq!(footer(&app, area), " saved /tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors\n");
@@ -300,7 +307,7 @@ mod tests {
         let area = Rect::new(0, 0, 200, 1);
         let render = |comparing| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: None, mode: Mode::Annealed, comparing }.render(area, &mut buf);
+            Footer { notice: None, mode: Mode::Annealed, comparing, paused: false }.render(area, &mut buf);
             buffer_text(&buf)
         };
         let (annealed, comparing) = (render(false), render(true));
@@ -320,11 +327,23 @@ mod tests {
         let notice = Notice::new(Message::Saved(saved));
         let area = Rect::new(0, 0, 80, 1);
         let mut buf = Buffer::empty(area);
-        Footer { notice: Some(&notice), mode: Mode::Single, comparing: false }.render(area, &mut buf);
+        Footer { notice: Some(&notice), mode: Mode::Single, comparing: false, paused: false }.render(area, &mut buf);
         assert_eq!(
             buffer_text(&buf),
             " not saved to …directory/run.safetensors: No such file or directory (os error 2)\n"
         );
         assert_eq!(Some(buf[(1, 0)].fg), theme::ERROR.fg);
+    }
+
+    #[test]
+    fn the_space_hint_says_resume_while_paused() {
+        let area = Rect::new(0, 0, 80, 1);
+        let hints = |paused| {
+            let mut buf = Buffer::empty(area);
+            Footer { notice: None, mode: Mode::Single, comparing: false, paused }.render(area, &mut buf);
+            buffer_text(&buf)
+        };
+        assert!(hints(false).contains("Space pause"), "{}", hints(false));
+        assert!(hints(true).contains("Space resume"), "{}", hints(true));
     }
 }

@@ -33,6 +33,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::App;
 use crate::eval::score_field::Lattice;
+use crate::trainer::protocol::TrainerState;
 use compare::ComparePanels;
 use help::{Footer, Help};
 use loss_chart::LossChart;
@@ -106,7 +107,9 @@ impl App {
             Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
         }
         Status { app: self }.render(status, buf);
-        Footer { notice: self.notice(), mode: self.config().mode, comparing: self.comparing() }.render(footer, buf);
+        let paused = self.state() == Some(TrainerState::Paused);
+        Footer { notice: self.notice(), mode: self.config().mode, comparing: self.comparing(), paused }
+            .render(footer, buf);
         if self.help_open() {
             Help { mode: self.config().mode }.render(area, buf);
         }
