@@ -124,7 +124,7 @@ impl Widget for Status<'_> {
         let chain = status.map_or_else(|| ChainStatus::fresh(config), |s| s.chain);
         let mut sampler = vec![Line::from(match config.mode {
             Mode::Single => [
-                pair("Langevin η", format!("{:.4}", settings.eta)),
+                pair("Langevin η", format_sig(settings.eta)),
                 pair("steps/frame", settings.steps_per_frame.to_string()),
                 pair("total", format!("{langevin_steps} steps")),
                 pair("particles", config.particles.to_string()),
@@ -151,7 +151,8 @@ impl Widget for Status<'_> {
             sampler.push(Line::from(spans));
         }
 
-        let figures = status.and_then(|s| s.figures);
+        // A diverged run's particles have no finite energy distance: a dash, not "NaN".
+        let figures = status.and_then(|s| s.figures).filter(|f| f.energy_distance.is_finite());
         let mut quality =
             vec![pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance)))];
         if config.source.is_moons() {
@@ -317,5 +318,31 @@ mod tests {
         let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY };
         let text = buffer_text(&draw(&app(TrainerState::Diverged(d))));
         assert!(text.starts_with("┌ DIVERGED at step 791 (loss inf) · n starts a new run "), "{text}");
+    }
+
+    #[test]
+    fn a_lost_figure_is_a_dash_and_eta_keeps_three_figures() {
+        let mut app = app(TrainerState::Training);
+        let status = *app.status().expect("a snapshot");
+        let lost = Figures { energy_distance: f64::NAN, upper_moon_share: None, langevin_steps: 9 };
+        app.apply(Snapshot {
+            run_id: 0,
+            status: TrainerStatus { figures: Some(lost), ..status },
+            train_from: 791,
+            train: Vec::new(),
+            test: Vec::new(),
+            fisher: Vec::new(),
+            data: None,
+            particles: Vec::new(),
+            saved: None,
+            compare: None,
+            field: None,
+        });
+        for _ in 0..30 {
+            app.update(Action::RaiseEta);
+        }
+        let text = buffer_text(&draw(&app));
+        assert!(text.contains("energy distance —"), "{text}");
+        assert!(text.contains("Langevin η 10.0 "), "{text}");
     }
 }
