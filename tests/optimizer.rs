@@ -59,3 +59,15 @@ fn session_decays_the_learning_rate_at_each_epoch_end() {
     let epochs: Vec<_> = session.history().test.iter().map(|p| (p.epoch, p.step)).collect();
     assert_eq!(epochs, vec![(0, 0), (1, 3), (2, 6), (3, 9)]);
 }
+
+#[test]
+fn a_finished_session_shows_the_learning_rate_its_last_epoch_used() {
+    let config = Config { count: 100, batch_size: 32, epochs: 3, lr_gamma: 0.5, ..Config::default() };
+    let mut session = Session::new(&config);
+    assert_eq!(session.lr_in_use(), 1e-2);
+    while !session.is_finished() {
+        session.train_step().expect("no divergence");
+    }
+    assert_eq!(session.lr_in_use(), 2.5e-3, "epoch 2's, not the decayed 1.25e-3");
+    assert_eq!(session.lr(), 1.25e-3);
+}

@@ -239,7 +239,7 @@ impl Snapshot {
                 state,
                 epoch: session.epoch(),
                 step: session.step(),
-                lr: session.lr(),
+                lr: session.lr_in_use(),
                 langevin_steps: particles.steps_taken(),
                 chain,
                 flowing: !chain.done,

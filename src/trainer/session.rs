@@ -239,6 +239,13 @@ impl Session {
         self.adam.config.lr
     }
 
+    /// The learning rate of the epoch under way, or of the last epoch once training has
+    /// ended: what the status shows (after the last epoch [`Session::lr`] has decayed once
+    /// more, for a step that never comes).
+    pub fn lr_in_use(&self) -> f64 {
+        self.schedule.lr_at_epoch(self.epoch.min(self.config.epochs.saturating_sub(1)))
+    }
+
     pub fn is_finished(&self) -> bool {
         self.epoch >= self.config.epochs
     }
