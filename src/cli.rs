@@ -18,6 +18,7 @@ use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 use crate::seeds::{Stream, stream_rng};
+use crate::ui::{MIN_HEIGHT, MIN_WIDTH};
 
 /// Most points / particles accepted: the quality figures cost O(n²).
 pub const MAX_POINTS: usize = 100_000;
@@ -62,7 +63,7 @@ pub struct Cli {
     /// With --once: also print the dashboard's final screen, as text
     #[arg(long, requires = "once", conflicts_with_all = ["json", "compare_objectives"])]
     pub frame: bool,
-    /// With --frame: the screen's size, columns x rows [1..=1000 each]
+    /// With --frame: the screen's size, columns x rows [80..=1000 x 24..=1000]
     #[arg(long, value_name = "WxH", requires = "frame", default_value = "100x30", value_parser = parse_size)]
     pub size: (u16, u16),
     /// Write the trained weights and the configuration (safetensors): with --once at the end;
@@ -332,11 +333,13 @@ fn parse_pace(text: &str) -> Result<usize, String> {
 }
 
 /// `--size`: "WxH" (or "W×H"), each side 1..=1000.
+/// `--size`: no smaller than the dashboard's layout needs (`ui::MIN_WIDTH` × `MIN_HEIGHT`), so
+/// that `--frame` never prints the "terminal too small" screen into headless output.
 fn parse_size(text: &str) -> Result<(u16, u16), String> {
-    let side = |s: &str| s.trim().parse::<u16>().ok().filter(|v| (1..=1000).contains(v));
+    let side = |s: &str, min: u16| s.trim().parse::<u16>().ok().filter(|v| (min..=1000).contains(v));
     text.split_once(['x', 'X', '×'])
-        .and_then(|(w, h)| Some((side(w)?, side(h)?)))
-        .ok_or_else(|| "expected columns x rows, each 1..=1000, like 100x30".to_string())
+        .and_then(|(w, h)| Some((side(w, MIN_WIDTH)?, side(h, MIN_HEIGHT)?)))
+        .ok_or_else(|| format!("expected columns x rows, {MIN_WIDTH}..=1000 x {MIN_HEIGHT}..=1000, like 100x30"))
 }
 
 /// The accepted range a flag's help gives in brackets after its description (" [(0, 10]]",

@@ -43,15 +43,19 @@ fn frame_prints_the_final_dashboard_after_the_summary() {
 }
 
 #[test]
-fn frame_takes_a_size_and_says_when_it_is_too_small() {
+fn frame_takes_a_size_down_to_the_dashboards_smallest() {
     let out = run(&["--frame", "--size", "80x24"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let screen = frame(&out, 24);
     assert!(screen[0].starts_with("┌ Loss") && screen.iter().all(|l| l.chars().count() <= 80));
 
-    let out = run(&["--frame", "--size", "60x20"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(frame(&out, 20).join("\n").contains("terminal too small (need 80×24)"));
+    // Smaller would print the "terminal too small" screen into headless output.
+    for size in ["60x20", "79x24", "80x23"] {
+        let out = run(&["--frame", "--size", size]);
+        assert_eq!(out.status.code(), Some(2), "{size}: {}", stderr(&out));
+        assert!(stderr(&out).contains("80..=1000 x 24..=1000"), "{size}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{size}");
+    }
 }
 
 #[test]
