@@ -311,15 +311,14 @@ fn in_range(v: usize, lo: usize, hi: usize) -> bool {
     (lo..=hi).contains(&v)
 }
 
-/// An output file must be creatable: its directory must exist (checked before training, so a
-/// typo costs nothing).
+/// An output file must be writable: checked before training, so a typo costs nothing (see
+/// [`crate::fs::check_output`]).
 fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let is_file_name = path.file_name().is_some();
-    check(dir.is_dir() && is_file_name, flag, path.display(), "a file path in an existing directory")
+    crate::fs::check_output(path).map_err(|why| InputError {
+        flag: format!("--{flag}"),
+        value: format!("{} ({why})", path.display()),
+        accepted: "a file path in an existing, writable directory".into(),
+    })
 }
 
 /// `--pace` in steps per second, as the steps per frame of the `t` pace it names.
