@@ -243,6 +243,7 @@ impl Cli {
                 check_output_path(flag, path)?;
             }
         }
+        self.check_collisions()?;
         if let Some(path) = &self.plot {
             check(PlotFormat::from_path(path).is_some(), "plot", path.display(), PlotFormat::ACCEPTED)?;
         }
@@ -305,6 +306,51 @@ impl Cli {
         let count = loaded.points.nrows();
         Ok((Source::File { path: path.clone(), points: Arc::new(loaded.points) }, count, 0.0))
     }
+}
+
+impl Cli {
+    /// Two outputs at the same file would keep only one; an output at `--data` would overwrite
+    /// the user's input. Paths are compared canonically (`./x.csv` is `x.csv`, a symlink is
+    /// the file it names); devices such as /dev/null may be shared.
+    fn check_collisions(&self) -> Result<(), InputError> {
+        let named: Vec<(&str, PathBuf)> = [
+            ("data", &self.data),
+            ("samples-out", &self.samples_out),
+            ("data-out", &self.data_out),
+            ("history-out", &self.history_out),
+            ("save", &self.save),
+            ("plot", &self.plot),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| {
+            let path = path.as_deref()?;
+            (!crate::fs::is_device(path)).then(|| (flag, canonical(path)))
+        })
+        .collect();
+        for (i, (first, path)) in named.iter().enumerate() {
+            if let Some((second, _)) = named[i + 1..].iter().find(|(_, other)| other == path) {
+                return Err(InputError {
+                    flag: format!("--{first} and --{second}"),
+                    value: path.display().to_string(),
+                    accepted: "a different file for each (one would overwrite the other)".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `path` made absolute with symlinks resolved: the whole path when it exists, else its
+/// directory's canonical path joined with its file name.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| {
+        let dir = crate::fs::parent_dir(path);
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        match path.file_name() {
+            Some(name) => dir.join(name),
+            None => path.to_path_buf(),
+        }
+    })
 }
 
 fn in_range(v: usize, lo: usize, hi: usize) -> bool {

@@ -126,3 +126,46 @@ fn a_file_planted_at_a_predictable_temporary_name_does_not_redirect_the_write() 
     assert!(meta.file_type().is_file(), "the target is not a regular file");
     assert!(fs::read_to_string(&target).unwrap().starts_with("x,y\n"));
 }
+
+fn assert_collision(d: &Path, extra: &[&str], first: &str, second: &str) {
+    let started = Instant::now();
+    let out = Command::new(BIN).current_dir(d).args(LONG).args(extra).output().expect("run dsm-tui");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "found only after training: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(first) && err.contains(second), "{err}");
+}
+
+#[test]
+fn an_output_at_the_input_data_is_refused() {
+    let d = dir();
+    let rows: String = (0..200).map(|i| format!("{},{}\n", i as f64 / 200.0, (i % 7) as f64 / 7.0)).collect();
+    fs::write(d.path().join("mine.csv"), &rows).unwrap();
+    let long: Vec<&str> = LONG.iter().copied().filter(|a| *a != "--count" && *a != "4000").collect();
+    let out = Command::new(BIN)
+        .current_dir(d.path())
+        .args(&long)
+        .args(["--data", "mine.csv", "--samples-out", "./mine.csv"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--data") && err.contains("--samples-out"), "{err}");
+    assert_eq!(fs::read_to_string(d.path().join("mine.csv")).unwrap(), rows);
+}
+
+#[test]
+fn two_outputs_at_one_file_are_refused() {
+    let d = dir();
+    assert_collision(d.path(), &["--samples-out", "x.csv", "--data-out", "x.csv"], "--samples-out", "--data-out");
+    assert_collision(
+        d.path(),
+        &["--samples-out", "x.csv", "--history-out", "./x.csv"],
+        "--samples-out",
+        "--history-out",
+    );
+    fs::write(d.path().join("real.csv"), "").unwrap();
+    symlink("real.csv", d.path().join("link.csv")).unwrap();
+    assert_collision(d.path(), &["--data-out", "link.csv", "--history-out", "real.csv"], "--data-out", "--history-out");
+}
