@@ -296,7 +296,7 @@ impl Cli {
             ),
         })?;
         if loaded.rows_in_file > MAX_POINTS as u64 {
-            eprintln!(
+            crate::error_line!(
                 "note: {} has {} rows; using a uniform random subset of {MAX_POINTS} (seed {})",
                 path.display(),
                 loaded.rows_in_file,
