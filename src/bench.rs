@@ -70,6 +70,37 @@ pub struct BenchArgs {
     pub sections: Vec<Section>,
 }
 
+impl BenchArgs {
+    /// Checks every value, as the main command's flags are checked: a bad one is one line
+    /// naming the flag, the value and the accepted range.
+    pub fn check(&self) -> Result<(), crate::cli::InputError> {
+        let lists: [(&str, &[usize], usize); 3] =
+            [("threads", &self.threads, 1024), ("batches", &self.batches, 100_000), ("widths", &self.widths, 2048)];
+        for (flag, values, max) in lists {
+            let bad = if values.is_empty() {
+                Some(String::new())
+            } else {
+                values.iter().find(|v| !(1..=max).contains(*v)).map(ToString::to_string)
+            };
+            if let Some(value) = bad {
+                return Err(crate::cli::InputError {
+                    flag: format!("--{flag}"),
+                    value,
+                    accepted: format!("a comma-separated list of numbers in 1..={max}"),
+                });
+            }
+        }
+        if !(1..=1000).contains(&self.repeats) {
+            return Err(crate::cli::InputError {
+                flag: "--repeats".into(),
+                value: self.repeats.to_string(),
+                accepted: "1..=1000".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Section {
     Train,

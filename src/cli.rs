@@ -48,7 +48,7 @@ pub struct Cli {
     /// With --once: train the noise-conditional model, then sample it with single-σ Langevin
     /// (at --sigma, --steps, --eta) and with annealed Langevin from the same starting
     /// particles, and print them side by side
-    #[arg(long, requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot"])]
+    #[arg(long, requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot", "load", "save", "frame"])]
     pub compare: bool,
     /// With --once: write the final samples as CSV (x,y)
     #[arg(long, value_name = "FILE", requires = "once")]
@@ -226,11 +226,16 @@ impl Cli {
         check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
         check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
         check(positive(self.step_scale, 10.0), "step-scale", self.step_scale, "(0, 10]")?;
+        // --compare implies the annealed mode, whatever --mode says.
         check(
-            !(self.mode == Mode::Annealed && self.objective == Objective::Ism),
+            !(mode == Mode::Annealed && self.objective == Objective::Ism),
             "objective",
             "ism",
-            "dsm with --mode annealed (the noise-conditional model is trained by DSM)",
+            if self.compare {
+                "dsm with --compare (it trains the noise-conditional model, by DSM)"
+            } else {
+                "dsm with --mode annealed (the noise-conditional model is trained by DSM)"
+            },
         )?;
         for (flag, path) in [
             ("samples-out", &self.samples_out),

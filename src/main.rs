@@ -29,6 +29,14 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Bench(args)) = &cli.command {
+        if cli.once {
+            dsm_tui::error_line!("error: --once cannot be used with bench (run one or the other; see --help)");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        if let Err(err) = args.check() {
+            dsm_tui::error_line!("error: {err}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
         let result = color_eyre::install().and_then(|()| bench::run(args));
         return match result {
             Ok(()) => ExitCode::SUCCESS,
