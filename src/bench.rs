@@ -10,6 +10,11 @@
 //! machine was shared. FLOPs follow the reference's formula (`flops.py`): matmuls exactly,
 //! element-wise and Adam estimated.
 
+/// `println!` that returns a failure to write (a closed or full stdout) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => { crate::console::out(&format!("{}\n", format_args!($($arg)*)))? };
+}
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
@@ -63,6 +68,37 @@ pub struct BenchArgs {
     /// Parts to run, comma-separated
     #[arg(long, value_delimiter = ',', default_values_t = [Section::Train, Section::Langevin, Section::Once])]
     pub sections: Vec<Section>,
+}
+
+impl BenchArgs {
+    /// Checks every value, as the main command's flags are checked: a bad one is one line
+    /// naming the flag, the value and the accepted range.
+    pub fn check(&self) -> Result<(), crate::cli::InputError> {
+        let lists: [(&str, &[usize], usize); 3] =
+            [("threads", &self.threads, 1024), ("batches", &self.batches, 100_000), ("widths", &self.widths, 2048)];
+        for (flag, values, max) in lists {
+            let bad = if values.is_empty() {
+                Some(String::new())
+            } else {
+                values.iter().find(|v| !(1..=max).contains(*v)).map(ToString::to_string)
+            };
+            if let Some(value) = bad {
+                return Err(crate::cli::InputError {
+                    flag: format!("--{flag}"),
+                    value,
+                    accepted: format!("a comma-separated list of numbers in 1..={max}"),
+                });
+            }
+        }
+        if !(1..=1000).contains(&self.repeats) {
+            return Err(crate::cli::InputError {
+                flag: "--repeats".into(),
+                value: self.repeats.to_string(),
+                accepted: "1..=1000".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -382,16 +418,16 @@ fn cell(value: Option<f64>, digits: usize) -> String {
 /// Runs the whole benchmark and prints its tables.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let repeats = args.repeats.max(1);
-    println!("# dsm-tui bench{}", if args.quick { " --quick" } else { "" });
-    println!("load average at start: {}; {} logical CPUs", load_line(), num_cpus());
+    out!("# dsm-tui bench{}", if args.quick { " --quick" } else { "" });
+    out!("load average at start: {}; {} logical CPUs", load_line(), num_cpus());
     let reference = if args.compare {
         match run_reference(args) {
             Ok(r) => {
-                println!("PyTorch {} measured first, same shapes and thread counts", r.version);
+                out!("PyTorch {} measured first, same shapes and thread counts", r.version);
                 Some(r)
             }
             Err(why) => {
-                println!("note: skipped the PyTorch comparison: {why}");
+                out!("note: skipped the PyTorch comparison: {why}");
                 None
             }
         }
@@ -408,7 +444,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.sections.contains(&Section::Once) {
         once_table(repeats)?;
     }
-    println!("\nload average at end: {}", load_line());
+    out!("\nload average at end: {}", load_line());
     Ok(())
 }
 
@@ -421,7 +457,7 @@ fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
         "| threads | batch | width | steps/s (median of {repeats}) | min–max | MFLOP/step | GFLOP/s | cpu_util | PyTorch steps/s | ratio |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
-    print!("{out}");
+    crate::console::out(&out)?;
     for &threads in &args.threads {
         let pool = pool(threads)?;
         for &b in &args.batches {
@@ -429,7 +465,7 @@ fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
                 let rate = pool.install(|| train_rate(b, h, args.min_time(), repeats));
                 let flops = flops_per_step(b, h);
                 let theirs = reference.and_then(|r| r.train((threads, b, h)));
-                println!(
+                out!(
                     "| {threads} | {b} | {h} | {:.1} | {:.1}–{:.1} | {:.2} | {:.1} | {:.2} | {} | {} |",
                     rate.median,
                     rate.min,
@@ -450,17 +486,17 @@ fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
 fn langevin_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
     let repeats = args.repeats.max(1);
     let steps = args.langevin_steps();
-    println!("\n## Langevin: {LANGEVIN_PARTICLES} particles × {steps} steps");
-    println!(
+    out!("\n## Langevin: {LANGEVIN_PARTICLES} particles × {steps} steps");
+    out!(
         "| threads | width | wall s (median of {repeats}) | particle-steps/s | GFLOP/s | cpu_util | PyTorch particle-steps/s | ratio |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    out!("|---|---|---|---|---|---|---|---|");
     for &threads in &args.threads {
         let pool = pool(threads)?;
         for h in args.langevin_widths() {
             let rate = pool.install(|| langevin_rate(LANGEVIN_PARTICLES, steps, h, repeats));
             let theirs = reference.and_then(|r| r.langevin((threads, h)));
-            println!(
+            out!(
                 "| {threads} | {h} | {:.2} | {:.3e} | {:.1} | {:.2} | {} | {} |",
                 (LANGEVIN_PARTICLES * steps) as f64 / rate.median,
                 rate.median,
@@ -476,13 +512,13 @@ fn langevin_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()>
 }
 
 fn once_table(repeats: usize) -> Result<()> {
-    println!("\n## `dsm-tui --once` with the defaults (6,300 training steps, 5000 × 1000 Langevin)");
+    out!("\n## `dsm-tui --once` with the defaults (6,300 training steps, 5000 × 1000 Langevin)");
     let (runs, peak) = once_runs(repeats)?;
     let med = |f: fn(&OnceRun) -> f64| summarise(runs.iter().map(f).collect(), vec![0.0]).median;
-    println!("| runs | wall s (median) | min–max | training s | sampling s | energy distance | peak RSS |");
-    println!("|---|---|---|---|---|---|---|");
+    out!("| runs | wall s (median) | min–max | training s | sampling s | energy distance | peak RSS |");
+    out!("|---|---|---|---|---|---|---|");
     let walls = summarise(runs.iter().map(|r| r.wall_seconds).collect(), vec![0.0]);
-    println!(
+    out!(
         "| {} | {:.2} | {:.2}–{:.2} | {:.2} | {:.2} | {:.5} | {} |",
         runs.len(),
         walls.median,

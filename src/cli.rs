@@ -49,7 +49,7 @@ pub struct Cli {
     /// With --once: train the noise-conditional model, then sample it with single-σ Langevin
     /// (at --sigma, --steps, --eta) and with annealed Langevin from the same starting
     /// particles, and print them side by side
-    #[arg(long, requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot"])]
+    #[arg(long, requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot", "load", "save", "frame"])]
     pub compare: bool,
     /// With --once: write the final samples as CSV (x,y)
     #[arg(long, value_name = "FILE", requires = "once")]
@@ -227,11 +227,16 @@ impl Cli {
         check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
         check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
         check(positive(self.step_scale, 10.0), "step-scale", self.step_scale, "(0, 10]")?;
+        // --compare implies the annealed mode, whatever --mode says.
         check(
-            !(self.mode == Mode::Annealed && self.objective == Objective::Ism),
+            !(mode == Mode::Annealed && self.objective == Objective::Ism),
             "objective",
             "ism",
-            "dsm with --mode annealed (the noise-conditional model is trained by DSM)",
+            if self.compare {
+                "dsm with --compare (it trains the noise-conditional model, by DSM)"
+            } else {
+                "dsm with --mode annealed (the noise-conditional model is trained by DSM)"
+            },
         )?;
         for (flag, path) in [
             ("samples-out", &self.samples_out),
@@ -244,6 +249,7 @@ impl Cli {
                 check_output_path(flag, path)?;
             }
         }
+        self.check_collisions()?;
         if let Some(path) = &self.plot {
             check(PlotFormat::from_path(path).is_some(), "plot", path.display(), PlotFormat::ACCEPTED)?;
         }
@@ -296,7 +302,7 @@ impl Cli {
             ),
         })?;
         if loaded.rows_in_file > MAX_POINTS as u64 {
-            eprintln!(
+            crate::error_line!(
                 "note: {} has {} rows; using a uniform random subset of {MAX_POINTS} (seed {})",
                 path.display(),
                 loaded.rows_in_file,
@@ -308,19 +314,63 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// Two outputs at the same file would keep only one; an output at `--data` would overwrite
+    /// the user's input. Paths are compared canonically (`./x.csv` is `x.csv`, a symlink is
+    /// the file it names); devices such as /dev/null may be shared.
+    fn check_collisions(&self) -> Result<(), InputError> {
+        let named: Vec<(&str, PathBuf)> = [
+            ("data", &self.data),
+            ("samples-out", &self.samples_out),
+            ("data-out", &self.data_out),
+            ("history-out", &self.history_out),
+            ("save", &self.save),
+            ("plot", &self.plot),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| {
+            let path = path.as_deref()?;
+            (!crate::fs::is_device(path)).then(|| (flag, canonical(path)))
+        })
+        .collect();
+        for (i, (first, path)) in named.iter().enumerate() {
+            if let Some((second, _)) = named[i + 1..].iter().find(|(_, other)| other == path) {
+                return Err(InputError {
+                    flag: format!("--{first} and --{second}"),
+                    value: path.display().to_string(),
+                    accepted: "a different file for each (one would overwrite the other)".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `path` made absolute with symlinks resolved: the whole path when it exists, else its
+/// directory's canonical path joined with its file name.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| {
+        let dir = crate::fs::parent_dir(path);
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        match path.file_name() {
+            Some(name) => dir.join(name),
+            None => path.to_path_buf(),
+        }
+    })
+}
+
 fn in_range(v: usize, lo: usize, hi: usize) -> bool {
     (lo..=hi).contains(&v)
 }
 
-/// An output file must be creatable: its directory must exist (checked before training, so a
-/// typo costs nothing).
+/// An output file must be writable: checked before training, so a typo costs nothing (see
+/// [`crate::fs::check_output`]).
 fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let is_file_name = path.file_name().is_some();
-    check(dir.is_dir() && is_file_name, flag, path.display(), "a file path in an existing directory")
+    crate::fs::check_output(path).map_err(|why| InputError {
+        flag: format!("--{flag}"),
+        value: format!("{} ({why})", path.display()),
+        accepted: "a file path in an existing, writable directory".into(),
+    })
 }
 
 /// `--pace` in steps per second, as the steps per frame of the `t` pace it names.

@@ -1,27 +1,154 @@
-//! Writing files so that nothing is lost: every file is written to a temporary file in the
-//! same directory and renamed over the target only once complete, so a reader never sees a
-//! partial file and a failure never clobbers an old one.
+//! Writing files so that nothing is lost: every output is checked before any work
+//! ([`check_output`]), written whole to a temporary file beside its target ([`stage`]) and
+//! renamed over the target only when every output of the run is written ([`commit`]), so a
+//! reader never sees a partial file and a failure leaves every old file as it was.
+//!
+//! The temporaries come from the `tempfile` crate: it creates them with O_CREAT|O_EXCL under
+//! random names (a file planted at a predictable name cannot redirect the write) and removes
+//! them when dropped (a failed run leaves none behind). A symbolic link is followed: the file
+//! it points to is replaced. A character device or FIFO (`/dev/stdout`, a named pipe) cannot
+//! be renamed over; it is written directly, at commit.
 
-use std::fs::{self, File};
+use std::ffi::OsStr;
+use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
 
-/// Writes `path` atomically with the bytes `write` produces.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    let dir = match path.parent() {
+use tempfile::{Builder, NamedTempFile};
+
+/// Longest file name most file systems accept (NAME_MAX), in bytes.
+const NAME_MAX: usize = 255;
+/// Bytes the temporary's name adds to the target's: ".", "." + 6 random characters, ".tmp".
+const TEMP_EXTRA: usize = 1 + 1 + 6 + 4;
+
+/// Where the bytes for an output path end up.
+#[derive(Debug)]
+enum Target {
+    /// A regular file (or a new one): written through a temporary renamed over it.
+    File(PathBuf),
+    /// A character device or FIFO: written directly.
+    Direct(PathBuf),
+}
+
+/// `path` with symbolic links followed to the file they name (which may not exist yet).
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&path)?;
+                path = if link.is_absolute() { link } else { parent_dir(&path).join(link) };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// The directory `path` is in ("." for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| io::Error::other("output path has no file name"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut out = BufWriter::new(File::create(&tmp)?);
-        write(&mut out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
     }
-    result
+}
+
+fn target(path: &Path) -> io::Result<Target> {
+    let path = follow_links(path)?;
+    match fs::metadata(&path) {
+        Ok(meta) if meta.file_type().is_char_device() || meta.file_type().is_fifo() => Ok(Target::Direct(path)),
+        Ok(meta) if meta.is_dir() => Err(io::Error::other("is a directory")),
+        Ok(meta) if !meta.is_file() => Err(io::Error::other("is not a regular file, a character device or a FIFO")),
+        _ => Ok(Target::File(path)),
+    }
+}
+
+/// Whether `path` names a character device or FIFO (written directly, never renamed over).
+pub fn is_device(path: &Path) -> bool {
+    matches!(target(path), Ok(Target::Direct(_)))
+}
+
+fn name_of(path: &Path) -> io::Result<&OsStr> {
+    path.file_name().ok_or_else(|| io::Error::other("has no file name"))
+}
+
+fn temp_in(dir: &Path, name: &OsStr) -> io::Result<NamedTempFile> {
+    let prefix = format!(".{}.", name.to_string_lossy());
+    Builder::new().prefix(&prefix).suffix(".tmp").rand_bytes(6).tempfile_in(dir)
+}
+
+/// Checks that `path` can be written, before any work: its directory exists and is writable
+/// (a temporary is created there and removed), it is not a directory, and its name is short
+/// enough to carry the temporary's suffix. The error says what is wrong, in a few words.
+pub fn check_output(path: &Path) -> Result<(), String> {
+    let target = target(path).map_err(|e| e.to_string())?;
+    let Target::File(file) = target else { return Ok(()) };
+    let name = name_of(&file).map_err(|e| e.to_string())?;
+    if name.len() + TEMP_EXTRA > NAME_MAX {
+        return Err(format!("file name too long ({} bytes; at most {})", name.len(), NAME_MAX - TEMP_EXTRA));
+    }
+    let dir = parent_dir(&file);
+    if !dir.is_dir() {
+        return Err(format!("no directory {}", dir.display()));
+    }
+    temp_in(dir, name).map(drop).map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
+}
+
+/// An output written to its temporary (or held, for a device), waiting for [`commit`].
+#[derive(Debug)]
+pub struct Staged {
+    kind: StagedKind,
+}
+
+#[derive(Debug)]
+enum StagedKind {
+    File { temp: NamedTempFile, target: PathBuf },
+    Direct { bytes: Vec<u8>, target: PathBuf },
+}
+
+/// Writes the bytes `write` produces for `path` to a new temporary beside it (synced to disk),
+/// or holds them for a device; nothing at `path` changes until [`commit`].
+pub fn stage(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<Staged> {
+    match target(path)? {
+        Target::Direct(target) => {
+            let mut bytes = Vec::new();
+            write(&mut bytes)?;
+            Ok(Staged { kind: StagedKind::Direct { bytes, target } })
+        }
+        Target::File(target) => {
+            let mut temp = temp_in(parent_dir(&target), name_of(&target)?)?;
+            let mut out = BufWriter::new(temp.as_file_mut());
+            write(&mut out)?;
+            out.flush()?;
+            drop(out);
+            temp.as_file().sync_all()?;
+            Ok(Staged { kind: StagedKind::File { temp, target } })
+        }
+    }
+}
+
+/// Moves every staged output into place: writes the devices' bytes first (the one step that
+/// can fail for want of room or a reader), then renames the temporaries over their targets.
+/// On an error the temporaries not yet renamed are removed.
+pub fn commit(staged: Vec<Staged>) -> io::Result<()> {
+    let (direct, files): (Vec<_>, Vec<_>) =
+        staged.into_iter().map(|s| s.kind).partition(|k| matches!(k, StagedKind::Direct { .. }));
+    for kind in direct.into_iter().chain(files) {
+        match kind {
+            StagedKind::File { temp, target } => {
+                temp.persist(&target).map_err(|e| e.error)?;
+            }
+            StagedKind::Direct { bytes, target } => {
+                let mut file = fs::OpenOptions::new().write(true).open(&target)?;
+                file.write_all(&bytes)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `path` atomically with the bytes `write` produces ([`stage`] then [`commit`]).
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    commit(vec![stage(path, write)?])
 }

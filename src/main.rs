@@ -24,16 +24,28 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            eprintln!("error: {}", one_line(&err));
+            dsm_tui::error_line!("error: {}", one_line(&err));
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     if let Some(Command::Bench(args)) = &cli.command {
+        if cli.once {
+            dsm_tui::error_line!("error: --once cannot be used with bench (run one or the other; see --help)");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        if let Err(err) = args.check() {
+            dsm_tui::error_line!("error: {err}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
         let result = color_eyre::install().and_then(|()| bench::run(args));
         return match result {
             Ok(()) => ExitCode::SUCCESS,
+            // The reader has gone (`| head`): no failure.
+            Err(err) if err.downcast_ref::<std::io::Error>().is_some_and(dsm_tui::console::is_broken_pipe) => {
+                ExitCode::SUCCESS
+            }
             Err(err) => {
-                eprintln!("error: {err:?}");
+                dsm_tui::error_line!("error: {err:?}");
                 ExitCode::FAILURE
             }
         };
@@ -41,7 +53,7 @@ fn main() -> ExitCode {
     let config = match cli.config() {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("error: {err}");
+            dsm_tui::error_line!("error: {err}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
@@ -49,12 +61,12 @@ fn main() -> ExitCode {
     let start = match cli.load.as_deref().map(|path| checkpoint::load(path, &config)).transpose() {
         Ok(start) => start,
         Err(err) => {
-            eprintln!("error: {err}");
+            dsm_tui::error_line!("error: {err}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     if let Err(err) = color_eyre::install() {
-        eprintln!("error: {err}");
+        dsm_tui::error_line!("error: {err}");
         return ExitCode::FAILURE;
     }
     if cli.once {
@@ -63,7 +75,7 @@ fn main() -> ExitCode {
     match dashboard::run(&config, start, cli.save, cli.pace) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(failure) => {
-            eprintln!("error: {failure}");
+            dsm_tui::error_line!("error: {failure}");
             ExitCode::from(failure.exit_code())
         }
     }

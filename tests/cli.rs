@@ -376,3 +376,33 @@ fn annealed_mode_refuses_what_it_cannot_do_in_one_line() {
         "error: invalid value '1:2:3' for --sigmas: accepted MAX:MIN:L with 0 < MIN ≤ MAX ≤ 100 (got MAX 1, MIN 2)"
     );
 }
+
+/// One line on stderr naming every one of `words`, exit 2, nothing on stdout.
+fn assert_refused(args: &[&str], words: &[&str]) {
+    let out = run(args, None);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    for word in words {
+        assert!(err.contains(word), "{args:?}: {err} does not name {word}");
+    }
+}
+
+#[test]
+fn compare_refuses_ism_and_the_flags_it_would_ignore() {
+    assert_refused(&["--once", "--compare", "--objective", "ism"], &["--objective", "ism", "--compare"]);
+    assert_refused(&["--once", "--compare", "--load", "x.safetensors"], &["--compare", "--load"]);
+    assert_refused(&["--once", "--compare", "--save", "x.safetensors"], &["--compare", "--save"]);
+    assert_refused(&["--once", "--compare", "--frame"], &["--compare", "--frame"]);
+}
+
+#[test]
+fn bench_flags_are_checked_like_the_rest() {
+    assert_refused(&["bench", "--widths", "0"], &["--widths", "'0'", "1..=2048"]);
+    assert_refused(&["bench", "--batches", "64,0"], &["--batches", "'0'"]);
+    assert_refused(&["bench", "--threads", "0"], &["--threads", "'0'"]);
+    assert_refused(&["bench", "--repeats", "0"], &["--repeats", "'0'", "1..=1000"]);
+    assert_refused(&["--once", "bench"], &["--once", "bench"]);
+}

@@ -82,7 +82,7 @@ pub fn run(job: Job) -> Outcome {
     let progress = match Progress::for_command_line() {
         Ok(progress) => progress,
         Err(err) => {
-            eprintln!("error: cannot catch Ctrl-C: {err}");
+            crate::error_line!("error: cannot catch Ctrl-C: {err}");
             return Outcome::Failed;
         }
     };
@@ -106,22 +106,31 @@ pub fn run(job: Job) -> Outcome {
     progress.finish();
     match result {
         Ok(text) => {
-            println!("{}", text.trim_end());
+            let mut text = format!("{}\n", text.trim_end());
             if let Some(screen) = screen {
-                print!("\n{screen}");
+                text.push('\n');
+                text.push_str(&screen);
             }
-            Outcome::Done
+            match crate::console::out(&text) {
+                Ok(()) => Outcome::Done,
+                // The reader has gone (`| head`): nothing more to do, and no failure.
+                Err(err) if crate::console::is_broken_pipe(&err) => Outcome::Done,
+                Err(err) => {
+                    crate::error_line!("error: writing the result to stdout: {err}");
+                    Outcome::Failed
+                }
+            }
         }
         Err(RunError::Diverged(d)) => {
-            eprintln!("error: {d}");
+            crate::error_line!("error: {d}");
             Outcome::Diverged
         }
         Err(RunError::Interrupted { phase, step }) => {
-            eprintln!("interrupted during {phase} at step {step}; nothing written");
+            crate::error_line!("interrupted during {phase} at step {step}; nothing written");
             Outcome::Interrupted
         }
         Err(RunError::Other(report)) => {
-            eprintln!("error: {report:?}");
+            crate::error_line!("error: {report:?}");
             Outcome::Failed
         }
     }

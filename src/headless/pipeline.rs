@@ -2,6 +2,7 @@
 //! chain to its end, measure the samples, write the requested files. Progress shows and
 //! Ctrl-C stops at step boundaries through [`Progress`].
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -12,9 +13,9 @@ use crate::checkpoint;
 use crate::config::Config;
 use crate::data::Source;
 use crate::eval::metrics::{Quality, Shape, quality};
-use crate::fs::write_atomic;
+use crate::fs;
 use crate::headless::output::{write_data, write_history, write_samples};
-use crate::headless::plot::{self, Figure};
+use crate::headless::plot::{self, Figure, PlotFormat};
 use crate::headless::progress::Progress;
 use crate::nn::Mlp;
 use crate::objective::Objective;
@@ -133,21 +134,26 @@ pub fn finish(
     let samples = particles.positions();
     let summary = summarize(config, &session, &particles, train_seconds, sampling_seconds);
 
-    let write = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
+    // Every file is written to a temporary first; all are renamed into place only once all
+    // are written, so a failure leaves every old file as it was.
+    let steps_per_epoch = config.steps_per_epoch();
+    let mut staged = Vec::new();
+    let mut stage = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| {
         if let Some(path) = path {
-            write_atomic(path, body).wrap_err_with(|| format!("writing the {what} to {}", path.display()))?;
+            staged.push(fs::stage(path, body).wrap_err_with(|| format!("writing the {what} to {}", path.display()))?);
         }
         Ok::<_, color_eyre::Report>(())
     };
-    let steps_per_epoch = config.steps_per_epoch();
-    write(&outputs.samples, "samples", &|w| write_samples(w, samples.view())).map_err(RunError::Other)?;
-    write(&outputs.data, "data set", &|w| write_data(w, session.data())).map_err(RunError::Other)?;
-    write(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))
+    stage(&outputs.samples, "samples", &|w| write_samples(w, samples.view())).map_err(RunError::Other)?;
+    stage(&outputs.data, "data set", &|w| write_data(w, session.data())).map_err(RunError::Other)?;
+    stage(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))
         .map_err(RunError::Other)?;
-    if let Some(path) = &outputs.save {
-        checkpoint::save(path, session.model(), config)
-            .wrap_err_with(|| format!("writing the checkpoint to {}", path.display()))
-            .map_err(RunError::Other)?;
+    if outputs.save.is_some() {
+        let bytes = checkpoint::to_bytes(session.model(), config).map_err(io::Error::other);
+        stage(&outputs.save, "checkpoint", &|w| {
+            w.write_all(bytes.as_ref().map_err(|e| io::Error::other(e.to_string()))?)
+        })
+        .map_err(RunError::Other)?;
     }
     if let Some(path) = &outputs.plot {
         let figure = Figure {
@@ -158,10 +164,13 @@ pub fn finish(
             history: session.history(),
             steps_per_epoch,
         };
-        plot::write(path, &figure)
-            .wrap_err_with(|| format!("writing the figure to {}", path.display()))
+        let bytes = PlotFormat::from_path(path)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, PlotFormat::ACCEPTED))
+            .and_then(|format| plot::render(&figure, format));
+        stage(&outputs.plot, "figure", &|w| w.write_all(bytes.as_ref().map_err(|e| io::Error::other(e.to_string()))?))
             .map_err(RunError::Other)?;
     }
+    fs::commit(staged).wrap_err("moving the written files into place").map_err(RunError::Other)?;
     Ok(Finished { summary, session, particles, chain })
 }
 

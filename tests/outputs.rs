@@ -1,0 +1,171 @@
+//! Output files all or nothing: every path checked before training (exit 2, one line naming
+//! the flag and path), every file written to a fresh temporary and renamed into place only
+//! when all are written; symlinks followed, devices and FIFOs written directly.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, symlink};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
+/// A small run (well under a second).
+const SMALL: &[&str] = &["--once", "--count", "400", "--epochs", "3", "--particles", "300", "--steps", "30"];
+/// A run long enough that failing only after training would show in the time taken.
+const LONG: &[&str] = &["--once", "--count", "4000", "--epochs", "2000"];
+
+fn run(args: &[&str], extra: &[&str]) -> Output {
+    Command::new(BIN).args(args).args(extra).output().expect("run dsm-tui")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn assert_bad_input_fast(extra: &[&str], flag: &str, path: &str) {
+    let started = Instant::now();
+    let out = run(LONG, extra);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "found only after training: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: ") && err.contains(flag) && err.contains(path), "{err}");
+}
+
+#[test]
+fn a_failing_later_output_leaves_earlier_targets_untouched() {
+    let d = dir();
+    let (a, b) = (d.path().join("a.csv"), d.path().join("b.csv"));
+    fs::write(&a, "old a").unwrap();
+    fs::write(&b, "old b").unwrap();
+    let out = run(SMALL, &["--samples-out", s(&a), "--data-out", s(&b), "--history-out", "/dev/full"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
+    assert_eq!(fs::read_to_string(&b).unwrap(), "old b");
+    let left: Vec<_> = fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "temporaries left behind: {left:?}");
+}
+
+#[test]
+fn an_unwritable_directory_is_bad_input_before_training() {
+    assert_bad_input_fast(&["--samples-out", "/proc/samples.csv"], "--samples-out", "/proc/samples.csv");
+}
+
+#[test]
+fn a_directory_target_is_bad_input_before_training() {
+    let d = dir();
+    let target = d.path().join("sub");
+    fs::create_dir(&target).unwrap();
+    assert_bad_input_fast(&["--data-out", s(&target)], "--data-out", s(&target));
+}
+
+#[test]
+fn a_name_too_long_for_the_temporary_is_bad_input_before_training() {
+    let d = dir();
+    let target = d.path().join(format!("{}.csv", "n".repeat(246)));
+    assert_bad_input_fast(&["--history-out", s(&target)], "--history-out", s(&target));
+}
+
+#[test]
+fn a_symlink_target_is_followed() {
+    let d = dir();
+    let (real, link) = (d.path().join("real.csv"), d.path().join("link.csv"));
+    fs::write(&real, "old").unwrap();
+    symlink("real.csv", &link).unwrap();
+    let out = run(SMALL, &["--samples-out", s(&link)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(fs::read_to_string(&real).unwrap().starts_with("x,y\n"));
+}
+
+#[test]
+fn a_fifo_is_written_directly() {
+    let d = dir();
+    let fifo = d.path().join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let out = run(SMALL, &["--samples-out", s(&fifo)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced by a file");
+    let text = reader.join().unwrap();
+    assert!(text.starts_with("x,y\n") && text.lines().count() == 301, "{text:.80}");
+}
+
+#[test]
+fn a_file_planted_at_a_predictable_temporary_name_does_not_redirect_the_write() {
+    let d = dir();
+    let victim = d.path().join("victim");
+    fs::write(&victim, "keep").unwrap();
+    let target = d.path().join("s.csv");
+    // The names a `.{name}.tmp-{pid}` scheme would use for the next few hundred processes.
+    let last: u32 = fs::read_to_string("/proc/sys/kernel/ns_last_pid").map_or(0, |t| t.trim().parse().unwrap_or(0));
+    for pid in last..last + 400 {
+        let _ = symlink(&victim, d.path().join(format!(".s.csv.tmp-{pid}")));
+    }
+    let out = run(SMALL, &["--samples-out", s(&target)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+    let meta = fs::symlink_metadata(&target).unwrap();
+    assert!(meta.file_type().is_file(), "the target is not a regular file");
+    assert!(fs::read_to_string(&target).unwrap().starts_with("x,y\n"));
+}
+
+fn assert_collision(d: &Path, extra: &[&str], first: &str, second: &str) {
+    let started = Instant::now();
+    let out = Command::new(BIN).current_dir(d).args(LONG).args(extra).output().expect("run dsm-tui");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "found only after training: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(first) && err.contains(second), "{err}");
+}
+
+#[test]
+fn an_output_at_the_input_data_is_refused() {
+    let d = dir();
+    let rows: String = (0..200).map(|i| format!("{},{}\n", i as f64 / 200.0, (i % 7) as f64 / 7.0)).collect();
+    fs::write(d.path().join("mine.csv"), &rows).unwrap();
+    let long: Vec<&str> = LONG.iter().copied().filter(|a| *a != "--count" && *a != "4000").collect();
+    let out = Command::new(BIN)
+        .current_dir(d.path())
+        .args(&long)
+        .args(["--data", "mine.csv", "--samples-out", "./mine.csv"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--data") && err.contains("--samples-out"), "{err}");
+    assert_eq!(fs::read_to_string(d.path().join("mine.csv")).unwrap(), rows);
+}
+
+#[test]
+fn two_outputs_at_one_file_are_refused() {
+    let d = dir();
+    assert_collision(d.path(), &["--samples-out", "x.csv", "--data-out", "x.csv"], "--samples-out", "--data-out");
+    assert_collision(
+        d.path(),
+        &["--samples-out", "x.csv", "--history-out", "./x.csv"],
+        "--samples-out",
+        "--history-out",
+    );
+    fs::write(d.path().join("real.csv"), "").unwrap();
+    symlink("real.csv", d.path().join("link.csv")).unwrap();
+    assert_collision(d.path(), &["--data-out", "link.csv", "--history-out", "real.csv"], "--data-out", "--history-out");
+}
