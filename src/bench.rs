@@ -73,7 +73,7 @@ pub struct BenchArgs {
 impl BenchArgs {
     /// Checks every value, as the main command's flags are checked: a bad one is one line
     /// naming the flag, the value and the accepted range.
-    pub fn check(&self) -> Result<(), crate::cli::InputError> {
+    pub fn check(&self) -> Result<(), crate::config::InputError> {
         let lists: [(&str, &[usize], usize); 3] =
             [("threads", &self.threads, 1024), ("batches", &self.batches, 100_000), ("widths", &self.widths, 2048)];
         for (flag, values, max) in lists {
@@ -83,7 +83,7 @@ impl BenchArgs {
                 values.iter().find(|v| !(1..=max).contains(*v)).map(ToString::to_string)
             };
             if let Some(value) = bad {
-                return Err(crate::cli::InputError {
+                return Err(crate::config::InputError {
                     flag: format!("--{flag}"),
                     value,
                     accepted: format!("a comma-separated list of numbers in 1..={max}"),
@@ -91,7 +91,7 @@ impl BenchArgs {
             }
         }
         if !(1..=1000).contains(&self.repeats) {
-            return Err(crate::cli::InputError {
+            return Err(crate::config::InputError {
                 flag: "--repeats".into(),
                 value: self.repeats.to_string(),
                 accepted: "1..=1000".into(),

@@ -11,7 +11,7 @@ use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::app::{TRAINING_PACES, steps_per_second};
-use crate::config::{Config, Mode};
+use crate::config::{Config, InputError, Mode};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::headless::plot::PlotFormat;
 use crate::nn::Activation;
@@ -162,22 +162,6 @@ pub enum Command {
     /// (docs/performance.md)
     Bench(crate::bench::BenchArgs),
 }
-
-/// A flag whose value is outside its accepted range.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputError {
-    pub flag: String,
-    pub value: String,
-    pub accepted: String,
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid value '{}' for {}: accepted {}", self.value, self.flag, self.accepted)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 fn check(ok: bool, flag: &str, value: impl fmt::Display, accepted: impl Into<String>) -> Result<(), InputError> {
     if ok {

@@ -1,6 +1,8 @@
 //! The validated configuration of a run: what to train, how, and how to sample. Built once
 //! from the command line by `cli`, then trusted everywhere else.
 
+use std::fmt;
+
 use serde::Serialize;
 
 use crate::data::{Builtin, Source};
@@ -125,3 +127,19 @@ pub enum Mode {
     /// Noise-conditional s(x, σ) over a schedule of σ, annealed Langevin (Song & Ermon 2019)
     Annealed,
 }
+
+/// A flag whose value is outside its accepted range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub flag: String,
+    pub value: String,
+    pub accepted: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid value '{}' for {}: accepted {}", self.value, self.flag, self.accepted)
+    }
+}
+
+impl std::error::Error for InputError {}
