@@ -59,6 +59,17 @@ enum Delivery {
     UiGone,
 }
 
+/// The ended schedule's timer at `now` (the clock passed in, so tests need not wait on
+/// it): when the schedule was first seen ended, while it still is, and whether it runs
+/// again now, [`RERUN_AFTER`] later.
+fn rerun_timer(ended: bool, ended_at: Option<Instant>, now: Instant) -> (Option<Instant>, bool) {
+    match (ended, ended_at) {
+        (false, _) => (None, false),
+        (true, None) => (Some(now), false),
+        (true, Some(at)) => (Some(at), now.saturating_duration_since(at) >= RERUN_AFTER),
+    }
+}
+
 pub struct Trainer {
     config: Config,
     settings: Settings,
@@ -232,11 +243,10 @@ impl Trainer {
             && !self.settings.particles_held
             && run.comparison.is_none()
             && run.chain.is_done(&run.particles);
-        match (ended, self.schedule_ended_at) {
-            (false, _) => self.schedule_ended_at = None,
-            (true, None) => self.schedule_ended_at = Some(Instant::now()),
-            (true, Some(at)) if at.elapsed() >= RERUN_AFTER => self.resample(),
-            (true, Some(_)) => {}
+        let (ended_at, rerun) = rerun_timer(ended, self.schedule_ended_at, Instant::now());
+        self.schedule_ended_at = ended_at;
+        if rerun {
+            self.resample();
         }
     }
 
@@ -406,5 +416,21 @@ impl Trainer {
             self.field = None;
         }
         delivery
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ended_schedule_runs_again_only_once_it_has_been_on_screen_for_rerun_after() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(rerun_timer(false, None, t0), (None, false), "running: no timer");
+        assert_eq!(rerun_timer(true, None, t0), (Some(t0), false), "first seen ended: shown, not rerun");
+        assert_eq!(rerun_timer(true, Some(t0), t0 + RERUN_AFTER - ms(1)), (Some(t0), false), "not yet");
+        assert_eq!(rerun_timer(true, Some(t0), t0 + RERUN_AFTER), (Some(t0), true), "shown long enough");
+        assert_eq!(rerun_timer(false, Some(t0), t0 + RERUN_AFTER), (None, false), "no longer ended: reset");
     }
 }
