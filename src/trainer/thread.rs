@@ -33,6 +33,8 @@
 //! sure the UI has the final state, then blocks on the command channel: no polling. It stops
 //! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant};
 
@@ -91,6 +93,9 @@ pub struct Trainer {
     field: Option<Field>,
     /// When the annealed schedule was first seen ended while training went on.
     schedule_ended_at: Option<Instant>,
+    /// Set while idle, blocked on the command channel: the handle's tests wait on it to know
+    /// the thread has gone quiet.
+    waiting: Arc<AtomicBool>,
 }
 
 impl Trainer {
@@ -111,7 +116,14 @@ impl Trainer {
             field_view: None,
             field: None,
             schedule_ended_at: None,
+            waiting: Arc::default(),
         }
+    }
+
+    /// Sets `flag` while idle, blocked on the command channel (and so sending nothing until a
+    /// command comes).
+    pub fn with_waiting_flag(self, flag: Arc<AtomicBool>) -> Self {
+        Self { waiting: flag, ..self }
     }
 
     pub fn run(&mut self, commands: &Receiver<Command>) {
@@ -144,7 +156,10 @@ impl Trainer {
                 if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
                     return;
                 }
-                match commands.recv() {
+                self.waiting.store(true, Ordering::Release);
+                let command = commands.recv();
+                self.waiting.store(false, Ordering::Release);
+                match command {
                     Ok(command) => {
                         if self.obey(command) {
                             continue;

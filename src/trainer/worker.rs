@@ -22,6 +22,9 @@ pub struct Worker {
     /// Disconnects when the thread ends, however it ends.
     ended: Receiver<()>,
     thread: JoinHandle<()>,
+    /// Set while the thread is idle, blocked on the command channel.
+    #[cfg(test)]
+    waiting: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How the trainer thread ended.
@@ -41,16 +44,27 @@ impl Worker {
         let (commands, command_rx) = mpsc::channel();
         let (snapshot_tx, snapshots) = mpsc::sync_channel(1);
         let (ended_tx, ended) = mpsc::channel::<()>();
+        let waiting = std::sync::Arc::<std::sync::atomic::AtomicBool>::default();
+        let theirs = std::sync::Arc::clone(&waiting);
         let config = config.clone();
         let thread = thread::Builder::new()
             .name("trainer".into())
             .spawn(move || {
                 let _ended = ended_tx;
-                let mut trainer = Trainer::new(config, settings, start, snapshot_tx);
+                let mut trainer = Trainer::new(config, settings, start, snapshot_tx).with_waiting_flag(theirs);
                 trainer.run(&command_rx);
             })
             .wrap_err("starting the trainer thread")?;
-        Ok(Self { commands, snapshots, ended, thread })
+        #[cfg(not(test))]
+        drop(waiting);
+        Ok(Self {
+            commands,
+            snapshots,
+            ended,
+            thread,
+            #[cfg(test)]
+            waiting,
+        })
     }
 
     /// Sends a command. A trainer that has gone shows up in [`Worker::try_recv`], so a failed
@@ -71,7 +85,7 @@ impl Worker {
 
     /// Stops the trainer and waits up to `grace` for it to finish its frame.
     pub fn shutdown(self, grace: Duration) -> Shutdown {
-        let Self { commands, snapshots, ended, thread } = self;
+        let Self { commands, snapshots, ended, thread, .. } = self;
         // Dropping the receiver first releases a trainer blocked on a send.
         drop(snapshots);
         let _ = commands.send(Command::Quit);
@@ -143,6 +157,25 @@ mod tests {
         }
     }
 
+    /// Waits until the trainer is idle, blocked on the command channel: it sends nothing more
+    /// until a command comes. Returns the snapshots it sent before.
+    fn until_quiet(worker: &Worker) -> Vec<Snapshot> {
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        loop {
+            let waiting = worker.waiting.load(std::sync::atomic::Ordering::Acquire);
+            // What it sent before it blocked (its last snapshot may still be in the channel).
+            while let Ok(snapshot) = worker.try_recv() {
+                seen.push(snapshot);
+            }
+            if waiting {
+                return seen;
+            }
+            assert!(start.elapsed() < WATCHDOG, "watchdog: the trainer never went quiet");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Paced, training takes its steps a frame and the particles theirs in full beside it
     /// (training flat out, they would get a 5% share of the time): they flow under the score
     /// as it is being learned.
@@ -209,12 +242,10 @@ mod tests {
         worker.send(Command::SetStepsPerFrame(0));
         let seen = until(&worker, |s| s.status.state == TrainerState::Paused);
         let paused = seen.last().unwrap().clone();
-        // The trainer may finish the frame it was in; after that, nothing moves.
-        let settled = match worker.recv_timeout(Duration::from_millis(500)) {
-            Ok(s) => s,
-            Err(_) => paused,
-        };
-        assert_eq!(worker.recv_timeout(Duration::from_millis(300)).err(), Some(RecvTimeoutError::Timeout));
+        // The trainer may finish the frame it was in; after that, nothing moves, and it goes
+        // quiet: blocked on the command channel.
+        let settled = until_quiet(&worker).pop().unwrap_or(paused);
+        assert_eq!(settled.status.state, TrainerState::Paused);
         worker.send(Command::Resume);
         let seen = until(&worker, |s| s.status.step > settled.status.step);
         assert_eq!(seen.last().unwrap().status.state, TrainerState::Training);
@@ -422,10 +453,9 @@ mod tests {
         let worker = Worker::spawn(&small_annealed(), Settings { steps_per_frame: 5, ..running() }, None).unwrap();
         let done = until(&worker, |s| s.status.state == TrainerState::Finished && s.status.chain.done).pop().unwrap();
         assert_eq!(done.status.langevin_steps, 22, "3 levels × 7 steps and the denoising step, no more");
-        // Nothing moves any more: the trainer goes quiet.
-        let settled = worker.recv_timeout(Duration::from_millis(500));
-        assert!(settled.is_err() || settled.is_ok_and(|s| s.status.langevin_steps == 22));
-        assert_eq!(worker.recv_timeout(Duration::from_millis(300)).err(), Some(RecvTimeoutError::Timeout));
+        // Nothing moves any more: the trainer goes quiet, blocked on the command channel.
+        let settled = until_quiet(&worker);
+        assert!(settled.iter().all(|s| s.status.langevin_steps == 22), "the particles stopped");
         shutdown_within_watchdog(worker);
     }
 
@@ -501,11 +531,15 @@ mod tests {
         // Paused with the particles stopped: one field of the frozen weights, then quiet.
         worker.send(Command::Pause);
         worker.send(Command::SetStepsPerFrame(0));
-        until(&worker, |s| s.status.state == TrainerState::Paused);
-        let start = Instant::now();
-        while worker.recv_timeout(Duration::from_millis(300)).is_ok() {
-            assert!(start.elapsed() < WATCHDOG, "an idle trainer with the view on keeps sending");
-        }
+        let mut seen = until(&worker, |s| s.status.state == TrainerState::Paused);
+        seen.extend(until_quiet(&worker));
+        let frozen: Vec<&Field> = seen
+            .iter()
+            .rev()
+            .take_while(|s| s.status.state == TrainerState::Paused)
+            .filter_map(|s| s.field.as_ref())
+            .collect();
+        assert!(frozen.len() <= 1, "{} fields of the frozen weights", frozen.len());
 
         worker.send(Command::ShowField(None));
         worker.send(Command::SetStepsPerFrame(2));
