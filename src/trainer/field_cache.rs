@@ -43,9 +43,15 @@ impl FieldCache {
     /// weights have moved since. Paused or finished, the weights hold still: once per σ is
     /// enough.
     pub fn refresh(&mut self, session: &Session, sigma: f64, idle: bool) -> Option<Field> {
+        self.refresh_at(session, sigma, idle, Instant::now())
+    }
+
+    /// [`Self::refresh`] at `now`: the clock passed in, so tests need not wait on it.
+    fn refresh_at(&mut self, session: &Session, sigma: f64, idle: bool, now: Instant) -> Option<Field> {
         let step = session.step();
         let due = self.evaluated.is_none_or(|(at, evaluated_step, evaluated_sigma)| {
-            evaluated_sigma != sigma || (evaluated_step != step && (idle || at.elapsed() >= FIELD_EVERY))
+            let waited = now.saturating_duration_since(at) >= FIELD_EVERY;
+            evaluated_sigma != sigma || (evaluated_step != step && (idle || waited))
         });
         if !due {
             return None;
@@ -60,7 +66,36 @@ impl FieldCache {
             }
         };
         let learned = score_field::learned(session.model(), sigma, points.view());
-        self.evaluated = Some((Instant::now(), step, sigma));
+        self.evaluated = Some((now, step, sigma));
         Some(Field { lattice: self.lattice, sigma, learned, exact })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// While training moves the weights the learned field follows them, but at most every
+    /// FIELD_EVERY, not every frame; idle, at once; at another σ, at once; unmoved, never.
+    #[test]
+    fn the_field_follows_the_weights_at_most_every_field_every_unless_idle_or_at_another_sigma() {
+        let config = Config { count: 200, batch_size: 16, epochs: 3, hidden: 16, ..Config::default() };
+        let mut session = Session::new(&config);
+        let lattice = Lattice { x0: -1.0, dx: 0.5, cols: 5, y0: 1.0, dy: -0.5, rows: 4 };
+        let mut cache = FieldCache::new(lattice);
+        let (t0, sigma, ms) = (Instant::now(), config.sigma, Duration::from_millis);
+        assert!(cache.refresh_at(&session, sigma, false, t0).is_some(), "the first, at once");
+        assert!(cache.refresh_at(&session, sigma, false, t0 + ms(1000)).is_none(), "unmoved weights: never again");
+        session.train_step().unwrap();
+        let soon = t0 + FIELD_EVERY - ms(1);
+        assert!(cache.refresh_at(&session, sigma, false, soon).is_none(), "moved, but too soon");
+        assert!(cache.refresh_at(&session, sigma, true, soon).is_some(), "idle: the last weights at once");
+        session.train_step().unwrap();
+        let t1 = soon + FIELD_EVERY;
+        assert!(cache.refresh_at(&session, sigma, false, t1 - ms(1)).is_none(), "moved, but too soon");
+        assert!(cache.refresh_at(&session, 2.0 * sigma, false, t1 - ms(1)).is_some(), "another σ: at once");
+        let field = cache.refresh_at(&session, sigma, false, t1 + FIELD_EVERY).expect("σ changed back");
+        assert_eq!(field.learned, score_field::learned(session.model(), sigma, lattice.points().view()));
     }
 }

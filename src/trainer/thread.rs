@@ -33,6 +33,8 @@
 //! sure the UI has the final state, then blocks on the command channel: no polling. It stops
 //! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant};
 
@@ -59,6 +61,17 @@ enum Delivery {
     UiGone,
 }
 
+/// The ended schedule's timer at `now` (the clock passed in, so tests need not wait on
+/// it): when the schedule was first seen ended, while it still is, and whether it runs
+/// again now, [`RERUN_AFTER`] later.
+fn rerun_timer(ended: bool, ended_at: Option<Instant>, now: Instant) -> (Option<Instant>, bool) {
+    match (ended, ended_at) {
+        (false, _) => (None, false),
+        (true, None) => (Some(now), false),
+        (true, Some(at)) => (Some(at), now.saturating_duration_since(at) >= RERUN_AFTER),
+    }
+}
+
 pub struct Trainer {
     config: Config,
     settings: Settings,
@@ -80,6 +93,9 @@ pub struct Trainer {
     field: Option<Field>,
     /// When the annealed schedule was first seen ended while training went on.
     schedule_ended_at: Option<Instant>,
+    /// Set while idle, blocked on the command channel: the handle's tests wait on it to know
+    /// the thread has gone quiet.
+    waiting: Arc<AtomicBool>,
 }
 
 impl Trainer {
@@ -100,7 +116,14 @@ impl Trainer {
             field_view: None,
             field: None,
             schedule_ended_at: None,
+            waiting: Arc::default(),
         }
+    }
+
+    /// Sets `flag` while idle, blocked on the command channel (and so sending nothing until a
+    /// command comes).
+    pub fn with_waiting_flag(self, flag: Arc<AtomicBool>) -> Self {
+        Self { waiting: flag, ..self }
     }
 
     pub fn run(&mut self, commands: &Receiver<Command>) {
@@ -133,7 +156,10 @@ impl Trainer {
                 if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
                     return;
                 }
-                match commands.recv() {
+                self.waiting.store(true, Ordering::Release);
+                let command = commands.recv();
+                self.waiting.store(false, Ordering::Release);
+                match command {
                     Ok(command) => {
                         if self.obey(command) {
                             continue;
@@ -232,11 +258,10 @@ impl Trainer {
             && !self.settings.particles_held
             && run.comparison.is_none()
             && run.chain.is_done(&run.particles);
-        match (ended, self.schedule_ended_at) {
-            (false, _) => self.schedule_ended_at = None,
-            (true, None) => self.schedule_ended_at = Some(Instant::now()),
-            (true, Some(at)) if at.elapsed() >= RERUN_AFTER => self.resample(),
-            (true, Some(_)) => {}
+        let (ended_at, rerun) = rerun_timer(ended, self.schedule_ended_at, Instant::now());
+        self.schedule_ended_at = ended_at;
+        if rerun {
+            self.resample();
         }
     }
 
@@ -406,5 +431,21 @@ impl Trainer {
             self.field = None;
         }
         delivery
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ended_schedule_runs_again_only_once_it_has_been_on_screen_for_rerun_after() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(rerun_timer(false, None, t0), (None, false), "running: no timer");
+        assert_eq!(rerun_timer(true, None, t0), (Some(t0), false), "first seen ended: shown, not rerun");
+        assert_eq!(rerun_timer(true, Some(t0), t0 + RERUN_AFTER - ms(1)), (Some(t0), false), "not yet");
+        assert_eq!(rerun_timer(true, Some(t0), t0 + RERUN_AFTER), (Some(t0), true), "shown long enough");
+        assert_eq!(rerun_timer(false, Some(t0), t0 + RERUN_AFTER), (None, false), "no longer ended: reset");
     }
 }

@@ -215,27 +215,41 @@ mod tests {
         assert_eq!(total, 5 * (0..10_000u64).sum::<u64>());
     }
 
-    /// Waits (up to a second) in our half until their half has run: only the partner can
-    /// have run it then.
+    /// Generous: the tests wait for states, and a shared machine may take a while to give
+    /// the partner a core. Only a broken partner makes a wait last this long.
+    const WATCHDOG: Duration = Duration::from_secs(20);
+
+    /// Waits in our half until their half has run: our half holds the job, so the caller
+    /// cannot take it back, and only the partner can have run it.
     fn run_by_the_partner(partner: &Partner) -> bool {
         let ran = std::sync::atomic::AtomicBool::new(false);
         partner.join(
             || {
                 let start = Instant::now();
-                while !ran.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(1) {
-                    std::hint::spin_loop();
+                while !ran.load(Ordering::SeqCst) {
+                    assert!(start.elapsed() < WATCHDOG, "watchdog: the partner never ran the job");
+                    thread::yield_now();
                 }
-                ran.load(Ordering::SeqCst)
+                true
             },
             || ran.store(true, Ordering::SeqCst),
         )
+    }
+
+    /// Waits until the partner has parked (its spin over, no job in flight).
+    fn until_parked(partner: &Partner) {
+        let start = Instant::now();
+        while partner.shared.state.load(Ordering::Acquire) != PARKED {
+            assert!(start.elapsed() < WATCHDOG, "watchdog: the idle partner never parked");
+            thread::yield_now();
+        }
     }
 
     #[test]
     fn a_parked_partner_wakes_for_the_next_job() {
         let partner = Partner::spawn().expect("spawn");
         for _ in 0..3 {
-            thread::sleep(SPIN * 5);
+            until_parked(&partner);
             assert!(run_by_the_partner(&partner), "the parked partner was woken and ran the job");
         }
     }
@@ -252,7 +266,7 @@ mod tests {
     #[test]
     fn a_job_the_partner_has_not_started_is_run_by_the_caller() {
         let partner = Partner::spawn().expect("spawn");
-        thread::sleep(SPIN * 5);
+        until_parked(&partner);
         // The partner is parked; the caller's half is long enough for it to wake, or not:
         // either way the job runs exactly once.
         for _ in 0..1000 {
