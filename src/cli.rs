@@ -37,122 +37,128 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Run headless: train, sample, print a summary, exit
-    #[arg(long)]
+    #[arg(long, help_heading = "Headless run")]
     pub once: bool,
     /// With --once: print one JSON object instead of the summary
-    #[arg(long, requires = "once")]
+    #[arg(long, help_heading = "Headless run", requires = "once")]
     pub json: bool,
     /// With --once: train and sample with DSM and with ISM from the same seed and step budget,
     /// and print them side by side
-    #[arg(long, requires = "once", conflicts_with_all = ["samples_out", "data_out", "history_out", "objective"])]
+    #[arg(long, help_heading = "Headless run", requires = "once", conflicts_with_all = ["samples_out", "data_out", "history_out", "objective"])]
     pub compare_objectives: bool,
     /// With --once: train the noise-conditional model, then sample it with single-σ Langevin
     /// (at --sigma, --steps, --eta) and with annealed Langevin from the same starting
     /// particles, and print them side by side
-    #[arg(long, requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot", "load", "save", "frame"])]
+    #[arg(long, help_heading = "Headless run", requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot", "load", "save", "frame"])]
     pub compare: bool,
     /// With --once: write the final samples as CSV (x,y)
-    #[arg(long, value_name = "FILE", requires = "once")]
+    #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub samples_out: Option<PathBuf>,
     /// With --once: write the data set as CSV (x,y,label,split)
-    #[arg(long, value_name = "FILE", requires = "once")]
+    #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub data_out: Option<PathBuf>,
     /// With --once: write the loss history as CSV (series,step,epoch,loss)
-    #[arg(long, value_name = "FILE", requires = "once")]
+    #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
     /// With --once: also print the dashboard's final screen, as text
-    #[arg(long, requires = "once", conflicts_with_all = ["json", "compare_objectives"])]
+    #[arg(long, help_heading = "Headless run", requires = "once", conflicts_with_all = ["json", "compare_objectives"])]
     pub frame: bool,
     /// With --frame: the screen's size, columns x rows [80..=1000 x 24..=1000]
-    #[arg(long, value_name = "WxH", requires = "frame", default_value = "100x30", value_parser = parse_size)]
+    #[arg(long, help_heading = "Headless run", value_name = "WxH", requires = "frame", default_value = "100x30", value_parser = parse_size)]
     pub size: (u16, u16),
     /// Write the trained weights and the configuration (safetensors): with --once at the end;
     /// in the dashboard, where `w` saves (by default a new file in the current directory)
-    #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
+    #[arg(long, help_heading = "Outputs", value_name = "FILE", conflicts_with = "compare_objectives")]
     pub save: Option<PathBuf>,
     /// Dashboard: start with training paced to this many steps/s, to watch the loss fall and
     /// the particles follow the score as it is learned (`t` changes it) [2000, 400, 100, 20]
-    #[arg(long, value_name = "STEPS_PER_S", conflicts_with = "once", value_parser = parse_pace)]
+    #[arg(long, help_heading = "Dashboard", value_name = "STEPS_PER_S", conflicts_with = "once", value_parser = parse_pace)]
     pub pace: Option<usize>,
     /// Start from the weights in this checkpoint (written by --save) instead of random ones;
     /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0
-    #[arg(long, value_name = "FILE", conflicts_with = "compare_objectives")]
+    #[arg(long, help_heading = "Model", value_name = "FILE", conflicts_with = "compare_objectives")]
     pub load: Option<PathBuf>,
     /// With --once: draw the samples over the data and the loss curves (.png or .svg)
-    #[arg(long, value_name = "FILE", requires = "once", conflicts_with = "compare_objectives")]
+    #[arg(
+        long,
+        help_heading = "Outputs",
+        value_name = "FILE",
+        requires = "once",
+        conflicts_with = "compare_objectives"
+    )]
     pub plot: Option<PathBuf>,
 
     /// Built-in data set
-    #[arg(long, value_enum, default_value_t = Builtin::Moons, conflicts_with = "data")]
+    #[arg(long, help_heading = "Data", value_enum, default_value_t = Builtin::Moons, conflicts_with = "data")]
     pub dataset: Builtin,
     /// Your own points instead: a CSV file of x,y rows (header optional); over 100000 rows,
     /// a uniform random subset is used
-    #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["count", "noise"])]
+    #[arg(long, help_heading = "Data", value_name = "FILE.csv", conflicts_with_all = ["count", "noise"])]
     pub data: Option<PathBuf>,
     /// Points in the data set, split 80% train / 20% test [10..=100000]
-    #[arg(long, default_value_t = Config::default().count)]
+    #[arg(long, help_heading = "Data", default_value_t = Config::default().count)]
     pub count: usize,
     /// Standard deviation of the noise on the data set's shape [0..=1]
     /// [default: 0.1; 0 for checkerboard]
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     pub noise: Option<f64>,
     /// Training batch size [1..=training points]
-    #[arg(long, default_value_t = Config::default().batch_size)]
+    #[arg(long, help_heading = "Training", default_value_t = Config::default().batch_size)]
     pub batch_size: usize,
     /// Passes over the training set [1..=100000; 0..=100000 with --load]
     /// [default: 100; 800 with --mode annealed]
-    #[arg(long)]
+    #[arg(long, help_heading = "Training")]
     pub epochs: Option<usize>,
     /// Adam learning rate of the first epoch [> 0]
     // The bracket is the help's range (`help_range`), not a link.
     #[allow(rustdoc::broken_intra_doc_links)]
-    #[arg(long, default_value_t = Config::default().lr)]
+    #[arg(long, help_heading = "Training", default_value_t = Config::default().lr)]
     pub lr: f64,
     /// Learning-rate decay per epoch (lr·gammaᵉ) [(0, 1]]
     /// [default: 0.95; 0.9925 with --mode annealed]
-    #[arg(long)]
+    #[arg(long, help_heading = "Training")]
     pub lr_gamma: Option<f64>,
     /// Width of each hidden layer [1..=2048] [default: 128; 64 with --mode annealed]
-    #[arg(long)]
+    #[arg(long, help_heading = "Model")]
     pub hidden: Option<usize>,
     /// Number of hidden layers [1..=16] [default: 2; 4 with --mode annealed]
-    #[arg(long)]
+    #[arg(long, help_heading = "Model")]
     pub depth: Option<usize>,
     /// Activation of the hidden layers
-    #[arg(long, value_enum, default_value_t = Config::default().activation)]
+    #[arg(long, help_heading = "Model", value_enum, default_value_t = Config::default().activation)]
     pub activation: Activation,
     /// Training objective: denoising (the course's) or implicit score matching
-    #[arg(long, value_enum, default_value_t = Config::default().objective)]
+    #[arg(long, help_heading = "Training", value_enum, default_value_t = Config::default().objective)]
     pub objective: Objective,
     /// DSM noise level σ: the score of the data blurred by N(0, σ²I) is learned [(0, 10]]
     /// [default: 0.1; 0.15 for swiss-roll]
-    #[arg(long)]
+    #[arg(long, help_heading = "Training")]
     pub sigma: Option<f64>,
     /// Langevin particles, started from U[-1,1]² [1..=100000]
-    #[arg(long, default_value_t = Config::default().particles)]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().particles)]
     pub particles: usize,
     /// Langevin steps of the headless run [1..=1000000]
-    #[arg(long, default_value_t = Config::default().steps)]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().steps)]
     pub steps: usize,
     /// Langevin step size η in x ← x + (η/2)·s(x) + √η·z [(0, 10]]
-    #[arg(long, default_value_t = Config::default().eta)]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().eta)]
     pub eta: f64,
     /// Score model and sampler: the course's single σ, or noise-conditional with annealed
     /// Langevin (x ← x + α·s(x, σᵢ) + √(2α)·z with α = c·σᵢ², T steps per level, then
     /// x + σ_L²·s(x, σ_L); α plays the part of η/2 in the single-σ step)
-    #[arg(long, value_enum, default_value_t = Config::default().mode)]
+    #[arg(long, help_heading = "Sampler", value_enum, default_value_t = Config::default().mode)]
     pub mode: Mode,
     /// Annealed mode: noise levels MAX:MIN:L, geometric from σ_max to σ_min
-    #[arg(long, value_name = "MAX:MIN:L", default_value_t = Config::default().levels)]
+    #[arg(long, help_heading = "Sampler", value_name = "MAX:MIN:L", default_value_t = Config::default().levels)]
     pub sigmas: NoiseLevels,
     /// Annealed mode: Langevin steps T per level [1..=100000]
-    #[arg(long, default_value_t = Config::default().level_steps)]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().level_steps)]
     pub level_steps: usize,
     /// Annealed mode: c in the step size α = c·σᵢ² [(0, 10]]
-    #[arg(long, default_value_t = Config::default().step_scale)]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().step_scale)]
     pub step_scale: f64,
     /// Seed of every random draw (data, weights, noise, particles) [0..=2⁶⁴−1]
-    #[arg(long, default_value_t = Config::default().seed)]
+    #[arg(long, help_heading = "Training", default_value_t = Config::default().seed)]
     pub seed: u64,
 }
 
