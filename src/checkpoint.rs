@@ -339,10 +339,12 @@ fn check_offsets(bytes: &[u8]) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The file `w` writes without `--save`: in the current directory, named for what it holds
-/// (data set, objective, run and step) so that no save overwrites another and the name says
-/// which `--objective` (and `--mode`) a later `--load` needs.
-pub fn default_path(config: &Config, run_id: u64, step: u64) -> PathBuf {
+/// The file `w` writes without `--save`: in `dir` (the dashboard's: the current directory,
+/// `Path::new("")`), named for what it holds
+/// (data set, objective, seed, run and step) so that the name says which `--objective` (and
+/// `--mode`) a later `--load` needs; a name already taken (another dashboard with the same
+/// seed, run and step) gets `-2`, `-3`, … so that no save overwrites another.
+pub fn default_path(dir: &Path, config: &Config, run_id: u64, step: u64) -> PathBuf {
     let data = match &config.source {
         Source::Builtin(b) => b.name().to_string(),
         Source::File { path, .. } => {
@@ -352,8 +354,12 @@ pub fn default_path(config: &Config, run_id: u64, step: u64) -> PathBuf {
     };
     // An annealed model's file says so: loading it needs --mode annealed.
     let mode = if config.mode == Mode::Annealed { "-annealed" } else { "" };
-    let name = format!("dsm-tui-{data}-{}{mode}-run{}-step{step}.safetensors", config.objective.name(), run_id + 1);
-    PathBuf::from(name)
+    let stem =
+        format!("dsm-tui-{data}-{}{mode}-seed{}-run{}-step{step}", config.objective.name(), config.seed, run_id + 1);
+    (1..)
+        .map(|n| dir.join(if n == 1 { format!("{stem}.safetensors") } else { format!("{stem}-{n}.safetensors") }))
+        .find(|path| !path.exists())
+        .expect("some suffix is free")
 }
 
 #[cfg(test)]
@@ -365,13 +371,33 @@ mod tests {
     #[test]
     fn the_default_checkpoint_name_says_what_it_holds() {
         let config = Config { objective: Objective::Ism, ..Config::for_builtin(Builtin::SwissRoll) };
-        let name = default_path(&config, 2, 6300);
-        assert_eq!(name, PathBuf::from("dsm-tui-swiss-roll-ism-run3-step6300.safetensors"));
+        let name = default_path(Path::new(""), &config, 2, 6300);
+        assert_eq!(name, PathBuf::from("dsm-tui-swiss-roll-ism-seed0-run3-step6300.safetensors"));
         let annealed = Config { mode: Mode::Annealed, ..Config::default() };
-        let name = default_path(&annealed, 0, 5);
-        assert_eq!(name, PathBuf::from("dsm-tui-moons-dsm-annealed-run1-step5.safetensors"));
+        let name = default_path(Path::new(""), &annealed, 0, 5);
+        assert_eq!(name, PathBuf::from("dsm-tui-moons-dsm-annealed-seed0-run1-step5.safetensors"));
         let points = std::sync::Arc::new(ndarray::Array2::zeros((10, 2)));
         let file = Config { source: Source::File { path: "/data/my points.v2.csv".into(), points }, ..config };
-        assert_eq!(default_path(&file, 0, 5), PathBuf::from("dsm-tui-my_points_v2-ism-run1-step5.safetensors"));
+        assert_eq!(
+            default_path(Path::new(""), &file, 0, 5),
+            PathBuf::from("dsm-tui-my_points_v2-ism-seed0-run1-step5.safetensors")
+        );
+    }
+
+    /// Two dashboards with the same seed saving at the same step must not overwrite each
+    /// other: the second name gets a suffix.
+    #[test]
+    fn a_default_name_already_taken_gets_a_suffix() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = Config { seed: 7, ..Config::default() };
+        let name = |path: PathBuf| path.strip_prefix(dir.path()).expect("in the directory").to_path_buf();
+        let first = default_path(dir.path(), &config, 0, 126);
+        assert_eq!(name(first.clone()), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126.safetensors"));
+        std::fs::write(&first, b"taken").expect("write");
+        let second = default_path(dir.path(), &config, 0, 126);
+        std::fs::write(&second, b"taken too").expect("write");
+        let third = default_path(dir.path(), &config, 0, 126);
+        assert_eq!(name(second), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126-2.safetensors"));
+        assert_eq!(name(third), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126-3.safetensors"));
     }
 }

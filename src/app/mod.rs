@@ -862,7 +862,7 @@ pub(crate) mod tests {
 
         // The answer comes with the replaced run's last snapshot: still shown.
         app.update(Action::NewRun);
-        let saved = Saved { path: "/tmp/run.safetensors".into(), error: None };
+        let saved = Saved { path: "/tmp/run.safetensors".into(), error: None, replaced: false };
         assert!(app.apply(Snapshot { saved: Some(saved.clone()), ..snapshot(0, TrainerState::Training, 5) }));
         assert!(app.status().is_none(), "the rest of the stale snapshot is dropped");
         assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Saved(saved)));
@@ -873,7 +873,11 @@ pub(crate) mod tests {
         assert!(app.tick(t0 + NOTICE_TIME), "then it goes");
         assert!(app.notice().is_none());
 
-        let failed = Saved { path: "/gone/run.safetensors".into(), error: Some("No such file or directory".into()) };
+        let failed = Saved {
+            path: "/gone/run.safetensors".into(),
+            error: Some("No such file or directory".into()),
+            replaced: false,
+        };
         app.apply(Snapshot { saved: Some(failed.clone()), ..snapshot(1, TrainerState::Training, 5) });
         assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Saved(failed)));
     }

@@ -71,6 +71,9 @@ pub struct Saved {
     pub path: PathBuf,
     /// Why it could not be written, in one line.
     pub error: Option<String>,
+    /// A file was there before and was replaced (only a `--save FILE` can be: the default
+    /// names are never taken).
+    pub replaced: bool,
 }
 
 /// The knobs the UI controls; it sends the initial ones with [`crate::trainer::worker::Worker::spawn`].

@@ -128,13 +128,14 @@ impl Run {
     /// diverged: such weights are of no use, and may not even load.
     pub fn save(&self, path: &Path) -> Saved {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let replaced = path.exists();
         let session = &self.session;
         let error = if session.divergence().is_some() {
             Some("the run diverged; n starts a new one".to_string())
         } else {
             checkpoint::save(&path, session.model(), session.config()).err().map(|e| e.to_string())
         };
-        Saved { path, error }
+        Saved { path, error, replaced }
     }
 
     /// Trains until `deadline`, for at most `pace` steps when given, or until training stops

@@ -33,6 +33,7 @@
 //! sure the UI has the final state, then blocks on the command channel: no polling. It stops
 //! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
@@ -221,7 +222,9 @@ impl Trainer {
             Command::Compare(on) => self.run.compare(on, &self.settings),
             Command::Save(to) => {
                 let run = &self.run;
-                let path = to.unwrap_or_else(|| checkpoint::default_path(&self.config, run.id, run.session.step()));
+                let path = to.unwrap_or_else(|| {
+                    checkpoint::default_path(Path::new(""), run.session.config(), run.id, run.session.step())
+                });
                 self.saved = Some(run.save(&path));
             }
             Command::ShowField(lattice) => {

@@ -294,7 +294,7 @@ mod tests {
         worker.send(Command::Pause);
         worker.send(Command::Save(Some(path.clone())));
         let seen = until(&worker, |s| s.saved.is_some());
-        assert_eq!(seen.last().unwrap().saved, Some(Saved { path: path.clone(), error: None }));
+        assert_eq!(seen.last().unwrap().saved, Some(Saved { path: path.clone(), error: None, replaced: false }));
         let loaded = checkpoint::load(&path, &config).expect("a checkpoint of the run");
         assert_eq!(loaded.width(), config.hidden);
         let later = until(&worker, |_| true);

@@ -101,6 +101,7 @@ impl Widget for Footer<'_> {
         }
         if let Some(Notice { message: Message::Saved(saved), .. }) = self.notice {
             let (what, why, style) = match &saved.error {
+                None if saved.replaced => ("replaced", String::new(), theme::NOTICE),
                 None => ("saved", String::new(), theme::NOTICE),
                 Some(error) => ("not saved to", format!(": {error}"), theme::ERROR),
             };
@@ -264,7 +265,8 @@ mod tests {
     #[test]
     fn the_notice_replaces_the_hints_until_it_expires() {
         let mut app = App::new(Config::default());
-        let saved = Saved { path: "/tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors".into(), error: None };
+        let saved =
+            Saved { path: "/tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors".into(), error: None, replaced: false };
         app.apply(Snapshot {
             run_id: 0,
             status: TrainerStatus {
@@ -323,6 +325,7 @@ mod tests {
         let saved = Saved {
             path: "/tmp/a/rather/deep/directory/run.safetensors".into(),
             error: Some("No such file or directory (os error 2)".into()),
+            replaced: false,
         };
         let notice = Notice::new(Message::Saved(saved));
         let area = Rect::new(0, 0, 80, 1);
@@ -345,5 +348,15 @@ mod tests {
         };
         assert!(hints(false).contains("Space pause"), "{}", hints(false));
         assert!(hints(true).contains("Space resume"), "{}", hints(true));
+    }
+
+    #[test]
+    fn a_save_over_an_existing_file_says_it_replaced_it() {
+        let saved = Saved { path: "/tmp/model.safetensors".into(), error: None, replaced: true };
+        let notice = Notice::new(Message::Saved(saved));
+        let area = Rect::new(0, 0, 80, 1);
+        let mut buf = Buffer::empty(area);
+        Footer { notice: Some(&notice), mode: Mode::Single, comparing: false, paused: false }.render(area, &mut buf);
+        assert_eq!(buffer_text(&buf), " replaced /tmp/model.safetensors\n");
     }
 }
