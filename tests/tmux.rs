@@ -265,7 +265,7 @@ fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
     let screen = pane.wait_for(" saved ");
     let names = checkpoints(&dir);
     assert_eq!(names.len(), 1, "{names:?}");
-    assert!(names[0].starts_with("dsm-tui-moons-dsm-run1-step"), "{names:?}");
+    assert!(names[0].starts_with("dsm-tui-moons-dsm-seed0-run1-step"), "{names:?}");
     assert!(screen.contains(&format!("saved {}", dir.path().join(&names[0]).display())), "{screen}");
 
     // It loads as the run's checkpoint: --load with the same flags, no training.
@@ -282,7 +282,7 @@ fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
     pane.wait_for(" saved ");
     let names = checkpoints(&dir);
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.iter().any(|n| n.starts_with("dsm-tui-moons-ism-run2-step")), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("dsm-tui-moons-ism-seed1-run2-step")), "{names:?}");
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }
