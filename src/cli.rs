@@ -372,9 +372,9 @@ fn parse_pace(text: &str) -> Result<usize, String> {
     })
 }
 
-/// `--size`: "WxH" (or "W×H"), each side 1..=1000.
-/// `--size`: no smaller than the dashboard's layout needs (`ui::MIN_WIDTH` × `MIN_HEIGHT`), so
-/// that `--frame` never prints the "terminal too small" screen into headless output.
+/// `--size`: "WxH" (or "W×H"), up to 1000 each way and no smaller than the dashboard's
+/// layout needs (`ui::MIN_WIDTH` × `MIN_HEIGHT`), so that `--frame` never prints the
+/// "terminal too small" screen into headless output.
 fn parse_size(text: &str) -> Result<(u16, u16), String> {
     let side = |s: &str, min: u16| s.trim().parse::<u16>().ok().filter(|v| (min..=1000).contains(v));
     text.split_once(['x', 'X', '×'])

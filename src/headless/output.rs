@@ -1,4 +1,4 @@
-//! The CSV files the headless run writes (each through [`crate::fs::write_atomic`]).
+//! The CSV files the headless run writes (staged and committed together by `crate::fs`).
 
 use std::io::{self, Write};
 

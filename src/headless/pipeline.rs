@@ -15,7 +15,7 @@ use crate::data::Source;
 use crate::eval::metrics::{Quality, Shape, quality};
 use crate::fs;
 use crate::headless::output::{write_data, write_history, write_samples};
-use crate::headless::plot::{self, Figure, PlotFormat};
+use crate::headless::plot::{self, Figure};
 use crate::headless::progress::Progress;
 use crate::nn::Mlp;
 use crate::objective::Objective;
@@ -140,20 +140,19 @@ pub fn finish(
     let mut staged = Vec::new();
     let mut stage = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| {
         if let Some(path) = path {
-            staged.push(fs::stage(path, body).wrap_err_with(|| format!("writing the {what} to {}", path.display()))?);
+            let written = fs::stage(path, body).wrap_err_with(|| format!("writing the {what} to {}", path.display()));
+            staged.push(written.map_err(RunError::Other)?);
         }
-        Ok::<_, color_eyre::Report>(())
+        Ok::<_, RunError>(())
     };
-    stage(&outputs.samples, "samples", &|w| write_samples(w, samples.view())).map_err(RunError::Other)?;
-    stage(&outputs.data, "data set", &|w| write_data(w, session.data())).map_err(RunError::Other)?;
-    stage(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))
-        .map_err(RunError::Other)?;
-    if outputs.save.is_some() {
-        let bytes = checkpoint::to_bytes(session.model(), config).map_err(io::Error::other);
-        stage(&outputs.save, "checkpoint", &|w| {
-            w.write_all(bytes.as_ref().map_err(|e| io::Error::other(e.to_string()))?)
-        })
-        .map_err(RunError::Other)?;
+    stage(&outputs.samples, "samples", &|w| write_samples(w, samples.view()))?;
+    stage(&outputs.data, "data set", &|w| write_data(w, session.data()))?;
+    stage(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))?;
+    if let Some(path) = &outputs.save {
+        let bytes = checkpoint::to_bytes(session.model(), config)
+            .wrap_err_with(|| format!("writing the checkpoint to {}", path.display()))
+            .map_err(RunError::Other)?;
+        stage(&outputs.save, "checkpoint", &|w| w.write_all(&bytes))?;
     }
     if let Some(path) = &outputs.plot {
         let figure = Figure {
@@ -164,11 +163,10 @@ pub fn finish(
             history: session.history(),
             steps_per_epoch,
         };
-        let bytes = PlotFormat::from_path(path)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, PlotFormat::ACCEPTED))
-            .and_then(|format| plot::render(&figure, format));
-        stage(&outputs.plot, "figure", &|w| w.write_all(bytes.as_ref().map_err(|e| io::Error::other(e.to_string()))?))
+        let bytes = plot::render_for(path, &figure)
+            .wrap_err_with(|| format!("writing the figure to {}", path.display()))
             .map_err(RunError::Other)?;
+        stage(&outputs.plot, "figure", &|w| w.write_all(&bytes))?;
     }
     fs::commit(staged).wrap_err("moving the written files into place").map_err(RunError::Other)?;
     Ok(Finished { summary, session, particles, chain })

@@ -24,7 +24,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 use crate::data::Bounds;
-use crate::fs::write_atomic;
 use crate::trainer::History;
 
 /// Pixel size of the figure (PNG) or its view box (SVG): two panels side by side.
@@ -106,12 +105,11 @@ pub fn render(figure: &Figure, format: PlotFormat) -> io::Result<Vec<u8>> {
     }
 }
 
-/// Renders `figure` in the format `path`'s extension names and writes it atomically.
-pub fn write(path: &Path, figure: &Figure) -> io::Result<()> {
+/// Renders `figure` in the format `path`'s extension names.
+pub fn render_for(path: &Path, figure: &Figure) -> io::Result<Vec<u8>> {
     let format =
         PlotFormat::from_path(path).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, PlotFormat::ACCEPTED))?;
-    let bytes = render(figure, format)?;
-    write_atomic(path, |out| out.write_all(&bytes))
+    render(figure, format)
 }
 
 fn drawing_error(e: impl std::error::Error) -> io::Error {
