@@ -12,7 +12,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tempfile::{Builder, NamedTempFile};
@@ -73,9 +73,13 @@ fn name_of(path: &Path) -> io::Result<&OsStr> {
     path.file_name().ok_or_else(|| io::Error::other("has no file name"))
 }
 
+/// A new temporary beside the target. It is created with mode 0666 less the umask, as
+/// `File::create` would create the target itself (tempfile's own default, 0600, would leave
+/// the user's outputs readable by no one else).
 fn temp_in(dir: &Path, name: &OsStr) -> io::Result<NamedTempFile> {
     let prefix = format!(".{}.", name.to_string_lossy());
-    Builder::new().prefix(&prefix).suffix(".tmp").rand_bytes(6).tempfile_in(dir)
+    let as_file_create = fs::Permissions::from_mode(0o666);
+    Builder::new().prefix(&prefix).suffix(".tmp").rand_bytes(6).permissions(as_file_create).tempfile_in(dir)
 }
 
 /// Checks that `path` can be written, before any work: its directory exists and is writable

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, symlink};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
 /// A small run (well under a second).
 const SMALL: &[&str] = &["--once", "--count", "400", "--epochs", "3", "--particles", "300", "--steps", "30"];
-/// A run long enough that failing only after training would show in the time taken.
-const LONG: &[&str] = &["--once", "--count", "4000", "--epochs", "2000"];
+/// A run of over ten minutes (6.3 million steps), so that an error found only after training
+/// cannot come within the watchdog below: the bound is a watchdog, not a speed figure.
+const LONG: &[&str] = &["--once", "--count", "4000", "--epochs", "100000"];
+/// Far longer than checking the flags takes, even on a loaded machine; far shorter than LONG.
+const BEFORE_TRAINING: Duration = Duration::from_secs(60);
 
 fn run(args: &[&str], extra: &[&str]) -> Output {
     Command::new(BIN).args(args).args(extra).output().expect("run dsm-tui")
@@ -36,9 +39,22 @@ fn assert_bad_input_fast(extra: &[&str], flag: &str, path: &str) {
     let out = run(LONG, extra);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "found only after training: {err}");
+    assert!(started.elapsed() < BEFORE_TRAINING, "found only after training: {err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: ") && err.contains(flag) && err.contains(path), "{err}");
+}
+
+/// The temporaries are created 0600; the outputs must get the mode `File::create` gives.
+#[test]
+fn outputs_get_the_permissions_of_a_file_created_in_their_place() {
+    let d = dir();
+    let reference = d.path().join("reference");
+    fs::File::create(&reference).unwrap();
+    let samples = d.path().join("s.csv");
+    let out = run(SMALL, &["--samples-out", s(&samples)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&samples), mode(&reference));
 }
 
 #[test]
@@ -132,7 +148,7 @@ fn assert_collision(d: &Path, extra: &[&str], first: &str, second: &str) {
     let out = Command::new(BIN).current_dir(d).args(LONG).args(extra).output().expect("run dsm-tui");
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "found only after training: {err}");
+    assert!(started.elapsed() < BEFORE_TRAINING, "found only after training: {err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(first) && err.contains(second), "{err}");
 }
