@@ -410,3 +410,52 @@ impl Session {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pearson's χ² of `counts` against equal expected counts.
+    fn chi_square_uniform(counts: &[u32]) -> f64 {
+        let expected = f64::from(counts.iter().sum::<u32>()) / counts.len() as f64;
+        counts.iter().map(|&c| (f64::from(c) - expected).powi(2) / expected).sum()
+    }
+
+    /// The bar for χ² with 9 degrees of freedom (ten levels): its 1 − 1e-6 quantile
+    /// (Wilson–Hilferty: 9·(1 − 2/81 + 4.753·√(2/81))³ ≈ 46.0), so a fair draw fails about
+    /// once in a million runs, while dropping one level (χ² ≈ N/9 for N draws) or favouring
+    /// one fails by orders of magnitude at these sample sizes.
+    const CHI_SQUARE_9_BAR: f64 = 46.0;
+
+    /// Annealed training draws each row's σ uniformly from the schedule (NCSN's λ-weighted
+    /// loss is a uniform mixture over levels): every drawn value is one of the levels, and
+    /// the counts pass a χ² test, both for the training batches and the test split's fixed
+    /// levels.
+    #[test]
+    fn annealed_training_draws_every_noise_level_uniformly() {
+        let config =
+            Config { mode: Mode::Annealed, hidden: 16, count: 4000, batch_size: 128, epochs: 1, ..Config::default() };
+        let mut session = Session::new(&config);
+        let levels: Vec<f32> = config.levels.sigmas.iter().map(|&s| s as f32).collect();
+        assert_eq!(levels.len(), 10, "the bar below assumes ten levels");
+        let index =
+            |sigma: f32| levels.iter().position(|&l| l == sigma).unwrap_or_else(|| panic!("σ {sigma} is not a level"));
+        let mut batch_counts = vec![0u32; levels.len()];
+        let mut rows_drawn = 0;
+        while rows_drawn < config.train_len() {
+            session.train_step().expect("a small run does not diverge").expect("one epoch to go");
+            let rows = config.batch_size.min(config.train_len() - rows_drawn);
+            let drawn = &session.annealed.as_ref().expect("annealed mode").batch_sigmas[..rows];
+            drawn.iter().for_each(|&s| batch_counts[index(s)] += 1);
+            rows_drawn += rows;
+        }
+        assert!(session.is_finished(), "one epoch's batches cover the training split");
+        let chi2 = chi_square_uniform(&batch_counts);
+        assert!(chi2 < CHI_SQUARE_9_BAR, "training draws {batch_counts:?}: χ² = {chi2:.1} ≥ {CHI_SQUARE_9_BAR}");
+
+        let mut test_counts = vec![0u32; levels.len()];
+        session.annealed.as_ref().unwrap().test_sigmas.iter().for_each(|&s| test_counts[index(s)] += 1);
+        let chi2 = chi_square_uniform(&test_counts);
+        assert!(chi2 < CHI_SQUARE_9_BAR, "test split's levels {test_counts:?}: χ² = {chi2:.1} ≥ {CHI_SQUARE_9_BAR}");
+    }
+}
