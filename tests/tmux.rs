@@ -5,6 +5,8 @@
 //! The pane runs the dashboard from a shell that, once it exits, prints its exit code and
 //! whether the terminal is back in cooked mode (`icanon echo`, not `-icanon -echo`), then
 //! waits, so the test can read them. Each test has its own tmux server (`-L`), killed on drop.
+//! That shell has no job control; the tests of Ctrl-Z run an interactive one and type into it
+//! ([`Pane::shell`]).
 //!
 //! tmux must be installed (CI installs it: `apt-get install -y tmux`); without it these
 //! tests fail rather than pass silently.
@@ -25,6 +27,9 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 /// Training that outlasts any test, so pausing it is always possible.
 const LONG: &[&str] = &["--epochs", "1000"];
 
+/// Shell: the terminal's modes, `icanon echo` when cooked, `-icanon -echo` when raw.
+const TTY_MODES: &str = r"$(stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' ')";
+
 struct Pane {
     socket: String,
 }
@@ -44,10 +49,7 @@ impl Pane {
         );
         let pane = Self { socket: format!("dsm-tui-{test}-{}", std::process::id()) };
         let script = format!(
-            "env TERM=xterm-256color {} '{BIN}' {}; \
-             echo \"exit=$?\"; \
-             echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)' | tr '\\n' ' ')\"; \
-             sleep 600",
+            "env TERM=xterm-256color {} '{BIN}' {}; echo \"exit=$?\"; echo \"modes: {TTY_MODES}\"; sleep 600",
             env.join(" "),
             args.join(" ")
         );
@@ -55,6 +57,46 @@ impl Pane {
         let dir = dir.to_str().expect("a UTF-8 path");
         pane.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "app", "-x", &w, "-y", &h, "-c", dir, &script]);
         pane
+    }
+
+    /// An interactive bash (with job control, so Ctrl-Z and `fg` work) at a `$ ` prompt,
+    /// running the dashboard on `args`. [`Pane::exit_report`] then has it print what
+    /// [`Pane::start`]'s shell prints.
+    fn shell(test: &str, width: u16, height: u16, args: &[&str]) -> Self {
+        let pane = Self { socket: format!("dsm-tui-{test}-{}", std::process::id()) };
+        let (w, h) = (width.to_string(), height.to_string());
+        let shell = "env PS1='$ ' bash --norc --noprofile -i";
+        pane.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "app", "-x", &w, "-y", &h, shell]);
+        pane.wait_until("the prompt", |s| s.lines().any(|line| line == "$"));
+        pane.type_line(&format!("TERM=xterm-256color '{BIN}' {}", args.join(" ")));
+        pane
+    }
+
+    /// Types `line` and Enter into the pane.
+    fn type_line(&self, line: &str) {
+        self.tmux(&["send-keys", "-t", "app", "-l", line]);
+        self.tmux(&["send-keys", "-t", "app", "Enter"]);
+    }
+
+    /// In a [`Pane::shell`]: waits for the dashboard to end, then prints its exit code and the
+    /// terminal's modes, for [`Pane::assert_exited_restored`].
+    fn exit_report(&self) {
+        let start = Instant::now();
+        while self.format("#{pane_current_command}") != "bash" {
+            assert!(start.elapsed() < WATCHDOG, "the dashboard still runs after {WATCHDOG:?}:\n{}", self.screen());
+            thread::sleep(Duration::from_millis(50));
+        }
+        self.type_line(&format!("echo \"exit=$?\"; echo \"modes: {TTY_MODES}\""));
+    }
+
+    /// The terminal's modes as the dashboard left them, read from outside.
+    fn tty_modes(&self) -> String {
+        let tty = self.format("#{pane_tty}");
+        let out = Command::new("stty").args(["-a", "-F", &tty]).output().expect("run stty");
+        let all = String::from_utf8_lossy(&out.stdout).replace(';', " ");
+        let modes: Vec<&str> =
+            all.split_whitespace().filter(|m| ["icanon", "-icanon", "echo", "-echo"].contains(m)).collect();
+        modes.join(" ")
     }
 
     fn tmux(&self, args: &[&str]) -> String {
@@ -117,7 +159,8 @@ impl Pane {
 
     /// Waits for the dashboard to exit and checks the terminal is as it was before.
     fn assert_exited_restored(&self, code: i32) {
-        let screen = self.wait_for("modes:");
+        // The report's line, not the command that prints it (typed into a [`Pane::shell`]).
+        let screen = self.wait_until("the exit report", |s| s.lines().any(|l| l.starts_with("modes:")));
         assert!(screen.contains(&format!("exit={code}")), "{screen}");
         assert!(screen.contains("modes: icanon echo"), "raw mode left on:\n{screen}");
         assert!(!screen.contains("Samples"), "the dashboard is still on screen:\n{screen}");
@@ -397,9 +440,18 @@ fn esc_and_ctrl_c_quit_too() {
     }
 }
 
+/// Every signal whose default action ends the process ends the dashboard as SIGTERM does: a
+/// sample of them, each with 128 + its number as a shell reports it.
 #[test]
-fn sigterm_and_sighup_restore_the_terminal() {
-    for (name, signal, code) in [("term", "-TERM", 143), ("hup", "-HUP", 129)] {
+fn signals_that_end_the_process_restore_the_terminal_first() {
+    let signals = [
+        ("term", "-TERM", 143),
+        ("hup", "-HUP", 129),
+        ("quit", "-QUIT", 131),
+        ("usr1", "-USR1", 138),
+        ("alrm", "-ALRM", 142),
+    ];
+    for (name, signal, code) in signals {
         let pane = Pane::start(name, 100, 30, LONG);
         pane.wait_for("TRAINING");
         let pid = pane.dashboard_pid();
@@ -426,8 +478,48 @@ fn a_terminal_that_goes_away_ends_the_dashboard() {
 
 /// Whether process `pid` exists and is not a zombie.
 fn is_running(pid: &str) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    process_state(pid).is_some_and(|state| state != 'Z')
+}
+
+/// Process `pid`'s state as /proc has it (`R`, `S`, `T` for stopped, `Z` …), if it exists.
+fn process_state(pid: &str) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+/// Ctrl-Z (a key in raw mode) and SIGTSTP from outside stop the dashboard with the terminal
+/// given back; `fg` brings it back whole, in raw mode, still answering keys.
+#[test]
+fn ctrl_z_and_sigtstp_stop_with_the_terminal_restored_and_fg_brings_the_dashboard_back() {
+    for name in ["ctrl-z", "tstp"] {
+        let pane = Pane::shell(name, 100, 30, LONG);
+        pane.wait_for("TRAINING");
+        let pid = pane.dashboard_pid();
+        if name == "ctrl-z" {
+            pane.keys(&["C-z"]);
+        } else {
+            assert!(Command::new("kill").args(["-TSTP", &pid]).status().expect("run kill").success());
+        }
+        let stopped = pane.wait_for("Stopped");
+        assert_eq!(process_state(&pid), Some('T'), "{name}: not stopped");
+        assert!(!stopped.contains("Samples"), "{name}: the dashboard is still on screen:\n{stopped}");
+        assert_eq!(pane.format("#{alternate_on} #{cursor_flag}"), "0 1", "{name}: alternate screen or hidden cursor");
+        pane.type_line(&format!("echo \"stopped: {TTY_MODES}\""));
+        pane.wait_for("stopped: icanon echo");
+
+        pane.type_line("fg");
+        let back = pane.wait_until("the whole dashboard back", |s| {
+            ["┌ Loss", "┌ Samples", "epoch", "Langevin", "? help"].iter().all(|part| s.contains(part))
+        });
+        assert!(!back.contains("Stopped"), "{name}: the shell's lines under the dashboard:\n{back}");
+        assert_eq!(pane.format("#{alternate_on} #{cursor_flag}"), "1 0", "{name}: not back in the alternate screen");
+        assert_eq!(pane.tty_modes(), "-icanon -echo", "{name}: not back in raw mode");
+        pane.keys(&["?"]);
+        pane.wait_for("┌ Keys");
+        pane.keys(&["q"]);
+        pane.exit_report();
+        pane.assert_exited_restored(0);
+    }
 }
 
 #[test]

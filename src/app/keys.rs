@@ -33,6 +33,8 @@ pub enum Action {
     ToggleHelp,
     CloseHelp,
     Quit,
+    /// Ctrl-Z: stop the dashboard until `fg`, as in any terminal program.
+    Suspend,
 }
 
 /// The action of a key press, if any. Esc closes the help when it is open, and quits
@@ -42,7 +44,11 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
         return None;
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return matches!(key.code, KeyCode::Char('c' | 'C')).then_some(Action::Quit);
+        return match key.code {
+            KeyCode::Char('c' | 'C') => Some(Action::Quit),
+            KeyCode::Char('z' | 'Z') => Some(Action::Suspend),
+            _ => None,
+        };
     }
     // Under the help overlay only the keys that close it or quit act: a key read there must
     // not change the run hidden behind it.

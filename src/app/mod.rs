@@ -331,6 +331,8 @@ impl App {
                 self.quit = true;
                 Some(Command::Quit)
             }
+            // The terminal is the dashboard's, not the UI state's: its event loop suspends.
+            Action::Suspend => None,
         }
     }
 
@@ -651,6 +653,13 @@ pub(crate) mod tests {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(ctrl_c, false), Some(Action::Quit));
         assert_eq!(action_for(ctrl_c, true), Some(Action::Quit));
+    }
+
+    #[test]
+    fn ctrl_z_suspends_with_or_without_the_help() {
+        let ctrl_z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(ctrl_z, false), Some(Action::Suspend));
+        assert_eq!(action_for(ctrl_z, true), Some(Action::Suspend));
     }
 
     #[test]

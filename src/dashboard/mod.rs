@@ -8,11 +8,17 @@
 //!
 //! Ways out, and what restores the terminal:
 //! - `q`, Esc, Ctrl-C (a key in raw mode): the loop ends and [`run`] restores.
-//! - SIGTERM, SIGHUP, SIGINT: a `signals` thread sets a flag the loop checks every turn; then
-//!   as above, and the exit code is 128 + the signal's number, as a shell reports a signal.
-//!   Should the loop not end within [`SIGNAL_GRACE`], that thread restores what it can and
-//!   exits the process itself: once the terminal has hung up, crossterm's input reader spins
-//!   forever on end-of-file and the loop never gets another turn.
+//! - Any signal whose default action ends the process (SIGTERM, SIGHUP, SIGINT, SIGQUIT,
+//!   SIGUSR1, SIGALRM …, the list is in [`signals`]): the `signals` thread sets a flag the
+//!   loop checks every turn; then as above, and the exit code is 128 + the signal's number, as
+//!   a shell reports a signal. Should the loop not end within [`signals::SIGNAL_GRACE`], that
+//!   thread restores what it can and exits the process itself.
+//!
+//! And a way out and back: Ctrl-Z (a key in raw mode) or SIGTSTP restores the terminal and
+//! stops the whole process, the trainer with it (a stopped job should not keep a shared
+//! machine busy); `fg` continues it, and the loop takes the terminal back and redraws every
+//! cell. Without a shell that could `fg` it, the dashboard does not stop (see
+//! [`signals::can_be_continued`]).
 //! - An error (drawing, reading input) or the trainer stopping: as above, then reported.
 //! - A panic on the UI thread: ratatui's panic hook restores, then color-eyre prints it.
 //! - A panic on any other thread (the trainer, the Langevin pool): the hook installed here
@@ -23,8 +29,7 @@ use std::fmt;
 use std::io::{self, IsTerminal};
 use std::panic;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::TryRecvError;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -33,19 +38,23 @@ use color_eyre::Report;
 use color_eyre::eyre::WrapErr;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
-use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::crossterm::terminal::{
+    self as crossterm_terminal, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
+};
 use ratatui::crossterm::{cursor, execute, queue};
 use ratatui::layout::{Position, Rect};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
-use signal_hook::iterator::backend::Handle;
+use signal_hook::consts::SIGSTOP;
 
 use crate::app::App;
-use crate::app::keys::action_for;
+use crate::app::keys::{Action, action_for};
 use crate::config::Config;
 use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
 use crate::ui::{self, theme};
+
+mod signals;
+
+use signals::{Requests, SignalWatch};
 
 /// Input poll while snapshots are arriving (20 a second): short, so they show promptly.
 const BUSY_POLL: Duration = Duration::from_millis(15);
@@ -56,9 +65,6 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 const EVENTS_PER_TURN: usize = 64;
 /// How long quitting waits for the trainer to finish its frame.
 const TRAINER_GRACE: Duration = Duration::from_secs(2);
-/// How long after a signal the event loop has to restore the terminal before the `signals`
-/// thread does it and exits: several of the loop's slowest turns.
-pub const SIGNAL_GRACE: Duration = Duration::from_secs(1);
 
 /// How the dashboard ended, when it ended well.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +136,7 @@ pub fn run(
     if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
         return Err(Failure::NoTerminal);
     }
-    let signals = SignalWatch::start()?;
+    let watch = SignalWatch::start()?;
     // The session's own parallel work runs on rayon's global pool: name its threads too
     // (an error means the pool exists already, which is fine).
     let _ = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global();
@@ -141,16 +147,16 @@ pub fn run(
         Ok(terminal) => terminal,
         Err(err) => {
             restore();
-            signals.restored();
+            watch.restored();
             let _ = worker.shutdown(TRAINER_GRACE);
             return Err(Report::new(err).wrap_err("setting up the terminal").into());
         }
     };
     // After ratatui's hook, so that this one runs first and can keep it from restoring.
     let background_panic = keep_background_panics();
-    let result = event_loop(&mut terminal, &mut app, &worker, &signals.received);
+    let result = event_loop(&mut terminal, &mut app, &worker, &watch.requests);
     restore();
-    signals.restored();
+    watch.restored();
     let shutdown = worker.shutdown(TRAINER_GRACE);
     let panic_message = background_panic.lock().ok().and_then(|mut slot| slot.take());
     match (panic_message, shutdown) {
@@ -162,52 +168,29 @@ pub fn run(
     }
 }
 
-/// The `signals` thread: records the first SIGTERM, SIGHUP or SIGINT for the event loop and
-/// makes sure the process ends within [`SIGNAL_GRACE`] of it.
-struct SignalWatch {
-    /// The signal's number, 0 until one arrives.
-    received: Arc<AtomicUsize>,
-    /// Told (or dropped) once the terminal is restored: from then on the process may take its
-    /// time to end.
-    restored: Sender<()>,
-    handle: Handle,
-}
-
-impl SignalWatch {
-    fn start() -> Result<Self, Report> {
-        let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT]).wrap_err("installing the signal handlers")?;
-        let handle = signals.handle();
-        let received = Arc::new(AtomicUsize::new(0));
-        let (restored, restored_rx) = mpsc::channel();
-        let flag = Arc::clone(&received);
-        thread::Builder::new()
-            .name("signals".into())
-            .spawn(move || {
-                if let Some(number) = signals.forever().next() {
-                    flag.store(number as usize, Ordering::SeqCst);
-                    if let Err(RecvTimeoutError::Timeout) = restored_rx.recv_timeout(SIGNAL_GRACE) {
-                        restore();
-                        std::process::exit(i32::from(Outcome::Signal(number).exit_code()));
-                    }
-                }
-            })
-            .wrap_err("starting the signal thread")?;
-        Ok(Self { received, restored, handle })
-    }
-
-    /// The terminal is back: the thread must not exit the process any more, and can end.
-    fn restored(&self) {
-        let _ = self.restored.send(());
-        self.handle.close();
-    }
-}
-
 /// Leaves raw mode and the alternate screen, and shows the cursor the frames hid. Errors
 /// are ignored: they come from a terminal that has hung up, where nothing can be reported
 /// (ratatui's own `restore` would print them, and printing to a dead terminal panics).
 fn restore() {
     let _ = execute!(io::stdout(), EndSynchronizedUpdate, cursor::Show);
     let _ = ratatui::try_restore();
+}
+
+/// Ctrl-Z or SIGTSTP: gives the terminal back as it was, stops the process (SIGSTOP, as
+/// SIGTSTP's default action would; it cannot be caught, so this returns only once continued),
+/// then takes the terminal again as `ratatui::try_init` did, and clears it, so that the next
+/// frame writes every cell instead of ratatui's difference from a frame no longer on screen.
+/// Does nothing when no shell could continue the process.
+fn suspend(terminal: &mut DefaultTerminal) -> Result<(), Report> {
+    if !signals::can_be_continued() {
+        return Ok(());
+    }
+    restore();
+    let stopped = signal_hook::low_level::raise(SIGSTOP).wrap_err("stopping the process");
+    crossterm_terminal::enable_raw_mode().wrap_err("taking the terminal back")?;
+    execute!(io::stdout(), EnterAlternateScreen, cursor::Hide).wrap_err("taking the terminal back")?;
+    terminal.clear().wrap_err("taking the terminal back")?;
+    stopped
 }
 
 /// Draws one frame as a synchronized update (DEC private mode 2026): ratatui writes a frame
@@ -227,13 +210,17 @@ fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
     worker: &Worker,
-    signal: &AtomicUsize,
+    requests: &Requests,
 ) -> Result<Outcome, Failure> {
     let mut dirty = true;
+    let mut suspend_key = false;
     loop {
-        match signal.load(Ordering::SeqCst) {
-            0 => {}
-            number => return Ok(Outcome::Signal(number as i32)),
+        if let Some(number) = requests.termination() {
+            return Ok(Outcome::Signal(number));
+        }
+        if requests.take_suspend() || std::mem::take(&mut suspend_key) {
+            suspend(terminal)?;
+            dirty = true;
         }
         dirty |= app.tick(Instant::now());
         if dirty {
@@ -250,14 +237,17 @@ fn event_loop(
         if event::poll(timeout).wrap_err("reading the keyboard")? {
             for _ in 0..EVENTS_PER_TURN {
                 match event::read().wrap_err("reading the keyboard")? {
-                    Event::Key(key) => {
-                        if let Some(action) = action_for(key, app.help_open()) {
+                    Event::Key(key) => match action_for(key, app.help_open()) {
+                        // The terminal is the loop's: it suspends at the top of the next turn.
+                        Some(Action::Suspend) => suspend_key = true,
+                        Some(action) => {
                             if let Some(command) = app.update(action) {
                                 worker.send(command);
                             }
                             dirty = true;
                         }
-                    }
+                        None => {}
+                    },
                     Event::Resize(..) => dirty = true,
                     _ => {}
                 }
@@ -305,6 +295,8 @@ fn keep_background_panics() -> Arc<Mutex<Option<String>>> {
 
 #[cfg(test)]
 mod tests {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+
     use super::*;
 
     #[test]
