@@ -168,7 +168,8 @@ pub fn finish(
             .map_err(RunError::Other)?;
         stage(&outputs.plot, "figure", &|w| w.write_all(&bytes))?;
     }
-    fs::commit(staged).wrap_err("moving the written files into place").map_err(RunError::Other)?;
+    // commit's error names the file.
+    fs::commit(staged).map_err(|e| RunError::Other(e.into()))?;
     Ok(Finished { summary, session, particles, chain })
 }
 
