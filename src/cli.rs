@@ -412,6 +412,10 @@ pub fn one_line(err: &clap::Error) -> String {
         (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(arg), Some(value)) => {
             let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
             let accepted = match (context(ContextKind::ValidValue), err.source().map(|e| e.to_string())) {
+                // clap's path parser refuses "" with an empty list of valid values.
+                (Some(values), _) if values.is_empty() && value.is_empty() => {
+                    "a file path (the one given is empty)".to_string()
+                }
                 (Some(values), _) => format!("one of {values}"),
                 // Our own parsers (--size, --pace) say what they expect.
                 (None, Some(source)) if source.starts_with("expected ") => source["expected ".len()..].to_string(),

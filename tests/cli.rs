@@ -224,6 +224,19 @@ fn an_unparsable_number_is_answered_with_the_flags_range() {
     }
 }
 
+/// An empty path is named as such, not answered with an empty list ("accepted one of ").
+#[test]
+fn an_empty_path_is_said_to_be_empty() {
+    for flag in ["--samples-out", "--data-out", "--history-out", "--plot", "--save", "--data", "--load"] {
+        let out = run(&["--once", flag, ""], None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flag}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains("empty"), "{flag}: {stderr}");
+        assert!(!stderr.contains("one of"), "{flag}: {stderr}");
+    }
+}
+
 #[test]
 fn pace_takes_one_of_ts_paces_and_only_for_the_dashboard() {
     let out = run(&["--pace", "300"], None);
