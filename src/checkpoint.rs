@@ -128,7 +128,7 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot load checkpoint {}: {}", self.path.display(), self.problem)
+        write!(f, "cannot load checkpoint {}: {}", crate::shown::path(&self.path), self.problem)
     }
 }
 

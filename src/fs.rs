@@ -94,9 +94,9 @@ pub fn check_output(path: &Path) -> Result<(), String> {
     }
     let dir = parent_dir(&file);
     if !dir.is_dir() {
-        return Err(format!("no directory {}", dir.display()));
+        return Err(format!("no directory {}", crate::shown::path(dir)));
     }
-    temp_in(dir, name).map(drop).map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
+    temp_in(dir, name).map(drop).map_err(|e| format!("cannot create a file in {}: {e}", crate::shown::path(dir)))
 }
 
 /// An output written to its temporary (or held, for a device), waiting for [`commit`].
@@ -157,7 +157,7 @@ pub fn commit(staged: Vec<Staged>) -> io::Result<()> {
 
 /// `err` with what was being done to `path` in front, keeping its kind.
 fn naming(doing: &str, path: &Path, err: io::Error) -> io::Error {
-    io::Error::new(err.kind(), format!("{doing} {}: {err}", path.display()))
+    io::Error::new(err.kind(), format!("{doing} {}: {err}", crate::shown::path(path)))
 }
 
 /// Writes `path` atomically with the bytes `write` produces ([`stage`] then [`commit`]).
