@@ -355,10 +355,10 @@ fn run_reference(args: &BenchArgs) -> Result<Reference> {
     let probe = Command::new(&args.python).args(["-c", "import torch"]).output();
     match probe {
         Ok(out) if out.status.success() => {}
-        _ => return Err(eyre!("{} cannot import torch", args.python.display())),
+        _ => return Err(eyre!("{} cannot import torch", crate::shown::path(&args.python))),
     }
     if !args.reference.is_file() {
-        return Err(eyre!("{} not found", args.reference.display()));
+        return Err(eyre!("{} not found", crate::shown::path(&args.reference)));
     }
     let json_out = std::env::temp_dir().join(format!("dsm-tui-bench-{}.json", std::process::id()));
     let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");

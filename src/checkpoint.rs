@@ -128,7 +128,7 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot load checkpoint {}: {}", self.path.display(), self.problem)
+        write!(f, "cannot load checkpoint {}: {}", crate::shown::path(&self.path), self.problem)
     }
 }
 
@@ -193,6 +193,11 @@ pub fn save(path: &Path, model: &Mlp<f32>, config: &Config) -> io::Result<()> {
 pub fn load(path: &Path, config: &Config) -> Result<Mlp<f32>, LoadError> {
     let error = |problem| LoadError { path: path.to_path_buf(), problem };
     let limit = HEADER_ALLOWANCE + 8 + expected_data_bytes(config);
+    // Opening a FIFO for reading blocks until a writer comes: look at what the path names
+    // first, then again at what was opened (it may have been swapped in between).
+    if !std::fs::metadata(path).map_err(|e| error(Problem::Io(e)))?.is_file() {
+        return Err(error(Problem::NotARegularFile));
+    }
     let file = File::open(path).map_err(|e| error(Problem::Io(e)))?;
     let meta = file.metadata().map_err(|e| error(Problem::Io(e)))?;
     if !meta.is_file() {

@@ -18,6 +18,7 @@ use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 use crate::seeds::{Stream, stream_rng};
+use crate::shown::number;
 use crate::ui::{MIN_HEIGHT, MIN_WIDTH};
 
 /// Most points / particles accepted: the quality figures cost O(n²).
@@ -207,16 +208,16 @@ impl Cli {
         let (min_epochs, epochs_range) =
             if self.load.is_some() { (0, "0..=100000 with --load") } else { (1, "1..=100000 (0 with --load)") };
         check(in_range(epochs, min_epochs, 100_000), "epochs", epochs, epochs_range)?;
-        check(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "a finite number > 0")?;
-        check(positive(lr_gamma, 1.0), "lr-gamma", lr_gamma, "(0, 1]")?;
+        check(self.lr.is_finite() && self.lr > 0.0, "lr", number(self.lr), "a finite number > 0")?;
+        check(positive(lr_gamma, 1.0), "lr-gamma", number(lr_gamma), "(0, 1]")?;
         check(in_range(hidden, 1, 2048), "hidden", hidden, "1..=2048")?;
         check(in_range(depth, 1, 16), "depth", depth, "1..=16")?;
-        check(positive(sigma, 10.0), "sigma", sigma, "(0, 10]")?;
+        check(positive(sigma, 10.0), "sigma", number(sigma), "(0, 10]")?;
         check(in_range(self.particles, 1, MAX_POINTS), "particles", self.particles, format!("1..={MAX_POINTS}"))?;
         check(in_range(self.steps, 1, 1_000_000), "steps", self.steps, "1..=1000000")?;
-        check(positive(self.eta, 10.0), "eta", self.eta, "(0, 10]")?;
+        check(positive(self.eta, 10.0), "eta", number(self.eta), "(0, 10]")?;
         check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
-        check(positive(self.step_scale, 10.0), "step-scale", self.step_scale, "(0, 10]")?;
+        check(positive(self.step_scale, 10.0), "step-scale", number(self.step_scale), "(0, 10]")?;
         // --compare implies the annealed mode, whatever --mode says.
         check(
             !(mode == Mode::Annealed && self.objective == Objective::Ism),
@@ -241,7 +242,7 @@ impl Cli {
         }
         self.check_collisions()?;
         if let Some(path) = &self.plot {
-            check(PlotFormat::from_path(path).is_some(), "plot", path.display(), PlotFormat::ACCEPTED)?;
+            check(PlotFormat::from_path(path).is_some(), "plot", crate::shown::path(path), PlotFormat::ACCEPTED)?;
         }
         Ok(Config {
             source,
@@ -280,13 +281,13 @@ impl Cli {
                 format!("{MIN_POINTS}..={MAX_POINTS}"),
             )?;
             let noise = self.noise.unwrap_or(self.dataset.default_noise());
-            check(noise.is_finite() && (0.0..=1.0).contains(&noise), "noise", noise, "0..=1")?;
+            check(noise.is_finite() && (0.0..=1.0).contains(&noise), "noise", number(noise), "0..=1")?;
             return Ok((Source::Builtin(self.dataset), self.count, noise));
         };
         let mut rng = stream_rng(self.seed, Stream::Data);
         let loaded = load_csv(path, MAX_POINTS, &mut rng).map_err(|e| InputError {
             flag: "--data".into(),
-            value: format!("{} ({e})", path.display()),
+            value: format!("{} ({e})", crate::shown::path(path)),
             accepted: format!(
                 "a CSV file of x,y rows, two finite numbers per row, header optional, at least {MIN_POINTS} points"
             ),
@@ -294,7 +295,7 @@ impl Cli {
         if loaded.rows_in_file > MAX_POINTS as u64 {
             crate::error_line!(
                 "note: {} has {} rows; using a uniform random subset of {MAX_POINTS} (seed {})",
-                path.display(),
+                crate::shown::path(path),
                 loaded.rows_in_file,
                 self.seed
             );
@@ -327,7 +328,7 @@ impl Cli {
             if let Some((second, _)) = named[i + 1..].iter().find(|(_, other)| other == path) {
                 return Err(InputError {
                     flag: format!("--{first} and --{second}"),
-                    value: path.display().to_string(),
+                    value: crate::shown::path(path),
                     accepted: "a different file for each (one would overwrite the other)".into(),
                 });
             }
@@ -358,7 +359,7 @@ fn in_range(v: usize, lo: usize, hi: usize) -> bool {
 fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
     crate::fs::check_output(path).map_err(|why| InputError {
         flag: format!("--{flag}"),
-        value: format!("{} ({why})", path.display()),
+        value: format!("{} ({why})", crate::shown::path(path)),
         accepted: "a file path in an existing, writable directory".into(),
     })
 }
@@ -412,6 +413,10 @@ pub fn one_line(err: &clap::Error) -> String {
         (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(arg), Some(value)) => {
             let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
             let accepted = match (context(ContextKind::ValidValue), err.source().map(|e| e.to_string())) {
+                // clap's path parser refuses "" with an empty list of valid values.
+                (Some(values), _) if values.is_empty() && value.is_empty() => {
+                    "a file path (the one given is empty)".to_string()
+                }
                 (Some(values), _) => format!("one of {values}"),
                 // Our own parsers (--size, --pace) say what they expect.
                 (None, Some(source)) if source.starts_with("expected ") => source["expected ".len()..].to_string(),

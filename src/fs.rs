@@ -94,9 +94,9 @@ pub fn check_output(path: &Path) -> Result<(), String> {
     }
     let dir = parent_dir(&file);
     if !dir.is_dir() {
-        return Err(format!("no directory {}", dir.display()));
+        return Err(format!("no directory {}", crate::shown::path(dir)));
     }
-    temp_in(dir, name).map(drop).map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
+    temp_in(dir, name).map(drop).map_err(|e| format!("cannot create a file in {}: {e}", crate::shown::path(dir)))
 }
 
 /// An output written to its temporary (or held, for a device), waiting for [`commit`].
@@ -134,22 +134,30 @@ pub fn stage(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
 
 /// Moves every staged output into place: writes the devices' bytes first (the one step that
 /// can fail for want of room or a reader), then renames the temporaries over their targets.
-/// On an error the temporaries not yet renamed are removed.
+/// On an error the temporaries not yet renamed are removed; the error names the target.
 pub fn commit(staged: Vec<Staged>) -> io::Result<()> {
     let (direct, files): (Vec<_>, Vec<_>) =
         staged.into_iter().map(|s| s.kind).partition(|k| matches!(k, StagedKind::Direct { .. }));
     for kind in direct.into_iter().chain(files) {
         match kind {
             StagedKind::File { temp, target } => {
-                temp.persist(&target).map_err(|e| e.error)?;
+                temp.persist(&target).map_err(|e| naming("moving the written file to", &target, e.error))?;
             }
             StagedKind::Direct { bytes, target } => {
-                let mut file = fs::OpenOptions::new().write(true).open(&target)?;
-                file.write_all(&bytes)?;
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|mut file| file.write_all(&bytes))
+                    .map_err(|e| naming("writing", &target, e))?;
             }
         }
     }
     Ok(())
+}
+
+/// `err` with what was being done to `path` in front, keeping its kind.
+fn naming(doing: &str, path: &Path, err: io::Error) -> io::Error {
+    io::Error::new(err.kind(), format!("{doing} {}: {err}", crate::shown::path(path)))
 }
 
 /// Writes `path` atomically with the bytes `write` produces ([`stage`] then [`commit`]).

@@ -20,5 +20,6 @@ pub mod objective;
 pub mod rate;
 pub mod sampling;
 pub mod seeds;
+pub mod shown;
 pub mod trainer;
 pub mod ui;

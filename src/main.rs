@@ -44,8 +44,10 @@ fn main() -> ExitCode {
             Err(err) if err.downcast_ref::<std::io::Error>().is_some_and(dsm_tui::console::is_broken_pipe) => {
                 ExitCode::SUCCESS
             }
+            // The error chain on one line, as every other error (`{:?}` is color-eyre's
+            // many-line report).
             Err(err) => {
-                dsm_tui::error_line!("error: {err:?}");
+                dsm_tui::error_line!("error: {err:#}");
                 ExitCode::FAILURE
             }
         };

@@ -49,7 +49,7 @@ impl Default for NoiseLevels {
 
 impl fmt::Display for NoiseLevels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.max, self.min, self.len())
+        write!(f, "{}:{}:{}", crate::shown::number(self.max), crate::shown::number(self.min), self.len())
     }
 }
 
@@ -70,7 +70,11 @@ impl FromStr for NoiseLevels {
         let count: usize =
             count.trim().parse().map_err(|_| format!("expected MAX:MIN:L (L '{count}' is not a whole number)"))?;
         if !(min.is_finite() && max.is_finite() && 0.0 < min && min <= max && max <= 100.0) {
-            return Err(format!("expected MAX:MIN:L with 0 < MIN ≤ MAX ≤ 100 (got MAX {max}, MIN {min})"));
+            return Err(format!(
+                "expected MAX:MIN:L with 0 < MIN ≤ MAX ≤ 100 (got MAX {}, MIN {})",
+                crate::shown::number(max),
+                crate::shown::number(min)
+            ));
         }
         if !(1..=1000).contains(&count) || (count == 1) != (min == max) {
             return Err(format!(

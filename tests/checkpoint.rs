@@ -458,3 +458,33 @@ fn an_annealed_checkpoint_round_trips() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fs::read(&a).expect("a"), fs::read(&b).expect("b"), "loaded weights sample the same bits");
 }
+
+/// A FIFO as --load is refused as not a regular file before it is opened: opening it for
+/// reading would wait for a writer that never comes. The 30 s bound is a watchdog against
+/// that hang (the check takes milliseconds), not a speed figure.
+#[test]
+fn a_fifo_as_checkpoint_is_refused_without_waiting_for_a_writer() {
+    let dir = TempDir::new("fifo-load");
+    let fifo = dir.file("pipe.safetensors");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let mut child = Command::new(BIN)
+        .args(["--once", "--load", &fifo])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run dsm-tui");
+    let watchdog = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > watchdog {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("--load on a FIFO still waiting after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}

@@ -224,6 +224,48 @@ fn an_unparsable_number_is_answered_with_the_flags_range() {
     }
 }
 
+/// An empty path is named as such, not answered with an empty list ("accepted one of ").
+#[test]
+fn an_empty_path_is_said_to_be_empty() {
+    for flag in ["--samples-out", "--data-out", "--history-out", "--plot", "--save", "--data", "--load"] {
+        let out = run(&["--once", flag, ""], None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flag}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains("empty"), "{flag}: {stderr}");
+        assert!(!stderr.contains("one of"), "{flag}: {stderr}");
+    }
+}
+
+/// A tiny value the user gives is echoed in exponent form, not as hundreds of zeros; a huge
+/// one refused is named the same way.
+#[test]
+fn tiny_and_huge_values_are_echoed_in_exponent_form() {
+    let out = run(&[SMALL, &["--lr", "1e-300", "--lr-gamma", "1e-300"]].concat(), None);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("Adam lr 1e-300 decaying ×1e-300 per epoch"), "{stdout}");
+    let out = run(&["--once", "--sigma", "1e300"], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'1e300'") && !stderr.contains("000000"), "{stderr}");
+}
+
+/// A file name is shown with its control characters escaped: an escape sequence in it would
+/// otherwise act on the user's terminal.
+#[test]
+fn file_names_in_errors_have_their_escape_sequences_escaped() {
+    let dir = TempDir::new("escape");
+    let name = dir.file("\x1b[31mred.csv");
+    for flag in ["--data", "--load"] {
+        let out = run(&["--once", flag, &name], None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(!stderr.contains('\x1b'), "{flag}: a raw escape code: {stderr:?}");
+        assert!(stderr.contains("\\u{1b}[31mred.csv"), "{flag}: {stderr:?}");
+    }
+}
+
 #[test]
 fn pace_takes_one_of_ts_paces_and_only_for_the_dashboard() {
     let out = run(&["--pace", "300"], None);

@@ -115,6 +115,16 @@ fn csv_reads_points_with_or_without_a_header() {
     assert_eq!(spaced.points, plain.points);
 }
 
+/// Spreadsheets often save UTF-8 with a byte-order mark: it is not part of the first field.
+#[test]
+fn csv_skips_a_leading_byte_order_mark() {
+    let plain = load(&rows(12)).expect("plain rows");
+    let marked = load(&format!("\u{feff}{}", rows(12))).expect("a BOM before the first row");
+    assert_eq!(marked.points, plain.points);
+    let marked_header = load(&format!("\u{feff}x,y\n{}", rows(12))).expect("a BOM before the header");
+    assert_eq!(marked_header.points, plain.points);
+}
+
 #[test]
 fn csv_names_the_line_of_every_bad_row() {
     let cases = [

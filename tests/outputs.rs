@@ -185,3 +185,15 @@ fn two_outputs_at_one_file_are_refused() {
     symlink("real.csv", d.path().join("link.csv")).unwrap();
     assert_collision(d.path(), &["--data-out", "link.csv", "--history-out", "real.csv"], "--data-out", "--history-out");
 }
+
+/// A device is written at the very end, after training: its failure (ENOSPC on /dev/full) is
+/// reported as the input errors are, one line naming the file, no colour codes in a pipe.
+#[test]
+fn a_write_failure_after_training_is_one_plain_line_naming_the_file() {
+    let out = run(SMALL, &["--samples-out", "/dev/full"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains('\x1b'), "escape codes on a stderr that is not a terminal: {err:?}");
+    assert!(err.starts_with("error: ") && err.contains("/dev/full"), "{err}");
+}

@@ -102,7 +102,8 @@ impl fmt::Display for Failure {
             ),
             Failure::Panicked(message) => write!(f, "{message}"),
             Failure::TrainerStopped => write!(f, "the trainer thread stopped unexpectedly"),
-            Failure::Other(report) => write!(f, "{report:?}"),
+            // The error chain on one line ("context: cause"), not color-eyre's report.
+            Failure::Other(report) => write!(f, "{report:#}"),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The user's own points: a CSV file of `x,y` rows (a header line optional, blank lines
-//! skipped). Read as a stream, line by line with a cap on line length; a file with more than
+//! and a leading byte-order mark skipped). Read as a stream, line by line with a cap on line length; a file with more than
 //! `max_points` rows keeps a uniform random subset (reservoir sampling), so memory stays
 //! bounded however large the file. Every bad row is named by its line number.
 
@@ -16,6 +16,8 @@ pub const MIN_POINTS: usize = 10;
 /// Longest line read: an x,y row is a few dozen bytes; this stops a file without newlines
 /// from being read into memory whole.
 const MAX_LINE_BYTES: u64 = 4096;
+/// U+FEFF at the start of a file: the UTF-8 byte-order mark.
+const BYTE_ORDER_MARK: char = '\u{feff}';
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CsvError {
@@ -66,7 +68,9 @@ pub fn read_csv(mut reader: impl BufRead, max_points: usize, rng: &mut impl Rng)
         if buf.len() as u64 > MAX_LINE_BYTES {
             return Err(bad(format!("longer than {MAX_LINE_BYTES} bytes")));
         }
-        let text = std::str::from_utf8(&buf).map_err(|_| bad("not UTF-8 text".into()))?.trim();
+        let text = std::str::from_utf8(&buf).map_err(|_| bad("not UTF-8 text".into()))?;
+        // A byte-order mark (as spreadsheets save UTF-8) is no part of the first field.
+        let text = if line_number == 1 { text.strip_prefix(BYTE_ORDER_MARK).unwrap_or(text) } else { text }.trim();
         if text.is_empty() {
             continue;
         }

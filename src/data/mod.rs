@@ -150,7 +150,7 @@ impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Builtin(b) => b.name().to_string(),
-            Source::File { path, .. } => path.display().to_string(),
+            Source::File { path, .. } => crate::shown::path(path),
         }
     }
 

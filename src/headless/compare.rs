@@ -65,7 +65,14 @@ pub fn text(summary: &Summary, results: &[SamplerResult; 2]) -> String {
         out,
         "noise-conditional model, seed {}: {} particles from the same U[-1,1]² start\n\
          single-σ: σ={}, {} steps, η={}   annealed: σ {} × {} steps, α = {}·σ², then denoised",
-        c.seed, c.particles, c.sigma, c.steps, c.eta, c.levels, c.level_steps, c.step_scale
+        c.seed,
+        c.particles,
+        crate::shown::number(c.sigma),
+        c.steps,
+        crate::shown::number(c.eta),
+        c.levels,
+        c.level_steps,
+        crate::shown::number(c.step_scale)
     );
     let _ = writeln!(out, "{:<36}{:>12}{:>12}", "", results[0].sampler, results[1].sampler);
     type Cell = fn(&SamplerResult) -> String;

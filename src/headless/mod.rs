@@ -129,8 +129,10 @@ pub fn run(job: Job) -> Outcome {
             crate::error_line!("interrupted during {phase} at step {step}; nothing written");
             Outcome::Interrupted
         }
+        // `{:#}`: the error chain on one line, "context: cause" (`{:?}` is color-eyre's
+        // many-line report, with colour codes even in a file).
         Err(RunError::Other(report)) => {
-            crate::error_line!("error: {report:?}");
+            crate::error_line!("error: {report:#}");
             Outcome::Failed
         }
     }

@@ -26,7 +26,7 @@ pub fn text(pair: &[Summary; 2]) -> String {
     let _ = writeln!(
         out,
         "DSM (σ={}) vs ISM: seed {}, MLP 2→{}×{}→2 {}, {} steps each, {} particles × {} Langevin steps (η={})",
-        c.sigma,
+        crate::shown::number(c.sigma),
         c.seed,
         c.hidden,
         c.depth,
@@ -34,7 +34,7 @@ pub fn text(pair: &[Summary; 2]) -> String {
         pair[0].train_steps,
         c.particles,
         c.steps,
-        c.eta
+        crate::shown::number(c.eta)
     );
     let _ = writeln!(out, "{:<36}{:>12}{:>12}", "", "dsm", "ism");
     type Cell = fn(&Summary) -> String;

@@ -140,7 +140,8 @@ pub fn finish(
     let mut staged = Vec::new();
     let mut stage = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| {
         if let Some(path) = path {
-            let written = fs::stage(path, body).wrap_err_with(|| format!("writing the {what} to {}", path.display()));
+            let written =
+                fs::stage(path, body).wrap_err_with(|| format!("writing the {what} to {}", crate::shown::path(path)));
             staged.push(written.map_err(RunError::Other)?);
         }
         Ok::<_, RunError>(())
@@ -150,7 +151,7 @@ pub fn finish(
     stage(&outputs.history, "loss history", &|w| write_history(w, session.history(), steps_per_epoch))?;
     if let Some(path) = &outputs.save {
         let bytes = checkpoint::to_bytes(session.model(), config)
-            .wrap_err_with(|| format!("writing the checkpoint to {}", path.display()))
+            .wrap_err_with(|| format!("writing the checkpoint to {}", crate::shown::path(path)))
             .map_err(RunError::Other)?;
         stage(&outputs.save, "checkpoint", &|w| w.write_all(&bytes))?;
     }
@@ -164,11 +165,12 @@ pub fn finish(
             steps_per_epoch,
         };
         let bytes = plot::render_for(path, &figure)
-            .wrap_err_with(|| format!("writing the figure to {}", path.display()))
+            .wrap_err_with(|| format!("writing the figure to {}", crate::shown::path(path)))
             .map_err(RunError::Other)?;
         stage(&outputs.plot, "figure", &|w| w.write_all(&bytes))?;
     }
-    fs::commit(staged).wrap_err("moving the written files into place").map_err(RunError::Other)?;
+    // commit's error names the file.
+    fs::commit(staged).map_err(|e| RunError::Other(e.into()))?;
     Ok(Finished { summary, session, particles, chain })
 }
 

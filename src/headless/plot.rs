@@ -262,7 +262,8 @@ fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figur
     chart.margin(CHART_MARGIN).x_label_area_size(X_LABEL_AREA).y_label_area_size(Y_LABEL_AREA);
     if lo > 0.0 {
         let (lo, hi) = (lo / 1.25, hi * 1.25);
-        let mut chart = chart.build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
+        let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
+        let mut chart = chart.build_cartesian_2d(0.0..x_max, y)?;
         loss_series(&mut chart, "loss (log scale)", &raw, &smooth, &test)
     } else {
         let pad = 0.08 * (hi - lo).max(1e-6);
@@ -324,6 +325,32 @@ where
         .draw()
 }
 
+/// The ticks of a log axis over [lo, hi] (0 < lo < hi). plotters' own are the powers of ten
+/// only, so a loss that moves less than a decade got no label at all. The sparsest set giving
+/// at least two: the powers of ten, then 1-2-5 in each decade, then evenly spaced round
+/// values (steps of 1, 0.5, 0.2 or 0.1 times the power of ten below the range's width).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let decades = lo.log10().floor() as i32..=hi.log10().ceil() as i32;
+    let inside = |mantissas: &[f64]| -> Vec<f64> {
+        decades
+            .clone()
+            .flat_map(|e| mantissas.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect()
+    };
+    let sets: [&[f64]; 2] = [&[1.0], &[1.0, 2.0, 5.0]];
+    if let Some(ticks) = sets.into_iter().map(inside).find(|ticks| ticks.len() >= 2) {
+        return ticks;
+    }
+    let unit = 10f64.powf((hi - lo).log10().floor());
+    let evenly = |step: f64| -> Vec<f64> {
+        let first = (lo / step).ceil() as i64;
+        (first..).map(|k| k as f64 * step).take_while(|&v| v <= hi).collect()
+    };
+    // A step of unit / 10 fits ten or more in the range: the last one always gives two.
+    [1.0, 0.5, 0.2, 0.1].into_iter().map(|f| evenly(f * unit)).find(|ticks| ticks.len() >= 2).unwrap_or_default()
+}
+
 /// Tick labels short enough for the label area: 3 significant digits.
 fn format_loss(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e4 || v.abs() < 1e-2) {
@@ -347,4 +374,25 @@ fn running_mean(losses: &[f32], window: usize) -> Vec<(f64, f64)> {
             ((i + 1) as f64, sum / (i + 1).min(window) as f64)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At least two ticks, all inside the range, whatever its width.
+    #[test]
+    fn a_log_axis_gets_two_ticks_or_more_even_under_a_decade() {
+        for (lo, hi) in
+            [(0.8, 1.5), (0.64, 1.875), (1.2, 1.9), (133.9, 297.7), (0.05, 500.0), (3e-5, 4e-5), (700.0, 7e6)]
+        {
+            let ticks = log_ticks(lo, hi);
+            assert!(ticks.len() >= 2, "{lo}..{hi}: {ticks:?}");
+            assert!(ticks.iter().all(|t| (lo..=hi).contains(t)), "{lo}..{hi}: {ticks:?}");
+            let labels: Vec<String> = ticks.iter().map(|&t| format_loss(t)).collect();
+            assert!(labels.windows(2).all(|w| w[0] != w[1]), "{lo}..{hi}: labels {labels:?}");
+        }
+        // Many decades: the powers of ten only, not a crowd.
+        assert_eq!(log_ticks(0.05, 500.0).len(), 4);
+    }
 }

@@ -24,7 +24,7 @@ pub fn text(s: &Summary) -> String {
         c.source.name(),
         c.count,
         match c.source {
-            Source::Builtin(_) => format!(", noise {}", c.noise),
+            Source::Builtin(_) => format!(", noise {}", crate::shown::number(c.noise)),
             Source::File { .. } => String::new(),
         },
         c.train_len(),
@@ -38,18 +38,24 @@ pub fn text(s: &Summary) -> String {
         match c.objective {
             Objective::Dsm if c.mode == Mode::Annealed =>
                 "noise-conditional DSM (σ² weighted, level per sample)".into(),
-            Objective::Dsm => format!("DSM σ={}", c.sigma),
+            Objective::Dsm => format!("DSM σ={}", crate::shown::number(c.sigma)),
             Objective::Ism => "ISM".to_string(),
         },
         c.batch_size,
         c.epochs,
         s.train_steps,
-        c.lr,
-        c.lr_gamma
+        crate::shown::number(c.lr),
+        crate::shown::number(c.lr_gamma)
     );
     let _ = match c.mode {
         Mode::Single => {
-            writeln!(out, "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}", c.particles, c.steps, c.eta)
+            writeln!(
+                out,
+                "sampler   Langevin: {} particles from U[-1,1]², {} steps, η={}",
+                c.particles,
+                c.steps,
+                crate::shown::number(c.eta)
+            )
         }
         Mode::Annealed => writeln!(
             out,
@@ -58,7 +64,7 @@ pub fn text(s: &Summary) -> String {
             c.levels,
             c.levels.len(),
             c.level_steps,
-            c.step_scale
+            crate::shown::number(c.step_scale)
         ),
     };
     let _ = writeln!(out);
@@ -71,7 +77,9 @@ pub fn text(s: &Summary) -> String {
     let _ = writeln!(
         out,
         "fisher    ½E‖s − ∇log q_σ‖² {:.4} (before training {:.4}; q_σ: training set blurred by σ={})",
-        s.fisher_divergence, s.initial_fisher_divergence, c.sigma
+        s.fisher_divergence,
+        s.initial_fisher_divergence,
+        crate::shown::number(c.sigma)
     );
     let floor_kind = match c.source {
         Source::Builtin(_) => "fresh data",

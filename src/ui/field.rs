@@ -30,8 +30,9 @@ use ratatui::buffer::Buffer;
 use ratatui::text::Line;
 
 use crate::eval::score_field::{Field, FieldKind, Lattice};
+use crate::shown::format_sig;
 use crate::ui::scatter::PlotTransform;
-use crate::ui::{format_sig, theme};
+use crate::ui::theme;
 
 /// Cells from one arrow to the next, across and down.
 pub const SPACING: [u16; 2] = [4, 2];

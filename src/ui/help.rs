@@ -107,7 +107,7 @@ impl Widget for Footer<'_> {
             };
             // What happened and why stay whole; a long path gives way from its start.
             let room = usize::from(area.width).saturating_sub(what.chars().count() + why.chars().count() + 2);
-            let path = keep_end(&saved.path.display().to_string(), room);
+            let path = keep_end(&crate::shown::path(&saved.path), room);
             Line::styled(format!(" {what} {path}{why}"), style).render(area, buf);
             return;
         }

@@ -15,7 +15,8 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget
 use crate::app::loss_history::RECENT_STEPS;
 use crate::app::loss_plot::LossPlot;
 use crate::app::view::{Scale, Window};
-use crate::ui::{format_count, format_sig, theme};
+use crate::shown::format_sig;
+use crate::ui::{format_count, theme};
 
 /// Epoch marks are spaced at least this many cells apart (1, 2, 5, 10 … epochs each).
 const MIN_MARK_SPACING: f64 = 6.0;

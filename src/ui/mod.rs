@@ -149,19 +149,6 @@ pub fn buffer_text(buf: &Buffer) -> String {
     text
 }
 
-/// Three significant figures; exponent form outside [0.001, 100 000).
-pub fn format_sig(v: f64) -> String {
-    let a = v.abs();
-    if !v.is_finite() || a == 0.0 {
-        return format!("{v}");
-    }
-    if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.2e}");
-    }
-    let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
-    format!("{v:.decimals$}")
-}
-
 /// A count in at most six characters: 63000, 630k, 63M.
 pub fn format_count(n: u64) -> String {
     match n {
@@ -264,20 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_are_short_and_keep_three_figures() {
-        let cases = [
-            (152.34, "152"),
-            (15.234, "15.2"),
-            (1.5234, "1.52"),
-            (0.015234, "0.0152"),
-            (2.1e6, "2.10e6"),
-            (4e-4, "4.00e-4"),
-            (0.0, "0"),
-            (f64::NAN, "NaN"),
-        ];
-        for (v, text) in cases {
-            assert_eq!(format_sig(v), text);
-        }
+    fn counts_are_short() {
         assert_eq!(format_count(6300), "6300");
         assert_eq!(format_count(630_000), "630k");
         assert_eq!(format_count(630_000_000), "630M");

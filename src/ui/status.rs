@@ -14,8 +14,9 @@ use crate::app::loss_history::Ends;
 use crate::app::{App, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
+use crate::shown::format_sig;
 use crate::trainer::protocol::{ChainStatus, TrainerState};
-use crate::ui::{format_count, format_sig, theme};
+use crate::ui::{format_count, theme};
 
 /// Rows the panel needs, borders included, with four lines.
 pub const HEIGHT: u16 = 6;
