@@ -293,7 +293,9 @@ pub fn once_runs(repeats: usize) -> Result<(Vec<OnceRun>, Option<u64>)> {
             std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
         });
         let status = loop {
-            if let Some(hwm) = std::fs::read_to_string(&status_file).ok().and_then(|s| vm_hwm(&s)) {
+            if let Some(hwm) =
+                std::fs::read_to_string(&status_file).ok().and_then(|s| crate::memory::kib_field(&s, "VmHWM:"))
+            {
                 peak = peak.max(Some(hwm));
             }
             if let Some(status) = child.try_wait().wrap_err("waiting for dsm-tui --once")? {
@@ -322,13 +324,6 @@ pub fn once_runs(repeats: usize) -> Result<(Vec<OnceRun>, Option<u64>)> {
         });
     }
     Ok((runs, peak))
-}
-
-/// `VmHWM` (peak resident set) in bytes from a `/proc/<pid>/status` text.
-fn vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// The reference's figures for the same shapes, keyed by (threads, batch, width) for training
@@ -563,12 +558,5 @@ mod tests {
         assert_eq!(r.train((2, 128, 128)), Some(1441.0));
         assert_eq!(r.train((1, 128, 128)), None);
         assert_eq!(r.langevin((1, 128)), Some(2.0e6));
-    }
-
-    #[test]
-    fn reads_peak_memory_from_proc_status() {
-        let status = "Name:\tdsm-tui\nVmPeak:\t  20000 kB\nVmHWM:\t    8356 kB\nVmRSS:\t    8000 kB\n";
-        assert_eq!(vm_hwm(status), Some(8356 * 1024));
-        assert_eq!(vm_hwm("Name:\tzombie\n"), None);
     }
 }

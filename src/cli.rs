@@ -229,6 +229,13 @@ impl Cli {
                 "dsm with --mode annealed (the noise-conditional model is trained by DSM)"
             },
         )?;
+        // ISM trains the single-σ model only, and --compare-objectives trains one by ISM.
+        check(
+            !(self.compare_objectives && mode == Mode::Annealed),
+            "mode",
+            "annealed",
+            "single with --compare-objectives (its ISM run trains the single-σ model)",
+        )?;
         for (flag, path) in [
             ("samples-out", &self.samples_out),
             ("data-out", &self.data_out),

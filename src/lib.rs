@@ -14,6 +14,7 @@ pub mod data;
 pub mod eval;
 pub mod fs;
 pub mod headless;
+pub mod memory;
 pub mod nn;
 pub mod noise_levels;
 pub mod objective;

@@ -10,7 +10,9 @@ use dsm_tui::config::Config;
 use dsm_tui::dashboard;
 use dsm_tui::headless::pipeline::Outputs;
 use dsm_tui::headless::{self, Format, Job, Task};
+use dsm_tui::memory;
 use dsm_tui::nn::Mlp;
+use dsm_tui::objective::Objective;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -59,6 +61,14 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    // Refused before any buffer is allocated or the terminal changes: a failed allocation
+    // aborts with no message.
+    let trained =
+        if cli.compare_objectives { Config { objective: Objective::Ism, ..config.clone() } } else { config.clone() };
+    if let Err(err) = memory::check(&trained) {
+        dsm_tui::error_line!("error: {err}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     // A checkpoint is input like the flags: a bad one is bad input, found before any work.
     let start = match cli.load.as_deref().map(|path| checkpoint::load(path, &config)).transpose() {
         Ok(start) => start,

@@ -1,47 +1,16 @@
 //! No heap allocation per training step or per Langevin step in the steady state, counted by
-//! a global allocator of this test binary's own.
+//! a global allocator of this test binary's own (tests/common/counting_allocator.rs).
 //!
 //! Everything runs in one test function: the counter is process-wide, and tests of one
 //! binary run on parallel threads.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_allocator.rs"]
+mod counting_allocator;
 
+use counting_allocator::allocations_during;
 use dsm_tui::config::Config;
 use dsm_tui::sampling::langevin::Particles;
 use dsm_tui::trainer::Session;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
-}
 
 /// Training steps inside one epoch (the end of an epoch evaluates, which is not a step).
 fn steps_within_an_epoch(config: &Config) -> usize {

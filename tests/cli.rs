@@ -440,6 +440,14 @@ fn compare_refuses_ism_and_the_flags_it_would_ignore() {
     assert_refused(&["--once", "--compare", "--frame"], &["--compare", "--frame"]);
 }
 
+/// It trained the noise-conditional model by ISM, which has no condition input: a panic on a
+/// shape mismatch (found by tests/once_fuzz.rs).
+#[test]
+fn compare_objectives_refuses_the_annealed_mode() {
+    let args = ["--once", "--compare-objectives", "--mode", "annealed", "--count", "200", "--epochs", "1"];
+    assert_refused(&args, &["--mode", "annealed", "--compare-objectives"]);
+}
+
 #[test]
 fn bench_flags_are_checked_like_the_rest() {
     assert_refused(&["bench", "--widths", "0"], &["--widths", "'0'", "1..=2048"]);

@@ -1,0 +1,101 @@
+//! The memory estimate (`dsm_tui::memory`) against the peak a counting allocator measures, and
+//! a run that needs more memory than it may have is refused before it starts, headless or not.
+//!
+//! The measuring runs in one test function: the counters are process-wide, and tests of one
+//! binary run on parallel threads.
+
+#[path = "common/counting_allocator.rs"]
+mod counting_allocator;
+
+use std::process::Command;
+
+use counting_allocator::peak_bytes_during;
+use dsm_tui::config::Config;
+use dsm_tui::memory;
+use dsm_tui::objective::Objective;
+use dsm_tui::sampling::langevin::Particles;
+use dsm_tui::trainer::Session;
+
+/// How far the estimate may be from the measured peak, either way: it is meant to tell a run
+/// that fits from one that needs several times the memory there is, not to count bytes.
+const FACTOR: f64 = 2.0;
+
+/// The peak heap of what a headless run holds: a session trained to its end, then its
+/// particles sampled.
+fn measured_peak(config: &Config) -> usize {
+    peak_bytes_during(|| {
+        let mut session = Session::new(config);
+        while session.train_step().expect("finite loss").is_some() {}
+        let mut particles = Particles::uniform(config.particles, config.seed, 0);
+        particles.langevin(session.model(), config.eta as f32, 2);
+    })
+}
+
+#[test]
+fn the_estimate_is_within_a_factor_of_the_measured_peak() {
+    let configs = [
+        // Activations dominate: a wide, deep net on big batches.
+        Config { count: 2000, batch_size: 1600, hidden: 256, depth: 4, epochs: 1, particles: 500, ..Config::default() },
+        // The same with ISM's tangents and adjoints.
+        Config {
+            count: 1000,
+            batch_size: 800,
+            hidden: 256,
+            depth: 3,
+            epochs: 1,
+            particles: 500,
+            objective: Objective::Ism,
+            ..Config::default()
+        },
+        // The loss history dominates: many one-point steps.
+        Config { count: 1000, batch_size: 1, hidden: 8, depth: 1, epochs: 300, particles: 100, ..Config::default() },
+    ];
+    for config in configs {
+        let estimate = memory::estimate(&config).total() as f64;
+        let peak = measured_peak(&config) as f64;
+        let what = format!(
+            "batch {} × width {} × depth {}, {:?}, {} steps",
+            config.batch_size,
+            config.hidden,
+            config.depth,
+            config.objective,
+            config.total_steps()
+        );
+        assert!(
+            estimate <= FACTOR * peak && peak <= FACTOR * estimate,
+            "{what}: estimated {estimate} bytes, measured peak {peak}"
+        );
+    }
+}
+
+/// `dsm-tui ARGS` under an address-space limit of 2 GB, which the configurations below exceed
+/// many times over on any machine: (exit code, stderr).
+fn run_limited(args: &str) -> (Option<i32>, String) {
+    let bin = env!("CARGO_BIN_EXE_dsm-tui");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v 2000000 && exec '{bin}' {args} </dev/null"))
+        .output()
+        .expect("run sh");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn configurations_that_cannot_fit_are_refused_before_they_start() {
+    for (args, part) in [
+        ("--once --epochs 100000 --batch-size 1 --count 100000", "a loss history of"),
+        ("--once --count 100000 --batch-size 80000 --hidden 2048 --depth 16", "batch 80000 × width 2048 × depth 16"),
+        // The dashboard refuses before it looks for a terminal, so before raw mode.
+        ("--count 100000 --batch-size 80000 --hidden 2048 --depth 16", "batch 80000 × width 2048 × depth 16"),
+    ] {
+        let (code, stderr) = run_limited(args);
+        assert_eq!(code, Some(2), "{args}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args}: one line: {stderr}");
+        assert!(
+            stderr.starts_with("error: this configuration needs about ")
+                && stderr.contains(part)
+                && stderr.contains("is allowed (ulimit -v)"),
+            "{args}: {stderr}"
+        );
+    }
+}
