@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::loss_history::Ends;
-use crate::app::{App, steps_per_second};
+use crate::app::{App, TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
 use crate::trainer::protocol::{ChainStatus, TrainerState};
@@ -65,6 +65,10 @@ impl Widget for Status<'_> {
             None => ("STARTING".into(), theme::STARTING),
             Some(TrainerState::Training) => match settings.training_pace {
                 None => ("TRAINING".into(), theme::TRAINING),
+                // The default pace is off `t`'s cycle: `t` leaves it for flat out.
+                Some(steps) if !TRAINING_PACES.contains(&Some(steps)) => {
+                    (format!("TRAINING · paced to {} steps/s · t: flat out", steps_per_second(steps)), theme::TRAINING)
+                }
                 Some(steps) => {
                     (format!("TRAINING · paced to {} steps/s (t)", steps_per_second(steps)), theme::TRAINING)
                 }
@@ -295,6 +299,18 @@ mod tests {
         ];
         assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
         assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
+    }
+
+    #[test]
+    fn the_default_pace_says_t_goes_flat_out() {
+        let config = Config::default();
+        let mut app = app(TrainerState::Training).pacing(Some(crate::app::watchable_pace(&config)));
+        let text = buffer_text(&draw(&app));
+        assert!(text.starts_with("┌ TRAINING · paced to 360 steps/s · t: flat out "), "{text}");
+        app.update(Action::CyclePace);
+        app.update(Action::CyclePace);
+        let text = buffer_text(&draw(&app));
+        assert!(text.starts_with("┌ TRAINING · paced to 2000 steps/s (t) "), "{text}");
     }
 
     #[test]
