@@ -9,7 +9,7 @@
 # The run: the default network and data with 2000 particles instead of 5000 (they leave some
 # data visible between them). The default run trains in under a second, and while it trains
 # flat out the particles get only 5% of the time, so the demo first sets the training pace to
-# 400 steps/s (`t` twice) and starts a fresh run at it (`n`): the loss and the Fisher
+# 400 steps/s (`t` twice from flat out, `--pace max`) and starts a fresh run at it (`n`): the loss and the Fisher
 # divergence fall over several seconds while the particles, taking all their steps, follow
 # the score as it is learned. Then `t` back to flat out finishes the training; a resample
 # lets fresh particles flow onto the moons, the score field shows (learned, exact, their
@@ -33,7 +33,7 @@ trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 tmux -L "$socket" -f /dev/null new-session -d -s rec -x 100 -y 30 -c "$work" \
   "env TERM=xterm-256color $root/.venv-demo/bin/asciinema rec -q --overwrite \
-     -c '$root/target/release/dsm-tui --particles 2000' $work/demo.cast"
+     -c '$root/target/release/dsm-tui --particles 2000 --pace max' $work/demo.cast"
 
 screen() { tmux -L "$socket" capture-pane -p -t rec 2>/dev/null || true; }
 key() { tmux -L "$socket" send-keys -t rec "$@"; }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use crate::app::{TRAINING_PACES, steps_per_second};
+use crate::app::{TRAINING_PACES, steps_per_second, watchable_pace};
 use crate::config::{Config, InputError, Mode};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::headless::plot::PlotFormat;
@@ -71,10 +71,11 @@ pub struct Cli {
     /// in the dashboard, where `w` saves (by default a new file in the current directory)
     #[arg(long, help_heading = "Outputs", value_name = "FILE", conflicts_with = "compare_objectives")]
     pub save: Option<PathBuf>,
-    /// Dashboard: start with training paced to this many steps/s, to watch the loss fall and
-    /// the particles follow the score as it is learned (`t` changes it) [2000, 400, 100, 20]
+    /// Dashboard: start with training paced to this many steps/s, or flat out (`max`); `t`
+    /// changes it. Without it, training is paced to last about 18 s, to watch the loss fall and
+    /// the particles follow the score as it is learned [2000, 400, 100, 20, max]
     #[arg(long, help_heading = "Dashboard", value_name = "STEPS_PER_S", conflicts_with = "once", value_parser = parse_pace)]
-    pub pace: Option<usize>,
+    pub pace: Option<Pace>,
     /// Start from the weights in this checkpoint (written by --save) instead of random ones;
     /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0
     #[arg(long, help_heading = "Model", value_name = "FILE", conflicts_with = "compare_objectives")]
@@ -277,6 +278,14 @@ impl Cli {
 }
 
 impl Cli {
+    /// The training pace the dashboard starts at, in steps per frame (`None`: flat out): the
+    /// one `--pace` names, else [`watchable_pace`] for `config`'s run.
+    pub fn dashboard_pace(&self, config: &Config) -> Option<usize> {
+        self.pace.map_or_else(|| Some(watchable_pace(config)), |Pace(pace)| pace)
+    }
+}
+
+impl Cli {
     /// The data source with its point count and noise: a built-in set, or the points of
     /// `--data` read and checked now (a bad row is reported here, before any work).
     fn data_source(&self) -> Result<(Source, usize, f64), InputError> {
@@ -371,12 +380,21 @@ fn check_output_path(flag: &str, path: &Path) -> Result<(), InputError> {
     })
 }
 
-/// `--pace` in steps per second, as the steps per frame of the `t` pace it names.
-fn parse_pace(text: &str) -> Result<usize, String> {
+/// `--pace`: training steps per frame, or `None` for flat out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pace(pub Option<usize>);
+
+/// `--pace` in steps per second, as the steps per frame of the `t` pace it names; `max` is
+/// flat out.
+fn parse_pace(text: &str) -> Result<Pace, String> {
+    if text.trim() == "max" {
+        return Ok(Pace(None));
+    }
     let paces = || TRAINING_PACES.iter().flatten().copied();
-    paces().find(|&steps| steps_per_second(steps).to_string() == text.trim()).ok_or_else(|| {
+    let pace = paces().find(|&steps| steps_per_second(steps).to_string() == text.trim());
+    pace.map(|steps| Pace(Some(steps))).ok_or_else(|| {
         let accepted: Vec<String> = paces().map(|steps| steps_per_second(steps).to_string()).collect();
-        format!("expected steps per second, one of {}", accepted.join(", "))
+        format!("expected steps per second, one of {} or max (flat out)", accepted.join(", "))
     })
 }
 

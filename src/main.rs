@@ -84,7 +84,8 @@ fn main() -> ExitCode {
     if cli.once {
         return ExitCode::from(headless::run(job(cli, config, start)).exit_code());
     }
-    match dashboard::run(&config, start, cli.save, cli.pace) {
+    let pace = cli.dashboard_pace(&config);
+    match dashboard::run(&config, start, cli.save, pace) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(failure) => {
             dsm_tui::error_line!("error: {failure}");

@@ -273,7 +273,7 @@ fn pace_takes_one_of_ts_paces_and_only_for_the_dashboard() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(
         stderr.trim(),
-        "error: invalid value '300' for --pace: accepted steps per second, one of 2000, 400, 100, 20"
+        "error: invalid value '300' for --pace: accepted steps per second, one of 2000, 400, 100, 20 or max (flat out)"
     );
     let out = run(&["--pace", "400", "--once"], None);
     let stderr = text(&out.stderr);

@@ -13,7 +13,7 @@ pub mod samples;
 pub mod view;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
@@ -45,6 +45,20 @@ pub const DEFAULT_STEPS_PER_FRAME: usize = 10;
 /// 2000, 400, 100 and 20 steps/s. The default run trains in under a second; paced, the loss
 /// falls slowly enough to watch and the particles flow under the score as it is learned.
 pub const TRAINING_PACES: [Option<usize>; 5] = [None, Some(100), Some(20), Some(5), Some(1)];
+
+/// How long a default dashboard run's training takes: long enough to watch the loss fall
+/// and the particles follow the score as it is learned (flat out, the default run is over
+/// in about a second and the particles, held to a small share of the time while training,
+/// only start to move afterwards).
+pub const WATCH_TIME: Duration = Duration::from_secs(18);
+
+/// The pace a dashboard run starts at without `--pace`: training steps per frame so that
+/// `config`'s whole run takes about [`WATCH_TIME`] (at least one step a frame). It is not one
+/// of [`TRAINING_PACES`]: `t` leaves it for flat out.
+pub fn watchable_pace(config: &Config) -> usize {
+    let frames = (WATCH_TIME.as_secs_f64() / FRAME.as_secs_f64()).round() as u64;
+    config.total_steps().div_ceil(frames).max(1) as usize
+}
 
 /// A pace of `steps_per_frame` as steps per second.
 pub fn steps_per_second(steps_per_frame: usize) -> usize {
@@ -251,8 +265,11 @@ impl App {
                 Some(Command::SetStepsPerFrame(next))
             }
             Action::CyclePace => {
-                let now = TRAINING_PACES.iter().position(|&pace| pace == self.settings.training_pace).unwrap_or(0);
-                let next = TRAINING_PACES[(now + 1) % TRAINING_PACES.len()];
+                // A pace off the cycle (the default, `watchable_pace`) goes flat out.
+                let next = TRAINING_PACES
+                    .iter()
+                    .position(|&pace| pace == self.settings.training_pace)
+                    .and_then(|now| TRAINING_PACES[(now + 1) % TRAINING_PACES.len()]);
                 // Training that is not running shows no pace: say what changed.
                 let pace = match next {
                     Some(steps) => format!("paced to {} steps/s", steps_per_second(steps)),
@@ -753,6 +770,19 @@ pub(crate) mod tests {
         let per_frame = [Some(100), Some(20), Some(5), Some(1), None];
         assert_eq!(paces, per_frame.map(|pace| Some(Command::SetTrainingPace(pace))));
         assert_eq!(app.settings().training_pace, None, "back to flat out");
+    }
+
+    #[test]
+    fn the_default_pace_spreads_the_run_over_the_watch_time_and_t_leaves_it_for_flat_out() {
+        // 100 epochs of 63 steps over 18 s of 50 ms frames: 6300 / 360 = 17.5, rounded up.
+        let config = Config::default();
+        assert_eq!(config.total_steps(), 6300);
+        assert_eq!(watchable_pace(&config), 18);
+        assert_eq!(watchable_pace(&Config { epochs: 1000, ..config.clone() }), 175);
+        assert_eq!(watchable_pace(&Config { epochs: 0, ..config.clone() }), 1, "at least a step a frame");
+        let mut app = App::new(config.clone()).pacing(Some(watchable_pace(&config)));
+        assert_eq!(app.update(Action::CyclePace), Some(Command::SetTrainingPace(None)));
+        assert_eq!(app.update(Action::CyclePace), Some(Command::SetTrainingPace(Some(100))), "then the cycle");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::loss_history::Ends;
-use crate::app::{App, steps_per_second};
+use crate::app::{App, TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
 use crate::shown::format_sig;
@@ -66,6 +66,10 @@ impl Widget for Status<'_> {
             None => ("STARTING".into(), theme::STARTING),
             Some(TrainerState::Training) => match settings.training_pace {
                 None => ("TRAINING".into(), theme::TRAINING),
+                // The default pace is off `t`'s cycle: `t` leaves it for flat out.
+                Some(steps) if !TRAINING_PACES.contains(&Some(steps)) => {
+                    (format!("TRAINING · paced to {} steps/s · t: flat out", steps_per_second(steps)), theme::TRAINING)
+                }
                 Some(steps) => {
                     (format!("TRAINING · paced to {} steps/s (t)", steps_per_second(steps)), theme::TRAINING)
                 }
@@ -96,15 +100,17 @@ impl Widget for Status<'_> {
             }
             None => (dash(), dash(), dash()),
         };
-        let rate = |r: Option<f64>| r.map_or_else(dash, |r| format!("{r:.0}"));
-        let training: Vec<Span> = [
+        let mut training: Vec<Span> = [
             pair("epoch", format!("{epoch}/{}", config.epochs)),
             pair("step", format!("{step}/{}", format_count(total_steps))),
             pair("lr", lr),
             pair("batch", config.batch_size.to_string()),
-            measure(rate(status.and_then(|s| s.steps_per_second)), "steps/s"),
         ]
         .concat();
+        // Only a rate that means something: none before a second of training, none after it.
+        if let Some(rate) = status.and_then(|s| s.steps_per_second) {
+            training.extend(measure(format!("{rate:.0}"), "steps/s"));
+        }
 
         let losses = app.losses();
         let objective: Vec<Span> = [
@@ -160,7 +166,13 @@ impl Widget for Status<'_> {
             let share = figures.and_then(|f| f.upper_moon_share);
             quality.push(pair("upper moon", share.map_or_else(dash, |share| format!("{:.0}%", 100.0 * share))));
         }
-        quality.push(measure(rate(app.frames_per_second()), "frames/s"));
+        // While frames keep coming: the last frame before the screen goes still would
+        // otherwise keep showing the rate of frames no longer drawn.
+        if app.expects_snapshots()
+            && let Some(rate) = app.frames_per_second()
+        {
+            quality.push(measure(format!("{rate:.0}"), "frames/s"));
+        }
         let quality = quality.concat();
 
         let mut lines = vec![Line::from(training), Line::from(objective)];
@@ -291,11 +303,51 @@ mod tests {
             "│epoch 13/100   step 790/6300   lr 5.40e-3   batch 64   3512 steps/s           │",
             "│objective DSM σ 0.1   Fisher divergence 3.63 (÷6.86)   test loss 166 (÷1.27)  │",
             "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
-            "│energy distance 0.0457   upper moon 50%   — frames/s                          │",
+            "│energy distance 0.0457   upper moon 50%                                       │",
             "└──────────────────────────────────────────────────────────────────────────────┘",
         ];
         assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
         assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
+    }
+
+    #[test]
+    fn rates_show_only_while_they_mean_something() {
+        let mut app = app(TrainerState::Training);
+        let t0 = std::time::Instant::now();
+        app.frame_drawn(t0);
+        app.frame_drawn(t0 + std::time::Duration::from_secs(1));
+        let text = buffer_text(&draw(&app));
+        assert!(text.contains("3512 steps/s") && text.contains("1 frames/s"), "{text}");
+        let status = *app.status().expect("a snapshot");
+        let finished =
+            TrainerStatus { state: TrainerState::Finished, steps_per_second: None, flowing: false, ..status };
+        app.apply(Snapshot {
+            run_id: 0,
+            status: finished,
+            train_from: 791,
+            train: Vec::new(),
+            test: Vec::new(),
+            fisher: Vec::new(),
+            data: None,
+            particles: Vec::new(),
+            saved: None,
+            compare: None,
+            field: None,
+        });
+        let text = buffer_text(&draw(&app));
+        assert!(!text.contains("steps/s") && !text.contains("frames/s"), "nothing moves:\n{text}");
+    }
+
+    #[test]
+    fn the_default_pace_says_t_goes_flat_out() {
+        let config = Config::default();
+        let mut app = app(TrainerState::Training).pacing(Some(crate::app::watchable_pace(&config)));
+        let text = buffer_text(&draw(&app));
+        assert!(text.starts_with("┌ TRAINING · paced to 360 steps/s · t: flat out "), "{text}");
+        app.update(Action::CyclePace);
+        app.update(Action::CyclePace);
+        let text = buffer_text(&draw(&app));
+        assert!(text.starts_with("┌ TRAINING · paced to 2000 steps/s (t) "), "{text}");
     }
 
     #[test]
