@@ -180,7 +180,7 @@ fn pace_and_t_pace_training_and_the_particles_flow_in_full_beside_it() {
     pane.wait_for("TRAINING · paced to 400 steps/s (t)");
     // The meter averages over a window: wait for it to settle at the pace.
     let paced = pane.wait_until("the rate to come down to the pace", |s| {
-        training_rate(s.lines().find(|l| l.contains("epoch")).unwrap_or("")).is_some_and(|r| r <= 420.0)
+        training_rate(s.lines().find(|l| l.starts_with("│epoch ")).unwrap_or("")).is_some_and(|r| r <= 420.0)
     });
     let before = langevin_steps(&paced).expect("a Langevin count");
     // Ten steps a frame, twenty frames a second, while training goes on.
