@@ -2,21 +2,26 @@
 //! only lays them out.
 //!
 //! ratatui's chart has no log axis, so on the log scale the series are plotted as log10 of
-//! the loss and the tick labels show the real values at evenly spaced heights.
+//! their values and the tick labels show the real values.
 //!
-//! **The Fisher axis.** The DSM loss carries a large constant the model cannot remove, so it
-//! looks flat while the Fisher divergence, what it minimises above that constant, falls
-//! several times. A chart that fitted each curve to its own range would hide that contrast.
-//! So the Fisher axis is the loss axis times k = F₀/L₀, the first Fisher divergence over the
-//! first test loss (both measured before training): the two curves start at the same height,
-//! and on the log scale a row is the same factor on both axes, so the height each falls shows
-//! how many times it shrank. A loss that is not positive throughout (implicit score matching's)
-//! has no such k; the Fisher curve then spans the panel's height on its own, and the legend
-//! says so. When the Fisher curve falls far more than the loss, the loss is squeezed into a
-//! few rows at the top; `i` hides the Fisher curve to give the loss the whole height back.
+//! **Two charts.** The loss (its moving average over the raw curve, and the test loss) has a
+//! range of its own, and so does the Fisher divergence, plotted apart. The DSM loss carries a
+//! large constant the model cannot remove (≈ 160 at σ = 0.1), so it falls little while the
+//! divergence, what it minimises above that constant, falls several times: that contrast is
+//! told in numbers (each curve's fall since the first reading, [`LossPlot::test_ends`] and
+//! [`FisherPlot::ends`]) rather than by squeezing the loss into the top rows of a shared axis.
+//!
+//! **A loss that runs away** (non-finite, or [`RUNAWAY_FACTOR`] times the bulk of the raw
+//! losses) does not set the range: it is drawn at the edge and listed in
+//! [`LossPlot::runaway`], so the panel can mark it instead of drawing it off the axis.
 
-use crate::app::loss_history::{LossHistory, LossPoint, RECENT_STEPS};
+use crate::app::loss_history::{Ends, LossHistory, LossPoint, RECENT_STEPS};
 use crate::app::view::{FisherCurve, Scale, Window};
+
+/// A loss this many times the larger end of the raw losses' 2nd–98th percentile range has run
+/// away: the trainer stops a run at 10⁴ times the untrained loss, long after the chart should
+/// have stopped following it.
+pub const RUNAWAY_FACTOR: f64 = 100.0;
 
 /// The loss series in plot coordinates (x = step, y = loss or its log10), and the bounds:
 /// built by [`LossPlot::new`] only, read by the loss panel.
@@ -25,54 +30,47 @@ pub struct LossPlot {
     pub raw: Vec<(f64, f64)>,
     pub smooth: Vec<(f64, f64)>,
     pub test: Vec<(f64, f64)>,
-    /// Fisher divergences, placed on the loss's plot by `fisher_axis`.
-    pub fisher: Vec<(f64, f64)>,
-    fisher_axis: FisherAxis,
+    /// The Fisher divergence on its own axis; `None` when hidden (`i`) or not measured yet.
+    pub fisher: Option<FisherPlot>,
     pub x_bounds: [f64; 2],
     pub y_bounds: [f64; 2],
     pub scale: Scale,
     pub window: Window,
     /// Log was asked for but the loss is not positive throughout.
     pub log_refused: bool,
+    /// Points that ran away (drawn at the top edge instead), by step, and the first such loss
+    /// as it was (NaN when it was not finite).
+    pub runaway: Vec<f64>,
+    pub runaway_loss: Option<f64>,
+    /// The moving average's latest value.
+    pub latest_smooth: Option<f64>,
+    /// The first and latest test loss of the whole run.
+    pub test_ends: Option<Ends>,
 }
 
-/// Where a Fisher divergence F sits on the loss's plot: at height slope·g(F) + offset, g
-/// being the plot's own transform (log10 on the log scale, none on the linear one).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct FisherAxis {
-    slope: f64,
-    offset: f64,
-    /// The loss axis times a constant, rather than fitted to the Fisher curve's own range.
-    shared: bool,
+/// The Fisher divergence readouts, one per epoch, on an axis fitted to them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FisherPlot {
+    pub points: Vec<(f64, f64)>,
+    pub y_bounds: [f64; 2],
+    pub scale: Scale,
+    /// The first and latest reading of the whole run.
+    pub ends: Option<Ends>,
 }
 
-impl Default for FisherAxis {
-    fn default() -> Self {
-        Self { slope: 1.0, offset: 0.0, shared: true }
+/// Where `value` goes on an axis of `scale`.
+pub fn plotted(scale: Scale, value: f64) -> f64 {
+    match scale {
+        Scale::Log => value.log10(),
+        Scale::Linear => value,
     }
 }
 
-impl FisherAxis {
-    /// The loss axis times `ratio` (F₀/L₀): F is drawn where the loss F / `ratio` would be.
-    fn shared(scale: Scale, ratio: f64) -> Self {
-        match scale {
-            Scale::Log => Self { slope: 1.0, offset: -ratio.log10(), shared: true },
-            Scale::Linear => Self { slope: 1.0 / ratio, offset: 0.0, shared: true },
-        }
-    }
-
-    /// Transformed values spanning `from` spread over the plot heights `onto`.
-    fn fitted(from: [f64; 2], onto: [f64; 2]) -> Self {
-        let slope = (onto[1] - onto[0]) / (from[1] - from[0]);
-        Self { slope, offset: onto[0] - slope * from[0], shared: false }
-    }
-
-    fn height(&self, transformed: f64) -> f64 {
-        self.slope * transformed + self.offset
-    }
-
-    fn transformed_at(&self, height: f64) -> f64 {
-        (height - self.offset) / self.slope
+/// The value at plot height `y` on an axis of `scale` (the inverse of [`plotted`]).
+pub fn value_at(scale: Scale, y: f64) -> f64 {
+    match scale {
+        Scale::Log => 10f64.powf(y),
+        Scale::Linear => y,
     }
 }
 
@@ -91,74 +89,99 @@ impl LossPlot {
         };
         let in_view = |p: &LossPoint| p.step >= first;
         let test: Vec<LossPoint> = history.test().points().filter(in_view).collect();
-        let fisher: Vec<LossPoint> = match fisher_curve {
-            FisherCurve::Shown => history.fisher().points().filter(in_view).collect(),
-            FisherCurve::Hidden => Vec::new(),
+
+        let runaway_above = runaway_threshold(&train);
+        let runs_away = |v: f64| !v.is_finite() || v.abs() > runaway_above;
+        let kept = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(u64, f64)> {
+            points.iter().map(|p| (p.step, value(p))).filter(|&(_, v)| !runs_away(v)).collect()
         };
-        let positive = train.iter().chain(&test).all(|p| !(p.raw <= 0.0 || p.smooth <= 0.0));
+        let (raw_kept, smooth_kept, test_kept) =
+            (kept(&train, |p| p.raw), kept(&train, |p| p.smooth), kept(&test, |p| p.raw));
+        let positive = raw_kept.iter().chain(&smooth_kept).chain(&test_kept).all(|&(_, v)| v > 0.0);
         let log_refused = scale == Scale::Log && !positive;
         let scale = if log_refused { Scale::Linear } else { scale };
-        let to_y = |loss: f64| match scale {
-            Scale::Log => loss.log10(),
-            Scale::Linear => loss,
+        let to_plot = |points: &[(u64, f64)]| -> Vec<(f64, f64)> {
+            points.iter().map(|&(step, v)| (step as f64, plotted(scale, v))).collect()
         };
-        let series = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(f64, f64)> {
-            points.iter().map(|p| (p.step as f64, to_y(value(p)))).filter(|(_, y)| y.is_finite()).collect()
+        let y_bounds = padded(loss_range(&to_plot(&raw_kept), &to_plot(&smooth_kept), &to_plot(&test_kept)));
+
+        // Every point, a runaway one at the edge it ran towards.
+        let mut runaway = Vec::new();
+        let mut runaway_loss = None;
+        let mut series = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(f64, f64)> {
+            let mut plotted_points = Vec::with_capacity(points.len());
+            for p in points {
+                let v = value(p);
+                let y = if runs_away(v) {
+                    runaway.push(p.step as f64);
+                    runaway_loss.get_or_insert(v);
+                    if v < 0.0 { y_bounds[0] } else { y_bounds[1] }
+                } else {
+                    plotted(scale, v)
+                };
+                plotted_points.push((p.step as f64, y));
+            }
+            plotted_points
         };
         let raw = series(&train, |p| p.raw);
         let smooth = series(&train, |p| p.smooth);
         let test = series(&test, |p| p.raw);
-        let mut fisher = series(&fisher, |p| p.raw);
+        runaway.sort_by(f64::total_cmp);
+        runaway.dedup();
 
-        let loss_range = loss_range(&raw, &smooth, &test);
-        // The first readings of the whole run, whatever the window: the axes must not shift
-        // when the window does.
-        let ratio = match (history.test_ends(), history.fisher_ends()) {
-            (Some(test), Some(fisher)) if positive && test.first > 0.0 && fisher.first > 0.0 => {
-                Some(fisher.first / test.first)
-            }
-            _ => None,
+        let fisher = match fisher_curve {
+            FisherCurve::Shown => FisherPlot::new(history, scale, first),
+            FisherCurve::Hidden => None,
         };
-        let (fisher_axis, y_bounds) = match ratio {
-            Some(ratio) => {
-                let axis = FisherAxis::shared(scale, ratio);
-                let heights = fisher.iter().map(|&(_, g)| axis.height(g));
-                (axis, padded(union(loss_range, range(heights))))
-            }
-            None => {
-                let y_bounds = padded(loss_range);
-                (FisherAxis::fitted(padded(range(fisher.iter().map(|&(_, g)| g))), y_bounds), y_bounds)
-            }
-        };
-        for point in &mut fisher {
-            point.1 = fisher_axis.height(point.1);
-        }
         let x_bounds = [first as f64, last.max(first + 1) as f64];
-        Self { raw, smooth, test, fisher, fisher_axis, x_bounds, y_bounds, scale, window, log_refused }
-    }
-
-    /// The Fisher axis is the loss axis times a constant (see the module's doc), not fitted
-    /// to the Fisher curve's own range.
-    pub fn fisher_shares_loss_axis(&self) -> bool {
-        self.fisher_axis.shared
+        Self {
+            raw,
+            smooth,
+            test,
+            fisher,
+            x_bounds,
+            y_bounds,
+            scale,
+            window,
+            log_refused,
+            runaway,
+            runaway_loss,
+            latest_smooth: history.recent().last().map(|p| p.smooth),
+            test_ends: history.test_ends(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty() && self.test.is_empty()
     }
+}
 
-    /// The loss at plot height `y` (the inverse of the plot's transform).
-    pub fn loss_at(&self, y: f64) -> f64 {
-        match self.scale {
-            Scale::Log => 10f64.powf(y),
-            Scale::Linear => y,
-        }
+impl FisherPlot {
+    /// The readouts from step `first` on, in `scale` when they are all positive (else linear);
+    /// `None` before the first finite one.
+    fn new(history: &LossHistory, scale: Scale, first: u64) -> Option<Self> {
+        let readings: Vec<LossPoint> = history.fisher().points().filter(|p| p.step >= first).collect();
+        let scale = if readings.iter().all(|p| p.raw > 0.0) { scale } else { Scale::Linear };
+        let points: Vec<(f64, f64)> =
+            readings.iter().map(|p| (p.step as f64, plotted(scale, p.raw))).filter(|(_, y)| y.is_finite()).collect();
+        let y_bounds = padded(range(points.iter().map(|&(_, y)| y)));
+        (!points.is_empty()).then(|| Self { points, y_bounds, scale, ends: history.fisher_ends() })
     }
+}
 
-    /// The Fisher divergence at plot height `y`.
-    pub fn fisher_at(&self, y: f64) -> f64 {
-        self.loss_at(self.fisher_axis.transformed_at(y))
-    }
+/// [`RUNAWAY_FACTOR`] times the larger magnitude of the raw losses' 2nd and 98th percentiles
+/// (finite ones only): a spike or a run-away tail does not move percentiles.
+fn runaway_threshold(train: &[LossPoint]) -> f64 {
+    let mut raw: Vec<f64> = train.iter().map(|p| p.raw).filter(|v| v.is_finite()).collect();
+    let [lo, hi] = [0.02, 0.98].map(|q| percentile(&mut raw, q).unwrap_or(0.0));
+    let bulk = lo.abs().max(hi.abs());
+    if bulk > 0.0 { RUNAWAY_FACTOR * bulk } else { f64::INFINITY }
+}
+
+/// The `q`-quantile of `values` (reordered), nearest rank.
+fn percentile(values: &mut [f64], q: f64) -> Option<f64> {
+    let k = (values.len().checked_sub(1)? as f64 * q).round() as usize;
+    Some(*values.select_nth_unstable_by(k, f64::total_cmp).1)
 }
 
 /// The range of the smoothed and test series whole, and of the raw one without its outliers
@@ -166,12 +189,7 @@ impl LossPlot {
 /// should not flatten the curves the user is reading; lines beyond are clipped.
 fn loss_range(raw: &[(f64, f64)], smooth: &[(f64, f64)], test: &[(f64, f64)]) -> Option<[f64; 2]> {
     let mut raw_y: Vec<f64> = raw.iter().map(|&(_, y)| y).collect();
-    let last = raw_y.len().saturating_sub(1);
-    let mut percentile = |q: f64| {
-        let k = (last as f64 * q).round() as usize;
-        raw_y.get_mut(..).and_then(|all| (!all.is_empty()).then(|| *all.select_nth_unstable_by(k, f64::total_cmp).1))
-    };
-    let raw_range = [percentile(0.02), percentile(0.98)].into_iter().flatten();
+    let raw_range = [0.02, 0.98].map(|q| percentile(&mut raw_y, q)).into_iter().flatten();
     range(smooth.iter().chain(test).map(|&(_, y)| y).chain(raw_range))
 }
 
@@ -181,17 +199,77 @@ fn range(values: impl Iterator<Item = f64>) -> Option<[f64; 2]> {
     (lo <= hi).then_some([lo, hi])
 }
 
-fn union(a: Option<[f64; 2]>, b: Option<[f64; 2]>) -> Option<[f64; 2]> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some([a[0].min(b[0]), a[1].max(b[1])]),
-        (a, b) => a.or(b),
-    }
-}
-
 /// `range` with a 5% margin each side; a flat range still gets some height, and no range at
 /// all is [0, 1].
 fn padded(range: Option<[f64; 2]>) -> [f64; 2] {
     let Some([lo, hi]) = range else { return [0.0, 1.0] };
     let pad = if hi - lo > 1e-9 { 0.05 * (hi - lo) } else { 0.05 * lo.abs().max(1.0) };
     [lo - pad, hi + pad]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trainer::TestPoint;
+
+    /// A loss falling from 210 to 165 over `steps`, then `tail` appended after it.
+    fn history(steps: u64, tail: &[f32]) -> LossHistory {
+        let mut h = LossHistory::default();
+        for step in 1..=steps {
+            h.push_train(step, 165.0 + 45.0 * (-(step as f32) / 100.0).exp());
+        }
+        for (step, &loss) in (steps + 1..).zip(tail) {
+            h.push_train(step, loss);
+        }
+        h.push_test(TestPoint { epoch: 0, step: 0, loss: 211.0 });
+        h
+    }
+
+    #[test]
+    fn a_diverged_loss_is_kept_at_the_top_edge_and_listed() {
+        // The run of the issue: the loss reached 1.31e7 at its last step.
+        for scale in [Scale::Log, Scale::Linear] {
+            let plot = LossPlot::new(&history(300, &[1.31e7]), scale, Window::Full, FisherCurve::Shown);
+            let top = plot.y_bounds[1];
+            assert!(value_at(scale, top) < 250.0, "{scale:?}: the range is the sane loss's, top {top}");
+            assert!(plot.raw.iter().chain(&plot.smooth).all(|&(_, y)| y <= top), "nothing above the axis");
+            assert_eq!(plot.raw.last(), Some(&(301.0, top)), "drawn at the top edge");
+            assert_eq!(plot.runaway, [301.0]);
+            assert_eq!(plot.runaway_loss, Some(f64::from(1.31e7f32)));
+        }
+    }
+
+    #[test]
+    fn a_loss_that_is_not_finite_is_marked_too() {
+        let plot = LossPlot::new(&history(300, &[f32::NAN, f32::NAN]), Scale::Log, Window::Full, FisherCurve::Shown);
+        assert_eq!(plot.runaway, [301.0, 302.0], "the raw losses and the moving average after them");
+        assert!(plot.runaway_loss.is_some_and(f64::is_nan));
+        assert!(plot.smooth.iter().all(|&(_, y)| y.is_finite() && y <= plot.y_bounds[1]));
+    }
+
+    #[test]
+    fn a_loss_that_merely_falls_steeply_is_not_marked() {
+        // From 1000 down to 10 (a hundredfold), the early points above the bulk.
+        let mut h = LossHistory::default();
+        for step in 1..=1000u64 {
+            h.push_train(step, 1000.0 * 0.01f32.powf((step - 1) as f32 / 999.0));
+        }
+        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
+        assert!(plot.runaway.is_empty(), "{:?}", plot.runaway);
+    }
+
+    #[test]
+    fn the_fisher_divergence_has_an_axis_of_its_own() {
+        let mut h = history(300, &[]);
+        for (epoch, fisher) in [(0, 24.9f32), (1, 9.0), (2, 3.6)] {
+            h.push_fisher(TestPoint { epoch, step: 100 * epoch as u64, loss: fisher });
+        }
+        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
+        let fisher = plot.fisher.as_ref().expect("shown");
+        let [lo, hi] = fisher.y_bounds;
+        assert!(value_at(Scale::Log, lo) < 3.6 && value_at(Scale::Log, hi) > 24.9);
+        assert!(value_at(Scale::Log, plot.y_bounds[0]) > 150.0, "the loss is not stretched down to it");
+        assert_eq!(fisher.ends, Some(Ends { first: f64::from(24.9f32), last: f64::from(3.6f32) }));
+        assert!(LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Hidden).fisher.is_none());
+    }
 }

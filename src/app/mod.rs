@@ -115,6 +115,7 @@ impl ComparedSide {
 pub struct App {
     /// The configuration of the current run: the launch's, with the objective and data set
     /// the user has switched to since.
+    /// Its seed is the run's own: `n` and `d` take the next, `o` keeps it.
     config: Config,
     launched: Config,
     /// `--save`: where `w` writes; by default a new file in the current directory.
@@ -233,17 +234,24 @@ impl App {
                 _ => Some(if self.settings.paused { Command::Resume } else { Command::Pause }),
             },
             Action::Resample => Some(Command::Resample),
-            Action::NewRun => Some(self.new_run()),
+            // A fresh draw of everything (weights, data, noise, particles): the same seed would
+            // replay the run bit for bit.
+            Action::NewRun => {
+                self.config.seed = self.config.seed.wrapping_add(1);
+                Some(self.new_run())
+            }
             Action::SwitchObjective if self.config.mode == Mode::Annealed => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_ANNEALED_ISM)));
                 None
             }
+            // The seed is kept: both objectives train on the same data from the same weights.
             Action::SwitchObjective => {
                 self.config.objective = self.config.objective.other();
                 Some(self.new_run())
             }
             Action::CycleDataset => {
                 self.config = next_dataset(&self.launched, &self.config);
+                self.config.seed = self.config.seed.wrapping_add(1);
                 Some(self.new_run())
             }
             Action::Save => Some(Command::Save(self.save_to.clone())),
@@ -827,7 +835,8 @@ pub(crate) mod tests {
     fn a_new_run_drops_the_old_runs_snapshots() {
         let mut app = App::new(Config::default());
         assert!(app.apply(snapshot(0, TrainerState::Training, 50)));
-        assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config::default())));
+        let next_seed = Config { seed: 1, ..Config::default() };
+        assert_eq!(app.update(Action::NewRun), Some(new_run(1, next_seed)));
         assert_eq!(app.state(), None);
         assert!(app.plot().is_empty());
         // A snapshot of run 0 still in flight must not reappear.
@@ -839,7 +848,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn o_starts_a_new_run_with_the_other_objective() {
+    fn o_starts_a_new_run_with_the_other_objective_on_the_same_seed() {
         let mut app = App::new(Config::default());
         app.apply(snapshot(0, TrainerState::Training, 50));
         let ism = Config { objective: Objective::Ism, ..Config::default() };
@@ -847,8 +856,9 @@ pub(crate) mod tests {
         assert_eq!(app.config(), &ism);
         assert!(!app.apply(snapshot(0, TrainerState::Training, 60)), "the DSM run's snapshots are stale");
         assert!(app.plot().is_empty() && app.status().is_none());
-        assert_eq!(app.update(Action::NewRun), Some(new_run(2, ism)), "n keeps the objective");
-        assert_eq!(app.update(Action::SwitchObjective), Some(new_run(3, Config::default())));
+        let ism_next = Config { seed: 1, ..ism };
+        assert_eq!(app.update(Action::NewRun), Some(new_run(2, ism_next)), "n keeps the objective, not the seed");
+        assert_eq!(app.update(Action::SwitchObjective), Some(new_run(3, Config { seed: 1, ..Config::default() })));
     }
 
     #[test]
@@ -871,7 +881,7 @@ pub(crate) mod tests {
             }
         }
         assert_eq!(seen, ["circles", "swiss-roll", "8gaussians", "checkerboard", "moons"]);
-        assert_eq!(app.config(), &launched);
+        assert_eq!(app.config(), &Config { seed: launched.seed + 5, ..launched }, "each d a new seed");
     }
 
     #[test]
@@ -943,7 +953,7 @@ pub(crate) mod tests {
         app.apply(snapshot(0, TrainerState::Diverged(d), 16));
         assert_eq!(app.state(), Some(TrainerState::Diverged(d)));
         assert_eq!(app.update(Action::TogglePause), None);
-        assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config::default())));
+        assert_eq!(app.update(Action::NewRun), Some(new_run(1, Config { seed: 1, ..Config::default() })));
     }
 
     #[test]

@@ -21,9 +21,8 @@ pub enum Window {
     Recent,
 }
 
-/// Whether the loss panel also draws the Fisher divergence, on its right axis. Hidden, the
-/// loss has the panel's height to itself: on the shared axis a steep Fisher curve squeezes a
-/// flat loss into a few rows.
+/// Whether the loss panel also draws the Fisher divergence, in a chart below the loss's.
+/// Hidden, the loss has the panel's height to itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FisherCurve {
     #[default]

@@ -38,18 +38,19 @@ pub type ReadoutKey = (u64, u64, u64, [u64; 2]);
 
 impl Run {
     pub fn new(config: &Config, id: u64, restart: u64, start: Option<Mlp<f32>>, settings: &Settings) -> Self {
-        let seed = config.seed.wrapping_add(id);
-        let config = Config { seed, ..config.clone() };
+        // The UI picks each run's seed (`n` and `d` the next, `o` the same) and sends it in the
+        // configuration.
+        let seed = config.seed;
         let session = match start {
-            Some(model) => Session::with_model(&config, model),
-            None => Session::new(&config),
+            Some(model) => Session::with_model(config, model),
+            None => Session::new(config),
         };
         let test_points = to_points(session.data().test());
         Self {
             id,
             seed,
             particles: Particles::uniform(config.particles, seed, restart),
-            chain: chain_for(&config, settings),
+            chain: chain_for(config, settings),
             comparison: None,
             session,
             test_points,

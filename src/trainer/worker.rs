@@ -254,11 +254,12 @@ mod tests {
     }
 
     #[test]
-    fn a_new_run_restarts_with_the_next_seed_and_its_own_data() {
+    fn a_new_run_restarts_with_the_seed_it_is_given_and_its_own_data() {
         let config = small();
         let worker = Worker::spawn(&config, running(), None).unwrap();
         until(&worker, |s| s.status.step > 5);
-        worker.send(Command::NewRun { run_id: 1, config: Box::new(config.clone()) });
+        let next = Config { seed: config.seed + 1, ..config.clone() };
+        worker.send(Command::NewRun { run_id: 1, config: Box::new(next) });
         let seen = until(&worker, |s| s.run_id == 1);
         let first = seen.last().unwrap();
         assert_eq!(first.status.seed, config.seed + 1);
@@ -276,7 +277,7 @@ mod tests {
         let next = Config { source: circles.source, objective: circles.objective, noise: circles.noise, ..config };
         worker.send(Command::NewRun { run_id: 1, config: Box::new(next.clone()) });
         let seen = until(&worker, |s| s.run_id == 1);
-        let expected = Session::new(&Config { seed: next.seed + 1, ..next });
+        let expected = Session::new(&next);
         let first = &expected.data().train();
         assert_eq!(seen.last().unwrap().data.as_ref().unwrap()[0], [first[[0, 0]], first[[0, 1]]], "the circles");
         assert_eq!(seen.last().unwrap().test[0].loss, expected.history().test[0].loss, "ISM's test loss");
@@ -321,7 +322,7 @@ mod tests {
         assert_eq!(first.test[0].loss, expected);
         worker.send(Command::NewRun { run_id: 1, config: Box::new(config.clone()) });
         let seen = until(&worker, |s| s.run_id == 1);
-        let fresh = Session::new(&Config { seed: config.seed + 1, ..config });
+        let fresh = Session::new(&config);
         assert_eq!(seen.last().unwrap().test[0].loss, initial_test_loss(fresh));
         shutdown_within_watchdog(worker);
     }

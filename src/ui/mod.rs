@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! ┌ Loss ─────────────────────┐┌ Samples ──────────────────────────┐
-//! │ train EMA, raw, test      ││ braille scatter: data, particles, │
-//! │                           ││ score field arrows (key f)        │
+//! │ loss: EMA, raw, test      ││ braille scatter: data, particles, │
+//! │ Fisher divergence (key i) ││ score field arrows (key f)        │
 //! └───────────────────────────┘└───────────────────────────────────┘
 //! ┌ state ────────────────────────────────────────── run · seed ────┐
 //! │ training · Langevin · quality and speed                         │
@@ -25,6 +25,7 @@ pub mod loss_chart;
 pub mod scatter;
 pub mod status;
 pub mod theme;
+pub mod ticks;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

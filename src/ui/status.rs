@@ -84,7 +84,7 @@ impl Widget for Status<'_> {
                 theme::DIVERGED,
             ),
         };
-        let seed = status.map_or(config.seed.wrapping_add(app.run_id()), |s| s.seed);
+        let seed = status.map_or(config.seed, |s| s.seed);
         let title = Line::from(vec![Span::raw(" "), Span::styled(state, style), Span::raw(" ")]);
         let run = format!(" {} · run {} · seed {seed} ", config.source.name(), app.run_id() + 1);
         let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
