@@ -229,6 +229,20 @@ fn f_cycles_the_score_field_over_the_samples_and_i_the_fisher_curve() {
 }
 
 #[test]
+fn v_cycles_the_samples_views_and_the_title_names_each() {
+    let pane = Pane::start("views", 100, 30, LONG);
+    pane.wait_for("┌ Samples · shaded ");
+    pane.keys(&["v"]);
+    pane.wait_until("the density view", |s| s.contains("┌ Samples · density ") && s.contains("▀"));
+    pane.keys(&["v"]);
+    pane.wait_for("┌ Samples · points ");
+    pane.keys(&["v"]);
+    pane.wait_for("┌ Samples · shaded ");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
 fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
     let pane = Pane::start("switch", 100, 30, LONG);
     // The status names the objective while still STARTING, before the first figures: wait for
