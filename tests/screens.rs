@@ -92,9 +92,13 @@ fn app_with(state: TrainerState) -> App {
     app
 }
 
+/// `app` on a `width` × `height` screen, its data shaded for that screen first as the
+/// dashboard does before each draw.
 fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut app = app.clone();
+    app.shade_data(ui::plot_grids(&app, Rect::new(0, 0, width, height)));
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draw");
+    terminal.draw(|frame| frame.render_widget(&app, frame.area())).expect("draw");
     terminal
 }
 
@@ -103,13 +107,21 @@ fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
     buf.content().chunks(usize::from(buf.area.width)).map(|row| row.iter().map(|c| c.symbol()).collect()).collect()
 }
 
+/// The rows of `terminal` with the glyphs that stand in for the data's shading without
+/// colour (`ui::shading::DATA_GLYPHS`) blanked.
+fn unshaded(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    lines(terminal).iter().map(|r| r.chars().map(|c| if "░▒▓".contains(c) { ' ' } else { c }).collect()).collect()
+}
+
 fn colours(terminal: &Terminal<TestBackend>) -> Vec<Color> {
     terminal.backend().buffer().content().iter().map(|c| c.fg).collect()
 }
 
-/// What every full screen must show, whatever its size.
+/// What every full screen must show, whatever its size, the default view named as the
+/// scatter's width allows.
 fn assert_dashboard(terminal: &Terminal<TestBackend>, width: u16, height: u16) {
-    assert_dashboard_with(terminal, width, height, "┌ Samples");
+    let title = if width < 100 { "┌ shaded ─" } else { "┌ Samples · shaded data + particles ─" };
+    assert_dashboard_with(terminal, width, height, title);
 }
 
 /// As [`assert_dashboard`], with the scatter panel's title starting `scatter`.
@@ -169,7 +181,7 @@ fn help_over_the_dashboard_at_80x24() {
 }
 
 #[test]
-fn diverged_linear_recent_particles_only_at_120x40() {
+fn diverged_linear_recent_density_at_120x40() {
     let d = Divergence { step: STEP + 1, epoch: 50, loss: 3.2e7 };
     let mut app = app_with(TrainerState::Diverged(d));
     for action in [Action::ToggleScale, Action::ToggleWindow, Action::CycleView] {
@@ -178,9 +190,66 @@ fn diverged_linear_recent_particles_only_at_120x40() {
     let terminal = draw(&app, 120, 40);
     let rows = lines(&terminal);
     assert!(rows[0].starts_with("┌ Loss linear · last 1000 steps"), "{}", rows[0]);
+    assert!(rows[0].contains("┌ Samples · particle density ─"), "{}", rows[0]);
     assert!(rows[33].contains("DIVERGED at step 3151 (loss 3.20e7) · n starts a new run"), "{}", rows[33]);
-    assert!(!colours(&terminal).contains(&theme::DATA), "data hidden in the particles-only view");
+    let buf = terminal.backend().buffer();
+    let halves = buf.content().iter().filter(|c| c.symbol() == "▀" || c.symbol() == "▄").count();
+    assert!(halves > 300, "a heatmap of half blocks: {halves}");
+    for step in theme::DENSITY_RAMP {
+        assert!(buf.content().iter().any(|c| c.fg == step || c.bg == step), "no pixel in {step:?}");
+    }
+    assert!(!buf.content().iter().any(|c| theme::DATA_SHADES.contains(&c.bg)), "the data is not shaded here");
     insta::assert_snapshot!(terminal.backend());
+}
+
+/// The default view at the largest size: the data shaded under the particles.
+#[test]
+fn shaded_view_at_220x60() {
+    let terminal = draw(&app_with(TrainerState::Training), 220, 60);
+    assert_dashboard(&terminal, 220, 60);
+    let buf = terminal.backend().buffer();
+    let both = buf.content().iter().filter(|c| c.fg == theme::PARTICLES && theme::DATA_SHADES.contains(&c.bg)).count();
+    assert!(both > 200, "cells showing a particle over the data: {both}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// `v` twice: the points view, as the scatter was drawn before the shaded view.
+#[test]
+fn points_view_at_80x24() {
+    let mut app = app_with(TrainerState::Training);
+    app.update(Action::CycleView);
+    app.update(Action::CycleView);
+    let terminal = draw(&app, 80, 24);
+    assert_dashboard_with(&terminal, 80, 24, "┌ points ─");
+    assert!(!terminal.backend().buffer().content().iter().any(|c| c.bg != Color::Reset), "no shading");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// Each view without colour, its samples panel: the layers told apart by glyph, and the
+/// density by a ramp.
+#[test]
+fn every_view_reads_without_colour_at_100x30() {
+    let mut app = app_with(TrainerState::Training).with_colour(false);
+    let mut screens = Vec::new();
+    for _ in 0..3 {
+        let terminal = draw(&app, 100, 30);
+        assert!(terminal.backend().buffer().content().iter().all(|c| (c.fg, c.bg) == (Color::Reset, Color::Reset)));
+        // The samples panel: the right 55 of the 100 columns.
+        screens.push(
+            lines(&terminal).iter().map(|r| r.chars().skip(45).collect::<String>()).collect::<Vec<_>>().join("\n"),
+        );
+        app.update(Action::CycleView);
+    }
+    let braille = |s: &str| s.chars().filter(|c| ('\u{2801}'..='\u{28ff}').contains(c)).count();
+    let count = |s: &str, glyphs: &str| s.chars().filter(|c| glyphs.contains(*c)).count();
+    let [shaded, density, points] = [&screens[0], &screens[1], &screens[2]];
+    let (particles, data) = (braille(shaded), count(shaded, "░▒▓"));
+    assert!(particles > 300 && data > 5, "particles as braille ({particles}), data as shading ({data})");
+    let ramp = count(density, "░▒▓█");
+    assert!(braille(density) == 0 && ramp > 150, "the density as a ramp of glyphs ({ramp}):\n{density}");
+    assert!(braille(points) > 300 && count(points, "░▒▓") == 0);
+    insta::assert_snapshot!("no_color_shaded_at_100x30", shaded);
+    insta::assert_snapshot!("no_color_density_at_100x30", density);
 }
 
 #[test]
@@ -188,7 +257,9 @@ fn no_color_draws_no_colour_and_tells_data_from_particles_by_weight() {
     let app = app_with(TrainerState::Training);
     let coloured = draw(&app, 100, 30);
     let plain = draw(&app.clone().with_colour(false), 100, 30);
-    assert_eq!(lines(&plain), lines(&coloured), "the same screen, symbol for symbol");
+    // The same screen, symbol for symbol, but for the data's shading: glyphs stand in for
+    // its backgrounds where no particle is.
+    assert_eq!(unshaded(&plain), unshaded(&coloured));
     let (coloured, plain) = (coloured.backend().buffer(), plain.backend().buffer());
     for cell in plain.content() {
         assert_eq!((cell.fg, cell.bg, cell.underline_color), (Color::Reset, Color::Reset, Color::Reset));
@@ -402,7 +473,7 @@ fn arrows(terminal: &Terminal<TestBackend>) -> usize {
 fn score_field_learned_at_120x40() {
     let app = with_field(app_with(TrainerState::Training), FieldKind::Learned, 120, 40);
     let terminal = draw(&app, 120, 40);
-    assert_dashboard_with(&terminal, 120, 40, "┌ score field: learned s_θ, σ 0.1 ");
+    assert_dashboard_with(&terminal, 120, 40, "┌ shaded · learned s_θ, σ 0.1 ");
     let rows = lines(&terminal);
     assert!(rows[32].contains("max ‖s‖"), "{}", rows[32]);
     // A 64 × 31 plot: 16 × 15 lattice points, each an arrow or, where the field is weak, a dot.
@@ -415,7 +486,7 @@ fn score_field_difference_at_80x24_reads_without_colour() {
     let app = with_field(app_with(TrainerState::Training), FieldKind::Difference, 80, 24);
     let coloured = draw(&app, 80, 24);
     let plain = draw(&app.clone().with_colour(false), 80, 24);
-    assert_eq!(lines(&plain), lines(&coloured), "the same glyphs");
+    assert_eq!(unshaded(&plain), unshaded(&coloured), "the same glyphs but for the data's shading");
     assert!(lines(&plain)[0].contains("┌ difference ─"), "shortened to fit: {}", lines(&plain)[0]);
     // Without colour the shades are weights: weak arrows faint, stronger ones not.
     let weights: Vec<Modifier> = plain

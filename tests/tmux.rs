@@ -252,10 +252,10 @@ fn f_cycles_the_score_field_over_the_samples_and_i_the_fisher_curve() {
     // A 53 × 21 plot: 13 × 10 lattice points, arrows where the field is not weak.
     pane.keys(&["f"]);
     let learned =
-        pane.wait_until("the learned field's arrows", |s| s.contains("┌ learned s_θ, σ 0.1 ") && arrows(s) > 50);
+        pane.wait_until("the learned field's arrows", |s| s.contains("┌ shaded · learned, σ 0.1 ") && arrows(s) > 50);
     assert!(!learned.contains("┌ Samples") && learned.contains("max ‖s‖"), "{learned}");
     pane.keys(&["f"]);
-    pane.wait_until("the exact field's arrows", |s| s.contains("┌ exact ∇log q_σ, σ 0.1 ") && arrows(s) > 50);
+    pane.wait_until("the exact field's arrows", |s| s.contains("┌ shaded · exact, σ 0.1 ") && arrows(s) > 50);
     pane.keys(&["f"]);
     pane.wait_until("the difference", |s| s.contains("┌ learned − exact, σ 0.1 ") && s.contains("max ‖Δs‖"));
     pane.keys(&["f"]);
@@ -267,6 +267,20 @@ fn f_cycles_the_score_field_over_the_samples_and_i_the_fisher_curve() {
     pane.wait_until("the Fisher curve to go", |s| !s.contains("Fisher ━"));
     pane.keys(&["i"]);
     pane.wait_for("Fisher ━");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
+fn v_cycles_the_samples_views_and_the_title_names_each() {
+    let pane = Pane::start("views", 100, 30, LONG);
+    pane.wait_for("┌ Samples · shaded ");
+    pane.keys(&["v"]);
+    pane.wait_until("the density view", |s| s.contains("┌ Samples · density ") && s.contains("▀"));
+    pane.keys(&["v"]);
+    pane.wait_for("┌ Samples · points ");
+    pane.keys(&["v"]);
+    pane.wait_for("┌ Samples · shaded ");
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }
@@ -562,10 +576,11 @@ fn has_readout(screen: &str) -> bool {
 }
 
 /// The scatter panel's title names the field `kind` at σ `sigma` (in whichever form fits
-/// beside the escaped count).
+/// beside the escaped count, after the view's name when it fits).
 fn field_title(screen: &str, kind: &str, sigma: &str) -> bool {
     let top = screen.lines().next().unwrap_or_default();
-    top.contains(&format!("┐┌ {kind}")) && top.contains(&format!(", σ {sigma} "))
+    let named = top.contains(&format!("┐┌ {kind}")) || top.contains(&format!("┐┌ shaded · {kind}"));
+    named && top.contains(&format!(", σ {sigma} "))
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! trainer should get, so both are tested without a terminal or a thread. Nothing here
 //! imports `ui`: the widgets read this state, never the reverse.
 
+pub mod density;
 pub mod keys;
 pub mod loss_history;
 pub mod loss_plot;
@@ -22,7 +23,7 @@ use crate::app::notice::{
     Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NOTICE_TIME, Notice,
 };
 use crate::app::samples::Samples;
-use crate::app::view::{FieldOverlay, FisherCurve, Scale, View, Window, next_field_view};
+use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window, next_field_view};
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, Source};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
@@ -373,6 +374,21 @@ impl App {
         self.samples = Samples::new(self.config.source.bounds());
         self.field = None;
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
+    }
+
+    /// Shades the data for the grids the scatters on screen are drawn on, where it is not
+    /// yet: the dashboard calls this before each draw, so the data is binned again only when
+    /// it or the panels change.
+    pub fn shade_data(&mut self, grids: PlotGrids) {
+        match grids {
+            PlotGrids::None => {}
+            PlotGrids::Samples(grid) => self.samples.shade_data(grid),
+            PlotGrids::Compare(grids) => {
+                for (side, grid) in self.compared.iter_mut().flatten().zip(grids) {
+                    side.samples.shade_data(grid);
+                }
+            }
+        }
     }
 
     /// Brings what the trainer is asked to evaluate in line with the field view: `lattice`
@@ -818,7 +834,7 @@ pub(crate) mod tests {
                 app.view()
             })
             .collect();
-        assert_eq!(views, [View::Particles, View::Data, View::DataAndParticles]);
+        assert_eq!(views, [View::Density, View::Points, View::Shaded]);
         app.update(Action::ToggleScale);
         assert_eq!(app.scale(), Scale::Linear);
         app.update(Action::ToggleWindow);

@@ -1,6 +1,9 @@
 //! The scatter panel's points as they arrive from the trainer: the run's data and the
-//! particles inside the data set's fixed bounds, with those outside counted, not kept.
+//! particles inside the data set's fixed bounds, with those outside counted, not kept; and
+//! the data's shading for the grid of cells it is drawn on, binned when the data or the grid
+//! changes rather than at every frame.
 
+use crate::app::density::{Density, Grid};
 use crate::data::Bounds;
 
 fn contains(bounds: &Bounds, p: [f32; 2]) -> bool {
@@ -16,6 +19,8 @@ pub struct Samples {
     particles: Vec<[f32; 2]>,
     escaped: usize,
     nonfinite: usize,
+    /// The data counted per cell of the grid last asked for ([`Samples::shade_data`]).
+    data_shading: Option<Density>,
 }
 
 impl Samples {
@@ -23,7 +28,7 @@ impl Samples {
     ///
     /// [`Source::bounds`]: crate::data::Source::bounds
     pub fn new(bounds: Bounds) -> Self {
-        Self { data: Vec::new(), bounds, particles: Vec::new(), escaped: 0, nonfinite: 0 }
+        Self { data: Vec::new(), bounds, particles: Vec::new(), escaped: 0, nonfinite: 0, data_shading: None }
     }
 
     /// The training data that is drawn.
@@ -34,6 +39,20 @@ impl Samples {
     /// A run's training data.
     pub fn set_data(&mut self, data: Vec<[f32; 2]>) {
         self.data = data;
+        self.data_shading = None;
+    }
+
+    /// Counts the data per bin of `grid` (the plot's cells) unless it already is: the
+    /// dashboard calls this before each draw with the grid of the panel on screen.
+    pub fn shade_data(&mut self, grid: Grid) {
+        if self.data_shading.as_ref().is_none_or(|d| d.grid != grid) {
+            self.data_shading = Some(Density::count(&self.data, grid));
+        }
+    }
+
+    /// The data counted per bin of `grid`, if [`Samples::shade_data`] was last asked for it.
+    pub fn data_shading(&self, grid: Grid) -> Option<&Density> {
+        self.data_shading.as_ref().filter(|d| d.grid == grid)
     }
 
     /// Keeps the particles inside the bounds and counts the others.

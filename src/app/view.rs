@@ -1,6 +1,7 @@
 //! How the panels show what they show: the loss axis, its window, the Fisher curve, what the
 //! scatter draws and which score field goes over it. Pure state; `ui` draws it.
 
+use crate::app::density::Grid;
 use crate::eval::score_field::{Field, FieldKind};
 
 /// The loss axis.
@@ -30,31 +31,39 @@ pub enum FisherCurve {
     Hidden,
 }
 
-/// What the scatter panel draws.
+/// How the scatter panel draws the data and the particles (`v` moves to the next).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum View {
+    /// The data as a shaded background, by how much of it each cell holds, and the particles
+    /// as braille dots over it: every cell shows both.
     #[default]
-    DataAndParticles,
-    Particles,
-    Data,
+    Shaded,
+    /// The particles alone, as a smooth heatmap of their density, two pixels a cell.
+    Density,
+    /// Both as braille points, the particles over the data (a cell has one colour).
+    Points,
 }
 
 impl View {
     pub fn next(self) -> Self {
         match self {
-            View::DataAndParticles => View::Particles,
-            View::Particles => View::Data,
-            View::Data => View::DataAndParticles,
+            View::Shaded => View::Density,
+            View::Density => View::Points,
+            View::Points => View::Shaded,
         }
     }
+}
 
-    pub fn shows_data(self) -> bool {
-        self != View::Particles
-    }
-
-    pub fn shows_particles(self) -> bool {
-        self != View::Data
-    }
+/// The grids of cells the scatters on screen are drawn on, as the layout puts them: the data
+/// is shaded for these ([`crate::app::App::shade_data`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum PlotGrids {
+    /// No scatter on screen (too small).
+    #[default]
+    None,
+    Samples(Grid),
+    /// The compare view's two panels, left and right.
+    Compare([Grid; 2]),
 }
 
 /// The score field view `f` moves to: off → learned → exact → their difference → off.

@@ -226,10 +226,11 @@ fn event_loop(
         dirty |= app.tick(Instant::now());
         if dirty {
             let size = terminal.size().wrap_err("reading the terminal's size")?;
-            let lattice = ui::field_lattice(app, Rect::from((Position::ORIGIN, size)));
-            if let Some(command) = app.sync_field(lattice) {
+            let screen = Rect::from((Position::ORIGIN, size));
+            if let Some(command) = app.sync_field(ui::field_lattice(app, screen)) {
                 worker.send(command);
             }
+            app.shade_data(ui::plot_grids(app, screen));
             draw_whole_frame(terminal, app)?;
             app.frame_drawn(Instant::now());
             dirty = false;

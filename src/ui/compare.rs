@@ -15,11 +15,18 @@ pub struct ComparePanels<'a> {
     /// `None` until the trainer's first snapshot of the comparison.
     pub sides: Option<&'a [ComparedSide; 2]>,
     pub view: View,
+    /// `false` under `NO_COLOR`.
+    pub colour: bool,
+}
+
+/// Where the two sides go in `area`: left and right halves.
+pub fn panels(area: Rect) -> [Rect; 2] {
+    area.layout(&Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]))
 }
 
 impl Widget for ComparePanels<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let [left, right] = area.layout(&Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]));
+        let [left, right] = panels(area);
         let Some(sides) = self.sides else {
             let block = Block::bordered().border_style(theme::BORDER).title(Span::styled(" Compare ", theme::TITLE));
             let inner = block.inner(area);
@@ -35,7 +42,7 @@ impl Widget for ComparePanels<'_> {
                 .border_style(theme::BORDER)
                 .title(title(side, area.width.saturating_sub(2)))
                 .title_bottom(progress(side, area.width.saturating_sub(2)));
-            scatter::plot(&side.samples, self.view, block, area, buf);
+            scatter::plot(&side.samples, self.view, self.colour, block, area, buf);
         }
     }
 }

@@ -95,17 +95,20 @@ pub fn draw_arrows(transform: &PlotTransform, field: &Field, kind: FieldKind, bu
     }
 }
 
-/// The panel's title with the view of `kind` on, at `sigma` once known: the longest form
-/// that fits in `room` columns.
-pub fn title(kind: FieldKind, sigma: Option<f64>, room: usize) -> String {
+/// The panel's title with the view of `kind` on, at `sigma` once known, after the name of
+/// the scatter's `view` when there is room for both: the longest form that fits in `room`
+/// columns.
+pub fn title(kind: FieldKind, sigma: Option<f64>, room: usize, view: &str) -> String {
     let (long, short) = match kind {
         FieldKind::Learned => ("learned s_θ", "learned"),
         FieldKind::Exact => ("exact ∇log q_σ", "exact"),
         FieldKind::Difference => ("learned − exact", "difference"),
     };
     let at = sigma.map_or(String::new(), |s| format!(", σ {}", sigma_text(s)));
-    let forms = [format!(" score field: {long}{at} "), format!(" {long}{at} "), format!(" {short}{at} ")];
-    forms.into_iter().find(|f| f.chars().count() <= room).unwrap_or_else(|| format!(" {short} "))
+    let forms = [format!("score field: {long}{at}"), format!("{long}{at}"), format!("{short}{at}")];
+    let with_view = forms.iter().map(|f| format!(" {view} · {f} "));
+    let alone = forms.iter().map(|f| format!(" {f} "));
+    with_view.chain(alone).find(|f| f.chars().count() <= room).unwrap_or_else(|| format!(" {short} "))
 }
 
 /// σ as given when that is short (0.1, 0.01, 1), else to three figures (an annealed level
@@ -215,15 +218,17 @@ mod tests {
     }
 
     #[test]
-    fn the_title_shortens_to_fit() {
-        let t = |kind, room| title(kind, Some(0.1), room);
-        assert_eq!(t(FieldKind::Learned, 60), " score field: learned s_θ, σ 0.1 ");
-        assert_eq!(t(FieldKind::Exact, 26), " exact ∇log q_σ, σ 0.1 ");
+    fn the_title_shortens_to_fit_and_names_the_view_first() {
+        let t = |kind, room| title(kind, Some(0.1), room, "density");
+        assert_eq!(t(FieldKind::Learned, 60), " density · score field: learned s_θ, σ 0.1 ");
+        assert_eq!(t(FieldKind::Learned, 30), " density · learned s_θ, σ 0.1 ");
+        assert_eq!(t(FieldKind::Exact, 26), " density · exact, σ 0.1 ");
+        assert_eq!(t(FieldKind::Learned, 25), " learned s_θ, σ 0.1 ", "no room for the view's name");
         assert_eq!(t(FieldKind::Difference, 26), " learned − exact, σ 0.1 ");
         assert_eq!(t(FieldKind::Difference, 15), " difference ");
-        assert_eq!(title(FieldKind::Exact, None, 60), " score field: exact ∇log q_σ ");
+        assert_eq!(title(FieldKind::Exact, None, 40, "shaded"), " shaded · score field: exact ∇log q_σ ");
         let level = 0.01f64.powf(2.0 / 9.0);
-        assert_eq!(title(FieldKind::Learned, Some(level), 60), " score field: learned s_θ, σ 0.359 ");
-        assert_eq!(title(FieldKind::Learned, Some(0.01), 60), " score field: learned s_θ, σ 0.01 ");
+        assert_eq!(title(FieldKind::Learned, Some(level), 31, "shaded"), " shaded · learned s_θ, σ 0.359 ");
+        assert_eq!(title(FieldKind::Learned, Some(0.01), 30, "points"), " points · learned s_θ, σ 0.01 ");
     }
 }

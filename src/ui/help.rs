@@ -185,7 +185,7 @@ impl Help {
             },
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
-            key("v", "samples: data + particles / particles / data".into()),
+            key("v", "samples: shaded data + particles / particle density / points".into()),
             key("f", "score field arrows: off / learned / exact / learned − exact".into()),
             key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),

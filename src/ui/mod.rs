@@ -20,9 +20,11 @@
 
 pub mod compare;
 pub mod field;
+pub mod heatmap;
 pub mod help;
 pub mod loss_chart;
 pub mod scatter;
+pub mod shading;
 pub mod status;
 pub mod theme;
 pub mod ticks;
@@ -33,6 +35,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::App;
+use crate::app::view::PlotGrids;
 use crate::eval::score_field::Lattice;
 use crate::trainer::protocol::TrainerState;
 use compare::ComparePanels;
@@ -95,6 +98,19 @@ pub fn field_lattice(app: &App, area: Rect) -> Option<Lattice> {
     field::lattice(&PlotTransform::new(panel, app.samples().bounds()))
 }
 
+/// The grids of cells the scatters on `app`'s screen of `area` are drawn on: the data is
+/// shaded for these before the draw ([`App::shade_data`]).
+pub fn plot_grids(app: &App, area: Rect) -> PlotGrids {
+    let Some(areas) = areas(app, area) else { return PlotGrids::None };
+    let bounds = app.samples().bounds();
+    let grid = |panel| PlotTransform::new(panel, bounds).grid();
+    if app.comparing() {
+        PlotGrids::Compare(compare::panels(areas.compare).map(grid))
+    } else {
+        PlotGrids::Samples(grid(areas.samples))
+    }
+}
+
 impl App {
     fn render_screen(&self, area: Rect, buf: &mut Buffer) {
         let Some(Areas { loss, samples, compare, status, footer }) = areas(self, area) else {
@@ -102,10 +118,16 @@ impl App {
             return;
         };
         if self.comparing() {
-            ComparePanels { sides: self.compared(), view: self.view() }.render(compare, buf);
+            ComparePanels { sides: self.compared(), view: self.view(), colour: self.colour() }.render(compare, buf);
         } else {
             LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
-            Scatter { samples: self.samples(), view: self.view(), field: self.field_overlay() }.render(samples, buf);
+            let scatter = Scatter {
+                samples: self.samples(),
+                view: self.view(),
+                colour: self.colour(),
+                field: self.field_overlay(),
+            };
+            scatter.render(samples, buf);
         }
         Status { app: self }.render(status, buf);
         let paused = self.state() == Some(TrainerState::Paused);
@@ -132,9 +154,11 @@ impl Widget for TooSmall {
 }
 
 /// The screen `app` shows on a `width` × `height` terminal, as text (one line per row,
-/// trailing spaces dropped).
+/// trailing spaces dropped), its data shaded for that screen first.
 pub fn render_text(app: &App, width: u16, height: u16) -> String {
     let mut buf = Buffer::empty(Rect::new(0, 0, width, height));
+    let mut app = app.clone();
+    app.shade_data(plot_grids(&app, buf.area));
     app.render(buf.area, &mut buf);
     buffer_text(&buf)
 }

@@ -1,12 +1,15 @@
-//! The scatter panel: the training data and the Langevin particles on a braille canvas.
-//!
-//! A braille cell holds one colour and a later layer replaces the cell, so the particles are
-//! drawn last, over the data. The bounds are fixed per data set ([`Source::bounds`]) so the
-//! picture does not jump; at draw time the shorter side is widened so one unit is as long
-//! across as down (braille dots are about square). Particles outside the bounds ("escaped")
-//! or non-finite are counted in the title and not drawn.
+//! The scatter panel: the training data and the Langevin particles, in one of three views
+//! (`v`): the data shaded under the particles' braille ([`shading`]), the particles' density
+//! as a heatmap ([`heatmap`]), or both as braille points, the particles drawn last (a braille
+//! cell holds one colour, so a particle hides the data in its cell). The title names the
+//! view. The bounds are fixed per data set ([`Source::bounds`]) so the picture does not
+//! jump; at draw time the shorter side is widened so one unit is as long across as down
+//! (braille dots are about square). Particles outside the bounds ("escaped") or non-finite
+//! are counted in the title and not drawn.
 //!
 //! [`Source::bounds`]: crate::data::Source::bounds
+//! [`shading`]: crate::ui::shading
+//! [`heatmap`]: crate::ui::heatmap
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -16,10 +19,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Painter, Shape};
 use ratatui::widgets::{Block, Widget};
 
+use crate::app::density::Grid;
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, View};
 use crate::data::Bounds;
-use crate::ui::{field, theme};
+use crate::ui::shading::DATA_GLYPHS;
+use crate::ui::{field, heatmap, shading, theme};
 
 /// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille
 /// dots each) draws one unit as long across as down.
@@ -61,6 +66,11 @@ impl PlotTransform {
         let y = top - (4.0 * f64::from(row) + 1.5) * (top - bottom) / (dots_y - 1.0);
         [x, y]
     }
+
+    /// The plot's cells as bins of the plane.
+    pub fn grid(&self) -> Grid {
+        Grid { cols: usize::from(self.area.width), rows: usize::from(self.area.height), bounds: self.bounds }
+    }
 }
 
 /// Points given as `[x, y]` in `f32`, drawn without converting the whole set first.
@@ -82,36 +92,75 @@ impl Shape for Cloud<'_> {
 pub struct Scatter<'a> {
     pub samples: &'a Samples,
     pub view: View,
+    /// `false` under `NO_COLOR`: glyphs stand in for the shades.
+    pub colour: bool,
     pub field: Option<FieldOverlay<'a>>,
+}
+
+/// The view's name: long, and short for a narrow panel.
+fn view_name(view: View) -> (&'static str, &'static str) {
+    match view {
+        View::Shaded => ("shaded data + particles", "shaded"),
+        View::Density => ("particle density", "density"),
+        View::Points => ("data + particle points", "points"),
+    }
+}
+
+/// The panel's title, naming `view`: the longest form that fits in `room` columns.
+fn view_title(view: View, room: usize) -> String {
+    let (long, short) = view_name(view);
+    [format!(" Samples · {long} "), format!(" Samples · {short} ")]
+        .into_iter()
+        .find(|t| t.chars().count() <= room)
+        .unwrap_or_else(|| format!(" {short} "))
+}
+
+/// What the view draws, and with what: the legend under the panel.
+fn legend(samples: &Samples, view: View, colour: bool) -> Line<'static> {
+    let entry = |mark: String, colour: Color, what: String| {
+        [Span::styled(format!(" {mark} "), colour), Span::styled(format!("{what} "), theme::DIM)]
+    };
+    let data = format!("data {}", samples.data().len());
+    let particles = format!("particles {}", samples.particles().len());
+    let spans: Vec<Span> = match view {
+        View::Shaded => {
+            [entry(DATA_GLYPHS[1].to_string(), theme::DATA, data), entry("●".into(), theme::PARTICLES, particles)]
+                .concat()
+        }
+        View::Density => {
+            let ramp: Vec<Span> = if colour {
+                theme::DENSITY_RAMP.iter().map(|&c| Span::styled("█", c)).collect()
+            } else {
+                vec![Span::raw(heatmap::DENSITY_GLYPHS[1..].iter().collect::<String>())]
+            };
+            [
+                vec![Span::styled(format!(" {particles}: sparse "), theme::DIM)],
+                ramp,
+                vec![Span::styled(" dense ", theme::DIM)],
+            ]
+            .concat()
+        }
+        View::Points => [entry("●".into(), theme::DATA, data), entry("●".into(), theme::PARTICLES, particles)].concat(),
+    };
+    Line::from(spans)
 }
 
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Scatter { samples, view, field: overlay } = self;
+        let Scatter { samples, view, colour, field: overlay } = self;
         let transform = PlotTransform::new(area, samples.bounds());
         // A field evaluated for another lattice (the panel was just resized) is not drawn.
         let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
-        let entry = |shown: bool, colour: Color, name: &str, count: usize| {
-            if shown {
-                [Span::styled(" ● ", colour), Span::styled(format!("{name} {count} "), theme::DIM)]
-            } else {
-                [Span::styled(" ○ ", theme::DIM), Span::styled(format!("{name} hidden "), theme::DIM)]
-            }
-        };
-        let legend: Vec<Span> = [
-            entry(view.shows_data(), theme::DATA, "data", samples.data().len()),
-            entry(view.shows_particles(), theme::PARTICLES, "particles", samples.particles().len()),
-        ]
-        .concat();
-        let legend = Line::from(legend);
+        let legend = legend(samples, view, colour);
         let lost =
             Line::styled(format!(" escaped {} · non-finite {} ", samples.escaped(), samples.nonfinite()), theme::DIM);
         // Room left of the right-hand title, and right of the legend (a title drawn later
         // overwrites one it meets).
         let width = usize::from(transform.area.width);
+        let room = width.saturating_sub(lost.width() + 1);
         let title = match overlay {
-            None => " Samples ".to_string(),
-            Some(o) => field::title(o.kind, drawn.map(|f| f.sigma), width.saturating_sub(lost.width() + 1)),
+            None => view_title(view, room),
+            Some(o) => field::title(o.kind, drawn.map(|f| f.sigma), room, view_name(view).1),
         };
         let mut block = Block::bordered()
             .border_style(theme::BORDER)
@@ -124,33 +173,47 @@ impl Widget for Scatter<'_> {
                 block = block.title_bottom(largest.right_aligned());
             }
         }
-        plot(samples, view, block, area, buf);
+        plot(samples, view, colour, block, area, buf);
         if let (Some(o), Some(f)) = (overlay, drawn) {
             field::draw_arrows(&transform, f, o.kind, buf);
         }
     }
 }
 
-/// `samples` on a braille canvas in `block`, as `view` says: the data, then the particles
-/// over it. The compare view draws its panels with this too.
-pub fn plot(samples: &Samples, view: View, block: Block, area: Rect, buf: &mut Buffer) {
+/// `samples` in `block` as `view` says. The compare view draws its panels with this too.
+pub fn plot(samples: &Samples, view: View, colour: bool, block: Block, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
-    let bounds = with_square_dots(samples.bounds(), inner.width, inner.height);
+    block.render(area, buf);
+    let transform =
+        PlotTransform { area: inner, bounds: with_square_dots(samples.bounds(), inner.width, inner.height) };
+    let particles = Cloud { points: samples.particles(), color: theme::PARTICLES };
+    match view {
+        View::Shaded => {
+            braille(&transform, &[particles], buf);
+            // Shaded for this panel before the draw (`App::shade_data`); never binned here.
+            if let Some(shading) = samples.data_shading(transform.grid()) {
+                shading::shade_cells(shading, inner, colour, buf);
+            }
+        }
+        View::Density => heatmap::draw(samples.particles(), &transform, colour, buf),
+        View::Points => braille(&transform, &[Cloud { points: samples.data(), color: theme::DATA }, particles], buf),
+    }
+}
+
+/// `clouds` on a braille canvas over the plot area of `transform`, each later one over the
+/// earlier ones.
+fn braille(transform: &PlotTransform, clouds: &[Cloud], buf: &mut Buffer) {
     Canvas::default()
-        .block(block)
         .marker(Marker::Braille)
-        .x_bounds(bounds.x)
-        .y_bounds(bounds.y)
+        .x_bounds(transform.bounds.x)
+        .y_bounds(transform.bounds.y)
         .paint(|ctx| {
-            if view.shows_data() {
-                ctx.draw(&Cloud { points: samples.data(), color: theme::DATA });
+            for cloud in clouds {
+                ctx.draw(cloud);
                 ctx.layer();
             }
-            if view.shows_particles() {
-                ctx.draw(&Cloud { points: samples.particles(), color: theme::PARTICLES });
-            }
         })
-        .render(area, buf);
+        .render(transform.area, buf);
 }
 
 #[cfg(test)]
@@ -206,28 +269,49 @@ mod tests {
         assert_eq!((s.escaped(), s.nonfinite()), (1, 2));
     }
 
-    #[test]
-    fn particles_are_drawn_over_the_data() {
+    fn is_braille(cell: &ratatui::buffer::Cell) -> bool {
+        cell.symbol().starts_with(|ch| ('\u{2801}'..='\u{28ff}').contains(&ch))
+    }
+
+    /// Two data points and a particle on one of them, drawn in `view` on a 60 × 10 panel,
+    /// the data shaded for it first as the dashboard does.
+    fn drawn(view: View) -> Buffer {
         let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
         s.set_data(vec![[0.0, 0.0], [1.0, 1.0]]);
         s.set_particles(&[[0.0, 0.0]]);
-        let area = Rect::new(0, 0, 20, 10);
-        let colours = |view| {
-            let mut buf = Buffer::empty(area);
-            Scatter { samples: &s, view, field: None }.render(area, &mut buf);
-            let painted: Vec<Color> = buf
-                .content()
-                .iter()
-                .filter(|c| c.symbol().starts_with(|ch| ('\u{2801}'..='\u{28ff}').contains(&ch)))
-                .map(|c| c.fg)
-                .collect();
-            painted
-        };
-        let both = colours(View::DataAndParticles);
-        assert_eq!(both.len(), 2, "one cell per point");
-        assert!(both.contains(&theme::PARTICLES) && both.contains(&theme::DATA));
-        assert_eq!(colours(View::Particles), [theme::PARTICLES]);
-        assert_eq!(colours(View::Data).len(), 2);
-        assert!(colours(View::Data).iter().all(|&c| c == theme::DATA));
+        let area = Rect::new(0, 0, 60, 10);
+        s.shade_data(PlotTransform::new(area, s.bounds()).grid());
+        let mut buf = Buffer::empty(area);
+        Scatter { samples: &s, view, colour: true, field: None }.render(area, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn the_points_view_draws_the_particles_over_the_data() {
+        let buf = drawn(View::Points);
+        let painted: Vec<Color> = buf.content().iter().filter(|c| is_braille(c)).map(|c| c.fg).collect();
+        assert_eq!(painted.len(), 2, "one cell per point");
+        assert!(painted.contains(&theme::PARTICLES) && painted.contains(&theme::DATA));
+    }
+
+    #[test]
+    fn the_shaded_view_shows_the_data_under_the_particle_in_the_same_cell() {
+        let buf = drawn(View::Shaded);
+        let shaded: Vec<&ratatui::buffer::Cell> =
+            buf.content().iter().filter(|c| theme::DATA_SHADES.contains(&c.bg)).collect();
+        assert_eq!(shaded.len(), 2, "a shade under each data point's cell");
+        let particle: Vec<&&ratatui::buffer::Cell> = shaded.iter().filter(|c| is_braille(c)).collect();
+        assert_eq!(particle.len(), 1, "the particle's cell keeps its shade");
+        assert_eq!(particle[0].fg, theme::PARTICLES);
+        assert!(buf.content().iter().filter(|c| is_braille(c)).all(|c| c.fg == theme::PARTICLES), "no data dots");
+    }
+
+    #[test]
+    fn the_title_names_the_view_in_the_room_there_is() {
+        assert_eq!(view_title(View::Shaded, 40), " Samples · shaded data + particles ");
+        assert_eq!(view_title(View::Density, 20), " Samples · density ");
+        assert_eq!(view_title(View::Points, 10), " points ");
+        let top = |view| crate::ui::buffer_text(&drawn(view)).lines().next().unwrap_or_default().to_string();
+        assert!(top(View::Points).starts_with("┌ Samples · points ─"), "{}", top(View::Points));
     }
 }

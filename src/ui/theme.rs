@@ -44,6 +44,25 @@ const GRAY: Color = Color::Indexed(243);
 pub const DATA: Color = BLUE;
 pub const PARTICLES: Color = ORANGE;
 
+/// The data's shading in the scatter's default view, sparse to dense: backgrounds from
+/// xterm's darkest blues (#00005f, #000087, #0000af), under orange particles that keep at
+/// least 3.4:1 against each (`the_particles_read_on_every_data_shade`). Dim on a black
+/// terminal, as a background should be; on a white one, dark patches where the data is.
+pub const DATA_SHADES: [Color; 3] = [Color::Indexed(17), Color::Indexed(18), Color::Indexed(19)];
+
+/// The particles' density in the heatmap view, sparse to dense: blue, violet, purple,
+/// magenta, red, gold (#005faf, #5f5faf, #875faf, #af5faf, #d75f5f, #af8700), a ramp like
+/// matplotlib's plasma whose luminance rises step by step (0.11 to 0.26), so the order reads
+/// without the hues, and stays between 0.1 and 0.3, so each step reads on black and on white.
+pub const DENSITY_RAMP: [Color; 6] = [
+    Color::Indexed(25),
+    Color::Indexed(61),
+    Color::Indexed(97),
+    Color::Indexed(133),
+    Color::Indexed(167),
+    Color::Indexed(136),
+];
+
 /// Train loss per step, neutral behind its moving average.
 pub const TRAIN_RAW: Color = GRAY;
 pub const TRAIN_SMOOTH: Color = TEAL;
@@ -170,6 +189,35 @@ mod tests {
         ];
         for colour in roles.into_iter().chain(styles.iter().filter_map(|s| s.fg)) {
             assert!(PALETTE.contains(&colour), "{colour:?} is not in the palette");
+        }
+    }
+
+    fn indexed_luminance(colour: Color) -> f64 {
+        let Color::Indexed(n) = colour else { panic!("{colour:?} is not from the 256") };
+        luminance(xterm_rgb(n))
+    }
+
+    fn contrast(a: f64, b: f64) -> f64 {
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    #[test]
+    fn the_particles_read_on_every_data_shade() {
+        let particles = indexed_luminance(PARTICLES);
+        for shade in DATA_SHADES {
+            let ratio = contrast(particles, indexed_luminance(shade));
+            assert!(ratio >= 3.0, "{shade:?}: {ratio:.2}:1 under the particles");
+        }
+        let luminances: Vec<f64> = DATA_SHADES.into_iter().map(indexed_luminance).collect();
+        assert!(luminances.windows(2).all(|w| w[0] < w[1]), "sparse to dense: {luminances:?}");
+    }
+
+    #[test]
+    fn the_density_ramp_rises_and_reads_on_black_and_on_white() {
+        let luminances: Vec<f64> = DENSITY_RAMP.into_iter().map(indexed_luminance).collect();
+        assert!(luminances.windows(2).all(|w| w[0] < w[1]), "lighter step by step: {luminances:?}");
+        for l in luminances {
+            assert!(contrast(l, 0.0) >= 3.0 && contrast(l, 1.0) >= 3.0, "luminance {l:.3}");
         }
     }
 
