@@ -423,8 +423,13 @@ fn frames_reach_the_terminal_whole_as_synchronized_updates() {
     let pane = Pane::start("synchronized", 100, 30, LONG);
     pane.tmux(&["pipe-pane", "-o", "-t", "app", &format!("cat > '{raw}'")]);
     pane.wait_for("TRAINING");
-    // Several frames of moving figures, then a key's redraw and the way out.
-    pane.wait_until("the particles to move", |s| langevin_steps(s).is_some_and(|n| n > 0));
+    // Several frames of moving figures (each change of the step count seen after the
+    // recording began is a frame written inside it), then a key's redraw and the way out.
+    let mut seen = 0;
+    for _ in 0..3 {
+        let screen = pane.wait_until("the particles to move on", |s| langevin_steps(s).is_some_and(|n| n > seen));
+        seen = langevin_steps(&screen).expect("a step count");
+    }
     pane.keys(&["?", "Escape", "q"]);
     pane.assert_exited_restored(0);
     let (begun, outside, nested) = synchronized_frames(&fs::read(&raw).expect("the recording"));
