@@ -180,7 +180,7 @@ fn exact_score_ratio_and_share(field: &BlurredMoons, seed: u64) -> (f64, f64) {
 /// The sampler half of the bar: with the exact score, the default schedule reaches
 /// energy distance ≤ 2× the floor with the upper moon at 0.50 ± 0.02 on seeds 0–4.
 /// Measured: 1.31 / 1.54 / 0.76 / 1.06 / 1.49× the floor, upper moon 0.493–0.508. So what
-/// the learned network scores beyond this (README) is the network's, not the chain's.
+/// the learned network scores beyond this (docs/headless.md) is the network's, not the chain's.
 #[test]
 fn annealed_defaults_with_the_exact_score_meet_the_energy_distance_bar() {
     let field = BlurredMoons::new(64, 0.1);
@@ -193,11 +193,11 @@ fn annealed_defaults_with_the_exact_score_meet_the_energy_distance_bar() {
 }
 
 /// The yardstick's own spread: the same as above over seeds 0–29, where a perfect score still
-/// scores from ~0.6× to ~2.1× the floor (README). Checks that the sampler with the exact
+/// scores from ~0.6× to ~2.1× the floor (docs/headless.md). Checks that the sampler with the exact
 /// score centres near 1.25× and rarely passes 2×, and prints every seed. About 80 s, so not in
 /// the default run: `cargo test --release --test annealed -- --ignored --nocapture yardstick`.
 #[test]
-#[ignore = "80 s; a measurement the README quotes, run on demand"]
+#[ignore = "80 s; a measurement docs/headless.md quotes, run on demand"]
 fn exact_score_yardstick_over_thirty_seeds() {
     let field = BlurredMoons::new(64, 0.1);
     let mut ratios = Vec::new();

@@ -15,7 +15,7 @@
 //! dsm-tui measured on seeds 0, 1, 2 (2026-11-26, docs/theory.md): energy distance 0.00231,
 //! 0.00297, 0.00316; upper-moon share 0.453, 0.515, 0.439; far 6.9%, 6.8%, 6.5%. What the
 //! bounds catch: the starting particles U[−1, 1]² score 0.12–0.13 (reference); a chain too
-//! short to mix (`--steps 100`: 0.030; `--eta 0.002`: 0.0123, README "Things to try"); a
+//! short to mix (`--steps 100`: 0.030; `--eta 0.002`: 0.0123, docs/headless.md "Things to try"); a
 //! sampler that leaves one moon with much more than its share; and blur: with the step's
 //! noise √(2η)·z instead of √η·z the energy distance stays within the bound (0.0019–0.0031)
 //! but 16–18% of the samples end far from the arcs.
