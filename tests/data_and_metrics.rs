@@ -156,3 +156,45 @@ fn quality_separates_data_from_the_uniform_start() {
     let u = quality(uniform.view(), test.view(), Shape::Moons);
     assert!(u.energy_distance > 0.1, "U[-1,1]² {} (reference: 0.12–0.13)", u.energy_distance);
 }
+
+/// scikit-learn's make_moons(3, shuffle=False, noise=0): linspace(0, π, 1) = [0] gives the
+/// upper point (cos 0, sin 0) = (1, 0); linspace(0, π, 2) = [0, π] gives the lower points
+/// (1 − cos t, 1 − sin t − 0.5) = (0, 0.5) and (2, 0.5). A single angle is 0, not 0/0.
+#[test]
+fn three_points_are_make_moons_by_hand() {
+    let data = two_moons(3, 0.0, &mut rng(4));
+    let mut got: Vec<(u8, [f32; 2])> =
+        data.points.rows().into_iter().zip(&data.labels).map(|(p, &l)| (l, [p[0], p[1]])).collect();
+    got.sort_by(|a, b| (a.0, a.1[0]).partial_cmp(&(b.0, b.1[0])).expect("finite points"));
+    assert_eq!(got, vec![(0, [1.0, 0.0]), (1, [0.0, 0.5]), (1, [2.0, 0.5])]);
+}
+
+/// The seed fixes the data set, draw for draw: make_moons' list (upper moon then lower, each
+/// at ascending t = π·i/(count − 1)), shuffled by `SliceRandom::shuffle` with the caller's
+/// stream, then N(0, noise²) from the same stream, row by row, x then y. Built here from
+/// that description. A reflected lower list (1 + cos t) or subtracted noise has the same
+/// distribution but gives another data set, and so other figures, for the same --seed.
+#[test]
+fn the_data_set_is_make_moons_list_shuffled_then_noised_from_the_callers_stream() {
+    use rand::seq::SliceRandom;
+    use rand_distr::{Distribution, StandardNormal};
+    for (n, noise, seed) in [(101, 0.0, 5), (64, 0.1, 6)] {
+        let data = two_moons(n, noise, &mut rng(seed));
+        let linspace = |count: usize| (0..count).map(move |i| PI * i as f64 / (count - 1) as f64);
+        let mut want: Vec<([f64; 2], u8)> = linspace(n / 2)
+            .map(|t| ([t.cos(), t.sin()], 0))
+            .chain(linspace(n - n / 2).map(|t| ([1.0 - t.cos(), 0.5 - t.sin()], 1)))
+            .collect();
+        let mut stream = rng(seed);
+        want.shuffle(&mut stream);
+        for (i, (clean, label)) in want.iter().enumerate() {
+            assert_eq!(data.labels[i], *label, "n {n}: row {i}'s label");
+            for (d, &c) in clean.iter().enumerate() {
+                let e: f64 = StandardNormal.sample(&mut stream);
+                let want = c + noise * e;
+                let got = f64::from(data.points[[i, d]]);
+                assert!((got - want).abs() < 1e-6, "n {n}: row {i} coordinate {d} is {got}, want {want:.7}");
+            }
+        }
+    }
+}

@@ -105,3 +105,25 @@ fn langevin_with_an_exact_gaussian_score_recovers_mean_and_variance() {
         );
     }
 }
+
+/// `ConditionalScore` reads the network as s(x, σ) = net(x, log σ)/σ. A network whose last
+/// layer has zero weights outputs its bias b at every input, so the score is b/σ exactly
+/// (b and σ powers of two): (0.375, −0.75)/0.25 = (1.5, −3), and the same at every σ tried.
+#[test]
+fn conditional_score_is_the_network_output_over_sigma() {
+    use dsm_tui::sampling::langevin::{ConditionalScore, ConditionalScoreField};
+    let mut model = Mlp::<f32>::init_conditional(16, 2, Activation::Silu, &mut Xoshiro256PlusPlus::seed_from_u64(4));
+    let last = model.layers.last_mut().expect("an output layer");
+    last.weight.fill(0.0);
+    last.bias.assign(&ndarray::arr1(&[0.375, -0.75]));
+    let field = ConditionalScore { model: &model };
+    let x = ndarray::arr2(&[[0.5f32, -1.0], [2.0, 0.25], [-3.0, 1.5]]);
+    let mut scratch = field.scratch(x.nrows());
+    for sigma in [0.25f32, 0.5, 2.0] {
+        let mut out = Array2::from_elem((3, 2), f32::NAN);
+        field.score_at(x.view(), sigma, &mut out.view_mut(), &mut scratch);
+        for row in out.rows() {
+            assert_eq!((row[0], row[1]), (0.375 / sigma, -0.75 / sigma), "σ {sigma}: s = b/σ");
+        }
+    }
+}

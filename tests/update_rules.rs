@@ -331,3 +331,124 @@ fn denoising_step_adds_no_noise_and_moves_by_sigma_squared_times_the_score() {
         .collect();
     assert_positions("denoising: x + σ_L²·s(x, σ_L)", &particles.positions(), &want, 1e-6);
 }
+
+/// The course's start x₀ ~ U[−1, 1]², 5000 particles (10 000 coordinates): all inside the
+/// square, reaching within 0.01 of both edges, mean 0 and variance 1/3 within 5 standard
+/// errors (Var[x²] = 1/5 − 1/9 for U[−1, 1]).
+#[test]
+fn uniform_start_covers_the_square_minus_one_to_one() {
+    let particles = Particles::uniform(5000, SEED, RESTART);
+    let x: Vec<f64> = particles.positions().iter().map(|&v| f64::from(v)).collect();
+    let n = x.len() as f64;
+    assert!(x.iter().all(|v| (-1.0..=1.0).contains(v)), "a coordinate outside [−1, 1]");
+    let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+    assert!(lo < -0.99 && hi > 0.99, "coordinates span [{lo:.3}, {hi:.3}], not [−1, 1]");
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    assert!(mean.abs() < 5.0 * (1.0 / 3.0 / n).sqrt(), "mean {mean:.4}, expected 0");
+    let se = ((1.0 / 5.0 - 1.0 / 9.0) / n).sqrt();
+    assert!((var - 1.0 / 3.0).abs() < 5.0 * se, "variance {var:.4}, expected 1/3 ± {:.4}", 5.0 * se);
+}
+
+/// Counts across chunks (256 + 256 + 88), one particle, and none.
+#[test]
+fn len_and_is_empty_count_the_particles() {
+    for count in [0, 1, 600] {
+        let particles = Particles::uniform(count, SEED, RESTART);
+        assert_eq!(particles.len(), count);
+        assert_eq!(particles.is_empty(), count == 0, "{count} particles");
+        assert_eq!(Particles::from_positions(start(count).view(), SEED, RESTART).len(), count);
+    }
+}
+
+/// s(x) = NaN where x < 0, −x/v elsewhere: a field that blows up on part of the plane.
+struct NanLeft {
+    v: f32,
+}
+
+impl ScoreField for NanLeft {
+    type Scratch = ();
+    fn scratch(&self, _: usize) {}
+    fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
+        for (xi, mut oi) in x.rows().into_iter().zip(out.rows_mut()) {
+            let nan = xi[0] < 0.0;
+            oi[0] = if nan { f32::NAN } else { -xi[0] / self.v };
+            oi[1] = if nan { f32::NAN } else { -xi[1] / self.v };
+        }
+    }
+}
+
+/// The dashboard's "mean ‖s‖" (`Particles::mean_score_norm`) under s(x) = −x/v is the mean
+/// of ‖x‖/v, computed here in f64 from the positions: over 600 particles in three chunks;
+/// over those with x ≥ 0 when the score is NaN elsewhere; `None` when it is NaN everywhere.
+#[test]
+fn mean_score_norm_is_the_mean_of_the_finite_score_norms() {
+    let v = 0.5f32;
+    let x0 = start(600);
+    let particles = Particles::from_positions(x0.view(), SEED, RESTART);
+    let norms: Vec<(f64, bool)> = to_f64(&x0).iter().map(|x| (x[0].hypot(x[1]) / f64::from(v), x[0] >= 0.0)).collect();
+    let mean = |keep: &dyn Fn(bool) -> bool| {
+        let kept: Vec<f64> = norms.iter().filter(|(_, right)| keep(*right)).map(|(n, _)| *n).collect();
+        kept.iter().sum::<f64>() / kept.len() as f64
+    };
+    for (what, got, want) in [
+        ("everywhere finite", particles.mean_score_norm(&Linear { v }), mean(&|_| true)),
+        ("NaN where x < 0", particles.mean_score_norm(&NanLeft { v }), mean(&|right| right)),
+    ] {
+        let got = got.unwrap_or_else(|| panic!("{what}: no mean"));
+        assert!((got - want).abs() < 1e-6 * want, "{what}: mean ‖s‖ {got} vs {want}");
+    }
+    let all_left = Particles::from_positions((-x0.mapv(f32::abs) - 0.1).view(), SEED, RESTART);
+    assert_eq!(all_left.mean_score_norm(&NanLeft { v }), None, "no finite score, no mean");
+}
+
+/// σ of the current level, and σ_L at the denoising step (the level index is then L); steps
+/// left counted by hand and by stepping: at level 1 step 3 of L = 3, T = 10, 7 + 10 + 1
+/// (the denoising step) = 18.
+#[test]
+fn sampler_sigma_and_remaining_steps() {
+    let levels = NoiseLevels::geometric(1.0, 0.01, 3);
+    let mut sampler = AnnealedSampler::new(levels.clone(), 10, 0.1);
+    for level in 0..3 {
+        sampler.position = AnnealedPosition { level, step: 0, denoised: false };
+        assert_eq!(sampler.sigma(), levels.sigmas[level]);
+    }
+    sampler.position = AnnealedPosition { level: 3, step: 0, denoised: false };
+    assert_eq!(sampler.sigma(), levels.smallest(), "at the denoising step");
+
+    sampler.position = AnnealedPosition { level: 1, step: 3, denoised: false };
+    assert_eq!(sampler.remaining(), 18);
+    let mut particles = Particles::from_positions(start(10).view(), SEED, RESTART);
+    let mut taken = 0;
+    while !sampler.is_done() {
+        sampler.advance(&mut particles, &Zero, 1);
+        taken += 1;
+        assert_eq!(sampler.remaining(), 18 - taken, "after {taken} single steps");
+    }
+    assert_eq!((taken, particles.steps_taken()), (18, 18));
+}
+
+/// A screen advances the schedule in pieces of any size: one step, then 2T = 20 (9 to end
+/// level 0, 10 for level 1, 1 into level 2), then the rest in pieces of 3, lands at the
+/// positions of the whole schedule run at once, and each piece takes the steps it asks for.
+#[test]
+fn advancing_in_pieces_crosses_levels_at_t_steps_each() {
+    let levels = NoiseLevels::geometric(1.0, 0.1, 3);
+    let field = Blurred { m: [0.5, -0.25], v: 0.05 };
+    let x0 = start(300);
+    let mut whole = Particles::from_positions(x0.view(), SEED, RESTART);
+    AnnealedSampler::new(levels.clone(), 10, 0.1).run(&mut whole, &field);
+
+    let mut particles = Particles::from_positions(x0.view(), SEED, RESTART);
+    let mut sampler = AnnealedSampler::new(levels, 10, 0.1);
+    sampler.advance(&mut particles, &field, 1);
+    assert_eq!(sampler.position, AnnealedPosition { level: 0, step: 1, denoised: false });
+    sampler.advance(&mut particles, &field, 20);
+    assert_eq!(sampler.position, AnnealedPosition { level: 2, step: 1, denoised: false });
+    assert_eq!(particles.steps_taken(), 21);
+    while !sampler.is_done() {
+        sampler.advance(&mut particles, &field, 3);
+    }
+    assert_eq!(particles.steps_taken(), 31, "3 × 10 steps and the denoising step");
+    assert_eq!(particles.positions(), whole.positions(), "the same chain as one run");
+}
