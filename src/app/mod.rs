@@ -740,7 +740,7 @@ pub(crate) mod tests {
         training.update(Action::CyclePace);
         assert_eq!(training.notice(), None, "training shows its pace in the title");
 
-        let d = Divergence { step: 17, epoch: 0, loss: 3e6 };
+        let d = Divergence { step: 17, epoch: 0, loss: 3e6, ..Default::default() };
         let mut diverged = App::new(Config::default());
         diverged.apply(snapshot(0, TrainerState::Diverged(d), 16));
         assert_eq!(diverged.update(Action::TogglePause), None);
@@ -965,7 +965,7 @@ pub(crate) mod tests {
         assert_eq!(app.update(Action::TogglePause), None);
         assert_eq!(app.state(), Some(TrainerState::Finished));
 
-        let d = Divergence { step: 17, epoch: 0, loss: 3e6 };
+        let d = Divergence { step: 17, epoch: 0, loss: 3e6, ..Default::default() };
         app.apply(snapshot(0, TrainerState::Diverged(d), 16));
         assert_eq!(app.state(), Some(TrainerState::Diverged(d)));
         assert_eq!(app.update(Action::TogglePause), None);

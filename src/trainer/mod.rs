@@ -13,4 +13,4 @@ pub mod session;
 pub mod thread;
 pub mod worker;
 
-pub use session::{Divergence, History, Session, StepReport, TestPoint};
+pub use session::{DivergedLoss, Divergence, History, Session, StepReport, TestPoint};

@@ -17,6 +17,7 @@ use crate::eval::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism, ncsn};
 use crate::seeds::{Stream, StreamRng, stream_rng};
+use crate::shown;
 
 /// Rows per forward pass when measuring the test loss.
 const EVAL_ROWS: usize = 1024;
@@ -61,23 +62,74 @@ pub struct StepReport {
     pub test: Option<TestPoint>,
 }
 
-/// Training stopped on a non-finite or runaway loss.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Training stopped on a non-finite or runaway loss: which loss, when, and what the run was
+/// set to, so the message can name the likely cause with the values to change.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Divergence {
     pub step: u64,
+    /// Epochs completed before the one that diverged.
     pub epoch: usize,
     pub loss: f32,
+    pub what: DivergedLoss,
+    /// The loss past which a run counts as diverged (see [`DIVERGENCE_FACTOR`]).
+    pub limit: f64,
+    /// The run's base learning rate (`--lr`).
+    pub lr: f64,
+    /// Root mean square of the training points' coordinates: the scale the network sees.
+    pub data_rms: f64,
 }
+
+/// Which loss ran away.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DivergedLoss {
+    /// A training batch's loss, at a step.
+    #[default]
+    Train,
+    /// The test split's loss, at the end of an epoch.
+    Test,
+}
+
+/// Data whose coordinates are this large (rms) are far from the unit scale the network's
+/// initialisation assumes: its first outputs, and so the loss, grow with the inputs. The
+/// built-in sets are below 3; 30 still trains with the defaults, 10⁴ diverges at step 1.
+const LARGE_DATA_RMS: f64 = 10.0;
+
+/// The learning rate a diverged run is advised to try: a tenth. Halving rarely saves a run
+/// that ran away (the runaways seen come from lr 10–1000× too large).
+const LR_ADVICE_FACTOR: f64 = 0.1;
 
 impl std::fmt::Display for Divergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.what {
+            DivergedLoss::Train => "train loss",
+            DivergedLoss::Test => "test loss",
+        };
+        let rms = shown::format_sig(self.data_rms);
         write!(
             f,
-            "training diverged at step {} (epoch {}): the loss reached {:.3e}; try a smaller --lr",
+            "training diverged: the {what} reached {} at step {} (epoch {}), past the runaway limit {}; ",
+            shown::format_sig(f64::from(self.loss)),
             self.step,
             self.epoch + 1,
-            self.loss
-        )
+            shown::format_sig(self.limit),
+        )?;
+        if self.step == 1 && self.what == DivergedLoss::Train {
+            // No update has happened yet, so the learning rate played no part.
+            return write!(
+                f,
+                "the untrained network already fails, so the cause is the data's scale (rms {rms}): rescale the points to about unit spread"
+            );
+        }
+        write!(
+            f,
+            "the learning rate is likely too large: try --lr {} (now {})",
+            shown::number(self.lr * LR_ADVICE_FACTOR),
+            shown::number(self.lr)
+        )?;
+        if self.data_rms > LARGE_DATA_RMS {
+            write!(f, ", or rescale the points to about unit spread (rms now {rms})")?;
+        }
+        Ok(())
     }
 }
 
@@ -305,7 +357,7 @@ impl Session {
         };
         self.step += 1;
         if self.is_runaway(loss) {
-            return Err(self.diverge(loss));
+            return Err(self.diverge(loss, DivergedLoss::Train));
         }
         self.adam.step(&mut self.model.layers, &self.grads);
         self.history.train.push(loss);
@@ -318,7 +370,8 @@ impl Session {
             self.adam.config.lr = self.schedule.lr_at_epoch(self.epoch);
             let point = self.record_evaluation();
             if self.is_runaway(point.loss) {
-                return Err(self.diverge(point.loss));
+                // The epoch that produced this loss is the one just completed.
+                return Err(self.diverge(point.loss, DivergedLoss::Test));
             }
             test = Some(point);
         }
@@ -326,13 +379,16 @@ impl Session {
     }
 
     fn is_runaway(&self, loss: f32) -> bool {
-        let limit = match (self.config.objective, self.config.mode) {
+        !(loss.is_finite() && f64::from(loss).abs() <= self.runaway_limit())
+    }
+
+    fn runaway_limit(&self) -> f64 {
+        match (self.config.objective, self.config.mode) {
             (Objective::Dsm, Mode::Single) => DIVERGENCE_FACTOR * 2.0 / (self.config.sigma * self.config.sigma),
             // The σ²-weighted loss of the zero network is E‖ε‖² = 2.
             (Objective::Dsm, Mode::Annealed) => DIVERGENCE_FACTOR * 2.0,
             (Objective::Ism, _) => ISM_DIVERGENCE,
-        };
-        !(loss.is_finite() && f64::from(loss).abs() <= limit)
+        }
     }
 
     /// Test loss and Fisher divergence now, appended to the history; returns the test point.
@@ -347,8 +403,22 @@ impl Session {
         point
     }
 
-    fn diverge(&mut self, loss: f32) -> Divergence {
-        let d = Divergence { step: self.step, epoch: self.epoch, loss };
+    fn diverge(&mut self, loss: f32, what: DivergedLoss) -> Divergence {
+        let train = self.data.train();
+        let data_rms = (train.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / train.len() as f64).sqrt();
+        let epoch = match what {
+            DivergedLoss::Train => self.epoch,
+            DivergedLoss::Test => self.epoch - 1,
+        };
+        let d = Divergence {
+            step: self.step,
+            epoch,
+            loss,
+            what,
+            limit: self.runaway_limit(),
+            lr: self.config.lr,
+            data_rms,
+        };
         self.diverged = Some(d);
         d
     }

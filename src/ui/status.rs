@@ -368,7 +368,7 @@ mod tests {
         assert!(text.starts_with("┌ PAUSED · the particles keep flowing "), "{text}");
         assert_eq!(draw(&paused)[(2, 0)].style().fg, theme::PAUSED.fg);
 
-        let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY };
+        let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY, ..Default::default() };
         let text = buffer_text(&draw(&app(TrainerState::Diverged(d))));
         assert!(text.starts_with("┌ DIVERGED at step 791 (loss inf) · n starts a new run "), "{text}");
     }
