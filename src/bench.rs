@@ -25,6 +25,7 @@ use ndarray::Array2;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::config::Config;
 use crate::data::two_moons;
 use crate::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
 use crate::objective::dsm;
@@ -119,6 +120,20 @@ impl std::fmt::Display for Section {
 }
 
 impl BenchArgs {
+    /// The bench's largest run as a configuration the memory estimate reads: training at the
+    /// largest batch and width (depth 2, as [`train_rate`]), the Langevin particles at that
+    /// width too. The bench holds one at a time, so the estimate, which adds them, errs high.
+    pub fn peak_config(&self) -> Config {
+        let largest = |values: &[usize]| values.iter().copied().max().unwrap_or(1);
+        Config {
+            batch_size: largest(&self.batches),
+            hidden: largest(&self.widths),
+            depth: 2,
+            particles: LANGEVIN_PARTICLES,
+            ..Config::default()
+        }
+    }
+
     fn min_time(&self) -> f64 {
         if self.quick { 0.25 } else { 1.0 }
     }

@@ -74,6 +74,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
             steps_per_second: None,
         },
         train_from: 1,
+        train_span: 1,
         train,
         test,
         fisher,

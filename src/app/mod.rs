@@ -420,8 +420,9 @@ impl App {
             return noticed;
         }
         self.awaiting_reply = false;
-        for (step, &loss) in (snapshot.train_from..).zip(&snapshot.train) {
-            self.losses.push_train(step, loss);
+        // A value that covers several steps is plotted at the last of them.
+        for (i, &loss) in (0..).zip(&snapshot.train) {
+            self.losses.push_train(snapshot.train_from + (i + 1) * snapshot.train_span - 1, loss);
         }
         for &point in &snapshot.test {
             self.losses.push_test(point);
@@ -641,6 +642,7 @@ pub(crate) mod tests {
                 steps_per_second: None,
             },
             train_from: 1,
+            train_span: 1,
             train: (1..=step).map(|s| 100.0 / s as f32).collect(),
             test: vec![TestPoint { epoch: 0, step: 0, loss: 120.0 }],
             fisher: vec![TestPoint { epoch: 0, step: 0, loss: 20.0 }],

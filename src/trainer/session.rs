@@ -18,6 +18,7 @@ use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism, ncsn};
 use crate::seeds::{Stream, StreamRng, stream_rng};
 use crate::shown;
+use crate::trainer::losses::{HEADLESS_VALUES, TrainLosses};
 
 /// Rows per forward pass when measuring the test loss.
 const EVAL_ROWS: usize = 1024;
@@ -44,11 +45,12 @@ pub struct TestPoint {
     pub loss: f32,
 }
 
-/// Every loss recorded so far: the train loss of each step (step k at index k − 1), and the
-/// test loss and the Fisher divergence readout before training and after each epoch.
+/// Every loss recorded so far: the train loss of each step (see [`TrainLosses`] for how a
+/// headless run bounds it), and the test loss and the Fisher divergence readout before
+/// training and after each epoch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
-    pub train: Vec<f32>,
+    pub train: TrainLosses,
     pub test: Vec<TestPoint>,
     /// ½E_{q_σ}‖s_θ − ∇log q_σ‖² (see `fisher`), as `loss`.
     pub fisher: Vec<TestPoint>,
@@ -172,17 +174,16 @@ pub struct Session {
     shuffle_rng: StreamRng,
     noise_rng: StreamRng,
     history: History,
+    /// The train losses of the epoch under way, summed in step order.
+    epoch_loss_sum: f64,
+    /// The mean train loss of the last completed epoch.
+    last_epoch_loss: Option<f32>,
     diverged: Option<Divergence>,
 }
 
 impl Session {
     pub fn new(config: &Config) -> Self {
-        let rng = &mut stream_rng(config.seed, Stream::Weights);
-        let model = match config.mode {
-            Mode::Single => Mlp::init(config.hidden, config.depth, config.activation, rng),
-            Mode::Annealed => Mlp::init_conditional(config.hidden, config.depth, config.activation, rng),
-        };
-        Self::with_model(config, model)
+        Self::with_model(config, Self::fresh_model(config))
     }
 
     /// A run that starts from `model` (a loaded checkpoint) instead of fresh weights; the
@@ -190,6 +191,27 @@ impl Session {
     /// estimates at zero and the learning-rate schedule from epoch 0 (a checkpoint holds
     /// weights only, so continuing is a warm start, not a bit-exact resume).
     pub fn with_model(config: &Config, model: Mlp<f32>) -> Self {
+        // Room for every step's loss up front: a growing Vec would allocate mid-training.
+        Self::build(config, model, TrainLosses::every(config.total_steps() as usize))
+    }
+
+    /// A run for the headless front end, from `start`'s weights when given, else fresh: as
+    /// [`Session::with_model`] or [`Session::new`], but its train-loss history is bounded
+    /// ([`HEADLESS_VALUES`]), so memory does not grow with the run's length.
+    pub fn headless(config: &Config, start: Option<Mlp<f32>>) -> Self {
+        let model = start.unwrap_or_else(|| Self::fresh_model(config));
+        Self::build(config, model, TrainLosses::bounded(config.total_steps() as usize, HEADLESS_VALUES))
+    }
+
+    fn fresh_model(config: &Config) -> Mlp<f32> {
+        let rng = &mut stream_rng(config.seed, Stream::Weights);
+        match config.mode {
+            Mode::Single => Mlp::init(config.hidden, config.depth, config.activation, rng),
+            Mode::Annealed => Mlp::init_conditional(config.hidden, config.depth, config.activation, rng),
+        }
+    }
+
+    fn build(config: &Config, model: Mlp<f32>, train_losses: TrainLosses) -> Self {
         assert!(
             model.width() == config.hidden
                 && model.depth() == config.depth
@@ -244,12 +266,13 @@ impl Session {
             shuffle_rng: stream_rng(seed, Stream::Shuffle),
             noise_rng: stream_rng(seed, Stream::TrainNoise),
             schedule: StepDecay { base_lr: config.lr, gamma: config.lr_gamma },
-            // Room for every step's loss up front: a growing Vec would allocate mid-training.
             history: History {
-                train: Vec::with_capacity(config.total_steps() as usize),
+                train: train_losses,
                 test: Vec::with_capacity(config.epochs + 1),
                 fisher: Vec::with_capacity(config.epochs + 1),
             },
+            epoch_loss_sum: 0.0,
+            last_epoch_loss: None,
             diverged: None,
             config: config.clone(),
             data,
@@ -361,12 +384,15 @@ impl Session {
         }
         self.adam.step(&mut self.model.layers, &self.grads);
         self.history.train.push(loss);
+        self.epoch_loss_sum += f64::from(loss);
 
         self.cursor += rows;
         let mut test = None;
         if self.cursor == self.order.len() {
             self.cursor = 0;
             self.epoch += 1;
+            self.last_epoch_loss = Some((self.epoch_loss_sum / self.config.steps_per_epoch() as f64) as f32);
+            self.epoch_loss_sum = 0.0;
             self.adam.config.lr = self.schedule.lr_at_epoch(self.epoch);
             let point = self.record_evaluation();
             if self.is_runaway(point.loss) {
@@ -472,12 +498,7 @@ impl Session {
 
     /// Mean train loss over the last completed epoch (the figure the reference prints).
     pub fn last_epoch_train_loss(&self) -> Option<f32> {
-        let per_epoch = self.config.steps_per_epoch();
-        let done = self.epoch * per_epoch;
-        (self.epoch > 0).then(|| {
-            let last = &self.history.train[done - per_epoch..done];
-            (last.iter().map(|&l| f64::from(l)).sum::<f64>() / last.len() as f64) as f32
-        })
+        self.last_epoch_loss
     }
 }
 
