@@ -480,3 +480,15 @@ fn bench_flags_are_checked_like_the_rest() {
     assert_refused(&["bench", "--repeats", "0"], &["--repeats", "'0'", "1..=1000"]);
     assert_refused(&["--once", "bench"], &["--once", "bench"]);
 }
+
+#[test]
+fn bench_help_shows_list_defaults_as_they_are_typed() {
+    let out = run(&["bench", "--help"], None);
+    let help = text(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    for default in
+        ["[default: 2,1]", "[default: 128,512,4096]", "[default: 64,128,256]", "[default: train,langevin,once]"]
+    {
+        assert!(help.contains(default), "{default} missing: {help}");
+    }
+}
