@@ -25,15 +25,13 @@ use ndarray::Array2;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::config::Config;
 use crate::data::two_moons;
 use crate::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
 use crate::objective::dsm;
 use crate::sampling::langevin::Particles;
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
-/// The shapes the reference measures.
-pub const BATCHES: [usize; 3] = [128, 512, 4096];
-pub const WIDTHS: [usize; 3] = [64, 128, 256];
 const SIGMA: f32 = 0.1;
 /// `bench_cpu.py`'s Langevin step size (throughput does not depend on it).
 const LANGEVIN_ETA: f32 = 3e-3;
@@ -59,14 +57,17 @@ pub struct BenchArgs {
     /// Repeats per measurement (the median is reported)
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    // The lists' defaults are written as one would type them: `default_values_t` shows them
+    // space-separated in --help, which reads as a different syntax from the comma the flag takes.
+    // Batches and widths are the shapes the reference measures.
     /// Training batch sizes, comma-separated
-    #[arg(long, value_delimiter = ',', default_values_t = BATCHES)]
+    #[arg(long, value_delimiter = ',', default_value = "128,512,4096")]
     pub batches: Vec<usize>,
     /// Hidden widths, comma-separated (training; Langevin too unless --quick)
-    #[arg(long, value_delimiter = ',', default_values_t = WIDTHS)]
+    #[arg(long, value_delimiter = ',', default_value = "64,128,256")]
     pub widths: Vec<usize>,
     /// Parts to run, comma-separated
-    #[arg(long, value_delimiter = ',', default_values_t = [Section::Train, Section::Langevin, Section::Once])]
+    #[arg(long, value_delimiter = ',', default_value = "train,langevin,once")]
     pub sections: Vec<Section>,
 }
 
@@ -119,6 +120,20 @@ impl std::fmt::Display for Section {
 }
 
 impl BenchArgs {
+    /// The bench's largest run as a configuration the memory estimate reads: training at the
+    /// largest batch and width (depth 2, as [`train_rate`]), the Langevin particles at that
+    /// width too. The bench holds one at a time, so the estimate, which adds them, errs high.
+    pub fn peak_config(&self) -> Config {
+        let largest = |values: &[usize]| values.iter().copied().max().unwrap_or(1);
+        Config {
+            batch_size: largest(&self.batches),
+            hidden: largest(&self.widths),
+            depth: 2,
+            particles: LANGEVIN_PARTICLES,
+            ..Config::default()
+        }
+    }
+
     fn min_time(&self) -> f64 {
         if self.quick { 0.25 } else { 1.0 }
     }
@@ -534,6 +549,20 @@ fn num_cpus() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_defaults_are_the_reference_shapes_and_every_section() {
+        #[derive(clap::Parser)]
+        struct Bench {
+            #[command(flatten)]
+            args: BenchArgs,
+        }
+        let args = <Bench as clap::Parser>::try_parse_from(["bench"]).expect("the defaults parse").args;
+        assert_eq!(args.threads, [2, 1]);
+        assert_eq!(args.batches, [128, 512, 4096]);
+        assert_eq!(args.widths, [64, 128, 256]);
+        assert_eq!(args.sections, [Section::Train, Section::Langevin, Section::Once]);
+    }
 
     #[test]
     fn flops_follow_the_reference_formula() {

@@ -58,7 +58,8 @@ pub struct Cli {
     /// With --once: write the data set as CSV (x,y,label,split)
     #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub data_out: Option<PathBuf>,
-    /// With --once: write the loss history as CSV (series,step,epoch,loss)
+    /// With --once: write the loss history as CSV (series,step,epoch,loss); a train row per
+    /// step up to 2^20 steps, past that each the mean of a run of steps (memory stays bounded)
     #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
     /// With --once: also print the dashboard's final screen, as text

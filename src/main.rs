@@ -13,6 +13,7 @@ use dsm_tui::headless::{self, Format, Job, Task};
 use dsm_tui::memory;
 use dsm_tui::nn::Mlp;
 use dsm_tui::objective::Objective;
+use dsm_tui::trainer::losses;
 
 /// Exit code for bad input (as clap uses).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -36,6 +37,12 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
         if let Err(err) = args.check() {
+            dsm_tui::error_line!("error: {err}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        // As a run's, before any buffer: the bench keeps no loss history.
+        if let Err(err) = memory::check(&args.peak_config(), 0) {
+            let err = memory::TooBig { flags: "--batches or --widths", ..err };
             dsm_tui::error_line!("error: {err}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
@@ -65,7 +72,10 @@ fn main() -> ExitCode {
     // aborts with no message.
     let trained =
         if cli.compare_objectives { Config { objective: Objective::Ism, ..config.clone() } } else { config.clone() };
-    if let Err(err) = memory::check(&trained) {
+    // A headless run bounds its train-loss history; the dashboard keeps every step.
+    let steps = trained.total_steps();
+    let losses_kept = if cli.once { losses::headless_kept(steps) } else { steps };
+    if let Err(err) = memory::check(&trained, losses_kept) {
         dsm_tui::error_line!("error: {err}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }

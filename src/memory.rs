@@ -7,7 +7,8 @@
 //! activations for the forward and backward passes (the implicit objective keeps tangents and
 //! adjoints beside them), the weights with their gradients, per-shard partial gradients and
 //! Adam's two moments, the particles and the sampler's per-task buffers, and the loss history
-//! (one value per training step). `tests/memory.rs` checks it against the peak a counting
+//! (one value per training step in the dashboard; a headless run keeps at most a fixed number,
+//! so its caller passes how many). `tests/memory.rs` checks it against the peak a counting
 //! allocator measures.
 //!
 //! What is available is `MemAvailable` from `/proc/meminfo`, or less under an address-space
@@ -46,9 +47,9 @@ impl Estimate {
     }
 }
 
-/// The peak memory a run of `config` needs. `config.objective` is the one trained: for
-/// `--compare-objectives`, pass the costlier (ISM).
-pub fn estimate(config: &Config) -> Estimate {
+/// The peak memory a run of `config` needs, keeping `losses_kept` train losses.
+/// `config.objective` is the one trained: for `--compare-objectives`, pass the costlier (ISM).
+pub fn estimate(config: &Config, losses_kept: u64) -> Estimate {
     let (batch, width, depth) = (config.batch_size as u64, config.hidden as u64, config.depth as u64);
     let inputs = if config.mode == Mode::Annealed { 3 } else { 2 };
     let params = inputs * width + width + (depth - 1) * (width * width + width) + 2 * width + 2;
@@ -61,7 +62,6 @@ pub fn estimate(config: &Config) -> Estimate {
         // per layer, and two adjoint buffers of three rows per point.
         activations += (7 * depth + 6) * batch * width;
     }
-    let history_steps = config.total_steps();
     let parts = vec![
         // Points, labels, the shuffled copy and the split, the shuffle order, the test noise.
         Part { what: format!("{} data points", config.count), bytes: config.count as u64 * 48 },
@@ -76,7 +76,7 @@ pub fn estimate(config: &Config) -> Estimate {
             bytes: config.particles as u64 * 4 * FLOAT
                 + 2 * (EVAL_ROWS + sampler_tasks(config.particles) * SAMPLER_ROWS) * width * FLOAT,
         },
-        Part { what: format!("a loss history of {history_steps} steps"), bytes: history_steps * FLOAT },
+        Part { what: format!("a loss history of {losses_kept} steps"), bytes: losses_kept * FLOAT },
     ];
     Estimate { parts }
 }
@@ -131,7 +131,12 @@ pub fn kib_field(text: &str, name: &str) -> Option<u64> {
 pub struct TooBig {
     pub estimate: Estimate,
     pub available: Available,
+    /// The flags that shrink it, as the message lists them ([`RUN_FLAGS`] for a run).
+    pub flags: &'static str,
 }
+
+/// The flags that shrink a run.
+pub const RUN_FLAGS: &str = "--batch-size, --hidden, --depth, --count or --epochs";
 
 impl fmt::Display for TooBig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -143,11 +148,11 @@ impl fmt::Display for TooBig {
         let room = if self.available.limited { "is allowed (ulimit -v)" } else { "is available" };
         write!(
             f,
-            "this configuration needs about {} ({}); {} {room}: use a smaller --batch-size, --hidden, --depth, \
-             --count or --epochs",
+            "this configuration needs about {} ({}); {} {room}: use a smaller {}",
             gigabytes(total),
             big.join(", "),
-            gigabytes(self.available.bytes)
+            gigabytes(self.available.bytes),
+            self.flags
         )
     }
 }
@@ -160,10 +165,10 @@ fn gigabytes(bytes: u64) -> String {
 
 /// Refuses `config` when its estimate exceeds the memory available now; allows it when that
 /// cannot be read.
-pub fn check(config: &Config) -> Result<(), TooBig> {
-    let estimate = estimate(config);
+pub fn check(config: &Config, losses_kept: u64) -> Result<(), TooBig> {
+    let estimate = estimate(config, losses_kept);
     match Available::now() {
-        Some(available) if estimate.total() > available.bytes => Err(TooBig { estimate, available }),
+        Some(available) if estimate.total() > available.bytes => Err(TooBig { estimate, available, flags: RUN_FLAGS }),
         _ => Ok(()),
     }
 }
@@ -175,8 +180,10 @@ mod tests {
     #[test]
     fn the_message_names_the_big_parts_and_what_is_available() {
         let config = Config { count: 100_000, batch_size: 80_000, hidden: 2048, depth: 16, ..Config::default() };
-        let estimate = estimate(&config);
-        let message = TooBig { estimate, available: Available { bytes: 22_900_000_000, limited: false } }.to_string();
+        let estimate = estimate(&config, config.total_steps());
+        let message =
+            TooBig { estimate, available: Available { bytes: 22_900_000_000, limited: false }, flags: RUN_FLAGS }
+                .to_string();
         assert!(message.contains("(batch 80000 × width 2048 × depth 16 activations "), "{message}");
         assert!(message.ends_with("--count or --epochs") && message.contains("22.9 GB is available"), "{message}");
         assert!(!message.contains("particles"), "a small part is left out: {message}");

@@ -290,9 +290,33 @@ fn divergence_exits_3_naming_the_step_and_prints_no_figures() {
     let out = run(&args, None);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("diverged at step"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // What ran away, when, how far, and the flag to change with its current value.
+    assert!(stderr.starts_with("error: training diverged: the train loss reached "), "{stderr}");
+    assert!(stderr.contains(" at step 2 (epoch 1), past the runaway limit 2.00e6;"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("the learning rate is likely too large: try --lr 100 (now 1000)"), "{stderr}");
     assert!(out.stdout.is_empty(), "no figures printed as if they were results");
     assert!(dir.entries().is_empty(), "no file written: {:?}", dir.entries());
+}
+
+/// Data far from unit scale make the untrained network's loss run away at the first step,
+/// before any update: the message blames the data's scale, not the learning rate.
+#[test]
+fn divergence_at_the_first_step_names_the_datas_scale() {
+    let dir = TempDir::new("diverge-scale");
+    let data = dir.file("far.csv");
+    let rows: String =
+        (0..100).map(|i| format!("{},{}\n", 10_000.0 * (i % 7) as f64, -5_000.0 * (i % 3) as f64)).collect();
+    fs::write(&data, rows).expect("write the data");
+    let out = run(&["--once", "--data", &data, "--epochs", "3", "--particles", "300", "--steps", "30"], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("at step 1 (epoch 1)"), "{stderr}");
+    // The rms of the training split's coordinates (80 of the 100 rows: about 2.5e4).
+    assert!(stderr.contains("the cause is the data's scale (rms 2"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("rescale the points to about unit spread"), "{stderr}");
+    assert!(!stderr.contains("--lr"), "no update was made, so the lr is not to blame: {stderr}");
 }
 
 #[test]
@@ -455,4 +479,16 @@ fn bench_flags_are_checked_like_the_rest() {
     assert_refused(&["bench", "--threads", "0"], &["--threads", "'0'"]);
     assert_refused(&["bench", "--repeats", "0"], &["--repeats", "'0'", "1..=1000"]);
     assert_refused(&["--once", "bench"], &["--once", "bench"]);
+}
+
+#[test]
+fn bench_help_shows_list_defaults_as_they_are_typed() {
+    let out = run(&["bench", "--help"], None);
+    let help = text(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    for default in
+        ["[default: 2,1]", "[default: 128,512,4096]", "[default: 64,128,256]", "[default: train,langevin,once]"]
+    {
+        assert!(help.contains(default), "{default} missing: {help}");
+    }
 }

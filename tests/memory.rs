@@ -1,5 +1,6 @@
-//! The memory estimate (`dsm_tui::memory`) against the peak a counting allocator measures, and
-//! a run that needs more memory than it may have is refused before it starts, headless or not.
+//! The memory estimate (`dsm_tui::memory`) against the peak a counting allocator measures, a
+//! headless run's loss history bounded however long the run, and a run that needs more memory
+//! than it may have is refused before it starts, headless or not.
 //!
 //! The measuring runs in one test function: the counters are process-wide, and tests of one
 //! binary run on parallel threads.
@@ -15,6 +16,7 @@ use dsm_tui::memory;
 use dsm_tui::objective::Objective;
 use dsm_tui::sampling::langevin::Particles;
 use dsm_tui::trainer::Session;
+use dsm_tui::trainer::losses::{self, HEADLESS_VALUES};
 
 /// How far the estimate may be from the measured peak, either way: it is meant to tell a run
 /// that fits from one that needs several times the memory there is, not to count bytes.
@@ -51,7 +53,7 @@ fn the_estimate_is_within_a_factor_of_the_measured_peak() {
         Config { count: 1000, batch_size: 1, hidden: 8, depth: 1, epochs: 300, particles: 100, ..Config::default() },
     ];
     for config in configs {
-        let estimate = memory::estimate(&config).total() as f64;
+        let estimate = memory::estimate(&config, config.total_steps()).total() as f64;
         let peak = measured_peak(&config) as f64;
         let what = format!(
             "batch {} × width {} × depth {}, {:?}, {} steps",
@@ -66,6 +68,32 @@ fn the_estimate_is_within_a_factor_of_the_measured_peak() {
             "{what}: estimated {estimate} bytes, measured peak {peak}"
         );
     }
+    a_headless_history_is_bounded();
+}
+
+/// A headless session of 2.2 million one-point steps, twice the values its history keeps,
+/// peaks near what the cap allows, far below a float per step: the history merged instead of
+/// growing. (Measured here, beside the estimate, because the counters are process-wide.)
+fn a_headless_history_is_bounded() {
+    let config =
+        Config { count: 100, batch_size: 1, hidden: 8, depth: 1, epochs: 28_000, particles: 10, ..Config::default() };
+    let steps = config.total_steps() as usize;
+    assert!(steps > 2 * HEADLESS_VALUES, "{steps} steps");
+    let peak = peak_bytes_during(|| {
+        let mut session = Session::headless(&config, None);
+        while session.train_step().expect("finite loss").is_some() {}
+        assert_eq!(session.history().train.span(), 4, "merged twice");
+    });
+    let every_step = steps * size_of::<f32>();
+    // The cap's floats, plus the per-epoch test and Fisher points (16 bytes each) and the
+    // session's small buffers.
+    let allowed = HEADLESS_VALUES * size_of::<f32>() + 2 * (config.epochs + 1) * 16 + (1 << 20);
+    assert!(peak <= allowed, "peak {peak} bytes over {allowed}; every step would take {every_step}");
+    let estimate = memory::estimate(&config, losses::headless_kept(steps as u64)).total() as usize;
+    assert!(
+        estimate <= FACTOR as usize * peak && peak <= FACTOR as usize * estimate,
+        "estimated {estimate}, peak {peak}"
+    );
 }
 
 /// `dsm-tui ARGS` under an address-space limit of 2 GB, which the configurations below exceed
@@ -83,10 +111,13 @@ fn run_limited(args: &str) -> (Option<i32>, String) {
 #[test]
 fn configurations_that_cannot_fit_are_refused_before_they_start() {
     for (args, part) in [
-        ("--once --epochs 100000 --batch-size 1 --count 100000", "a loss history of"),
+        // The dashboard keeps every step's loss (a headless run keeps a bounded history).
+        ("--epochs 100000 --batch-size 1 --count 100000", "a loss history of"),
         ("--once --count 100000 --batch-size 80000 --hidden 2048 --depth 16", "batch 80000 × width 2048 × depth 16"),
         // The dashboard refuses before it looks for a terminal, so before raw mode.
         ("--count 100000 --batch-size 80000 --hidden 2048 --depth 16", "batch 80000 × width 2048 × depth 16"),
+        // The bench's largest training step.
+        ("bench --batches 100000 --widths 2048 --sections train", "batch 100000 × width 2048 × depth 2"),
     ] {
         let (code, stderr) = run_limited(args);
         assert_eq!(code, Some(2), "{args}: {stderr}");
@@ -97,5 +128,8 @@ fn configurations_that_cannot_fit_are_refused_before_they_start() {
                 && stderr.contains("is allowed (ulimit -v)"),
             "{args}: {stderr}"
         );
+        // Each names its own flags.
+        let shrink = if args.starts_with("bench") { "--batches or --widths" } else { "--count or --epochs" };
+        assert!(stderr.trim_end().ends_with(shrink), "{args}: {stderr}");
     }
 }

@@ -55,7 +55,7 @@ fn session_decays_the_learning_rate_at_each_epoch_end() {
     }
     assert_eq!(lrs, vec![1e-2, 5e-3, 2.5e-3, 1.25e-3]);
     assert_eq!(session.step(), 9);
-    assert_eq!(session.history().train.len(), 9);
+    assert_eq!(session.history().train.values().len(), 9);
     let epochs: Vec<_> = session.history().test.iter().map(|p| (p.epoch, p.step)).collect();
     assert_eq!(epochs, vec![(0, 0), (1, 3), (2, 6), (3, 9)]);
 }

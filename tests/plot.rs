@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 
 use dsm_tui::data::bounds_with_margin;
 use dsm_tui::headless::plot::{Figure, PlotFormat, render};
+use dsm_tui::trainer::losses::TrainLosses;
 use dsm_tui::trainer::{History, TestPoint};
 use ndarray::Array2;
 
@@ -24,7 +25,8 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 fn figure_parts(epochs: usize, loss: impl Fn(usize) -> f32) -> (Array2<f32>, Array2<f32>, History) {
     let data = Array2::from_shape_fn((200, 2), |(i, d)| ((i * 37 + d * 11) % 100) as f32 / 50.0 - 1.0);
     let samples = data.mapv(|v| v * 0.9 + 0.05);
-    let train: Vec<f32> = (0..10 * epochs).map(&loss).collect();
+    let mut train = TrainLosses::every(10 * epochs);
+    (0..10 * epochs).for_each(|step| train.push(loss(step)));
     let test = (0..=epochs).map(|e| TestPoint { epoch: e, step: 10 * e as u64, loss: loss(10 * e) + 1.0 }).collect();
     (data, samples, History { train, test, fisher: Vec::new() })
 }

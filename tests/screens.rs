@@ -74,6 +74,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
             steps_per_second: None,
         },
         train_from: 1,
+        train_span: 1,
         train,
         test,
         fisher,
@@ -182,7 +183,7 @@ fn help_over_the_dashboard_at_80x24() {
 
 #[test]
 fn diverged_linear_recent_density_at_120x40() {
-    let d = Divergence { step: STEP + 1, epoch: 50, loss: 3.2e7 };
+    let d = Divergence { step: STEP + 1, epoch: 50, loss: 3.2e7, ..Default::default() };
     let mut app = app_with(TrainerState::Diverged(d));
     for action in [Action::ToggleScale, Action::ToggleWindow, Action::CycleView] {
         app.update(action);

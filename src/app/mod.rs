@@ -420,8 +420,9 @@ impl App {
             return noticed;
         }
         self.awaiting_reply = false;
-        for (step, &loss) in (snapshot.train_from..).zip(&snapshot.train) {
-            self.losses.push_train(step, loss);
+        // A value that covers several steps is plotted at the last of them.
+        for (i, &loss) in (0..).zip(&snapshot.train) {
+            self.losses.push_train(snapshot.train_from + (i + 1) * snapshot.train_span - 1, loss);
         }
         for &point in &snapshot.test {
             self.losses.push_test(point);
@@ -641,6 +642,7 @@ pub(crate) mod tests {
                 steps_per_second: None,
             },
             train_from: 1,
+            train_span: 1,
             train: (1..=step).map(|s| 100.0 / s as f32).collect(),
             test: vec![TestPoint { epoch: 0, step: 0, loss: 120.0 }],
             fisher: vec![TestPoint { epoch: 0, step: 0, loss: 20.0 }],
@@ -740,7 +742,7 @@ pub(crate) mod tests {
         training.update(Action::CyclePace);
         assert_eq!(training.notice(), None, "training shows its pace in the title");
 
-        let d = Divergence { step: 17, epoch: 0, loss: 3e6 };
+        let d = Divergence { step: 17, epoch: 0, loss: 3e6, ..Default::default() };
         let mut diverged = App::new(Config::default());
         diverged.apply(snapshot(0, TrainerState::Diverged(d), 16));
         assert_eq!(diverged.update(Action::TogglePause), None);
@@ -965,7 +967,7 @@ pub(crate) mod tests {
         assert_eq!(app.update(Action::TogglePause), None);
         assert_eq!(app.state(), Some(TrainerState::Finished));
 
-        let d = Divergence { step: 17, epoch: 0, loss: 3e6 };
+        let d = Divergence { step: 17, epoch: 0, loss: 3e6, ..Default::default() };
         app.apply(snapshot(0, TrainerState::Diverged(d), 16));
         assert_eq!(app.state(), Some(TrainerState::Diverged(d)));
         assert_eq!(app.update(Action::TogglePause), None);

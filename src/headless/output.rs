@@ -6,6 +6,8 @@ use ndarray::ArrayView2;
 
 use crate::data::Dataset;
 use crate::trainer::History;
+#[cfg(doc)]
+use crate::trainer::losses::HEADLESS_VALUES;
 
 /// `x,y` per sample.
 pub fn write_samples(out: &mut dyn Write, samples: ArrayView2<f32>) -> io::Result<()> {
@@ -29,11 +31,12 @@ pub fn write_data(out: &mut dyn Write, data: &Dataset) -> io::Result<()> {
 
 /// `series,step,epoch,loss`: one `train` row per step (its epoch counted from 1), one `test`
 /// and one `fisher` (divergence readout) row per evaluation (epoch = epochs completed, 0
-/// before training).
+/// before training). Past [`HEADLESS_VALUES`] steps a `train` row is the mean of a run of
+/// steps, at the last of them (see `TrainLosses`).
 pub fn write_history(out: &mut dyn Write, history: &History, steps_per_epoch: usize) -> io::Result<()> {
     writeln!(out, "series,step,epoch,loss")?;
-    for (i, loss) in history.train.iter().enumerate() {
-        writeln!(out, "train,{},{},{loss}", i + 1, i / steps_per_epoch + 1)?;
+    for (step, loss) in history.train.points() {
+        writeln!(out, "train,{step},{},{loss}", (step - 1) / steps_per_epoch as u64 + 1)?;
     }
     for (series, points) in [("test", &history.test), ("fisher", &history.fisher)] {
         for point in points {

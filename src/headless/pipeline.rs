@@ -178,10 +178,7 @@ pub fn finish(
 /// returns it with the seconds it took.
 pub(super) fn train(config: &Config, start: Option<Mlp<f32>>, progress: &Progress) -> Result<(Session, f64), RunError> {
     let started = Instant::now();
-    let mut session = match start {
-        Some(model) => Session::with_model(config, model),
-        None => Session::new(config),
-    };
+    let mut session = Session::headless(config, start);
     progress.start("training", config.total_steps());
     while !session.is_finished() {
         if progress.interrupted() {

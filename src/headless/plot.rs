@@ -248,8 +248,11 @@ fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figur
         let style = legend_font().pos(Pos::new(HPos::Center, VPos::Center));
         return area.draw_text(&note, &style, (w as i32 / 2, h as i32 / 2));
     }
-    let raw: Vec<(f64, f64)> = history.train.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, f64::from(l))).collect();
-    let smooth = running_mean(&history.train, figure.steps_per_epoch.max(1));
+    let raw: Vec<(f64, f64)> = history.train.points().map(|(step, l)| (step as f64, f64::from(l))).collect();
+    // One epoch of values; a value covers `span` steps once a long run's history merged.
+    let span = history.train.span();
+    let window = (figure.steps_per_epoch as u64 / span).max(1) as usize;
+    let smooth = running_mean(history.train.values(), window, span);
     let test: Vec<(f64, f64)> = history.test.iter().map(|p| (p.step as f64, f64::from(p.loss))).collect();
 
     let all = || raw.iter().chain(&test).map(|&(_, l)| l).filter(|l| l.is_finite());
@@ -257,7 +260,7 @@ fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figur
     if lo > hi {
         (lo, hi) = (1.0, 10.0);
     }
-    let x_max = (history.train.len() as f64).max(1.0);
+    let x_max = (history.train.values().len() as u64 * span) as f64;
     let mut chart = ChartBuilder::on(&area);
     chart.margin(CHART_MARGIN).x_label_area_size(X_LABEL_AREA).y_label_area_size(Y_LABEL_AREA);
     if lo > 0.0 {
@@ -360,8 +363,8 @@ fn format_loss(v: f64) -> String {
     }
 }
 
-/// (step, mean of the train losses of the last `window` steps up to it).
-fn running_mean(losses: &[f32], window: usize) -> Vec<(f64, f64)> {
+/// (step, mean of the last `window` values up to it), each value covering `span` steps.
+fn running_mean(losses: &[f32], window: usize, span: u64) -> Vec<(f64, f64)> {
     let mut sum = 0.0f64;
     losses
         .iter()
@@ -371,7 +374,7 @@ fn running_mean(losses: &[f32], window: usize) -> Vec<(f64, f64)> {
             if i >= window {
                 sum -= f64::from(losses[i - window]);
             }
-            ((i + 1) as f64, sum / (i + 1).min(window) as f64)
+            (((i + 1) as u64 * span) as f64, sum / (i + 1).min(window) as f64)
         })
         .collect()
 }

@@ -7,10 +7,11 @@ pub mod budget;
 pub mod compare;
 mod field_cache;
 pub mod figures;
+pub mod losses;
 pub mod protocol;
 mod run;
 pub mod session;
 pub mod thread;
 pub mod worker;
 
-pub use session::{Divergence, History, Session, StepReport, TestPoint};
+pub use session::{DivergedLoss, Divergence, History, Session, StepReport, TestPoint};

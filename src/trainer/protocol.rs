@@ -174,6 +174,9 @@ pub struct Snapshot {
     /// Train losses not delivered before, the first being that of step `train_from`.
     pub train_from: u64,
     pub train: Vec<f32>,
+    /// Steps each train value covers (their mean): 1 from the trainer thread, more only for
+    /// `--frame` of a headless run long enough to have merged its history (`TrainLosses`).
+    pub train_span: u64,
     /// Test losses not delivered before.
     pub test: Vec<TestPoint>,
     /// Fisher divergence readings not delivered before (one with each test loss).
@@ -249,8 +252,9 @@ impl Snapshot {
                 figures: None,
                 steps_per_second: None,
             },
-            train_from: train_from as u64 + 1,
-            train: history.train[train_from..].to_vec(),
+            train_from: train_from as u64 * history.train.span() + 1,
+            train: history.train.values()[train_from..].to_vec(),
+            train_span: history.train.span(),
             test: history.test[test_from..].to_vec(),
             fisher: history.fisher[test_from..].to_vec(),
             data: with_data.then(|| session.data().train().rows().into_iter().map(|r| [r[0], r[1]]).collect()),

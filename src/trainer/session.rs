@@ -17,6 +17,8 @@ use crate::eval::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism, ncsn};
 use crate::seeds::{Stream, StreamRng, stream_rng};
+use crate::shown;
+use crate::trainer::losses::{HEADLESS_VALUES, TrainLosses};
 
 /// Rows per forward pass when measuring the test loss.
 const EVAL_ROWS: usize = 1024;
@@ -43,11 +45,12 @@ pub struct TestPoint {
     pub loss: f32,
 }
 
-/// Every loss recorded so far: the train loss of each step (step k at index k − 1), and the
-/// test loss and the Fisher divergence readout before training and after each epoch.
+/// Every loss recorded so far: the train loss of each step (see [`TrainLosses`] for how a
+/// headless run bounds it), and the test loss and the Fisher divergence readout before
+/// training and after each epoch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
-    pub train: Vec<f32>,
+    pub train: TrainLosses,
     pub test: Vec<TestPoint>,
     /// ½E_{q_σ}‖s_θ − ∇log q_σ‖² (see `fisher`), as `loss`.
     pub fisher: Vec<TestPoint>,
@@ -61,23 +64,74 @@ pub struct StepReport {
     pub test: Option<TestPoint>,
 }
 
-/// Training stopped on a non-finite or runaway loss.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Training stopped on a non-finite or runaway loss: which loss, when, and what the run was
+/// set to, so the message can name the likely cause with the values to change.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Divergence {
     pub step: u64,
+    /// Epochs completed before the one that diverged.
     pub epoch: usize,
     pub loss: f32,
+    pub what: DivergedLoss,
+    /// The loss past which a run counts as diverged (see [`DIVERGENCE_FACTOR`]).
+    pub limit: f64,
+    /// The run's base learning rate (`--lr`).
+    pub lr: f64,
+    /// Root mean square of the training points' coordinates: the scale the network sees.
+    pub data_rms: f64,
 }
+
+/// Which loss ran away.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DivergedLoss {
+    /// A training batch's loss, at a step.
+    #[default]
+    Train,
+    /// The test split's loss, at the end of an epoch.
+    Test,
+}
+
+/// Data whose coordinates are this large (rms) are far from the unit scale the network's
+/// initialisation assumes: its first outputs, and so the loss, grow with the inputs. The
+/// built-in sets are below 3; 30 still trains with the defaults, 10⁴ diverges at step 1.
+const LARGE_DATA_RMS: f64 = 10.0;
+
+/// The learning rate a diverged run is advised to try: a tenth. Halving rarely saves a run
+/// that ran away (the runaways seen come from lr 10–1000× too large).
+const LR_ADVICE_FACTOR: f64 = 0.1;
 
 impl std::fmt::Display for Divergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.what {
+            DivergedLoss::Train => "train loss",
+            DivergedLoss::Test => "test loss",
+        };
+        let rms = shown::format_sig(self.data_rms);
         write!(
             f,
-            "training diverged at step {} (epoch {}): the loss reached {:.3e}; try a smaller --lr",
+            "training diverged: the {what} reached {} at step {} (epoch {}), past the runaway limit {}; ",
+            shown::format_sig(f64::from(self.loss)),
             self.step,
             self.epoch + 1,
-            self.loss
-        )
+            shown::format_sig(self.limit),
+        )?;
+        if self.step == 1 && self.what == DivergedLoss::Train {
+            // No update has happened yet, so the learning rate played no part.
+            return write!(
+                f,
+                "the untrained network already fails, so the cause is the data's scale (rms {rms}): rescale the points to about unit spread"
+            );
+        }
+        write!(
+            f,
+            "the learning rate is likely too large: try --lr {} (now {})",
+            shown::number(self.lr * LR_ADVICE_FACTOR),
+            shown::number(self.lr)
+        )?;
+        if self.data_rms > LARGE_DATA_RMS {
+            write!(f, ", or rescale the points to about unit spread (rms now {rms})")?;
+        }
+        Ok(())
     }
 }
 
@@ -120,17 +174,16 @@ pub struct Session {
     shuffle_rng: StreamRng,
     noise_rng: StreamRng,
     history: History,
+    /// The train losses of the epoch under way, summed in step order.
+    epoch_loss_sum: f64,
+    /// The mean train loss of the last completed epoch.
+    last_epoch_loss: Option<f32>,
     diverged: Option<Divergence>,
 }
 
 impl Session {
     pub fn new(config: &Config) -> Self {
-        let rng = &mut stream_rng(config.seed, Stream::Weights);
-        let model = match config.mode {
-            Mode::Single => Mlp::init(config.hidden, config.depth, config.activation, rng),
-            Mode::Annealed => Mlp::init_conditional(config.hidden, config.depth, config.activation, rng),
-        };
-        Self::with_model(config, model)
+        Self::with_model(config, Self::fresh_model(config))
     }
 
     /// A run that starts from `model` (a loaded checkpoint) instead of fresh weights; the
@@ -138,6 +191,27 @@ impl Session {
     /// estimates at zero and the learning-rate schedule from epoch 0 (a checkpoint holds
     /// weights only, so continuing is a warm start, not a bit-exact resume).
     pub fn with_model(config: &Config, model: Mlp<f32>) -> Self {
+        // Room for every step's loss up front: a growing Vec would allocate mid-training.
+        Self::build(config, model, TrainLosses::every(config.total_steps() as usize))
+    }
+
+    /// A run for the headless front end, from `start`'s weights when given, else fresh: as
+    /// [`Session::with_model`] or [`Session::new`], but its train-loss history is bounded
+    /// ([`HEADLESS_VALUES`]), so memory does not grow with the run's length.
+    pub fn headless(config: &Config, start: Option<Mlp<f32>>) -> Self {
+        let model = start.unwrap_or_else(|| Self::fresh_model(config));
+        Self::build(config, model, TrainLosses::bounded(config.total_steps() as usize, HEADLESS_VALUES))
+    }
+
+    fn fresh_model(config: &Config) -> Mlp<f32> {
+        let rng = &mut stream_rng(config.seed, Stream::Weights);
+        match config.mode {
+            Mode::Single => Mlp::init(config.hidden, config.depth, config.activation, rng),
+            Mode::Annealed => Mlp::init_conditional(config.hidden, config.depth, config.activation, rng),
+        }
+    }
+
+    fn build(config: &Config, model: Mlp<f32>, train_losses: TrainLosses) -> Self {
         assert!(
             model.width() == config.hidden
                 && model.depth() == config.depth
@@ -192,12 +266,13 @@ impl Session {
             shuffle_rng: stream_rng(seed, Stream::Shuffle),
             noise_rng: stream_rng(seed, Stream::TrainNoise),
             schedule: StepDecay { base_lr: config.lr, gamma: config.lr_gamma },
-            // Room for every step's loss up front: a growing Vec would allocate mid-training.
             history: History {
-                train: Vec::with_capacity(config.total_steps() as usize),
+                train: train_losses,
                 test: Vec::with_capacity(config.epochs + 1),
                 fisher: Vec::with_capacity(config.epochs + 1),
             },
+            epoch_loss_sum: 0.0,
+            last_epoch_loss: None,
             diverged: None,
             config: config.clone(),
             data,
@@ -305,20 +380,24 @@ impl Session {
         };
         self.step += 1;
         if self.is_runaway(loss) {
-            return Err(self.diverge(loss));
+            return Err(self.diverge(loss, DivergedLoss::Train));
         }
         self.adam.step(&mut self.model.layers, &self.grads);
         self.history.train.push(loss);
+        self.epoch_loss_sum += f64::from(loss);
 
         self.cursor += rows;
         let mut test = None;
         if self.cursor == self.order.len() {
             self.cursor = 0;
             self.epoch += 1;
+            self.last_epoch_loss = Some((self.epoch_loss_sum / self.config.steps_per_epoch() as f64) as f32);
+            self.epoch_loss_sum = 0.0;
             self.adam.config.lr = self.schedule.lr_at_epoch(self.epoch);
             let point = self.record_evaluation();
             if self.is_runaway(point.loss) {
-                return Err(self.diverge(point.loss));
+                // The epoch that produced this loss is the one just completed.
+                return Err(self.diverge(point.loss, DivergedLoss::Test));
             }
             test = Some(point);
         }
@@ -326,13 +405,16 @@ impl Session {
     }
 
     fn is_runaway(&self, loss: f32) -> bool {
-        let limit = match (self.config.objective, self.config.mode) {
+        !(loss.is_finite() && f64::from(loss).abs() <= self.runaway_limit())
+    }
+
+    fn runaway_limit(&self) -> f64 {
+        match (self.config.objective, self.config.mode) {
             (Objective::Dsm, Mode::Single) => DIVERGENCE_FACTOR * 2.0 / (self.config.sigma * self.config.sigma),
             // The σ²-weighted loss of the zero network is E‖ε‖² = 2.
             (Objective::Dsm, Mode::Annealed) => DIVERGENCE_FACTOR * 2.0,
             (Objective::Ism, _) => ISM_DIVERGENCE,
-        };
-        !(loss.is_finite() && f64::from(loss).abs() <= limit)
+        }
     }
 
     /// Test loss and Fisher divergence now, appended to the history; returns the test point.
@@ -347,8 +429,22 @@ impl Session {
         point
     }
 
-    fn diverge(&mut self, loss: f32) -> Divergence {
-        let d = Divergence { step: self.step, epoch: self.epoch, loss };
+    fn diverge(&mut self, loss: f32, what: DivergedLoss) -> Divergence {
+        let train = self.data.train();
+        let data_rms = (train.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / train.len() as f64).sqrt();
+        let epoch = match what {
+            DivergedLoss::Train => self.epoch,
+            DivergedLoss::Test => self.epoch - 1,
+        };
+        let d = Divergence {
+            step: self.step,
+            epoch,
+            loss,
+            what,
+            limit: self.runaway_limit(),
+            lr: self.config.lr,
+            data_rms,
+        };
         self.diverged = Some(d);
         d
     }
@@ -402,12 +498,7 @@ impl Session {
 
     /// Mean train loss over the last completed epoch (the figure the reference prints).
     pub fn last_epoch_train_loss(&self) -> Option<f32> {
-        let per_epoch = self.config.steps_per_epoch();
-        let done = self.epoch * per_epoch;
-        (self.epoch > 0).then(|| {
-            let last = &self.history.train[done - per_epoch..done];
-            (last.iter().map(|&l| f64::from(l)).sum::<f64>() / last.len() as f64) as f32
-        })
+        self.last_epoch_loss
     }
 }
 

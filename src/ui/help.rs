@@ -282,6 +282,7 @@ mod tests {
                 flowing: true,
             },
             train_from: 1,
+            train_span: 1,
             train: Vec::new(),
             test: Vec::new(),
             fisher: Vec::new(),

@@ -276,6 +276,7 @@ mod tests {
                 flowing: true,
             },
             train_from: 1,
+            train_span: 1,
             train: vec![200.0; 790],
             test: vec![TestPoint { epoch: 0, step: 0, loss: 211.0 }, TestPoint { epoch: 12, step: 756, loss: 166.0 }],
             fisher: vec![TestPoint { epoch: 0, step: 0, loss: 24.9 }, TestPoint { epoch: 12, step: 756, loss: 3.63 }],
@@ -325,6 +326,7 @@ mod tests {
             run_id: 0,
             status: finished,
             train_from: 791,
+            train_span: 1,
             train: Vec::new(),
             test: Vec::new(),
             fisher: Vec::new(),
@@ -368,7 +370,7 @@ mod tests {
         assert!(text.starts_with("┌ PAUSED · the particles keep flowing "), "{text}");
         assert_eq!(draw(&paused)[(2, 0)].style().fg, theme::PAUSED.fg);
 
-        let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY };
+        let d = Divergence { step: 791, epoch: 12, loss: f32::INFINITY, ..Default::default() };
         let text = buffer_text(&draw(&app(TrainerState::Diverged(d))));
         assert!(text.starts_with("┌ DIVERGED at step 791 (loss inf) · n starts a new run "), "{text}");
     }
@@ -382,6 +384,7 @@ mod tests {
             run_id: 0,
             status: TrainerStatus { figures: Some(lost), ..status },
             train_from: 791,
+            train_span: 1,
             train: Vec::new(),
             test: Vec::new(),
             fisher: Vec::new(),
