@@ -15,13 +15,15 @@
 //! losses) does not set the range: it is drawn at the edge and listed in
 //! [`LossPlot::runaway`], so the panel can mark it instead of drawing it off the axis.
 //!
-//! **Earlier runs** ([`PastRuns`]) share the step axis and the range, so their curves can be
-//! read against the current one; a point of theirs that runs away (by their own bulk or the
-//! current run's) is held at the edge out of the range, so a diverged run kept for comparison
-//! does not flatten the others.
+//! **Earlier runs** ([`PastRuns`]) share the step axis, and those of the current run's kind
+//! of loss ([`LossKind`]: objective, mode, σ) share the range too, so their curves can be read
+//! against the current one; a point of theirs that runs away (by their own bulk or the current
+//! run's) is held at the edge out of the range, so a diverged run kept for comparison does not
+//! flatten the others. Another kind's loss is another quantity: it is drawn only where it
+//! falls in the range, and named as such ([`PastCurve::same_kind`]).
 
 use crate::app::loss_history::{Ends, LossHistory, LossPoint, RECENT_STEPS};
-use crate::app::past_runs::{PastRun, PastRuns};
+use crate::app::past_runs::{LossKind, PastRun, PastRuns};
 use crate::app::view::{FisherCurve, Scale, Window};
 
 /// A loss this many times the larger end of the raw losses' 2nd–98th percentile range has run
@@ -65,6 +67,9 @@ type InView = (u64, f64, bool);
 pub struct PastCurve {
     pub number: u64,
     pub label: String,
+    /// Its loss is the current run's kind, on this axis by right; else only its points that
+    /// fall in the range are drawn.
+    pub same_kind: bool,
     pub points: Vec<(f64, f64)>,
 }
 
@@ -95,11 +100,12 @@ pub fn value_at(scale: Scale, y: f64) -> f64 {
 }
 
 impl LossPlot {
-    /// The plot of `history`, with `past` runs under it, in `scale`; a loss that is not
-    /// positive throughout (implicit score matching's can be negative) has no log, so such a
-    /// plot falls back to linear.
+    /// The plot of `history`, a loss of `kind`, with `past` runs under it, in `scale`; a loss
+    /// that is not positive throughout (implicit score matching's can be negative) has no log,
+    /// so such a plot falls back to linear.
     pub fn new(
         history: &LossHistory,
+        kind: LossKind,
         past: &PastRuns,
         scale: Scale,
         window: Window,
@@ -130,9 +136,10 @@ impl LossPlot {
         };
         let (raw_kept, smooth_kept, test_kept) =
             (kept(&train, |p| p.raw), kept(&train, |p| p.smooth), kept(&test, |p| p.raw));
-        // Each earlier run's points in view, and whether each stays in the range.
+        // Each earlier run of this kind's points in view, and whether each stays in the range.
         let past_in_view: Vec<(&PastRun, Vec<InView>)> = past
             .iter()
+            .filter(|run| run.kind == kind)
             .map(|run| {
                 let own = runaway_threshold(run.points.iter().map(|p| p.1)).min(runaway_above);
                 let points = run.points.iter().filter(|p| (first..=end).contains(&p.0));
@@ -150,11 +157,12 @@ impl LossPlot {
         let past_range = range(past_kept().map(|p| plotted(scale, p.1)));
         let current_range = loss_range(&to_plot(&raw_kept), &to_plot(&smooth_kept), &to_plot(&test_kept));
         let y_bounds = padded(range(current_range.into_iter().chain(past_range).flatten()));
-        let past = past_in_view
+        let mut past_curves: Vec<PastCurve> = past_in_view
             .into_iter()
             .map(|(run, points)| PastCurve {
                 number: run.number,
                 label: run.label.clone(),
+                same_kind: true,
                 points: points
                     .into_iter()
                     .map(|(step, v, in_range)| {
@@ -168,6 +176,16 @@ impl LossPlot {
                     .collect(),
             })
             .collect();
+        // Another kind's points where they fall in the range, none held at an edge.
+        let in_range = |y: f64| (y_bounds[0]..=y_bounds[1]).contains(&y);
+        for run in past.iter().filter(|run| run.kind != kind) {
+            let points =
+                run.points.iter().filter(|p| (first..=end).contains(&p.0) && (p.1 > 0.0 || scale == Scale::Linear));
+            let points = points.map(|&(step, v)| (step as f64, plotted(scale, v))).filter(|p| in_range(p.1)).collect();
+            past_curves.push(PastCurve { number: run.number, label: run.label.clone(), same_kind: false, points });
+        }
+        past_curves.sort_by_key(|c| c.number);
+        let past = past_curves;
 
         // Every point, a runaway one at the edge it ran towards.
         let mut runaway = Vec::new();
@@ -275,7 +293,13 @@ fn padded(range: Option<[f64; 2]>) -> [f64; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::objective::Objective;
     use crate::trainer::TestPoint;
+
+    fn dsm() -> LossKind {
+        LossKind::of(&Config::default())
+    }
 
     /// A loss falling from 210 to 165 over `steps`, then `tail` appended after it.
     fn history(steps: u64, tail: &[f32]) -> LossHistory {
@@ -294,8 +318,14 @@ mod tests {
     fn a_diverged_loss_is_kept_at_the_top_edge_and_listed() {
         // The run of the issue: the loss reached 1.31e7 at its last step.
         for scale in [Scale::Log, Scale::Linear] {
-            let plot =
-                LossPlot::new(&history(300, &[1.31e7]), &PastRuns::default(), scale, Window::Full, FisherCurve::Shown);
+            let plot = LossPlot::new(
+                &history(300, &[1.31e7]),
+                dsm(),
+                &PastRuns::default(),
+                scale,
+                Window::Full,
+                FisherCurve::Shown,
+            );
             let top = plot.y_bounds[1];
             assert!(value_at(scale, top) < 250.0, "{scale:?}: the range is the sane loss's, top {top}");
             assert!(plot.raw.iter().chain(&plot.smooth).all(|&(_, y)| y <= top), "nothing above the axis");
@@ -309,6 +339,7 @@ mod tests {
     fn a_loss_that_is_not_finite_is_marked_too() {
         let plot = LossPlot::new(
             &history(300, &[f32::NAN, f32::NAN]),
+            dsm(),
             &PastRuns::default(),
             Scale::Log,
             Window::Full,
@@ -326,7 +357,7 @@ mod tests {
         for step in 1..=1000u64 {
             h.push_train(step, 1000.0 * 0.01f32.powf((step - 1) as f32 / 999.0));
         }
-        let plot = LossPlot::new(&h, &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         assert!(plot.runaway.is_empty(), "{:?}", plot.runaway);
     }
 
@@ -336,14 +367,16 @@ mod tests {
         for (epoch, fisher) in [(0, 24.9f32), (1, 9.0), (2, 3.6)] {
             h.push_fisher(TestPoint { epoch, step: 100 * epoch as u64, loss: fisher });
         }
-        let plot = LossPlot::new(&h, &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         let fisher = plot.fisher.as_ref().expect("shown");
         let [lo, hi] = fisher.y_bounds;
         assert!(value_at(Scale::Log, lo) < 3.6 && value_at(Scale::Log, hi) > 24.9);
         assert!(value_at(Scale::Log, plot.y_bounds[0]) > 150.0, "the loss is not stretched down to it");
         assert_eq!(fisher.ends, Some(Ends { first: f64::from(24.9f32), last: f64::from(3.6f32) }));
         assert!(
-            LossPlot::new(&h, &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden).fisher.is_none()
+            LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden)
+                .fisher
+                .is_none()
         );
     }
 
@@ -355,19 +388,28 @@ mod tests {
         for step in 1..=600 {
             lower.push_train(step, 100.0);
         }
-        past.keep(1, "run 1".into(), &lower);
-        past.keep(2, "run 2".into(), &history(300, &[1.31e7; 20]));
-        let plot = LossPlot::new(&history(300, &[]), &past, Scale::Log, Window::Full, FisherCurve::Shown);
+        past.keep(1, dsm(), "run 1".into(), &lower);
+        past.keep(2, dsm(), "run 2".into(), &history(300, &[1.31e7; 20]));
+        // An ISM run: another quantity, which must not stretch the axis down below zero.
+        let ism = LossKind::of(&Config { objective: Objective::Ism, ..Config::default() });
+        let mut negative = LossHistory::default();
+        for step in 1..=300 {
+            negative.push_train(step, -30.0);
+        }
+        past.keep(3, ism, "run 3".into(), &negative);
+        let plot = LossPlot::new(&history(300, &[]), dsm(), &past, Scale::Log, Window::Full, FisherCurve::Shown);
         assert_eq!(plot.x_bounds, [0.0, 600.0], "as far as the longest run");
         let [lo, hi] = plot.y_bounds.map(|y| value_at(Scale::Log, y));
         assert!(lo < 100.0 && hi < 250.0, "the range takes in run 1, not run 2's runaway: {lo} {hi}");
-        assert_eq!(plot.past.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["run 1", "run 2"]);
+        assert_eq!(plot.past.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["run 1", "run 2", "run 3"]);
+        assert_eq!(plot.past.iter().map(|c| c.same_kind).collect::<Vec<_>>(), [true, true, false]);
+        assert!(plot.past[2].points.is_empty(), "wholly off this axis: named, not drawn");
         let diverged = &plot.past[1].points;
         assert_eq!(diverged.last().map(|p| p.1), Some(plot.y_bounds[1]), "held at the top edge");
         assert!(plot.runaway.is_empty(), "the current run's marks are its own");
 
         // The recent window is the current run's: the earlier runs are cut to it.
-        let recent = LossPlot::new(&history(300, &[]), &past, Scale::Log, Window::Recent, FisherCurve::Shown);
+        let recent = LossPlot::new(&history(300, &[]), dsm(), &past, Scale::Log, Window::Recent, FisherCurve::Shown);
         assert_eq!(recent.x_bounds, [0.0, 300.0]);
         assert!(recent.past.iter().all(|c| c.points.iter().all(|p| p.0 <= 300.0)));
     }

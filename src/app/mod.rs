@@ -24,7 +24,7 @@ use crate::app::notice::{
     Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
     NOTICE_TIME, Notice, single_sigma_advice,
 };
-use crate::app::past_runs::PastRuns;
+use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window, next_field_view};
 use crate::config::{Config, Mode};
@@ -434,7 +434,7 @@ impl App {
     fn new_run(&mut self, next: Config) -> Command {
         let diverged = matches!(self.state(), Some(TrainerState::Diverged(_)));
         let label = past_runs::label(self.run_id + 1, &self.config, diverged);
-        self.past_runs.keep(self.run_id + 1, label, &self.losses);
+        self.past_runs.keep(self.run_id + 1, LossKind::of(&self.config), label, &self.losses);
         let from_checkpoint = self.loaded.is_some() && self.run_id == 0;
         self.config = next;
         self.run_id += 1;
@@ -576,7 +576,14 @@ impl App {
     }
 
     fn replot(&mut self) {
-        self.plot = LossPlot::new(&self.losses, &self.past_runs, self.scale, self.window, self.fisher_curve);
+        self.plot = LossPlot::new(
+            &self.losses,
+            LossKind::of(&self.config),
+            &self.past_runs,
+            self.scale,
+            self.window,
+            self.fisher_curve,
+        );
     }
 
     /// The run's state as shown: the trainer's, except that a pause the user has asked for

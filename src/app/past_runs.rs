@@ -16,11 +16,30 @@ pub const MAX_PAST_RUNS: usize = 4;
 /// Points of each curve: more than the braille columns of any loss panel.
 pub const MAX_POINTS: usize = 512;
 
+/// Which loss a run minimises: losses of one kind can share an axis. Another objective, σ or
+/// mode is another quantity (DSM at σ 0.1 sits near 160, ISM below 0, the annealed loss
+/// near 1), which an axis fitted to both would flatten.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossKind {
+    objective: Objective,
+    mode: Mode,
+    /// Single-σ DSM's σ; ISM has none, and the annealed loss spans the schedule.
+    sigma: Option<f64>,
+}
+
+impl LossKind {
+    pub fn of(config: &Config) -> Self {
+        let sigma = (config.mode, config.objective) == (Mode::Single, Objective::Dsm);
+        Self { objective: config.objective, mode: config.mode, sigma: sigma.then_some(config.sigma) }
+    }
+}
+
 /// One replaced run: what it was and its moving average by step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PastRun {
     /// The run's number as the status line showed it (run id + 1): the curve's end carries it.
     pub number: u64,
+    pub kind: LossKind,
     /// Compact: "run 1 DSM moons σ0.1 s0".
     pub label: String,
     /// (step, moving average), in step order, finite values only.
@@ -50,9 +69,9 @@ pub struct PastRuns {
 }
 
 impl PastRuns {
-    /// Keeps `history`'s moving average under `label`, dropping the oldest run beyond
-    /// [`MAX_PAST_RUNS`]. A run with no finite loss yet has no curve and is not kept.
-    pub fn keep(&mut self, number: u64, label: String, history: &LossHistory) {
+    /// Keeps `history`'s moving average, a loss of `kind`, under `label`, dropping the oldest
+    /// run beyond [`MAX_PAST_RUNS`]. A run with no finite loss yet has no curve and is not kept.
+    pub fn keep(&mut self, number: u64, kind: LossKind, label: String, history: &LossHistory) {
         let all: Vec<(u64, f64)> =
             history.train().points().map(|p| (p.step, p.smooth)).filter(|(_, v)| v.is_finite()).collect();
         let Some(&last) = all.last() else { return };
@@ -68,7 +87,7 @@ impl PastRuns {
         if self.runs.len() == MAX_PAST_RUNS {
             self.runs.pop_front();
         }
-        self.runs.push_back(PastRun { number, label, points });
+        self.runs.push_back(PastRun { number, kind, label, points });
     }
 
     pub fn clear(&mut self) {
@@ -88,6 +107,22 @@ impl PastRuns {
 mod tests {
     use super::*;
     use crate::data::{Builtin, Source};
+
+    fn dsm() -> LossKind {
+        LossKind::of(&Config::default())
+    }
+
+    #[test]
+    fn losses_of_one_kind_share_objective_mode_and_sigma() {
+        let moons = Config::default();
+        let circles = Config::for_builtin(Builtin::Circles);
+        assert_eq!(LossKind::of(&circles), LossKind::of(&Config { source: circles.source.clone(), ..moons.clone() }));
+        assert_ne!(LossKind::of(&Config { sigma: 0.2, ..moons.clone() }), dsm());
+        assert_ne!(LossKind::of(&Config { objective: Objective::Ism, ..moons.clone() }), dsm());
+        assert_ne!(LossKind::of(&Config { mode: Mode::Annealed, ..moons.clone() }), dsm());
+        let ism = |sigma| LossKind::of(&Config { objective: Objective::Ism, sigma, ..moons.clone() });
+        assert_eq!(ism(0.1), ism(0.3), "ISM has no σ");
+    }
 
     fn history(steps: u64, loss: f32) -> LossHistory {
         let mut h = LossHistory::default();
@@ -111,7 +146,7 @@ mod tests {
     fn only_the_last_few_runs_are_kept_each_bounded() {
         let mut past = PastRuns::default();
         for number in 1..=6 {
-            past.keep(number, format!("run {number}"), &history(100_000, number as f32));
+            past.keep(number, dsm(), format!("run {number}"), &history(100_000, number as f32));
         }
         let numbers: Vec<u64> = past.iter().map(|r| r.number).collect();
         assert_eq!(numbers, [3, 4, 5, 6], "the oldest go first");
@@ -126,10 +161,10 @@ mod tests {
     #[test]
     fn a_run_without_a_finite_loss_leaves_no_curve_and_clear_empties() {
         let mut past = PastRuns::default();
-        past.keep(1, "empty".into(), &LossHistory::default());
-        past.keep(2, "nan".into(), &history(10, f32::NAN));
+        past.keep(1, dsm(), "empty".into(), &LossHistory::default());
+        past.keep(2, dsm(), "nan".into(), &history(10, f32::NAN));
         assert!(past.is_empty());
-        past.keep(3, "short".into(), &history(3, 2.0));
+        past.keep(3, dsm(), "short".into(), &history(3, 2.0));
         assert_eq!(past.iter().map(|r| r.points.len()).collect::<Vec<_>>(), [3]);
         past.clear();
         assert!(past.is_empty());

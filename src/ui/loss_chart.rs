@@ -13,8 +13,9 @@
 //! the moving average's line, and the Fisher divergence has its own chart (and is bold).
 //!
 //! Earlier runs' moving averages (`n`, `o`, `d`, `a` keep them; `x` clears them) are faint
-//! dotted lines of `·` under the current curves, each ending in its run's number, and listed
-//! under the header ("· run 1 DSM moons σ0.1 s0"): a glyph of their own, in colour or not.
+//! dotted lines of `·` under the current moving average and test loss, each ending in its
+//! run's number, and listed under the header ("· run 1 DSM moons σ0.1 s0"): a glyph of their
+//! own, in colour or not.
 //!
 //! The series and bounds are computed by [`LossPlot::new`] when data arrives; drawing only
 //! lays them out.
@@ -352,9 +353,11 @@ fn footnote(marks_every: Option<u64>, plot: &LossPlot, width: u16) -> Line<'stat
 fn past_legend(past: &[PastCurve], width: u16, rows: u16) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     for curve in past {
-        let entry =
-            [Span::styled(format!("{PAST_GLYPH} "), theme::PAST_RUN), Span::styled(curve.label.clone(), theme::DIM)];
-        let entry_width = 2 + curve.label.chars().count();
+        // Another kind of loss is another quantity: said, so that its curve, off the axis or
+        // crossing it, is not read as this loss.
+        let label = if curve.same_kind { curve.label.clone() } else { format!("{} (other loss)", curve.label) };
+        let entry_width = 2 + label.chars().count();
+        let entry = [Span::styled(format!("{PAST_GLYPH} "), theme::PAST_RUN), Span::styled(label, theme::DIM)];
         match lines.last_mut() {
             Some(line) if line.width() + 3 + entry_width <= usize::from(width) => {
                 line.spans.push(Span::raw("   "));
@@ -367,8 +370,10 @@ fn past_legend(past: &[PastCurve], width: u16, rows: u16) -> Vec<Line<'static>> 
     lines.into_iter().skip(skip).collect()
 }
 
-/// An earlier run's curve in the blank cells of `graph` (under the current run's curves and
-/// marks), a [`PAST_GLYPH`] in each column it spans, then its run's number after its end.
+/// An earlier run's curve in `graph`, a [`PAST_GLYPH`] in each column it spans, then its run's
+/// number after its end: over the raw loss and the epoch marks (the raw loss is a band of
+/// noise as wide as the gaps between runs, which would hide them), under the moving average
+/// and the test loss, the current run's figures.
 fn draw_past(curve: &PastCurve, plot: &LossPlot, graph: Rect, buf: &mut Buffer) {
     let (Some(&first), Some(&last)) = (curve.points.first(), curve.points.last()) else { return };
     if graph.is_empty() {
@@ -386,7 +391,7 @@ fn draw_past(curve: &PastCurve, plot: &LossPlot, graph: Rect, buf: &mut Buffer) 
         let ((xa, ya), (xb, yb)) = (curve.points[i - 1], curve.points[i]);
         let y = if xb > xa { ya + (yb - ya) * (x - xa) / (xb - xa) } else { yb };
         let target = &mut buf[(graph.x + col, row_of(y))];
-        if target.symbol() == " " {
+        if target.symbol() == " " || target.fg == theme::TRAIN_RAW {
             target.set_symbol(PAST_GLYPH).set_style(theme::PAST_RUN);
         }
     }
@@ -445,8 +450,9 @@ mod tests {
 
     use super::*;
     use crate::app::loss_history::LossHistory;
-    use crate::app::past_runs::PastRuns;
+    use crate::app::past_runs::{LossKind, PastRuns};
     use crate::app::view::FisherCurve;
+    use crate::config::Config;
     use crate::trainer::TestPoint;
     use crate::ui::buffer_text;
 
@@ -467,6 +473,10 @@ mod tests {
             h.push_fisher(point(3.6 + 21.3 * progress));
         }
         h
+    }
+
+    fn dsm() -> LossKind {
+        LossKind::of(&Config::default())
     }
 
     fn draw(plot: &LossPlot, width: u16, height: u16) -> Buffer {
@@ -494,7 +504,8 @@ mod tests {
     #[test]
     fn the_loss_and_the_fisher_divergence_each_get_round_ticks_and_a_header() {
         for scale in [Scale::Log, Scale::Linear] {
-            let plot = LossPlot::new(&history(&[]), &PastRuns::default(), scale, Window::Full, FisherCurve::Shown);
+            let plot =
+                LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), scale, Window::Full, FisherCurve::Shown);
             let buf = draw(&plot, 60, 30);
             let labels = y_labels(&buf);
             assert!(labels.len() >= 5, "{scale:?}: {labels:?}");
@@ -508,7 +519,8 @@ mod tests {
 
     #[test]
     fn a_larger_panel_gets_more_ticks() {
-        let plot = LossPlot::new(&history(&[]), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot =
+            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         let (small, large) = (draw(&plot, 36, 17), draw(&plot, 100, 50));
         assert!(y_labels(&large).len() > y_labels(&small).len() + 3);
         let x_ticks = |buf: &Buffer| buffer_text(buf).matches('┴').count();
@@ -517,8 +529,14 @@ mod tests {
 
     #[test]
     fn a_diverged_loss_is_marked_at_the_top_edge_and_named() {
-        let plot =
-            LossPlot::new(&history(&[1.31e7]), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(
+            &history(&[1.31e7]),
+            dsm(),
+            &PastRuns::default(),
+            Scale::Log,
+            Window::Full,
+            FisherCurve::Shown,
+        );
         let buf = draw(&plot, 60, 30);
         let text = buffer_text(&buf);
         let top_row = text.lines().nth(2).unwrap();
@@ -529,7 +547,8 @@ mod tests {
 
     #[test]
     fn without_colour_the_curves_differ_by_glyph_or_weight() {
-        let plot = LossPlot::new(&history(&[]), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot =
+            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         let mut buf = draw(&plot, 60, 30);
         theme::strip_colours(buf.area, &mut buf);
         let text = buffer_text(&buf);
@@ -546,7 +565,8 @@ mod tests {
 
     #[test]
     fn a_hidden_fisher_curve_leaves_the_loss_the_panel() {
-        let plot = LossPlot::new(&history(&[]), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden);
+        let plot =
+            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden);
         let text = buffer_text(&draw(&plot, 60, 30));
         assert!(!text.contains("Fisher") && text.contains("step"), "{text}");
     }
@@ -563,7 +583,7 @@ mod tests {
         for step in 1..=100 {
             h.push_train(step, 50.0 - step as f32);
         }
-        let plot = LossPlot::new(&h, &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         assert_eq!(plot.scale, Scale::Linear);
         assert!(buffer_text(&draw(&plot, 60, 12)).contains("linear (loss ≤ 0: no log)"));
     }
@@ -574,7 +594,7 @@ mod tests {
         for step in 1..=5000 {
             h.push_train(step, 1.0 + (step % 7) as f32);
         }
-        let plot = LossPlot::new(&h, &PastRuns::default(), Scale::Linear, Window::Recent, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Linear, Window::Recent, FisherCurve::Shown);
         assert_eq!(plot.x_bounds, [4000.0, 5000.0]);
         assert_eq!(plot.raw.len(), RECENT_STEPS);
     }
@@ -586,13 +606,13 @@ mod tests {
         for step in 1..=900 {
             lower.push_train(step, 150.0 + 60.0 * (-(step as f32) / 150.0).exp());
         }
-        past.keep(1, "run 1 DSM moons σ0.1 s0".into(), &lower);
-        past.keep(2, "run 2 ISM moons s0".into(), &history(&[]));
-        let plot = LossPlot::new(&history(&[]), &past, Scale::Log, Window::Full, FisherCurve::Shown);
+        past.keep(1, dsm(), "run 1 DSM moons σ0.1 s0".into(), &lower);
+        past.keep(2, dsm(), "run 2 DSM moons σ0.1 s1".into(), &history(&[]));
+        let plot = LossPlot::new(&history(&[]), dsm(), &past, Scale::Log, Window::Full, FisherCurve::Shown);
         let mut buf = draw(&plot, 80, 30);
         let text = buffer_text(&buf);
         let legend = text.lines().nth(2).unwrap();
-        assert!(legend.contains("· run 1 DSM moons σ0.1 s0   · run 2 ISM moons s0"), "{text}");
+        assert!(legend.contains("· run 1 DSM moons σ0.1 s0   · run 2 DSM moons σ0.1 s1"), "{text}");
         let fisher_top = text.lines().position(|l| l.contains("Fisher")).unwrap();
         let dots = text.lines().skip(3).take(fisher_top - 3).map(|l| l.matches('·').count()).sum::<usize>();
         // Run 2 is the current run's twin, hidden under it but for its number at its end.

@@ -70,7 +70,7 @@ pub const TEST: Color = MAGENTA;
 pub const FISHER: Color = OLIVE;
 pub const EPOCH_MARK: Color = GRAY;
 /// Earlier runs' curves and their numbers: faint, as the raw loss (their glyph, `·`, tells
-/// them apart from it).
+/// them apart from it; `ui::loss_chart` draws them over cells of this colour only).
 pub const PAST_RUN: Color = GRAY;
 
 /// The score field's arrows, weakest to strongest (`ui::field`): gray and faint, gray, then
