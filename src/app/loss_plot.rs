@@ -116,10 +116,14 @@ impl LossPlot {
             Window::Full => 0,
             Window::Recent => last.saturating_sub(RECENT_STEPS as u64),
         };
-        // The full history reaches as far as the longest run; the recent window is the
-        // current run's last steps.
+        // The full history reaches as far as the longest run of this kind of loss (another
+        // kind may well be off the axis, its steps empty); the recent window is the current
+        // run's last steps.
         let end = match window {
-            Window::Full => past.iter().filter_map(|r| r.points.last()).map(|p| p.0).fold(last, u64::max),
+            Window::Full => {
+                let same_kind = past.iter().filter(|r| r.kind == kind);
+                same_kind.filter_map(|r| r.points.last()).map(|p| p.0).fold(last, u64::max)
+            }
             Window::Recent => last,
         };
         let train: Vec<LossPoint> = match window {

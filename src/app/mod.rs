@@ -1176,12 +1176,13 @@ pub(crate) mod tests {
         app.update(Action::SwitchObjective);
         app.apply(snapshot(1, TrainerState::Training, 20));
         assert_eq!(past_labels(&app), ["run 1 DSM moons σ0.1 s0"]);
-        assert_eq!(app.plot().x_bounds, [0.0, 50.0], "the axis takes in the longer earlier run");
+        assert_eq!(app.plot().x_bounds, [0.0, 20.0], "a DSM loss is another quantity: its steps do not count");
         app.update(Action::NewRun);
         // Run 3 has no loss yet: nothing of it to keep when it is replaced.
         app.update(Action::CycleDataset);
         app.apply(snapshot(3, TrainerState::Training, 5));
         assert_eq!(past_labels(&app), ["run 1 DSM moons σ0.1 s0", "run 2 ISM moons s0"]);
+        assert_eq!(app.plot().x_bounds, [0.0, 20.0], "the axis takes in the longer ISM run");
         assert_eq!(app.update(Action::ClearPastRuns), None, "the UI's business");
         assert!(app.plot().past.is_empty() && app.past_runs().is_empty());
         assert_eq!(app.plot().x_bounds, [0.0, 5.0]);
