@@ -149,9 +149,9 @@ impl ComparedSide {
 
 #[derive(Clone, Debug)]
 pub struct App {
-    /// The configuration of the current run: the launch's, with the objective and data set
-    /// the user has switched to since.
-    /// Its seed is the run's own: `n` and `d` take the next, `o` keeps it.
+    /// The configuration of the current run: the launch's, with the objective, data set and
+    /// mode the user has switched to since.
+    /// Its seed is the run's own: `n` and `d` take the next, `o` and `a` keep it.
     config: Config,
     launched: Config,
     /// `--save`: where `w` writes; by default a new file in the current directory.
