@@ -559,3 +559,52 @@ fn annealed_help_at_80x24() {
     assert!(rows[23].contains("? or Esc closes"), "the whole box shows: {}", rows[23]);
     insta::assert_snapshot!(terminal.backend());
 }
+
+/// Two runs replaced by `n` and kept: both finished (6300 steps), one lower than the current
+/// run and one higher, the current one half-way.
+fn app_with_past_runs() -> App {
+    let mut config = Config::default();
+    let mut app = App::new(config.clone());
+    for (run_id, offset) in [(0, -15.0), (1, 20.0)] {
+        let mut snapshot = synthetic(&config, 2 * STEP, TrainerState::Finished);
+        snapshot.run_id = run_id;
+        snapshot.train.iter_mut().for_each(|loss| *loss += offset);
+        assert!(app.apply(snapshot));
+        app.update(Action::NewRun);
+        config.seed += 1;
+    }
+    let mut snapshot = synthetic(&config, STEP, TrainerState::Training);
+    snapshot.run_id = 2;
+    assert!(app.apply(snapshot));
+    app
+}
+
+#[test]
+fn two_earlier_runs_under_the_current_one_at_120x40() {
+    let app = app_with_past_runs();
+    let terminal = draw(&app, 120, 40);
+    let text = lines(&terminal).join("\n");
+    // One a row in a panel too narrow for both on one.
+    assert!(text.contains("│· run 1 DSM moons σ0.1 s0  ") && text.contains("│· run 2 DSM moons σ0.1 s1  "), "{text}");
+    assert!(text.contains("moons · run 3 · seed 2"), "{text}");
+    let step_axis = |text: &str| text.lines().find(|l| l.contains("step│")).unwrap_or_default().to_string();
+    assert!(step_axis(&text).contains("5000"), "the step axis reaches the earlier runs' ends:\n{text}");
+    let past_dots = terminal.backend().buffer().content().iter().filter(|c| c.symbol() == "·").count();
+    assert!(past_dots > 40, "{past_dots} dots of earlier runs");
+    insta::assert_snapshot!(terminal.backend());
+
+    // Without colour the earlier runs are faint dots, still told apart from the raw loss.
+    let plain = draw(&app.clone().with_colour(false), 120, 40);
+    let dots: Vec<_> = plain.backend().buffer().content().iter().filter(|c| c.symbol() == "·").collect();
+    assert!(dots.len() > 40 && dots.iter().all(|c| c.modifier.contains(Modifier::DIM)));
+
+    let mut cleared = app;
+    cleared.update(Action::ClearPastRuns);
+    let text = lines(&draw(&cleared, 120, 40)).join("\n");
+    assert!(!text.contains("run 1 DSM"), "x clears them");
+    assert!(
+        step_axis(&text).contains("2500") && !step_axis(&text).contains("5000"),
+        "the axis is the run's again: {}",
+        step_axis(&text)
+    );
+}

@@ -308,6 +308,27 @@ fn o_switches_the_objective_and_d_the_data_set_each_in_a_new_run() {
     pane.assert_exited_restored(0);
 }
 
+#[test]
+fn replaced_runs_stay_in_the_loss_legend_until_x_and_a_switches_to_annealed() {
+    let pane = Pane::start("runs", 120, 40, LONG);
+    pane.wait_until("a DSM run's losses", |s| s.contains("moons · run 1") && s.contains("loss ━ EMA 1"));
+    pane.keys(&["o"]);
+    let screen = pane.wait_until("run 1 in the legend", |s| {
+        s.contains("moons · run 2") && s.contains("objective ISM") && s.contains("· run 1 DSM moons σ0.1 s0")
+    });
+    assert!(screen.contains("seed 0 "), "o keeps the seed:\n{screen}");
+    pane.keys(&["x"]);
+    pane.wait_until("the legend cleared", |s| !s.contains("· run 1 DSM") && s.contains("moons · run 2"));
+    pane.wait_for("loss ━ EMA");
+    pane.keys(&["a"]);
+    let annealed = pane.wait_until("an annealed run", |s| {
+        s.contains("moons · run 3 · seed 0") && s.contains("DSM σ 1→0.01 ×10") && s.contains("· run 2 ISM moons s0")
+    });
+    assert!(annealed.contains("a single-σ") || annealed.contains("c compare"), "annealed mode's hints:\n{annealed}");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
 /// The checkpoints in `dir`.
 fn checkpoints(dir: &TempDir) -> Vec<String> {
     dir.entries().into_iter().filter(|name| name.ends_with(".safetensors")).collect()
@@ -341,6 +362,24 @@ fn w_saves_a_checkpoint_in_the_working_directory_and_says_where() {
     let names = checkpoints(&dir);
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("dsm-tui-moons-ism-seed0-run2-step")), "{names:?}");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+#[test]
+fn a_loaded_checkpoint_is_named_and_n_says_the_next_run_starts_fresh() {
+    let dir = TempDir::new("load");
+    let path = dir.file("model.safetensors");
+    let out = Command::new(BIN)
+        .args(["--once", "--epochs", "1", "--steps", "5", "--particles", "50", "--save", &path])
+        .output()
+        .expect("run dsm-tui");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pane = Pane::start("load", 100, 30, &["--load", &path, "--epochs", "0"]);
+    pane.wait_until("the checkpoint named", |s| s.contains("run 1 from ") && s.contains("model.safetensors"));
+    pane.keys(&["n"]);
+    let screen = pane.wait_for("run 2 starts from fresh weights");
+    assert!(!screen.contains("model.safetensors"), "run 2 is not the checkpoint's:\n{screen}");
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }

@@ -12,6 +12,10 @@ pub enum Action {
     NewRun,
     SwitchObjective,
     CycleDataset,
+    /// `a`: a new run in the other mode, single σ ⇄ annealed.
+    SwitchMode,
+    /// `x`: forget the earlier runs' curves.
+    ClearPastRuns,
     Save,
     RaiseEta,
     LowerEta,
@@ -69,6 +73,8 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             'n' => Action::NewRun,
             'o' => Action::SwitchObjective,
             'd' => Action::CycleDataset,
+            'a' => Action::SwitchMode,
+            'x' => Action::ClearPastRuns,
             'w' => Action::Save,
             '+' | '=' => Action::RaiseEta,
             '-' | '_' => Action::LowerEta,

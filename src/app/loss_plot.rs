@@ -14,8 +14,16 @@
 //! **A loss that runs away** (non-finite, or [`RUNAWAY_FACTOR`] times the bulk of the raw
 //! losses) does not set the range: it is drawn at the edge and listed in
 //! [`LossPlot::runaway`], so the panel can mark it instead of drawing it off the axis.
+//!
+//! **Earlier runs** ([`PastRuns`]) share the step axis, and those of the current run's kind
+//! of loss ([`LossKind`]: objective, mode, σ) share the range too, so their curves can be read
+//! against the current one; a point of theirs that runs away (by their own bulk or the current
+//! run's) is held at the edge out of the range, so a diverged run kept for comparison does not
+//! flatten the others. Another kind's loss is another quantity: it is drawn only where it
+//! falls in the range, and named as such ([`PastCurve::same_kind`]).
 
 use crate::app::loss_history::{Ends, LossHistory, LossPoint, RECENT_STEPS};
+use crate::app::past_runs::{LossKind, PastRun, PastRuns};
 use crate::app::view::{FisherCurve, Scale, Window};
 
 /// A loss this many times the larger end of the raw losses' 2nd–98th percentile range has run
@@ -46,6 +54,23 @@ pub struct LossPlot {
     pub latest_smooth: Option<f64>,
     /// The first and latest test loss of the whole run.
     pub test_ends: Option<Ends>,
+    /// Earlier runs' moving averages, oldest first, in this plot's coordinates.
+    pub past: Vec<PastCurve>,
+}
+
+/// A point of an earlier run in view: its step, its loss, and whether it stays in the range
+/// (else it is held at the edge).
+type InView = (u64, f64, bool);
+
+/// An earlier run's moving average as plotted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PastCurve {
+    pub number: u64,
+    pub label: String,
+    /// Its loss is the current run's kind, on this axis by right; else only its points that
+    /// fall in the range are drawn.
+    pub same_kind: bool,
+    pub points: Vec<(f64, f64)>,
 }
 
 /// The Fisher divergence readouts, one per epoch, on an axis fitted to them.
@@ -75,13 +100,31 @@ pub fn value_at(scale: Scale, y: f64) -> f64 {
 }
 
 impl LossPlot {
-    /// The plot of `history` in `scale`; a loss that is not positive throughout (implicit score
-    /// matching's can be negative) has no log, so such a plot falls back to linear.
-    pub fn new(history: &LossHistory, scale: Scale, window: Window, fisher_curve: FisherCurve) -> Self {
+    /// The plot of `history`, a loss of `kind`, with `past` runs under it, in `scale`; a loss
+    /// that is not positive throughout (implicit score matching's can be negative) has no log,
+    /// so such a plot falls back to linear.
+    pub fn new(
+        history: &LossHistory,
+        kind: LossKind,
+        past: &PastRuns,
+        scale: Scale,
+        window: Window,
+        fisher_curve: FisherCurve,
+    ) -> Self {
         let last = history.last_step().unwrap_or(0);
         let first = match window {
             Window::Full => 0,
             Window::Recent => last.saturating_sub(RECENT_STEPS as u64),
+        };
+        // The full history reaches as far as the longest run of this kind of loss (another
+        // kind may well be off the axis, its steps empty); the recent window is the current
+        // run's last steps.
+        let end = match window {
+            Window::Full => {
+                let same_kind = past.iter().filter(|r| r.kind == kind);
+                same_kind.filter_map(|r| r.points.last()).map(|p| p.0).fold(last, u64::max)
+            }
+            Window::Recent => last,
         };
         let train: Vec<LossPoint> = match window {
             Window::Full => history.train().points().collect(),
@@ -90,20 +133,63 @@ impl LossPlot {
         let in_view = |p: &LossPoint| p.step >= first;
         let test: Vec<LossPoint> = history.test().points().filter(in_view).collect();
 
-        let runaway_above = runaway_threshold(&train);
+        let runaway_above = runaway_threshold(train.iter().map(|p| p.raw));
         let runs_away = |v: f64| !v.is_finite() || v.abs() > runaway_above;
         let kept = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(u64, f64)> {
             points.iter().map(|p| (p.step, value(p))).filter(|&(_, v)| !runs_away(v)).collect()
         };
         let (raw_kept, smooth_kept, test_kept) =
             (kept(&train, |p| p.raw), kept(&train, |p| p.smooth), kept(&test, |p| p.raw));
-        let positive = raw_kept.iter().chain(&smooth_kept).chain(&test_kept).all(|&(_, v)| v > 0.0);
+        // Each earlier run of this kind's points in view, and whether each stays in the range.
+        let past_in_view: Vec<(&PastRun, Vec<InView>)> = past
+            .iter()
+            .filter(|run| run.kind == kind)
+            .map(|run| {
+                let own = runaway_threshold(run.points.iter().map(|p| p.1)).min(runaway_above);
+                let points = run.points.iter().filter(|p| (first..=end).contains(&p.0));
+                (run, points.map(|&(step, v)| (step, v, v.abs() <= own)).collect())
+            })
+            .collect();
+        let past_kept = || past_in_view.iter().flat_map(|(_, points)| points).filter(|p| p.2);
+        let positive = raw_kept.iter().chain(&smooth_kept).chain(&test_kept).all(|&(_, v)| v > 0.0)
+            && past_kept().all(|p| p.1 > 0.0);
         let log_refused = scale == Scale::Log && !positive;
         let scale = if log_refused { Scale::Linear } else { scale };
         let to_plot = |points: &[(u64, f64)]| -> Vec<(f64, f64)> {
             points.iter().map(|&(step, v)| (step as f64, plotted(scale, v))).collect()
         };
-        let y_bounds = padded(loss_range(&to_plot(&raw_kept), &to_plot(&smooth_kept), &to_plot(&test_kept)));
+        let past_range = range(past_kept().map(|p| plotted(scale, p.1)));
+        let current_range = loss_range(&to_plot(&raw_kept), &to_plot(&smooth_kept), &to_plot(&test_kept));
+        let y_bounds = padded(range(current_range.into_iter().chain(past_range).flatten()));
+        let mut past_curves: Vec<PastCurve> = past_in_view
+            .into_iter()
+            .map(|(run, points)| PastCurve {
+                number: run.number,
+                label: run.label.clone(),
+                same_kind: true,
+                points: points
+                    .into_iter()
+                    .map(|(step, v, in_range)| {
+                        let y = match (in_range, v < 0.0) {
+                            (true, _) => plotted(scale, v),
+                            (false, true) => y_bounds[0],
+                            (false, false) => y_bounds[1],
+                        };
+                        (step as f64, y)
+                    })
+                    .collect(),
+            })
+            .collect();
+        // Another kind's points where they fall in the range, none held at an edge.
+        let in_range = |y: f64| (y_bounds[0]..=y_bounds[1]).contains(&y);
+        for run in past.iter().filter(|run| run.kind != kind) {
+            let points =
+                run.points.iter().filter(|p| (first..=end).contains(&p.0) && (p.1 > 0.0 || scale == Scale::Linear));
+            let points = points.map(|&(step, v)| (step as f64, plotted(scale, v))).filter(|p| in_range(p.1)).collect();
+            past_curves.push(PastCurve { number: run.number, label: run.label.clone(), same_kind: false, points });
+        }
+        past_curves.sort_by_key(|c| c.number);
+        let past = past_curves;
 
         // Every point, a runaway one at the edge it ran towards.
         let mut runaway = Vec::new();
@@ -133,7 +219,7 @@ impl LossPlot {
             FisherCurve::Shown => FisherPlot::new(history, scale, first),
             FisherCurve::Hidden => None,
         };
-        let x_bounds = [first as f64, last.max(first + 1) as f64];
+        let x_bounds = [first as f64, end.max(first + 1) as f64];
         Self {
             raw,
             smooth,
@@ -148,6 +234,7 @@ impl LossPlot {
             runaway_loss,
             latest_smooth: history.recent().last().map(|p| p.smooth),
             test_ends: history.test_ends(),
+            past,
         }
     }
 
@@ -169,10 +256,10 @@ impl FisherPlot {
     }
 }
 
-/// [`RUNAWAY_FACTOR`] times the larger magnitude of the raw losses' 2nd and 98th percentiles
+/// [`RUNAWAY_FACTOR`] times the larger magnitude of the losses' 2nd and 98th percentiles
 /// (finite ones only): a spike or a run-away tail does not move percentiles.
-fn runaway_threshold(train: &[LossPoint]) -> f64 {
-    let mut raw: Vec<f64> = train.iter().map(|p| p.raw).filter(|v| v.is_finite()).collect();
+fn runaway_threshold(losses: impl Iterator<Item = f64>) -> f64 {
+    let mut raw: Vec<f64> = losses.filter(|v| v.is_finite()).collect();
     let [lo, hi] = [0.02, 0.98].map(|q| percentile(&mut raw, q).unwrap_or(0.0));
     let bulk = lo.abs().max(hi.abs());
     if bulk > 0.0 { RUNAWAY_FACTOR * bulk } else { f64::INFINITY }
@@ -210,7 +297,13 @@ fn padded(range: Option<[f64; 2]>) -> [f64; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::objective::Objective;
     use crate::trainer::TestPoint;
+
+    fn dsm() -> LossKind {
+        LossKind::of(&Config::default())
+    }
 
     /// A loss falling from 210 to 165 over `steps`, then `tail` appended after it.
     fn history(steps: u64, tail: &[f32]) -> LossHistory {
@@ -229,7 +322,14 @@ mod tests {
     fn a_diverged_loss_is_kept_at_the_top_edge_and_listed() {
         // The run of the issue: the loss reached 1.31e7 at its last step.
         for scale in [Scale::Log, Scale::Linear] {
-            let plot = LossPlot::new(&history(300, &[1.31e7]), scale, Window::Full, FisherCurve::Shown);
+            let plot = LossPlot::new(
+                &history(300, &[1.31e7]),
+                dsm(),
+                &PastRuns::default(),
+                scale,
+                Window::Full,
+                FisherCurve::Shown,
+            );
             let top = plot.y_bounds[1];
             assert!(value_at(scale, top) < 250.0, "{scale:?}: the range is the sane loss's, top {top}");
             assert!(plot.raw.iter().chain(&plot.smooth).all(|&(_, y)| y <= top), "nothing above the axis");
@@ -241,7 +341,14 @@ mod tests {
 
     #[test]
     fn a_loss_that_is_not_finite_is_marked_too() {
-        let plot = LossPlot::new(&history(300, &[f32::NAN, f32::NAN]), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(
+            &history(300, &[f32::NAN, f32::NAN]),
+            dsm(),
+            &PastRuns::default(),
+            Scale::Log,
+            Window::Full,
+            FisherCurve::Shown,
+        );
         assert_eq!(plot.runaway, [301.0, 302.0], "the raw losses and the moving average after them");
         assert!(plot.runaway_loss.is_some_and(f64::is_nan));
         assert!(plot.smooth.iter().all(|&(_, y)| y.is_finite() && y <= plot.y_bounds[1]));
@@ -254,7 +361,7 @@ mod tests {
         for step in 1..=1000u64 {
             h.push_train(step, 1000.0 * 0.01f32.powf((step - 1) as f32 / 999.0));
         }
-        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         assert!(plot.runaway.is_empty(), "{:?}", plot.runaway);
     }
 
@@ -264,12 +371,50 @@ mod tests {
         for (epoch, fisher) in [(0, 24.9f32), (1, 9.0), (2, 3.6)] {
             h.push_fisher(TestPoint { epoch, step: 100 * epoch as u64, loss: fisher });
         }
-        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         let fisher = plot.fisher.as_ref().expect("shown");
         let [lo, hi] = fisher.y_bounds;
         assert!(value_at(Scale::Log, lo) < 3.6 && value_at(Scale::Log, hi) > 24.9);
         assert!(value_at(Scale::Log, plot.y_bounds[0]) > 150.0, "the loss is not stretched down to it");
         assert_eq!(fisher.ends, Some(Ends { first: f64::from(24.9f32), last: f64::from(3.6f32) }));
-        assert!(LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Hidden).fisher.is_none());
+        assert!(
+            LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden)
+                .fisher
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn earlier_runs_share_the_axes_and_a_diverged_one_does_not_flatten_them() {
+        let mut past = PastRuns::default();
+        // A longer run whose loss ended lower, and one that ran away at its end.
+        let mut lower = LossHistory::default();
+        for step in 1..=600 {
+            lower.push_train(step, 100.0);
+        }
+        past.keep(1, dsm(), "run 1".into(), &lower);
+        past.keep(2, dsm(), "run 2".into(), &history(300, &[1.31e7; 20]));
+        // An ISM run: another quantity, which must not stretch the axis down below zero.
+        let ism = LossKind::of(&Config { objective: Objective::Ism, ..Config::default() });
+        let mut negative = LossHistory::default();
+        for step in 1..=300 {
+            negative.push_train(step, -30.0);
+        }
+        past.keep(3, ism, "run 3".into(), &negative);
+        let plot = LossPlot::new(&history(300, &[]), dsm(), &past, Scale::Log, Window::Full, FisherCurve::Shown);
+        assert_eq!(plot.x_bounds, [0.0, 600.0], "as far as the longest run");
+        let [lo, hi] = plot.y_bounds.map(|y| value_at(Scale::Log, y));
+        assert!(lo < 100.0 && hi < 250.0, "the range takes in run 1, not run 2's runaway: {lo} {hi}");
+        assert_eq!(plot.past.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["run 1", "run 2", "run 3"]);
+        assert_eq!(plot.past.iter().map(|c| c.same_kind).collect::<Vec<_>>(), [true, true, false]);
+        assert!(plot.past[2].points.is_empty(), "wholly off this axis: named, not drawn");
+        let diverged = &plot.past[1].points;
+        assert_eq!(diverged.last().map(|p| p.1), Some(plot.y_bounds[1]), "held at the top edge");
+        assert!(plot.runaway.is_empty(), "the current run's marks are its own");
+
+        // The recent window is the current run's: the earlier runs are cut to it.
+        let recent = LossPlot::new(&history(300, &[]), dsm(), &past, Scale::Log, Window::Recent, FisherCurve::Shown);
+        assert_eq!(recent.x_bounds, [0.0, 300.0]);
+        assert!(recent.past.iter().all(|c| c.points.iter().all(|p| p.0 <= 300.0)));
     }
 }

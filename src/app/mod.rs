@@ -10,23 +10,27 @@ pub mod keys;
 pub mod loss_history;
 pub mod loss_plot;
 pub mod notice;
+pub mod past_runs;
 pub mod samples;
 pub mod view;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
 use crate::app::notice::{
-    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NOTICE_TIME, Notice,
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
+    NOTICE_TIME, Notice, single_sigma_advice,
 };
+use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window, next_field_view};
 use crate::config::{Config, Mode};
 use crate::data::{Builtin, Source};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
+use crate::objective::Objective;
 use crate::rate::RateMeter;
 use crate::trainer::protocol::{
     Advance, Command, CompareStatus, FRAME, Figures, Settings, Snapshot, TrainerState, TrainerStatus,
@@ -93,6 +97,37 @@ pub fn next_dataset(launched: &Config, current: &Config) -> Config {
     Config { source, count, noise, sigma, ..current.clone() }
 }
 
+/// The configuration `a` moves to from `current`: the other mode, with that mode's training
+/// (network, epochs, decay): the launch's for the mode it was launched in, the defaults
+/// otherwise, as `--mode` would give (the noise-conditional model needs its deeper net and
+/// longer training). The seed, data and sampler settings are kept, so the two modes are seen
+/// on the same data; annealed mode trains by DSM only, and a return to the launch's mode
+/// brings back its objective.
+pub fn next_mode(launched: &Config, current: &Config) -> Config {
+    let mode = match current.mode {
+        Mode::Single => Mode::Annealed,
+        Mode::Annealed => Mode::Single,
+    };
+    let training = if mode == launched.mode {
+        launched.clone()
+    } else {
+        match mode {
+            Mode::Single => Config::default(),
+            Mode::Annealed => Config::default().with_annealed_training(),
+        }
+    };
+    let objective = if mode == Mode::Annealed { Objective::Dsm } else { training.objective };
+    Config {
+        mode,
+        objective,
+        hidden: training.hidden,
+        depth: training.depth,
+        epochs: training.epochs,
+        lr_gamma: training.lr_gamma,
+        ..current.clone()
+    }
+}
+
 /// One side of the comparison as drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparedSide {
@@ -114,13 +149,16 @@ impl ComparedSide {
 
 #[derive(Clone, Debug)]
 pub struct App {
-    /// The configuration of the current run: the launch's, with the objective and data set
-    /// the user has switched to since.
-    /// Its seed is the run's own: `n` and `d` take the next, `o` keeps it.
+    /// The configuration of the current run: the launch's, with the objective, data set and
+    /// mode the user has switched to since.
+    /// Its seed is the run's own: `n` and `d` take the next, `o` and `a` keep it.
     config: Config,
     launched: Config,
     /// `--save`: where `w` writes; by default a new file in the current directory.
     save_to: Option<PathBuf>,
+    /// `--load`: the checkpoint the first run (run id 0) started from; later runs start from
+    /// fresh weights.
+    loaded: Option<PathBuf>,
     notice: Option<Notice>,
     /// `false` under `NO_COLOR`: weights stand in for colours (see `ui::theme`).
     colour: bool,
@@ -147,6 +185,8 @@ pub struct App {
     compared: Option<[ComparedSide; 2]>,
     status: Option<TrainerStatus>,
     losses: LossHistory,
+    /// The loss curves of the runs this one replaced, drawn faint under it.
+    past_runs: PastRuns,
     plot: LossPlot,
     samples: Samples,
     frames: u64,
@@ -168,6 +208,7 @@ impl App {
             launched: config.clone(),
             config,
             save_to: None,
+            loaded: None,
             notice: None,
             colour: true,
             run_id: 0,
@@ -186,6 +227,7 @@ impl App {
             compared: None,
             status: None,
             losses: LossHistory::default(),
+            past_runs: PastRuns::default(),
             plot: LossPlot::default(),
             frames: 0,
             frame_rate: RateMeter::default(),
@@ -195,6 +237,19 @@ impl App {
     /// `w` saves to `path` (`--save`) rather than to a new file each time.
     pub fn saving_to(self, path: Option<PathBuf>) -> Self {
         Self { save_to: path, ..self }
+    }
+
+    /// The first run starts from the checkpoint at `path` (`--load`), which the status names.
+    pub fn loaded_from(self, path: Option<PathBuf>) -> Self {
+        Self { loaded: path, ..self }
+    }
+
+    /// Opens on the advice a new run of this configuration would get (single σ on a data set
+    /// it blurs: the annealed key), as the dashboard's first notice. Not for `--once --frame`,
+    /// whose finished run has no keys to press.
+    pub fn advised(mut self) -> Self {
+        self.notice = single_sigma_advice(&self.config).map(Notice::new);
+        self
     }
 
     /// Starts training at `pace` steps per frame (`--pace`; `None`: flat out).
@@ -238,8 +293,8 @@ impl App {
             // A fresh draw of everything (weights, data, noise, particles): the same seed would
             // replay the run bit for bit.
             Action::NewRun => {
-                self.config.seed = self.config.seed.wrapping_add(1);
-                Some(self.new_run())
+                let seed = self.config.seed.wrapping_add(1);
+                Some(self.new_run(Config { seed, ..self.config.clone() }))
             }
             Action::SwitchObjective if self.config.mode == Mode::Annealed => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_ANNEALED_ISM)));
@@ -247,13 +302,23 @@ impl App {
             }
             // The seed is kept: both objectives train on the same data from the same weights.
             Action::SwitchObjective => {
-                self.config.objective = self.config.objective.other();
-                Some(self.new_run())
+                let objective = self.config.objective.other();
+                Some(self.new_run(Config { objective, ..self.config.clone() }))
             }
             Action::CycleDataset => {
-                self.config = next_dataset(&self.launched, &self.config);
-                self.config.seed = self.config.seed.wrapping_add(1);
-                Some(self.new_run())
+                let next = next_dataset(&self.launched, &self.config);
+                Some(self.new_run(Config { seed: next.seed.wrapping_add(1), ..next }))
+            }
+            // The seed is kept, as for `o`: both modes on the same data.
+            Action::SwitchMode => Some(self.new_run(next_mode(&self.launched, &self.config))),
+            Action::ClearPastRuns if self.past_runs.is_empty() => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_PAST_RUNS)));
+                None
+            }
+            Action::ClearPastRuns => {
+                self.past_runs.clear();
+                self.replot();
+                None
             }
             Action::Save => Some(Command::Save(self.save_to.clone())),
             Action::RaiseEta | Action::LowerEta => {
@@ -362,15 +427,30 @@ impl App {
         }
     }
 
-    /// Starts the next run on the current configuration, forgetting the last one at once: its
-    /// snapshots still in flight will be dropped by their run id.
-    fn new_run(&mut self) -> Command {
+    /// Starts the next run, on `next`, forgetting the last one at once but for its loss curve
+    /// (kept with the earlier runs'): its snapshots still in flight will be dropped by their
+    /// run id. The notice says what the screen cannot: that a run after a loaded checkpoint's
+    /// starts from fresh weights, or that single σ will blur the new data set.
+    fn new_run(&mut self, next: Config) -> Command {
+        let diverged = matches!(self.state(), Some(TrainerState::Diverged(_)));
+        let label = past_runs::label(self.run_id + 1, &self.config, diverged);
+        self.past_runs.keep(self.run_id + 1, LossKind::of(&self.config), label, &self.losses);
+        let from_checkpoint = self.loaded.is_some() && self.run_id == 0;
+        self.config = next;
         self.run_id += 1;
+        self.notice = if from_checkpoint {
+            Some(Notice::new(Message::Changed(format!(
+                "run {} starts from fresh weights (the checkpoint was run 1's start)",
+                self.run_id + 1
+            ))))
+        } else {
+            single_sigma_advice(&self.config).map(Notice::new).or(self.notice.take())
+        };
         self.comparing = false;
         self.compared = None;
         self.status = None;
         self.losses = LossHistory::default();
-        self.plot = LossPlot::default();
+        self.replot();
         self.samples = Samples::new(self.config.source.bounds());
         self.field = None;
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
@@ -497,7 +577,14 @@ impl App {
     }
 
     fn replot(&mut self) {
-        self.plot = LossPlot::new(&self.losses, self.scale, self.window, self.fisher_curve);
+        self.plot = LossPlot::new(
+            &self.losses,
+            LossKind::of(&self.config),
+            &self.past_runs,
+            self.scale,
+            self.window,
+            self.fisher_curve,
+        );
     }
 
     /// The run's state as shown: the trainer's, except that a pause the user has asked for
@@ -530,6 +617,15 @@ impl App {
 
     pub fn run_id(&self) -> u64 {
         self.run_id
+    }
+
+    /// The checkpoint the current run started from, if it did (`--load`, first run only).
+    pub fn loaded_from_file(&self) -> Option<&Path> {
+        self.loaded.as_deref().filter(|_| self.run_id == 0)
+    }
+
+    pub fn past_runs(&self) -> &PastRuns {
+        &self.past_runs
     }
 
     pub fn settings(&self) -> Settings {
@@ -671,6 +767,8 @@ pub(crate) mod tests {
             (KeyCode::Char('n'), Action::NewRun),
             (KeyCode::Char('o'), Action::SwitchObjective),
             (KeyCode::Char('d'), Action::CycleDataset),
+            (KeyCode::Char('a'), Action::SwitchMode),
+            (KeyCode::Char('x'), Action::ClearPastRuns),
             (KeyCode::Char('w'), Action::Save),
             (KeyCode::Char('+'), Action::RaiseEta),
             (KeyCode::Char('='), Action::RaiseEta),
@@ -712,7 +810,7 @@ pub(crate) mod tests {
 
     #[test]
     fn under_the_help_only_closing_it_and_quitting_act() {
-        for c in [' ', 'n', 'o', 'd', 'r', 't', 'w', 'p', '.', 'c', 'f', 'x'] {
+        for c in [' ', 'n', 'o', 'd', 'a', 'r', 't', 'w', 'p', '.', 'c', 'f', 'x'] {
             assert_eq!(action_for(press(KeyCode::Char(c)), true), None, "{c:?} under the help");
         }
         assert_eq!(action_for(press(KeyCode::Char('?')), true), Some(Action::ToggleHelp));
@@ -751,7 +849,7 @@ pub(crate) mod tests {
 
     #[test]
     fn other_keys_releases_and_control_chords_do_nothing() {
-        assert_eq!(action_for(press(KeyCode::Char('x')), false), None);
+        assert_eq!(action_for(press(KeyCode::Char('j')), false), None);
         assert_eq!(action_for(press(KeyCode::Enter), false), None);
         let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
         assert_eq!(action_for(ctrl_r, false), None);
@@ -1065,5 +1163,88 @@ pub(crate) mod tests {
         app.apply(snapshot(0, TrainerState::Training, 1));
         let s = app.samples();
         assert_eq!((s.particles().len(), s.escaped(), s.nonfinite()), (1, 1, 1));
+    }
+
+    fn past_labels(app: &App) -> Vec<&str> {
+        app.plot().past.iter().map(|c| c.label.as_str()).collect()
+    }
+
+    #[test]
+    fn replaced_runs_stay_on_the_loss_panel_until_x_clears_them() {
+        let mut app = App::new(Config::default());
+        assert_eq!(app.update(Action::ClearPastRuns), None);
+        assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_PAST_RUNS)), "x says why");
+        app.apply(snapshot(0, TrainerState::Training, 50));
+        app.update(Action::SwitchObjective);
+        app.apply(snapshot(1, TrainerState::Training, 20));
+        assert_eq!(past_labels(&app), ["run 1 DSM moons σ0.1 s0"]);
+        assert_eq!(app.plot().x_bounds, [0.0, 20.0], "a DSM loss is another quantity: its steps do not count");
+        app.update(Action::NewRun);
+        // Run 3 has no loss yet: nothing of it to keep when it is replaced.
+        app.update(Action::CycleDataset);
+        app.apply(snapshot(3, TrainerState::Training, 5));
+        assert_eq!(past_labels(&app), ["run 1 DSM moons σ0.1 s0", "run 2 ISM moons s0"]);
+        assert_eq!(app.plot().x_bounds, [0.0, 20.0], "the axis takes in the longer ISM run");
+        assert_eq!(app.update(Action::ClearPastRuns), None, "the UI's business");
+        assert!(app.plot().past.is_empty() && app.past_runs().is_empty());
+        assert_eq!(app.plot().x_bounds, [0.0, 5.0]);
+    }
+
+    #[test]
+    fn a_switches_single_and_annealed_as_a_new_run_on_the_same_seed() {
+        let launched = Config { seed: 4, ..Config::default() };
+        let mut app = App::new(launched.clone());
+        app.apply(snapshot(0, TrainerState::Training, 50));
+        let Some(Command::NewRun { run_id: 1, config }) = app.update(Action::SwitchMode) else {
+            panic!("a starts a new run")
+        };
+        assert_eq!(*config, Config { mode: Mode::Annealed, ..launched.clone().with_annealed_training() });
+        assert_eq!(app.config(), &*config);
+        app.apply(snapshot(1, TrainerState::Training, 10));
+        app.update(Action::SwitchMode);
+        assert_eq!(app.config(), &launched, "back to the launch's single-σ run");
+        assert_eq!(past_labels(&app), ["run 1 DSM moons σ0.1 s4", "run 2 DSM moons annealed s4"]);
+
+        // From ISM, annealed trains by DSM; back in single mode the launch's ISM returns.
+        let ism = Config { objective: Objective::Ism, ..Config::default() };
+        let ism_annealed = next_mode(&ism, &ism);
+        assert_eq!((ism_annealed.mode, ism_annealed.objective), (Mode::Annealed, Objective::Dsm));
+        assert_eq!(next_mode(&ism, &ism_annealed), ism);
+        // Launched annealed with flags of its own: single mode gets the course's defaults.
+        let launched = Config { epochs: 50, ..annealed() };
+        let single = next_mode(&launched, &launched);
+        assert_eq!((single.hidden, single.depth, single.epochs), (128, 2, 100));
+        assert_eq!(next_mode(&launched, &single), launched);
+    }
+
+    #[test]
+    fn single_sigma_on_the_circles_and_the_checkerboard_suggests_annealed() {
+        let advice = |app: &App| match app.notice().map(|n| &n.message) {
+            Some(Message::Advice(text)) => Some(text.clone()),
+            _ => None,
+        };
+        let mut app = App::new(Config::default()).advised();
+        assert_eq!(advice(&app), None, "single σ draws the moons well");
+        app.update(Action::CycleDataset);
+        assert_eq!(advice(&app).as_deref(), Some("single σ blurs circles — a: annealed"));
+        app.update(Action::SwitchMode);
+        assert_eq!(advice(&app).as_deref(), Some("single σ blurs circles — a: annealed"), "still on screen");
+        let checkerboard = Config::for_builtin(crate::data::Builtin::Checkerboard);
+        assert_eq!(
+            advice(&App::new(checkerboard.clone()).advised()).as_deref(),
+            Some("single σ blurs checkerboard — a: annealed")
+        );
+        assert_eq!(advice(&App::new(checkerboard.clone())), None, "only the dashboard's first frame is advised");
+        assert_eq!(advice(&App::new(Config { mode: Mode::Annealed, ..checkerboard }).advised()), None);
+    }
+
+    #[test]
+    fn a_run_after_a_loaded_checkpoint_says_it_starts_from_fresh_weights() {
+        let mut app = App::new(Config::default()).loaded_from(Some("model.safetensors".into()));
+        assert_eq!(app.loaded_from_file(), Some(Path::new("model.safetensors")));
+        app.update(Action::NewRun);
+        assert_eq!(app.loaded_from_file(), None, "run 2 is not the checkpoint's");
+        let fresh = Message::Changed("run 2 starts from fresh weights (the checkpoint was run 1's start)".into());
+        assert_eq!(app.notice().map(|n| &n.message), Some(&fresh));
     }
 }

@@ -125,12 +125,13 @@ impl Failure {
     }
 }
 
-/// Opens the dashboard on `config`, its first run starting from `start`'s weights (a loaded
-/// checkpoint) when given, and runs it until the user quits. `w` saves to `save_to` if given;
+/// Opens the dashboard on `config`, its first run starting from `start`'s weights (the
+/// checkpoint loaded from `loaded`) when given, and runs it until the user quits. `w` saves to `save_to` if given;
 /// training starts at `pace` steps per frame if given (`--pace`), else flat out.
 pub fn run(
     config: &Config,
     start: Option<Mlp<f32>>,
+    loaded: Option<PathBuf>,
     save_to: Option<PathBuf>,
     pace: Option<usize>,
 ) -> Result<Outcome, Failure> {
@@ -142,7 +143,8 @@ pub fn run(
     // (an error means the pool exists already, which is fine).
     let _ = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global();
     let colour = theme::colour_allowed(std::env::var_os("NO_COLOR").as_deref());
-    let mut app = App::new(config.clone()).saving_to(save_to).pacing(pace).with_colour(colour);
+    let mut app =
+        App::new(config.clone()).saving_to(save_to).loaded_from(loaded).pacing(pace).with_colour(colour).advised();
     let worker = Worker::spawn(config, app.settings(), start)?;
     let mut terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,

@@ -1,5 +1,5 @@
 //! One run of the dashboard's trainer: its [`Session`], its particles and their chain, and
-//! how much of it the UI has been sent. A new run (`n`, `o`, `d`) replaces it whole.
+//! how much of it the UI has been sent. A new run (`n`, `o`, `d`, `a`) replaces it whole.
 
 use std::path::Path;
 use std::time::Instant;

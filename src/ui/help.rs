@@ -15,7 +15,7 @@ use crate::trainer::figures::{FIGURE_PARTICLES, FIGURES_EVERY};
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 19] = [
+const HINTS: [(&str, &str); 21] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -24,6 +24,7 @@ const HINTS: [(&str, &str); 19] = [
     ("n", "new run"),
     ("o", "objective"),
     ("d", "data set"),
+    ("a", "annealed"),
     ("f", "field"),
     ("w", "save"),
     ("+/-", "η"),
@@ -31,6 +32,7 @@ const HINTS: [(&str, &str); 19] = [
     ("l", "log/linear"),
     ("h", "history"),
     ("i", "Fisher"),
+    ("x", "clear runs"),
     ("v", "view"),
     ("p", "hold"),
     (".", "step"),
@@ -39,7 +41,7 @@ const HINTS: [(&str, &str); 19] = [
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 19] = [
+const ANNEALED_HINTS: [(&str, &str); 21] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -52,18 +54,20 @@ const ANNEALED_HINTS: [(&str, &str); 19] = [
     ("r", "restart"),
     ("n", "new run"),
     ("d", "data set"),
+    ("a", "single-σ"),
     ("w", "save"),
     ("+/-", "c"),
     ("[/]", "steps/frame"),
     ("l", "log/linear"),
     ("h", "history"),
     ("i", "Fisher"),
+    ("x", "clear runs"),
     ("v", "view"),
 ];
 
 /// The compare view's (annealed mode): only keys that change what it shows. `f`, `l`, `h`
 /// and `i` concern panels it hides; `r` and `+`/`-` act on the particles behind it.
-const COMPARE_HINTS: [(&str, &str); 13] = [
+const COMPARE_HINTS: [(&str, &str); 14] = [
     ("?", "help"),
     ("q", "quit"),
     ("c", "back"),
@@ -76,6 +80,7 @@ const COMPARE_HINTS: [(&str, &str); 13] = [
     ("[/]", "steps/frame"),
     ("n", "new run"),
     ("d", "data set"),
+    ("a", "single-σ"),
     ("w", "save"),
 ];
 
@@ -95,7 +100,7 @@ impl Widget for Footer<'_> {
             Line::styled(format!(" {why}"), theme::NOTICE).render(area, buf);
             return;
         }
-        if let Some(Notice { message: Message::Changed(what), .. }) = self.notice {
+        if let Some(Notice { message: Message::Changed(what) | Message::Advice(what), .. }) = self.notice {
             Line::styled(format!(" {what}"), theme::NOTICE).render(area, buf);
             return;
         }
@@ -133,7 +138,7 @@ impl Widget for Footer<'_> {
 
 /// `text`, or its last `width` − 1 characters after an ellipsis (of a path, the file name
 /// matters most).
-fn keep_end(text: &str, width: usize) -> String {
+pub(crate) fn keep_end(text: &str, width: usize) -> String {
     let count = text.chars().count();
     if count <= width {
         return text.to_string();
@@ -177,6 +182,7 @@ impl Help {
         }
         lines.extend([
             key("d", "new run on the next data set, with its own noise and σ".into()),
+            key("a / x", "new run single-σ ⇄ annealed / clear the earlier runs' curves".into()),
             key("w", "save a checkpoint (to --save FILE, or a new file here)".into()),
             if annealed {
                 key("+ / -", "c in the step size α = c·σᵢ² ×1.5 / ÷1.5".into())
@@ -208,8 +214,7 @@ impl Help {
             } else {
                 note("Arrows: exact = ∇log q_σ, DSM's target; brighter ×3 in ‖s‖·σ, · under ⅓.")
             },
-            note("Right axis: the Fisher divergence ½E‖s − ∇log q_σ‖² that DSM minimises,"),
-            note("on the loss axis × F₀/L₀ (a row is one factor on both); ÷k: k× lower."),
+            note("Fisher: ½E‖s − ∇log q_σ‖², what DSM minimises; ÷k: k× lower than at start."),
             note(&format!(
                 "Energy distance: {FIGURE_PARTICLES} particles to the test split, every {}s.",
                 FIGURES_EVERY.as_secs()

@@ -12,6 +12,11 @@
 //! Without colours the curves still differ: the raw loss is faint, the test loss dots (•) under
 //! the moving average's line, and the Fisher divergence has its own chart (and is bold).
 //!
+//! Earlier runs' moving averages (`n`, `o`, `d`, `a` keep them; `x` clears them) are faint
+//! dotted lines of `·` under the current moving average and test loss, each ending in its
+//! run's number, and listed under the header ("· run 1 DSM moons σ0.1 s0"): a glyph of their
+//! own, in colour or not.
+//!
 //! The series and bounds are computed by [`LossPlot::new`] when data arrives; drawing only
 //! lays them out.
 
@@ -23,7 +28,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
 use crate::app::loss_history::{Ends, RECENT_STEPS};
-use crate::app::loss_plot::{LossPlot, value_at};
+use crate::app::loss_plot::{LossPlot, PastCurve, value_at};
 use crate::app::view::{Scale, Window};
 use crate::shown::format_sig;
 use crate::ui::{format_count, theme, ticks};
@@ -38,6 +43,8 @@ const LOSS_MIN_ROWS: u16 = 6;
 const ROWS_PER_Y_TICK: u16 = 3;
 const COLUMNS_PER_X_TICK: u16 = 8;
 const X_TITLE: &str = "step";
+/// An earlier run's curve: a dot a column, lighter than any braille line.
+const PAST_GLYPH: &str = "·";
 
 pub struct LossChart<'a> {
     pub plot: &'a LossPlot,
@@ -77,7 +84,10 @@ impl Widget for LossChart<'_> {
         let [loss_area, fisher_area] =
             inner.layout(&Layout::vertical([Constraint::Fill(1), Constraint::Length(fisher_rows)]));
         // The x axis and its labels go under the lowest chart; each chart has a header row.
-        let loss_rows = loss_area.height.saturating_sub(if fisher.is_some() { 1 } else { 3 });
+        // The earlier runs' legend, under the header, as many rows as a third of the chart.
+        let legend = past_legend(&plot.past, inner.width, loss_area.height / 3);
+        let header_rows = 1 + legend.len() as u16;
+        let loss_rows = loss_area.height.saturating_sub(header_rows + if fisher.is_some() { 0 } else { 2 });
         let loss_ticks = y_ticks(plot.y_bounds, plot.scale, loss_rows);
         let fisher_ticks =
             fisher.map(|f| y_ticks(f.y_bounds, f.scale, fisher_area.height.saturating_sub(3))).unwrap_or_default();
@@ -102,8 +112,10 @@ impl Widget for LossChart<'_> {
             Dataset::default().marker(Marker::Dot).graph_type(GraphType::Scatter).style(theme::TEST).data(&plot.test),
             curve(&plot.smooth, theme::TRAIN_SMOOTH),
         ];
+        let mut header = vec![loss_header(plot, inner.width)];
+        header.extend(legend);
         let loss_graph = Graph {
-            header: loss_header(plot, inner.width),
+            header,
             y_bounds: plot.y_bounds,
             y_ticks: &loss_ticks,
             x_ticks: fisher.is_none().then_some(&x_ticks),
@@ -111,15 +123,18 @@ impl Widget for LossChart<'_> {
             label_width,
         }
         .render(datasets, loss_area, buf);
+        for curve in &plot.past {
+            draw_past(curve, plot, loss_graph, buf);
+        }
         mark_runaway(plot, loss_graph, buf);
 
         if let Some(fisher) = fisher {
             Graph {
-                header: fisher_header(
+                header: vec![fisher_header(
                     fisher.ends,
                     fisher.points.last().map(|&(_, y)| value_at(fisher.scale, y)),
                     inner.width,
-                ),
+                )],
                 y_bounds: fisher.y_bounds,
                 y_ticks: &fisher_ticks,
                 x_ticks: Some(&x_ticks),
@@ -135,10 +150,10 @@ fn curve(data: &[(f64, f64)], colour: Color) -> Dataset<'_> {
     Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(colour).data(data)
 }
 
-/// One chart of the panel: a header row, then the graph with its y axis and, for the lowest
+/// One chart of the panel: header rows, then the graph with its y axis and, for the lowest
 /// chart, the x axis with its ticks and title.
 struct Graph<'a> {
-    header: Line<'static>,
+    header: Vec<Line<'static>>,
     y_bounds: [f64; 2],
     y_ticks: &'a [Tick],
     x_ticks: Option<&'a Vec<Tick>>,
@@ -149,8 +164,9 @@ struct Graph<'a> {
 impl Graph<'_> {
     /// Draws the chart into `area`; returns the graph's own area (inside the axes).
     fn render(self, datasets: Vec<Dataset>, area: Rect, buf: &mut Buffer) -> Rect {
-        let [header_area, chart_area] = area.layout(&Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]));
-        self.header.render(header_area, buf);
+        let rows = self.header.len() as u16;
+        let [header_area, chart_area] = area.layout(&Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]));
+        Paragraph::new(self.header).render(header_area, buf);
         // ratatui spreads its labels evenly; blank ones make it draw the axes and leave room,
         // and the round ticks are written where their values fall.
         let blank = Line::from(" ".repeat(usize::from(self.label_width)));
@@ -331,6 +347,62 @@ fn footnote(marks_every: Option<u64>, plot: &LossPlot, width: u16) -> Line<'stat
     fitting(vec![build(true), build(false)], width.saturating_sub(2))
 }
 
+/// The earlier runs' keys, "· run 1 DSM moons σ0.1 s0", packed into at most `rows` lines of
+/// `width` (the last runs kept when they do not all fit, the newest being the likeliest to be
+/// compared).
+fn past_legend(past: &[PastCurve], width: u16, rows: u16) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for curve in past {
+        // Another kind of loss is another quantity: said, so that its curve, off the axis or
+        // crossing it, is not read as this loss.
+        let label = if curve.same_kind { curve.label.clone() } else { format!("{} (other loss)", curve.label) };
+        let entry_width = 2 + label.chars().count();
+        let entry = [Span::styled(format!("{PAST_GLYPH} "), theme::PAST_RUN), Span::styled(label, theme::DIM)];
+        match lines.last_mut() {
+            Some(line) if line.width() + 3 + entry_width <= usize::from(width) => {
+                line.spans.push(Span::raw("   "));
+                line.spans.extend(entry);
+            }
+            _ => lines.push(Line::from(entry.to_vec())),
+        }
+    }
+    let skip = lines.len().saturating_sub(usize::from(rows));
+    lines.into_iter().skip(skip).collect()
+}
+
+/// An earlier run's curve in `graph`, a [`PAST_GLYPH`] in each column it spans, then its run's
+/// number after its end: over the raw loss and the epoch marks (the raw loss is a band of
+/// noise as wide as the gaps between runs, which would hide them), under the moving average
+/// and the test loss, the current run's figures.
+fn draw_past(curve: &PastCurve, plot: &LossPlot, graph: Rect, buf: &mut Buffer) {
+    let (Some(&first), Some(&last)) = (curve.points.first(), curve.points.last()) else { return };
+    if graph.is_empty() {
+        return;
+    }
+    let [x0, x1] = plot.x_bounds;
+    let row_of = |y: f64| graph.y + cell(y, [plot.y_bounds[1], plot.y_bounds[0]], graph.height, 4);
+    for col in 0..graph.width {
+        let x = x0 + (f64::from(col) + 0.5) * (x1 - x0) / f64::from(graph.width);
+        if x < first.0 || x > last.0 {
+            continue;
+        }
+        // Linear between the points either side of the column's middle.
+        let i = curve.points.partition_point(|p| p.0 < x).clamp(1, curve.points.len() - 1);
+        let ((xa, ya), (xb, yb)) = (curve.points[i - 1], curve.points[i]);
+        let y = if xb > xa { ya + (yb - ya) * (x - xa) / (xb - xa) } else { yb };
+        let target = &mut buf[(graph.x + col, row_of(y))];
+        if target.symbol() == " " || target.fg == theme::TRAIN_RAW {
+            target.set_symbol(PAST_GLYPH).set_style(theme::PAST_RUN);
+        }
+    }
+    let number = curve.number.to_string();
+    let width = number.len() as u16;
+    let end = graph.x + cell(last.0, plot.x_bounds, graph.width, 2);
+    // After the end when there is room, else over the curve's last columns.
+    let start = if end + width < graph.right() { end + 1 } else { graph.right().saturating_sub(width) };
+    buf.set_string(start, row_of(last.1), number, theme::PAST_RUN);
+}
+
 /// A ▲ on the graph's top row over each step whose loss ran away.
 fn mark_runaway(plot: &LossPlot, graph: Rect, buf: &mut Buffer) {
     if graph.is_empty() {
@@ -378,7 +450,9 @@ mod tests {
 
     use super::*;
     use crate::app::loss_history::LossHistory;
+    use crate::app::past_runs::{LossKind, PastRuns};
     use crate::app::view::FisherCurve;
+    use crate::config::Config;
     use crate::trainer::TestPoint;
     use crate::ui::buffer_text;
 
@@ -399,6 +473,10 @@ mod tests {
             h.push_fisher(point(3.6 + 21.3 * progress));
         }
         h
+    }
+
+    fn dsm() -> LossKind {
+        LossKind::of(&Config::default())
     }
 
     fn draw(plot: &LossPlot, width: u16, height: u16) -> Buffer {
@@ -426,7 +504,8 @@ mod tests {
     #[test]
     fn the_loss_and_the_fisher_divergence_each_get_round_ticks_and_a_header() {
         for scale in [Scale::Log, Scale::Linear] {
-            let plot = LossPlot::new(&history(&[]), scale, Window::Full, FisherCurve::Shown);
+            let plot =
+                LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), scale, Window::Full, FisherCurve::Shown);
             let buf = draw(&plot, 60, 30);
             let labels = y_labels(&buf);
             assert!(labels.len() >= 5, "{scale:?}: {labels:?}");
@@ -440,7 +519,8 @@ mod tests {
 
     #[test]
     fn a_larger_panel_gets_more_ticks() {
-        let plot = LossPlot::new(&history(&[]), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot =
+            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         let (small, large) = (draw(&plot, 36, 17), draw(&plot, 100, 50));
         assert!(y_labels(&large).len() > y_labels(&small).len() + 3);
         let x_ticks = |buf: &Buffer| buffer_text(buf).matches('┴').count();
@@ -449,7 +529,14 @@ mod tests {
 
     #[test]
     fn a_diverged_loss_is_marked_at_the_top_edge_and_named() {
-        let plot = LossPlot::new(&history(&[1.31e7]), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(
+            &history(&[1.31e7]),
+            dsm(),
+            &PastRuns::default(),
+            Scale::Log,
+            Window::Full,
+            FisherCurve::Shown,
+        );
         let buf = draw(&plot, 60, 30);
         let text = buffer_text(&buf);
         let top_row = text.lines().nth(2).unwrap();
@@ -460,7 +547,8 @@ mod tests {
 
     #[test]
     fn without_colour_the_curves_differ_by_glyph_or_weight() {
-        let plot = LossPlot::new(&history(&[]), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot =
+            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         let mut buf = draw(&plot, 60, 30);
         theme::strip_colours(buf.area, &mut buf);
         let text = buffer_text(&buf);
@@ -477,7 +565,8 @@ mod tests {
 
     #[test]
     fn a_hidden_fisher_curve_leaves_the_loss_the_panel() {
-        let plot = LossPlot::new(&history(&[]), Scale::Log, Window::Full, FisherCurve::Hidden);
+        let plot =
+            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden);
         let text = buffer_text(&draw(&plot, 60, 30));
         assert!(!text.contains("Fisher") && text.contains("step"), "{text}");
     }
@@ -494,7 +583,7 @@ mod tests {
         for step in 1..=100 {
             h.push_train(step, 50.0 - step as f32);
         }
-        let plot = LossPlot::new(&h, Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
         assert_eq!(plot.scale, Scale::Linear);
         assert!(buffer_text(&draw(&plot, 60, 12)).contains("linear (loss ≤ 0: no log)"));
     }
@@ -505,8 +594,33 @@ mod tests {
         for step in 1..=5000 {
             h.push_train(step, 1.0 + (step % 7) as f32);
         }
-        let plot = LossPlot::new(&h, Scale::Linear, Window::Recent, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Linear, Window::Recent, FisherCurve::Shown);
         assert_eq!(plot.x_bounds, [4000.0, 5000.0]);
         assert_eq!(plot.raw.len(), RECENT_STEPS);
+    }
+
+    #[test]
+    fn earlier_runs_are_dotted_numbered_and_listed_in_colour_or_not() {
+        let mut past = PastRuns::default();
+        let mut lower = LossHistory::default();
+        for step in 1..=900 {
+            lower.push_train(step, 150.0 + 60.0 * (-(step as f32) / 150.0).exp());
+        }
+        past.keep(1, dsm(), "run 1 DSM moons σ0.1 s0".into(), &lower);
+        past.keep(2, dsm(), "run 2 DSM moons σ0.1 s1".into(), &history(&[]));
+        let plot = LossPlot::new(&history(&[]), dsm(), &past, Scale::Log, Window::Full, FisherCurve::Shown);
+        let mut buf = draw(&plot, 80, 30);
+        let text = buffer_text(&buf);
+        let legend = text.lines().nth(2).unwrap();
+        assert!(legend.contains("· run 1 DSM moons σ0.1 s0   · run 2 DSM moons σ0.1 s1"), "{text}");
+        let fisher_top = text.lines().position(|l| l.contains("Fisher")).unwrap();
+        let dots = text.lines().skip(3).take(fisher_top - 3).map(|l| l.matches('·').count()).sum::<usize>();
+        // Run 2 is the current run's twin, hidden under it but for its number at its end.
+        assert!(dots > 40, "a dot a column of run 1's: {dots}\n{text}");
+        assert!(text.lines().any(|l| l.ends_with("1│")), "run 1 ends at the right edge, numbered\n{text}");
+        assert!(text.contains("⠤2"), "run 2's number after its end\n{text}");
+        theme::strip_colours(buf.area, &mut buf);
+        let past_cells = buf.content().iter().filter(|c| c.symbol() == "·");
+        assert!(past_cells.clone().count() > 40 && past_cells.into_iter().all(|c| c.modifier.contains(Modifier::DIM)));
     }
 }

@@ -16,6 +16,7 @@ use crate::config::{Config, Mode};
 use crate::objective::Objective;
 use crate::shown::format_sig;
 use crate::trainer::protocol::{ChainStatus, TrainerState};
+use crate::ui::help::keep_end;
 use crate::ui::{format_count, theme};
 
 /// Rows the panel needs, borders included, with four lines.
@@ -87,6 +88,15 @@ impl Widget for Status<'_> {
         let seed = status.map_or(config.seed, |s| s.seed);
         let title = Line::from(vec![Span::raw(" "), Span::styled(state, style), Span::raw(" ")]);
         let run = format!(" {} · run {} · seed {seed} ", config.source.name(), app.run_id() + 1);
+        // A run from `--load` names its checkpoint: the file, and its directory as room allows.
+        let run = match app.loaded_from_file() {
+            Some(path) => {
+                let room = usize::from(area.width).saturating_sub(title.width() + run.chars().count() + 10);
+                let file = keep_end(&crate::shown::path(path), room.max(12));
+                format!(" {} · run {} from {file} · seed {seed} ", config.source.name(), app.run_id() + 1)
+            }
+            None => run,
+        };
         let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
         let block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
 

@@ -69,6 +69,9 @@ pub const TRAIN_SMOOTH: Color = TEAL;
 pub const TEST: Color = MAGENTA;
 pub const FISHER: Color = OLIVE;
 pub const EPOCH_MARK: Color = GRAY;
+/// Earlier runs' curves and their numbers: faint, as the raw loss (their glyph, `·`, tells
+/// them apart from it; `ui::loss_chart` draws them over cells of this colour only).
+pub const PAST_RUN: Color = GRAY;
 
 /// The score field's arrows, weakest to strongest (`ui::field`): gray and faint, gray, then
 /// the terminal's own foreground, plain and bold, so the strong ones stand out on any
@@ -171,7 +174,7 @@ mod tests {
         // The doc comments' hex values are the ones checked.
         assert_eq!(xterm_rgb(32), [0x00, 0x87, 0xd7]);
         assert_eq!(xterm_rgb(243), [0x76, 0x76, 0x76]);
-        let roles = [DATA, PARTICLES, TRAIN_RAW, TRAIN_SMOOTH, TEST, FISHER, EPOCH_MARK];
+        let roles = [DATA, PARTICLES, TRAIN_RAW, TRAIN_SMOOTH, TEST, FISHER, EPOCH_MARK, PAST_RUN];
         let styles = [
             FIELD_SHADES[0],
             FIELD_SHADES[2],
