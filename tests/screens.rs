@@ -71,6 +71,8 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
             chain: ChainStatus::fresh(config),
             flowing: true,
             figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
+            energy_floor: Some(0.00091),
+            trained_for: std::time::Duration::from_secs(3),
             steps_per_second: None,
         },
         train_from: 1,

@@ -47,7 +47,7 @@ use crate::rate::RateMeter;
 use crate::trainer::budget::SamplingBudget;
 use crate::trainer::compare::LiveComparison;
 use crate::trainer::field_cache::FieldCache;
-use crate::trainer::figures::{self, FIGURES_EVERY};
+use crate::trainer::figures::FIGURES_EVERY;
 use crate::trainer::protocol::{ChainStatus, Command, FRAME, Saved, Settings, Snapshot, TrainerState, TrainerStatus};
 use crate::trainer::run::Run;
 
@@ -141,6 +141,7 @@ impl Trainer {
                 }
             }
             self.refresh_field();
+            self.run.time_training(self.is_training(), Instant::now());
             if self.is_idle() {
                 if self.run.figures_stale() {
                     self.refresh_figures_here();
@@ -151,7 +152,7 @@ impl Trainer {
                 if let Some(comparison) = &mut self.run.comparison
                     && comparison.figures_due()
                 {
-                    comparison.refresh_figures(&self.run.test_points, self.run.session.data().test(), self.run.moons);
+                    comparison.refresh_figures(&self.run.test_points, self.run.moons);
                     self.undelivered = true;
                 }
                 if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
@@ -308,14 +309,15 @@ impl Trainer {
         // Under training the weights change every step: once a second is enough.
         let readout_due = self.readout_stale() && (!training || once_a_while(self.readout_at));
         let readout_key = self.run.readout_key(self.resamples);
-        let Run { session, particles, chain, comparison, test_points, moons, figures, readout, .. } = &mut self.run;
         // While training flat out the budget meters each piece of work; otherwise it does not.
-        let budget = &mut self.sampling;
         // The figures first: due once a second, they would otherwise never find credit left
         // after a frame's steps.
-        if figures_due && budget.spend(flat_out, || *figures = Some(figures::live(particles, test_points, *moons))) {
+        let (resamples, eta) = (self.resamples, self.settings.eta);
+        if figures_due && self.sampling.spend(flat_out, || self.run.read_figures(resamples, eta)) {
             self.figures_at = Some(Instant::now());
         }
+        let Run { session, particles, chain, comparison, test_points, moons, readout, .. } = &mut self.run;
+        let budget = &mut self.sampling;
         if readout_due
             && budget.spend(flat_out, || *readout = Some((readout_key, chain.readout(particles, session.model()))))
         {
@@ -328,8 +330,7 @@ impl Trainer {
         match comparison {
             Some(comparison) => {
                 if comparison.figures_due() {
-                    let test = session.data().test();
-                    budget.spend(flat_out, || comparison.refresh_figures(test_points, test, *moons));
+                    budget.spend(flat_out, || comparison.refresh_figures(test_points, *moons));
                 }
                 while taken < steps && budget.spend(flat_out, || comparison.advance(model, batch)) {
                     taken += batch;
@@ -368,8 +369,7 @@ impl Trainer {
     }
 
     fn refresh_figures_here(&mut self) {
-        let run = &self.run;
-        self.run.figures = Some(figures::live(&run.particles, &run.test_points, run.moons));
+        self.run.read_figures(self.resamples, self.settings.eta);
         self.figures_at = Some(Instant::now());
         self.undelivered = true;
     }
@@ -398,6 +398,8 @@ impl Trainer {
                 },
                 flowing: self.is_flowing(),
                 figures: run.figures,
+                energy_floor: Some(run.floor),
+                trained_for: run.trained_for,
                 steps_per_second: if self.is_training() { self.steps.rate() } else { None },
                 ..status
             },

@@ -4,6 +4,8 @@
 //! more to say about it: in annealed mode, and while the particles are held (the next step's
 //! σ, α, mean ‖s‖ and signal-to-noise ratio; see `chain`).
 
+use std::time::Duration;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -14,7 +16,7 @@ use crate::app::loss_history::Ends;
 use crate::app::{App, TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
-use crate::shown::format_sig;
+use crate::shown::{duration, energy_distance, format_sig};
 use crate::trainer::protocol::{ChainStatus, TrainerState};
 use crate::ui::{format_count, theme};
 
@@ -88,7 +90,7 @@ impl Widget for Status<'_> {
         let title = Line::from(vec![Span::raw(" "), Span::styled(state, style), Span::raw(" ")]);
         let run = format!(" {} · run {} · seed {seed} ", config.source.name(), app.run_id() + 1);
         let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
-        let block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
+        let mut block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
 
         let dash = || "—".to_string();
         let total_steps = config.total_steps();
@@ -100,17 +102,22 @@ impl Widget for Status<'_> {
             }
             None => (dash(), dash(), dash()),
         };
+        // The train loss's moving average, as the loss panel draws it: one step's loss jumps.
+        let loss = app.losses().recent().last().map_or_else(dash, |p| format_sig(p.smooth));
         let mut training: Vec<Span> = [
             pair("epoch", format!("{epoch}/{}", config.epochs)),
             pair("step", format!("{step}/{}", format_count(total_steps))),
+            pair("loss", loss),
             pair("lr", lr),
-            pair("batch", config.batch_size.to_string()),
         ]
         .concat();
         // Only a rate that means something: none before a second of training, none after it.
-        if let Some(rate) = status.and_then(|s| s.steps_per_second) {
-            training.extend(measure(format!("{rate:.0}"), "steps/s"));
+        let rate = status.and_then(|s| s.steps_per_second).filter(|_| app.state() == Some(TrainerState::Training));
+        if let Some(rate) = rate {
+            training.extend(measure(format_sig(rate), "steps/s"));
         }
+        let clock = status.and_then(|s| timing(s.trained_for, rate.map(|r| (total_steps.saturating_sub(s.step), r))));
+        let clock = clock.map(|text| Line::from(Span::styled(text, theme::DIM)).right_aligned());
 
         let losses = app.losses();
         let objective: Vec<Span> = [
@@ -160,8 +167,15 @@ impl Widget for Status<'_> {
 
         // A diverged run's particles have no finite energy distance: a dash, not "NaN".
         let figures = status.and_then(|s| s.figures).filter(|f| f.energy_distance.is_finite());
-        let mut quality =
-            vec![pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance)))];
+        let floor = status.and_then(|s| s.energy_floor).filter(|f| f.is_finite());
+        let energy = match (figures, floor) {
+            (Some(f), Some(floor)) => {
+                format!("{} (floor {})", energy_distance(f.energy_distance), energy_distance(floor))
+            }
+            (Some(f), None) => energy_distance(f.energy_distance),
+            (None, _) => dash(),
+        };
+        let mut quality = vec![pair("energy distance", energy)];
         if config.source.is_moons() {
             let share = figures.and_then(|f| f.upper_moon_share);
             quality.push(pair("upper moon", share.map_or_else(dash, |share| format!("{:.0}%", 100.0 * share))));
@@ -175,10 +189,24 @@ impl Widget for Status<'_> {
         }
         let quality = quality.concat();
 
+        if let Some(clock) = clock {
+            block = block.title_bottom(clock);
+        }
         let mut lines = vec![Line::from(training), Line::from(objective)];
         lines.extend(sampler);
         lines.push(Line::from(quality));
         Paragraph::new(lines).block(block).render(area, buf);
+    }
+}
+
+/// " 2s · about 14s left " while training at `left` = (steps to go, steps/s), " trained for
+/// 18s " otherwise; nothing before training has taken a second.
+fn timing(trained_for: Duration, left: Option<(u64, f64)>) -> Option<String> {
+    let spent = duration(trained_for.as_secs_f64());
+    match left {
+        Some((steps, rate)) if rate > 0.0 => Some(format!(" {spent} · about {} left ", duration(steps as f64 / rate))),
+        _ if trained_for >= Duration::from_secs(1) => Some(format!(" trained for {spent} ")),
+        _ => None,
     }
 }
 
@@ -272,6 +300,8 @@ mod tests {
                 langevin_steps: 321,
                 chain: ChainStatus::fresh(&Config::default()),
                 figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
+                energy_floor: Some(0.00087),
+                trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: Some(3512.4),
                 flowing: true,
             },
@@ -300,11 +330,11 @@ mod tests {
         let buf = draw(&app(TrainerState::Training));
         let expected = [
             "┌ TRAINING ──────────────────────────────────────────── moons · run 1 · seed 0 ┐",
-            "│epoch 13/100   step 790/6300   lr 5.40e-3   batch 64   3512 steps/s           │",
+            "│epoch 13/100   step 790/6300   loss 200   lr 5.40e-3   3512 steps/s           │",
             "│objective DSM σ 0.1   Fisher divergence 3.63 (÷6.86)   test loss 166 (÷1.27)  │",
             "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
-            "│energy distance 0.0457   upper moon 50%                                       │",
-            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "│energy distance 0.04567 (floor 0.00087)   upper moon 50%                      │",
+            "└────────────────────────────────────────────────────────── 3s · about 2s left ┘",
         ];
         assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
         assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
@@ -336,6 +366,7 @@ mod tests {
         });
         let text = buffer_text(&draw(&app));
         assert!(!text.contains("steps/s") && !text.contains("frames/s"), "nothing moves:\n{text}");
+        assert!(text.contains(" trained for 3s ┘") && !text.contains("left"), "no ETA once over:\n{text}");
     }
 
     #[test]
