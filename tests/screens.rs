@@ -74,6 +74,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
             energy_floor: Some(0.00091),
             trained_for: std::time::Duration::from_secs(3),
             steps_per_second: None,
+            langevin_per_second: None,
         },
         train_from: 1,
         train,

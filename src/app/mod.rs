@@ -634,6 +634,7 @@ pub(crate) mod tests {
                 energy_floor: None,
                 trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: None,
+                langevin_per_second: None,
             },
             train_from: 1,
             train: (1..=step).map(|s| 100.0 / s as f32).collect(),

@@ -38,6 +38,20 @@ impl LiveComparison {
         }
     }
 
+    /// The next `chunks` chunks' part of the next step on each side (see
+    /// [`crate::trainer::flow`]).
+    pub fn advance_part(&mut self, model: &Mlp<f32>, chunks: usize) {
+        for Side { chain, particles, .. } in &mut self.sides {
+            chain.advance_part(particles, model, chunks);
+        }
+    }
+
+    /// Chunks a step of both sides moves, and the chunk-steps taken so far (for timing).
+    pub fn chunks(&self) -> (usize, u64) {
+        let sides = self.sides.iter().map(|s| (s.particles.chunk_count(), s.particles.chunk_steps()));
+        sides.fold((0, 0), |(c, t), (chunks, taken)| (c + chunks, t + taken))
+    }
+
     /// Each side to the end of its level; the single-σ side, which has none, `steps` steps.
     pub fn advance_level(&mut self, model: &Mlp<f32>, steps: usize) {
         for Side { chain, particles, .. } in &mut self.sides {

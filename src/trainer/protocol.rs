@@ -216,6 +216,9 @@ pub struct TrainerStatus {
     pub trained_for: Duration,
     /// Training steps per second over the last second, while training.
     pub steps_per_second: Option<f64>,
+    /// Langevin steps per second over the last second (parts of a step counted), while the
+    /// particles flow: fewer than asked for when the asked steps would not fit in a frame.
+    pub langevin_per_second: Option<f64>,
 }
 
 impl Snapshot {
@@ -255,6 +258,7 @@ impl Snapshot {
                 energy_floor: None,
                 trained_for: Duration::ZERO,
                 steps_per_second: None,
+                langevin_per_second: None,
             },
             train_from: train_from as u64 + 1,
             train: history.train[train_from..].to_vec(),

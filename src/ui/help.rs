@@ -281,6 +281,7 @@ mod tests {
                 energy_floor: None,
                 trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: None,
+                langevin_per_second: None,
                 flowing: true,
             },
             train_from: 1,

@@ -17,7 +17,7 @@ use crate::app::{App, TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
 use crate::shown::{duration, energy_distance, format_sig};
-use crate::trainer::protocol::{ChainStatus, TrainerState};
+use crate::trainer::protocol::{ChainStatus, FRAME, TrainerState};
 use crate::ui::{format_count, theme};
 
 /// Rows the panel needs, borders included, with four lines.
@@ -135,11 +135,12 @@ impl Widget for Status<'_> {
         .concat();
 
         let langevin_steps = status.map_or(0, |s| s.langevin_steps);
+        let per_frame = per_frame(settings.steps_per_frame, status.and_then(|s| s.langevin_per_second));
         let chain = status.map_or_else(|| ChainStatus::fresh(config), |s| s.chain);
         let mut sampler = vec![Line::from(match config.mode {
             Mode::Single => [
                 pair("Langevin η", format_sig(settings.eta)),
-                pair("steps/frame", settings.steps_per_frame.to_string()),
+                pair("steps/frame", per_frame.clone()),
                 pair("total", format!("{langevin_steps} steps")),
                 pair("particles", config.particles.to_string()),
             ]
@@ -157,7 +158,7 @@ impl Widget for Status<'_> {
         } else if config.mode == Mode::Annealed {
             let flow = [
                 pair("c", format_sig(settings.step_scale)),
-                pair("steps/frame", settings.steps_per_frame.to_string()),
+                pair("steps/frame", per_frame.clone()),
                 pair("particles", config.particles.to_string()),
             ];
             let mut spans = flow.concat();
@@ -207,6 +208,15 @@ fn timing(trained_for: Duration, left: Option<(u64, f64)>) -> Option<String> {
         Some((steps, rate)) if rate > 0.0 => Some(format!(" {spent} · about {} left ", duration(steps as f64 / rate))),
         _ if trained_for >= Duration::from_secs(1) => Some(format!(" trained for {spent} ")),
         _ => None,
+    }
+}
+
+/// The steps per frame asked for, or, when fewer fit in a frame (many particles), "1.3 of
+/// 10": what the trainer measured over the last second at `rate` steps/s.
+fn per_frame(asked: usize, rate: Option<f64>) -> String {
+    match rate.map(|r| r * FRAME.as_secs_f64()) {
+        Some(taken) if taken < asked as f64 - 0.5 => format!("{} of {asked}", format_sig(taken)),
+        _ => asked.to_string(),
     }
 }
 
@@ -303,6 +313,7 @@ mod tests {
                 energy_floor: Some(0.00087),
                 trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: Some(3512.4),
+                langevin_per_second: None,
                 flowing: true,
             },
             train_from: 1,
@@ -379,6 +390,14 @@ mod tests {
         app.update(Action::CyclePace);
         let text = buffer_text(&draw(&app));
         assert!(text.starts_with("┌ TRAINING · paced to 2000 steps/s (t) "), "{text}");
+    }
+
+    #[test]
+    fn steps_per_frame_say_when_fewer_fit_than_asked() {
+        assert_eq!(per_frame(10, None), "10", "before a second of flow");
+        assert_eq!(per_frame(10, Some(196.0)), "10", "a frame's jitter is not a cut");
+        assert_eq!(per_frame(10, Some(26.0)), "1.30 of 10");
+        assert_eq!(per_frame(10, Some(4.0)), "0.200 of 10", "parts of a step");
     }
 
     #[test]
