@@ -14,6 +14,10 @@
 //! 3. **Score field.** On the trained state of 1., the lattice the view asks for at each
 //!    size: the learned field's forward pass and the exact field (N·M kernel evaluations,
 //!    both cores), each as the trainer computes it, and a frame drawn with the arrows on.
+//! 4. **Flow at any size** (`-- flow` runs only this): training paused, the particles flowing
+//!    at the default steps per frame, a UI thread taking every snapshot and drawing it at
+//!    120×40 off screen, for 5000, 20 000 and 100 000 particles: the median time between
+//!    drawn frames, frames/s and particle-steps/s, after two seconds of warm-up.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,7 +30,7 @@ use dsm_tui::sampling::chain::Chain;
 use dsm_tui::sampling::langevin::Particles;
 use dsm_tui::trainer::Session;
 use dsm_tui::trainer::budget::SAMPLING_SHARE;
-use dsm_tui::trainer::protocol::{Command, Snapshot, TrainerState};
+use dsm_tui::trainer::protocol::{Command, Settings, Snapshot, TrainerState};
 use dsm_tui::trainer::worker::Worker;
 use dsm_tui::ui;
 use ratatui::Terminal;
@@ -215,7 +219,60 @@ fn training_speed() {
     );
 }
 
+/// Median milliseconds between drawn frames, frames/s and particle-steps/s of `particles`
+/// flowing with training paused, over `seconds` after a warm-up.
+fn flow(particles: usize, seconds: f64) -> (f64, f64, f64) {
+    let config = Config { particles, ..Config::default() };
+    let mut app = App::new(config.clone());
+    let settings = Settings { paused: true, ..app.settings() };
+    let worker = Worker::spawn(&config, settings, None).expect("start the trainer");
+    app.update(Action::TogglePause);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    let screen = Rect::new(0, 0, 120, 40);
+    let start = Instant::now();
+    let warm = Duration::from_secs(2);
+    let (mut drawn, mut first, mut last) = (Vec::new(), None, None);
+    while start.elapsed().as_secs_f64() < warm.as_secs_f64() + seconds {
+        let snapshot = worker.recv_timeout(Duration::from_secs(30)).expect("a snapshot");
+        let steps = snapshot.status.langevin_steps;
+        app.apply(snapshot);
+        app.shade_data(ui::plot_grids(&app, screen));
+        terminal.draw(|frame| frame.render_widget(&app, frame.area())).expect("draw");
+        let now = Instant::now();
+        if now.duration_since(start) >= warm {
+            drawn.push(now);
+            first.get_or_insert((now, steps));
+            last = Some((now, steps));
+        }
+    }
+    let _ = worker.shutdown(Duration::from_secs(5));
+    let intervals = drawn.windows(2).map(|w| 1e3 * w[1].duration_since(w[0]).as_secs_f64()).collect();
+    let ((t0, s0), (t1, s1)) = (first.expect("frames"), last.expect("frames"));
+    let elapsed = t1.duration_since(t0).as_secs_f64();
+    (median(intervals), (drawn.len() - 1) as f64 / elapsed, (particles as u64 * (s1 - s0)) as f64 / elapsed)
+}
+
+fn flow_at_any_size() {
+    for particles in [5000, 20_000, 100_000] {
+        let runs: Vec<_> = (0..RUNS).map(|_| flow(particles, 6.0)).collect();
+        let pick = |f: fn(&(f64, f64, f64)) -> f64| median(runs.iter().map(f).collect());
+        println!(
+            "flow    {particles:>6} particles, paused, {} steps/frame asked, 120x40: frame {:.1} ms, \
+             {:.1} frames/s, {:.3e} particle-steps/s (medians of {RUNS} runs of 6 s)",
+            App::new(Config::default()).settings().steps_per_frame,
+            pick(|r| r.0),
+            pick(|r| r.1),
+            pick(|r| r.2),
+        );
+    }
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("flow") {
+        flow_at_any_size();
+        return;
+    }
     frame_time();
     training_speed();
+    flow_at_any_size();
 }

@@ -19,6 +19,22 @@ pub fn format_sig(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// An energy distance, with five decimals as `--once` prints it: its floor is near 0.001, so
+/// three significant figures would switch to exponent form just where readings are compared.
+pub fn energy_distance(v: f64) -> String {
+    format!("{v:.5}")
+}
+
+/// A span of time, to the second: "14s", "2m05s", "1h02m".
+pub fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
 /// A value the user gave (a flag), exactly as it reads back (`0.001`, `0.95`), but in
 /// exponent form outside [0.0001, 1 000 000): `--lr 1e-300` is echoed as `1e-300`, not as
 /// 300 zeros. Rounding it, as [`format_sig`] does, would echo a value the user did not give.
@@ -57,6 +73,15 @@ mod tests {
         for (v, text) in cases {
             assert_eq!(format_sig(v), text);
         }
+    }
+
+    #[test]
+    fn durations_are_short() {
+        assert_eq!(duration(0.4), "0s");
+        assert_eq!(duration(14.2), "14s");
+        assert_eq!(duration(125.0), "2m05s");
+        assert_eq!(duration(3725.0), "1h02m");
+        assert_eq!(duration(f64::NAN), "0s");
     }
 
     #[test]

@@ -140,13 +140,6 @@ pub struct ComparedSide {
     pub figures: Option<Figures>,
 }
 
-impl ComparedSide {
-    /// Its figures are over every particle: it has ended and been measured since.
-    pub fn is_final(&self) -> bool {
-        self.steps == self.total && self.figures.is_some_and(|f| f.langevin_steps == self.total)
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct App {
     /// The configuration of the current run: the launch's, with the objective, data set and
@@ -735,7 +728,10 @@ pub(crate) mod tests {
                 chain: ChainStatus::fresh(&Config::default()),
                 flowing: true,
                 figures: None,
+                energy_floor: None,
+                trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: None,
+                langevin_per_second: None,
             },
             train_from: 1,
             train_span: 1,

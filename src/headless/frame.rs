@@ -12,6 +12,8 @@ use crate::ui;
 pub fn render(finished: &Finished, width: u16, height: u16) -> String {
     let mut snapshot = Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true);
     snapshot.status.figures = Some(Figures::of(&finished.summary.samples, finished.particles.steps_taken()));
+    snapshot.status.energy_floor = Some(finished.summary.floor_energy_distance);
+    snapshot.status.trained_for = std::time::Duration::from_secs_f64(finished.summary.train_seconds);
     let mut app = App::new(finished.summary.config.clone());
     app.apply(snapshot);
     ui::render_text(&app, width, height)

@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use crate::checkpoint;
 use crate::config::Config;
-use crate::data::Source;
 use crate::eval::metrics::{Quality, Shape, quality};
 use crate::fs;
 use crate::headless::output::{write_data, write_history, write_samples};
@@ -21,7 +20,6 @@ use crate::nn::Mlp;
 use crate::objective::Objective;
 use crate::sampling::chain::Chain;
 use crate::sampling::langevin::Particles;
-use crate::seeds::{Stream, stream_rng};
 use crate::trainer::{Divergence, Session};
 
 /// The files a run writes at its end, each only if asked for.
@@ -209,13 +207,7 @@ pub(super) fn summarize(
 ) -> Summary {
     let test = session.data().test();
     let shape = shape(config);
-    let floor = match &config.source {
-        Source::Builtin(b) => {
-            let fresh = b.generate(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData));
-            quality(fresh.points.view(), test, shape)
-        }
-        Source::File { .. } => quality(session.data().train(), test, shape),
-    };
+    let floor = quality(session.fresh_data().view(), test, shape);
     Summary {
         config: config.clone(),
         train_steps: session.step(),

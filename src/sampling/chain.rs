@@ -120,6 +120,24 @@ impl Chain {
         }
     }
 
+    /// The next `chunks` chunks' part of the next step, unless the chain has ended (see
+    /// [`Particles::drift_diffuse_part`]): the same update per particle as [`Chain::advance`].
+    pub fn advance_part(&mut self, particles: &mut Particles, model: &Mlp<f32>, chunks: usize) {
+        if self.is_done(particles) {
+            return;
+        }
+        match self {
+            Chain::Single { eta, .. } => {
+                particles.langevin_part(model, *eta as f32, chunks);
+            }
+            Chain::AtSigma { eta, sigma, .. } => {
+                let field = AtLevel { field: &ConditionalScore { model }, sigma: *sigma as f32 };
+                particles.langevin_part(&field, *eta as f32, chunks);
+            }
+            Chain::Annealed(sampler) => sampler.advance_part(particles, &ConditionalScore { model }, chunks),
+        }
+    }
+
     /// To the end of the current level (or the denoising step, when it is next); a chain
     /// without levels takes `steps_without_levels` steps.
     pub fn advance_level(&mut self, particles: &mut Particles, model: &Mlp<f32>, steps_without_levels: usize) {

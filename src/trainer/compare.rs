@@ -1,15 +1,14 @@
 //! The dashboard's comparison (`c`): both sides of [`compare::sides`] (single-σ and annealed
 //! Langevin from the same start) advanced a frame at a time under the run's current weights,
-//! with their figures. While a side runs its figures are the live ones of the main view (a
-//! subsample, once a second); once it has ended they are over every particle, the figures
-//! `--once --compare` prints for the same weights and seed.
+//! with their figures, measured as the status line's ([`figures::reading`], once a second
+//! and once more when a side ends; never averaged, as each step changes the side's
+//! distribution). Up to [`figures::FIGURE_PARTICLES`] particles an ended side's figures are
+//! those `--once --compare` prints for the same weights and seed.
 
 use std::time::Instant;
 
-use ndarray::ArrayView2;
-
 use crate::config::Config;
-use crate::eval::metrics::{Point, Shape, quality};
+use crate::eval::metrics::Point;
 use crate::nn::Mlp;
 use crate::sampling::compare::{self, Side};
 use crate::trainer::figures::{self, FIGURES_EVERY};
@@ -39,6 +38,20 @@ impl LiveComparison {
         }
     }
 
+    /// The next `chunks` chunks' part of the next step on each side (see
+    /// [`crate::trainer::flow`]).
+    pub fn advance_part(&mut self, model: &Mlp<f32>, chunks: usize) {
+        for Side { chain, particles, .. } in &mut self.sides {
+            chain.advance_part(particles, model, chunks);
+        }
+    }
+
+    /// Chunks a step of both sides moves, and the chunk-steps taken so far (for timing).
+    pub fn chunks(&self) -> (usize, u64) {
+        let sides = self.sides.iter().map(|s| (s.particles.chunk_count(), s.particles.chunk_steps()));
+        sides.fold((0, 0), |(c, t), (chunks, taken)| (c + chunks, t + taken))
+    }
+
     /// Each side to the end of its level; the single-σ side, which has none, `steps` steps.
     pub fn advance_level(&mut self, model: &Mlp<f32>, steps: usize) {
         for Side { chain, particles, .. } in &mut self.sides {
@@ -56,20 +69,14 @@ impl LiveComparison {
         })
     }
 
-    /// Measures the sides that moved: `test_points` is the test split as the live figures
-    /// take it, `test` as `--once` does.
-    pub fn refresh_figures(&mut self, test_points: &[Point], test: ArrayView2<f32>, moons: bool) {
+    /// Measures the sides that moved against `test_points`, the test split.
+    pub fn refresh_figures(&mut self, test_points: &[Point], moons: bool) {
         for (side, figures) in self.sides.iter().zip(&mut self.figures) {
             let steps = side.particles.steps_taken();
             if figures.is_some_and(|f| f.langevin_steps == steps) {
                 continue;
             }
-            *figures = Some(if side.chain.is_done(&side.particles) {
-                let shape = if moons { Shape::Moons } else { Shape::Other };
-                Figures::of(&quality(side.particles.positions().view(), test, shape), steps)
-            } else {
-                figures::live(&side.particles, test_points, moons)
-            });
+            *figures = Some(figures::reading(&side.particles, test_points, moons));
         }
         self.figures_at = Some(Instant::now());
     }

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod compare;
 mod field_cache;
 pub mod figures;
+pub mod flow;
 pub mod losses;
 pub mod protocol;
 mod run;

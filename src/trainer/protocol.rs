@@ -118,8 +118,8 @@ pub enum TrainerState {
     Diverged(Divergence),
 }
 
-/// Sample quality of the particles, as `metrics` defines it: while they move on a subsample
-/// ([`crate::trainer::figures::live`]), at the end of a chain over every particle.
+/// Sample quality of the particles, as `metrics` defines it, measured as
+/// [`crate::trainer::figures`] says.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Figures {
     /// Energy distance to the test split.
@@ -212,8 +212,16 @@ pub struct TrainerStatus {
     /// held, not stopped, not at the end of their chain (or, comparing, of both).
     pub flowing: bool,
     pub figures: Option<Figures>,
+    /// The figures' energy distance for a fresh draw of the data (see
+    /// [`crate::trainer::figures::floor`]).
+    pub energy_floor: Option<f64>,
+    /// Time spent training so far, pauses left out.
+    pub trained_for: Duration,
     /// Training steps per second over the last second, while training.
     pub steps_per_second: Option<f64>,
+    /// Langevin steps per second over the last second (parts of a step counted), while the
+    /// particles flow: fewer than asked for when the asked steps would not fit in a frame.
+    pub langevin_per_second: Option<f64>,
 }
 
 impl Snapshot {
@@ -250,7 +258,10 @@ impl Snapshot {
                 chain,
                 flowing: !chain.done,
                 figures: None,
+                energy_floor: None,
+                trained_for: Duration::ZERO,
                 steps_per_second: None,
+                langevin_per_second: None,
             },
             train_from: train_from as u64 * history.train.span() + 1,
             train: history.train.values()[train_from..].to_vec(),
@@ -278,7 +289,8 @@ pub struct SideStatus {
     pub steps: u64,
     /// Steps to the side's end.
     pub total: u64,
-    /// Over every particle when `langevin_steps == total`, else over a subsample.
+    /// As [`crate::trainer::figures`] measures them: of the side's last step when
+    /// `langevin_steps == total`.
     pub figures: Option<Figures>,
 }
 

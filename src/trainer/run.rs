@@ -2,7 +2,7 @@
 //! how much of it the UI has been sent. A new run (`n`, `o`, `d`, `a`) replaces it whole.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::checkpoint;
 use crate::config::{Config, Mode};
@@ -12,6 +12,7 @@ use crate::sampling::chain::{Chain, Readout};
 use crate::sampling::langevin::Particles;
 use crate::trainer::Session;
 use crate::trainer::compare::LiveComparison;
+use crate::trainer::figures::{self, Steady};
 use crate::trainer::protocol::{Advance, Figures, Saved, Settings};
 
 /// One run: a session and its particles, plus what has been delivered of them.
@@ -24,7 +25,14 @@ pub struct Run {
     pub comparison: Option<LiveComparison>,
     pub test_points: Vec<Point>,
     pub moons: bool,
+    /// The figures shown, and the readings they average.
     pub figures: Option<Figures>,
+    pub steady: Steady,
+    /// The energy distance of a fresh draw of the data, measured as the figures are.
+    pub floor: f64,
+    /// Time spent training so far (pauses left out), and since when training has run.
+    pub trained_for: Duration,
+    pub training_since: Option<Instant>,
     /// The step-through readout and what it was measured for.
     pub readout: Option<(ReadoutKey, Readout)>,
     pub delivered_train: usize,
@@ -46,6 +54,7 @@ impl Run {
             None => Session::new(config),
         };
         let test_points = to_points(session.data().test());
+        let floor = figures::floor(session.fresh_data().view(), &test_points);
         Self {
             id,
             seed,
@@ -56,6 +65,10 @@ impl Run {
             test_points,
             moons: config.source.is_moons(),
             figures: None,
+            steady: Steady::default(),
+            floor,
+            trained_for: Duration::ZERO,
+            training_since: None,
             readout: None,
             delivered_train: 0,
             delivered_test: 0,
@@ -65,6 +78,23 @@ impl Run {
 
     pub fn figures_stale(&self) -> bool {
         self.figures.map(|f| f.langevin_steps) != Some(self.particles.steps_taken())
+    }
+
+    /// Takes a reading of the particles and shows it (averaged while the chain is stationary:
+    /// see [`figures`]); `resamples` numbers the particles' draw.
+    pub fn read_figures(&mut self, resamples: u64, eta: f64) {
+        let reading = figures::reading(&self.particles, &self.test_points, self.moons);
+        let stationary = self.chain.remaining(&self.particles).is_none();
+        let key = stationary.then(|| (self.session.step(), resamples, eta.to_bits()));
+        self.figures = Some(self.steady.show(reading, key));
+    }
+
+    /// Keeps the training clock: it runs from one call to the next while `training`.
+    pub fn time_training(&mut self, training: bool, now: Instant) {
+        if let Some(since) = self.training_since {
+            self.trained_for += now.saturating_duration_since(since);
+        }
+        self.training_since = training.then_some(now);
     }
 
     pub fn readout_key(&self, resamples: u64) -> ReadoutKey {

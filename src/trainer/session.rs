@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{Config, Mode};
-use crate::data::Dataset;
+use crate::data::{Dataset, Source};
 use crate::eval::fisher::FisherProbe;
 use crate::nn::{Adam, AdamConfig, Linear, Mlp, Scratch, StepDecay, Workspace};
 use crate::objective::{Objective, dsm, ism, ncsn};
@@ -289,6 +289,19 @@ impl Session {
 
     pub fn data(&self) -> &Dataset {
         &self.data
+    }
+
+    /// A fresh draw of as many data points as particles (for a file, the training split): the
+    /// sample a perfect sampler would give, whose energy distance to the test split is the
+    /// floor both `--once` and the dashboard show.
+    pub fn fresh_data(&self) -> Array2<f32> {
+        let config = &self.config;
+        match &config.source {
+            Source::Builtin(b) => {
+                b.generate(config.particles, config.noise, &mut stream_rng(config.seed, Stream::FloorData)).points
+            }
+            Source::File { .. } => self.data.train().to_owned(),
+        }
     }
 
     pub fn model(&self) -> &Mlp<f32> {

@@ -3,7 +3,9 @@
 //! [`Snapshot`] about every [`FRAME`], through the [`crate::trainer::worker::Worker`] handle.
 //!
 //! **A frame.** The particles take up to `steps_per_frame` Langevin steps under the current
-//! weights, then this thread trains until the frame's deadline. While training flat out, the
+//! weights, as many as fit in the frame ([`crate::trainer::flow`]: at 100 000 particles a
+//! part of one), then this thread trains until the frame's deadline (frames are due every
+//! [`FRAME`] on a fixed grid). While training flat out, the
 //! particles (and their figures) get at most a share of the time ([`crate::trainer::budget`]).
 //! With training paused or over they take their steps in full, on every core, and the thread waits out the rest of the frame on
 //! the command channel, so the flow keeps its pace. Paced ([`Command::SetTrainingPace`]),
@@ -44,10 +46,12 @@ use crate::config::Config;
 use crate::eval::score_field::Field;
 use crate::nn::Mlp;
 use crate::rate::RateMeter;
+use crate::sampling::langevin::Particles;
 use crate::trainer::budget::SamplingBudget;
 use crate::trainer::compare::LiveComparison;
 use crate::trainer::field_cache::FieldCache;
-use crate::trainer::figures::{self, FIGURES_EVERY};
+use crate::trainer::figures::FIGURES_EVERY;
+use crate::trainer::flow::{Flow, Piece, SAMPLING_TIME};
 use crate::trainer::protocol::{ChainStatus, Command, FRAME, Saved, Settings, Snapshot, TrainerState, TrainerStatus};
 use crate::trainer::run::Run;
 
@@ -81,6 +85,13 @@ pub struct Trainer {
     resamples: u64,
     snapshots: SyncSender<Snapshot>,
     steps: RateMeter,
+    /// Langevin steps taken, in thousandths (parts of a step count), and their rate.
+    langevin_done: u64,
+    langevin: RateMeter,
+    /// What a chunk-step costs, to fit the particles' steps in a frame.
+    flow: Flow,
+    /// The end of the last frame.
+    last_deadline: Option<Instant>,
     figures_at: Option<Instant>,
     readout_at: Option<Instant>,
     sampling: SamplingBudget,
@@ -109,6 +120,10 @@ impl Trainer {
             resamples: 0,
             snapshots,
             steps: RateMeter::default(),
+            langevin_done: 0,
+            langevin: RateMeter::default(),
+            flow: Flow::default(),
+            last_deadline: None,
             figures_at: None,
             readout_at: None,
             sampling: SamplingBudget::default(),
@@ -141,6 +156,7 @@ impl Trainer {
                 }
             }
             self.refresh_field();
+            self.run.time_training(self.is_training(), Instant::now());
             if self.is_idle() {
                 if self.run.figures_stale() {
                     self.refresh_figures_here();
@@ -151,7 +167,7 @@ impl Trainer {
                 if let Some(comparison) = &mut self.run.comparison
                     && comparison.figures_due()
                 {
-                    comparison.refresh_figures(&self.run.test_points, self.run.session.data().test(), self.run.moons);
+                    comparison.refresh_figures(&self.run.test_points, self.run.moons);
                     self.undelivered = true;
                 }
                 if self.undelivered && matches!(self.deliver(true), Delivery::UiGone) {
@@ -170,7 +186,7 @@ impl Trainer {
                     Err(_) => return,
                 }
             }
-            let deadline = Instant::now() + FRAME;
+            let deadline = self.frame_deadline(Instant::now());
             self.rerun_ended_schedule();
             self.frame(deadline);
             // The frame may have taken the particles to the next level: their snapshot then
@@ -232,7 +248,8 @@ impl Trainer {
                 self.field = None;
             }
             Command::Quit => return false,
-            Command::Pause | Command::SetStepsPerFrame(_) | Command::HoldParticles(_) => {}
+            Command::SetStepsPerFrame(_) => self.langevin = RateMeter::default(),
+            Command::Pause | Command::HoldParticles(_) => {}
         }
         self.undelivered = true;
         true
@@ -268,6 +285,15 @@ impl Trainer {
         }
     }
 
+    /// The end of a frame starting `now`: a [`FRAME`] after the last one's end, so that frames
+    /// keep to a grid of 20 a second instead of each adding the loop's own time (frames came
+    /// 51.3 ms apart, 19.5 a second); a [`FRAME`] from now after one overran or after idling.
+    fn frame_deadline(&mut self, now: Instant) -> Instant {
+        let next = self.last_deadline.map(|d| d + FRAME).filter(|&d| d > now).unwrap_or(now + FRAME);
+        self.last_deadline = Some(next);
+        next
+    }
+
     /// Training takes every frame's spare time: no pace set.
     fn is_training_flat_out(&self) -> bool {
         self.is_training() && self.settings.training_pace.is_none()
@@ -297,6 +323,7 @@ impl Trainer {
     /// (or as many as the pace allows). Paced, training leaves the particles the whole of their
     /// steps, as when it is paused: then they flow while the score is being learned.
     fn frame(&mut self, deadline: Instant) {
+        let started = Instant::now();
         let training = self.is_training();
         let flat_out = self.is_training_flat_out();
         if flat_out {
@@ -308,43 +335,63 @@ impl Trainer {
         // Under training the weights change every step: once a second is enough.
         let readout_due = self.readout_stale() && (!training || once_a_while(self.readout_at));
         let readout_key = self.run.readout_key(self.resamples);
-        let Run { session, particles, chain, comparison, test_points, moons, figures, readout, .. } = &mut self.run;
         // While training flat out the budget meters each piece of work; otherwise it does not.
-        let budget = &mut self.sampling;
         // The figures first: due once a second, they would otherwise never find credit left
         // after a frame's steps.
-        if figures_due && budget.spend(flat_out, || *figures = Some(figures::live(particles, test_points, *moons))) {
+        let (resamples, eta) = (self.resamples, self.settings.eta);
+        if figures_due && self.sampling.spend(flat_out, || self.run.read_figures(resamples, eta)) {
             self.figures_at = Some(Instant::now());
         }
+        let Run { session, particles, chain, comparison, test_points, moons, readout, .. } = &mut self.run;
+        let budget = &mut self.sampling;
         if readout_due
             && budget.spend(flat_out, || *readout = Some((readout_key, chain.readout(particles, session.model()))))
         {
             self.readout_at = Some(Instant::now());
         }
         let model = session.model();
+        if let Some(comparison) = comparison.as_mut()
+            && comparison.figures_due()
+        {
+            budget.spend(flat_out, || comparison.refresh_figures(test_points, *moons));
+        }
+        // What the figures left of the frame's sampling time. Free of training, the steps go
+        // in one call (one parallel dispatch, not many); flat out, a step at a time while the
+        // budget's share lasts. A part of a step ends the frame's sampling either way.
+        let time = SAMPLING_TIME.saturating_sub(started.elapsed());
+        let progress = |comparison: &Option<LiveComparison>, particles: &Particles| match comparison {
+            Some(comparison) => comparison.chunks(),
+            None => (particles.chunk_count(), particles.chunk_steps()),
+        };
         let mut taken = 0;
-        // Free of training, all steps go in one call: one parallel dispatch, not many.
-        let batch = if flat_out { 1 } else { steps.max(1) };
-        match comparison {
-            Some(comparison) => {
-                if comparison.figures_due() {
-                    let test = session.data().test();
-                    budget.spend(flat_out, || comparison.refresh_figures(test_points, test, *moons));
-                }
-                while taken < steps && budget.spend(flat_out, || comparison.advance(model, batch)) {
-                    taken += batch;
-                }
+        while taken < steps {
+            let (chunks, before) = progress(comparison, particles);
+            let piece = self.flow.piece(if flat_out { 1 } else { steps - taken }, chunks, time);
+            let began = Instant::now();
+            let moved = budget.spend(flat_out, || match (comparison.as_mut(), piece) {
+                (Some(comparison), Piece::Steps(n)) => comparison.advance(model, n),
+                // Both sides move: half the chunks each.
+                (Some(comparison), Piece::Chunks(n)) => comparison.advance_part(model, n.div_ceil(2)),
+                (None, Piece::Steps(n)) => chain.advance(particles, model, n),
+                (None, Piece::Chunks(n)) => chain.advance_part(particles, model, n),
+            });
+            if !moved {
+                break;
             }
-            None => {
-                while taken < steps && budget.spend(flat_out, || chain.advance(particles, model, batch)) {
-                    taken += batch;
-                }
-            }
+            let (_, after) = progress(comparison, particles);
+            self.flow.observe(after - before, began.elapsed());
+            self.langevin_done += (after - before) * 1000 / chunks.max(1) as u64;
+            taken = match piece {
+                Piece::Steps(n) if flat_out => taken + n,
+                _ => steps,
+            };
         }
         if training {
             self.run.train_until(self.settings.training_pace, deadline);
         }
-        self.steps.observe(self.run.session.step(), Instant::now());
+        let now = Instant::now();
+        self.steps.observe(self.run.session.step(), now);
+        self.langevin.observe(self.langevin_done, now);
         self.undelivered = true;
     }
 
@@ -368,8 +415,7 @@ impl Trainer {
     }
 
     fn refresh_figures_here(&mut self) {
-        let run = &self.run;
-        self.run.figures = Some(figures::live(&run.particles, &run.test_points, run.moons));
+        self.run.read_figures(self.resamples, self.settings.eta);
         self.figures_at = Some(Instant::now());
         self.undelivered = true;
     }
@@ -398,7 +444,10 @@ impl Trainer {
                 },
                 flowing: self.is_flowing(),
                 figures: run.figures,
+                energy_floor: Some(run.floor),
+                trained_for: run.trained_for,
                 steps_per_second: if self.is_training() { self.steps.rate() } else { None },
+                langevin_per_second: if self.is_flowing() { self.langevin.rate().map(|r| r / 1000.0) } else { None },
                 ..status
             },
             saved: self.saved.clone(),

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::ComparedSide;
 use crate::app::view::View;
+use crate::shown::energy_distance;
 use crate::ui::{format_count, scatter, theme};
 
 pub struct ComparePanels<'a> {
@@ -53,10 +54,8 @@ fn title(side: &ComparedSide, width: u16) -> Line<'static> {
     let Some(figures) = side.figures else {
         return Line::from(Span::styled(format!(" {} ", side.name), theme::TITLE));
     };
-    // Over every particle once the side has ended (as `--once --compare` prints them), over a
-    // subsample before.
-    let decimals = if side.is_final() { 5 } else { 4 };
-    let ed = format!("{:.decimals$}", figures.energy_distance);
+    // As the status line shows its own (`trainer::figures` measures both alike).
+    let ed = energy_distance(figures.energy_distance);
     let upper = figures.upper_moon_share.map(|u| format!("{:.1}%", 100.0 * u));
     let text = |ed_label: &str, upper_label: &str| {
         let upper = upper.as_ref().map_or(String::new(), |u| format!(" · {upper_label} {u}"));

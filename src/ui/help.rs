@@ -11,7 +11,7 @@ use crate::app::loss_history::RECENT_STEPS;
 use crate::app::notice::{Message, Notice};
 use crate::config::Mode;
 use crate::trainer::budget::SAMPLING_SHARE;
-use crate::trainer::figures::{FIGURE_PARTICLES, FIGURES_EVERY};
+use crate::trainer::figures::{AVERAGED, FIGURE_PARTICLES, FIGURES_EVERY};
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
@@ -216,7 +216,7 @@ impl Help {
             },
             note("Fisher: ½E‖s − ∇log q_σ‖², what DSM minimises; ÷k: k× lower than at start."),
             note(&format!(
-                "Energy distance: {FIGURE_PARTICLES} particles to the test split, every {}s.",
+                "Energy distance: ≤{FIGURE_PARTICLES} particles, every {}s; steady chain: mean of {AVERAGED}.",
                 FIGURES_EVERY.as_secs()
             )),
         ]);
@@ -283,7 +283,10 @@ mod tests {
                 langevin_steps: 0,
                 chain: ChainStatus::fresh(&Config::default()),
                 figures: None,
+                energy_floor: None,
+                trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: None,
+                langevin_per_second: None,
                 flowing: true,
             },
             train_from: 1,

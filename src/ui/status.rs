@@ -4,6 +4,8 @@
 //! more to say about it: in annealed mode, and while the particles are held (the next step's
 //! σ, α, mean ‖s‖ and signal-to-noise ratio; see `chain`).
 
+use std::time::Duration;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -14,8 +16,8 @@ use crate::app::loss_history::Ends;
 use crate::app::{App, TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
-use crate::shown::format_sig;
-use crate::trainer::protocol::{ChainStatus, TrainerState};
+use crate::shown::{duration, energy_distance, format_sig};
+use crate::trainer::protocol::{ChainStatus, FRAME, TrainerState};
 use crate::ui::help::keep_end;
 use crate::ui::{format_count, theme};
 
@@ -98,7 +100,7 @@ impl Widget for Status<'_> {
             None => run,
         };
         let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
-        let block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
+        let mut block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
 
         let dash = || "—".to_string();
         let total_steps = config.total_steps();
@@ -110,17 +112,22 @@ impl Widget for Status<'_> {
             }
             None => (dash(), dash(), dash()),
         };
+        // The train loss's moving average, as the loss panel draws it: one step's loss jumps.
+        let loss = app.losses().recent().last().map_or_else(dash, |p| format_sig(p.smooth));
         let mut training: Vec<Span> = [
             pair("epoch", format!("{epoch}/{}", config.epochs)),
             pair("step", format!("{step}/{}", format_count(total_steps))),
+            pair("loss", loss),
             pair("lr", lr),
-            pair("batch", config.batch_size.to_string()),
         ]
         .concat();
         // Only a rate that means something: none before a second of training, none after it.
-        if let Some(rate) = status.and_then(|s| s.steps_per_second) {
-            training.extend(measure(format!("{rate:.0}"), "steps/s"));
+        let rate = status.and_then(|s| s.steps_per_second).filter(|_| app.state() == Some(TrainerState::Training));
+        if let Some(rate) = rate {
+            training.extend(measure(format_sig(rate), "steps/s"));
         }
+        let clock = status.and_then(|s| timing(s.trained_for, rate.map(|r| (total_steps.saturating_sub(s.step), r))));
+        let clock = clock.map(|text| Line::from(Span::styled(text, theme::DIM)).right_aligned());
 
         let losses = app.losses();
         let objective: Vec<Span> = [
@@ -138,11 +145,12 @@ impl Widget for Status<'_> {
         .concat();
 
         let langevin_steps = status.map_or(0, |s| s.langevin_steps);
+        let per_frame = per_frame(settings.steps_per_frame, status.and_then(|s| s.langevin_per_second));
         let chain = status.map_or_else(|| ChainStatus::fresh(config), |s| s.chain);
         let mut sampler = vec![Line::from(match config.mode {
             Mode::Single => [
                 pair("Langevin η", format_sig(settings.eta)),
-                pair("steps/frame", settings.steps_per_frame.to_string()),
+                pair("steps/frame", per_frame.clone()),
                 pair("total", format!("{langevin_steps} steps")),
                 pair("particles", config.particles.to_string()),
             ]
@@ -160,7 +168,7 @@ impl Widget for Status<'_> {
         } else if config.mode == Mode::Annealed {
             let flow = [
                 pair("c", format_sig(settings.step_scale)),
-                pair("steps/frame", settings.steps_per_frame.to_string()),
+                pair("steps/frame", per_frame.clone()),
                 pair("particles", config.particles.to_string()),
             ];
             let mut spans = flow.concat();
@@ -170,8 +178,15 @@ impl Widget for Status<'_> {
 
         // A diverged run's particles have no finite energy distance: a dash, not "NaN".
         let figures = status.and_then(|s| s.figures).filter(|f| f.energy_distance.is_finite());
-        let mut quality =
-            vec![pair("energy distance", figures.map_or_else(dash, |f| format!("{:.4}", f.energy_distance)))];
+        let floor = status.and_then(|s| s.energy_floor).filter(|f| f.is_finite());
+        let energy = match (figures, floor) {
+            (Some(f), Some(floor)) => {
+                format!("{} (floor {})", energy_distance(f.energy_distance), energy_distance(floor))
+            }
+            (Some(f), None) => energy_distance(f.energy_distance),
+            (None, _) => dash(),
+        };
+        let mut quality = vec![pair("energy distance", energy)];
         if config.source.is_moons() {
             let share = figures.and_then(|f| f.upper_moon_share);
             quality.push(pair("upper moon", share.map_or_else(dash, |share| format!("{:.0}%", 100.0 * share))));
@@ -185,10 +200,33 @@ impl Widget for Status<'_> {
         }
         let quality = quality.concat();
 
+        if let Some(clock) = clock {
+            block = block.title_bottom(clock);
+        }
         let mut lines = vec![Line::from(training), Line::from(objective)];
         lines.extend(sampler);
         lines.push(Line::from(quality));
         Paragraph::new(lines).block(block).render(area, buf);
+    }
+}
+
+/// " 2s · about 14s left " while training at `left` = (steps to go, steps/s), " trained for
+/// 18s " otherwise; nothing before training has taken a second.
+fn timing(trained_for: Duration, left: Option<(u64, f64)>) -> Option<String> {
+    let spent = duration(trained_for.as_secs_f64());
+    match left {
+        Some((steps, rate)) if rate > 0.0 => Some(format!(" {spent} · about {} left ", duration(steps as f64 / rate))),
+        _ if trained_for >= Duration::from_secs(1) => Some(format!(" trained for {spent} ")),
+        _ => None,
+    }
+}
+
+/// The steps per frame asked for, or, when fewer fit in a frame (many particles), "1.3 of
+/// 10": what the trainer measured over the last second at `rate` steps/s.
+fn per_frame(asked: usize, rate: Option<f64>) -> String {
+    match rate.map(|r| r * FRAME.as_secs_f64()) {
+        Some(taken) if taken < asked as f64 - 0.5 => format!("{} of {asked}", format_sig(taken)),
+        _ => asked.to_string(),
     }
 }
 
@@ -282,7 +320,10 @@ mod tests {
                 langevin_steps: 321,
                 chain: ChainStatus::fresh(&Config::default()),
                 figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
+                energy_floor: Some(0.00087),
+                trained_for: std::time::Duration::from_secs(3),
                 steps_per_second: Some(3512.4),
+                langevin_per_second: None,
                 flowing: true,
             },
             train_from: 1,
@@ -311,11 +352,11 @@ mod tests {
         let buf = draw(&app(TrainerState::Training));
         let expected = [
             "┌ TRAINING ──────────────────────────────────────────── moons · run 1 · seed 0 ┐",
-            "│epoch 13/100   step 790/6300   lr 5.40e-3   batch 64   3512 steps/s           │",
+            "│epoch 13/100   step 790/6300   loss 200   lr 5.40e-3   3512 steps/s           │",
             "│objective DSM σ 0.1   Fisher divergence 3.63 (÷6.86)   test loss 166 (÷1.27)  │",
             "│Langevin η 0.0100   steps/frame 10   total 321 steps   particles 5000         │",
-            "│energy distance 0.0457   upper moon 50%                                       │",
-            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "│energy distance 0.04567 (floor 0.00087)   upper moon 50%                      │",
+            "└────────────────────────────────────────────────────────── 3s · about 2s left ┘",
         ];
         assert_eq!(buffer_text(&buf), expected.map(|l| format!("{l}\n")).concat());
         assert_eq!(buf[(2, 0)].style().fg, theme::TRAINING.fg);
@@ -348,6 +389,7 @@ mod tests {
         });
         let text = buffer_text(&draw(&app));
         assert!(!text.contains("steps/s") && !text.contains("frames/s"), "nothing moves:\n{text}");
+        assert!(text.contains(" trained for 3s ┘") && !text.contains("left"), "no ETA once over:\n{text}");
     }
 
     #[test]
@@ -360,6 +402,14 @@ mod tests {
         app.update(Action::CyclePace);
         let text = buffer_text(&draw(&app));
         assert!(text.starts_with("┌ TRAINING · paced to 2000 steps/s (t) "), "{text}");
+    }
+
+    #[test]
+    fn steps_per_frame_say_when_fewer_fit_than_asked() {
+        assert_eq!(per_frame(10, None), "10", "before a second of flow");
+        assert_eq!(per_frame(10, Some(196.0)), "10", "a frame's jitter is not a cut");
+        assert_eq!(per_frame(10, Some(26.0)), "1.30 of 10");
+        assert_eq!(per_frame(10, Some(4.0)), "0.200 of 10", "parts of a step");
     }
 
     #[test]
