@@ -197,3 +197,21 @@ fn a_write_failure_after_training_is_one_plain_line_naming_the_file() {
     assert!(!err.contains('\x1b'), "escape codes on a stderr that is not a terminal: {err:?}");
     assert!(err.starts_with("error: ") && err.contains("/dev/full"), "{err}");
 }
+
+/// The summary ends by naming the files written, so `--plot` and `--save` are seen to have
+/// happened; a run that writes nothing says nothing of files.
+#[test]
+fn the_summary_names_the_files_it_wrote() {
+    let d = dir();
+    let (samples, save, plot) = (d.path().join("s.csv"), d.path().join("m.safetensors"), d.path().join("run.svg"));
+    let out = run(SMALL, &["--samples-out", s(&samples), "--save", s(&save), "--plot", s(&plot)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = stdout.lines().last().unwrap();
+    let expected = format!("wrote     samples {}   checkpoint {}   figure {}", s(&samples), s(&save), s(&plot));
+    assert_eq!(last, expected, "{stdout}");
+
+    let out = run(SMALL, &[]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("wrote"), "{stdout}");
+}

@@ -100,7 +100,7 @@ pub fn run(job: Job) -> Outcome {
                 screen = Some(frame::render(&finished, width, height));
             }
             let summary = &finished.summary;
-            if json { report::json(summary) } else { report::text(summary) }
+            if json { report::json(summary) } else { report::text(summary) + &report::written(&outputs) }
         }),
     };
     progress.finish();

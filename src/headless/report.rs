@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::config::Mode;
 use crate::data::Source;
-use crate::headless::pipeline::Summary;
+use crate::headless::pipeline::{Outputs, Summary};
 use crate::objective::Objective;
 
 /// The summary as one JSON object (`--once --json`).
@@ -108,4 +108,21 @@ pub fn text(s: &Summary) -> String {
         s.train_seconds, s.train_steps_per_second, s.sampling_seconds, s.particle_steps_per_second
     );
     out
+}
+
+/// The summary's last line: which files the run wrote, so a `--plot` or `--save` is seen to
+/// have happened (nothing when it wrote none).
+pub fn written(outputs: &Outputs) -> String {
+    let named = [
+        ("samples", &outputs.samples),
+        ("data", &outputs.data),
+        ("history", &outputs.history),
+        ("checkpoint", &outputs.save),
+        ("figure", &outputs.plot),
+    ];
+    let files: Vec<String> = named
+        .iter()
+        .filter_map(|(what, path)| path.as_ref().map(|p| format!("{what} {}", crate::shown::path(p))))
+        .collect();
+    if files.is_empty() { String::new() } else { format!("wrote     {}\n", files.join("   ")) }
 }
