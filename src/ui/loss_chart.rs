@@ -281,7 +281,8 @@ fn fitting(lines: Vec<Line<'static>>, width: u16) -> Line<'static> {
 /// The loss chart's header: the axis title, then each curve's key with its latest value and
 /// the test loss's fall since its first reading, shorter when the panel is narrow.
 fn loss_header(plot: &LossPlot, width: u16) -> Line<'static> {
-    let ema = plot.latest_smooth.filter(|v| v.is_finite()).map(format_sig).unwrap_or_default();
+    // Before the first step (a loaded run of 0 epochs) there is no moving average yet: a dash.
+    let ema = plot.latest_smooth.filter(|v| v.is_finite()).map_or_else(|| "—".to_string(), format_sig);
     let test = plot.test_ends.map(|e| (format_sig(e.last), change(e)));
     // Names and the fall in words, then names only, then values only.
     let build = |named: bool, worded: bool| {
@@ -575,6 +576,14 @@ mod tests {
     fn an_empty_history_says_it_is_waiting() {
         let buf = draw(&LossPlot::default(), 40, 10);
         assert!(buffer_text(&buf).contains("waiting for the first steps"));
+    }
+
+    #[test]
+    fn a_run_without_train_steps_shows_a_dash_for_the_moving_average() {
+        // A checkpoint loaded with --epochs 0: a test reading, no train step.
+        let plot = LossPlot { test_ends: Some(Ends { first: 189.0, last: 189.0 }), ..LossPlot::default() };
+        let header: String = loss_header(&plot, 60).spans.iter().map(|span| span.content.as_ref()).collect();
+        assert!(header.contains("EMA — • test 189"), "{header}");
     }
 
     #[test]
