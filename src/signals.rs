@@ -1,6 +1,7 @@
-//! The signals whose default action ends the process, kept below both front ends so either
-//! can catch them. The dashboard does, to restore the terminal first (`dashboard::signals`),
-//! and the exit code is then [`exit_code`], 128 + the signal's number, as a shell reports it.
+//! The signals both front ends catch: every one whose default action ends the process. The
+//! dashboard catches them to restore the terminal first (`dashboard::signals`); `--once`
+//! catches them to stop at a step boundary and leave no half-done outputs (`headless`). Either
+//! way the exit code is then [`exit_code`], 128 + the signal's number, as a shell reports it.
 
 use libc::c_int;
 use signal_hook::consts::signal::*;
@@ -49,4 +50,10 @@ pub fn terminating() -> Vec<c_int> {
 /// The exit code after `signal` ended the run: 128 + its number, as shells report it.
 pub fn exit_code(signal: c_int) -> u8 {
     128u8.saturating_add(signal as u8)
+}
+
+/// How messages name `signal`: "SIGTERM", or "signal 40" for one without a name (the
+/// real-time signals).
+pub fn name(signal: c_int) -> String {
+    signal_hook::low_level::signal_name(signal).map_or_else(|| format!("signal {signal}"), str::to_string)
 }
