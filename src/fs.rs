@@ -135,22 +135,31 @@ pub fn stage(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
 /// Moves every staged output into place: writes the devices' bytes first (the one step that
 /// can fail for want of room or a reader), then renames the temporaries over their targets.
 /// On an error the temporaries not yet renamed are removed; the error names the target.
-pub fn commit(staged: Vec<Staged>) -> io::Result<()> {
-    let (direct, files): (Vec<_>, Vec<_>) =
-        staged.into_iter().map(|s| s.kind).partition(|k| matches!(k, StagedKind::Direct { .. }));
-    for kind in direct.into_iter().chain(files) {
-        match kind {
-            StagedKind::File { temp, target } => {
-                temp.persist(&target).map_err(|e| naming("moving the written file to", &target, e.error))?;
-            }
-            StagedKind::Direct { bytes, target } => {
-                fs::OpenOptions::new()
-                    .write(true)
-                    .open(&target)
-                    .and_then(|mut file| file.write_all(&bytes))
-                    .map_err(|e| naming("writing", &target, e))?;
-            }
+///
+/// `stop` is asked before each device is written and once before the renames; its error ends
+/// the commit with no regular file replaced and every temporary removed (a device written
+/// before it keeps what it got). The renames are never stopped halfway: they take a few
+/// system calls, and a commit cut short among them would leave new and old files side by
+/// side, the one thing committing together is there to prevent.
+pub fn commit<E: From<io::Error>>(staged: Vec<Staged>, stop: impl Fn() -> Result<(), E>) -> Result<(), E> {
+    let (mut direct, mut files) = (Vec::new(), Vec::new());
+    for staged in staged {
+        match staged.kind {
+            StagedKind::Direct { bytes, target } => direct.push((bytes, target)),
+            StagedKind::File { temp, target } => files.push((temp, target)),
         }
+    }
+    for (bytes, target) in direct {
+        stop()?;
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .and_then(|mut file| file.write_all(&bytes))
+            .map_err(|e| naming("writing", &target, e))?;
+    }
+    stop()?;
+    for (temp, target) in files {
+        temp.persist(&target).map_err(|e| naming("moving the written file to", &target, e.error))?;
     }
     Ok(())
 }
@@ -162,5 +171,5 @@ fn naming(doing: &str, path: &Path, err: io::Error) -> io::Error {
 
 /// Writes `path` atomically with the bytes `write` produces ([`stage`] then [`commit`]).
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    commit(vec![stage(path, write)?])
+    commit(vec![stage(path, write)?], || Ok::<_, io::Error>(()))
 }

@@ -22,5 +22,6 @@ pub mod rate;
 pub mod sampling;
 pub mod seeds;
 pub mod shown;
+pub mod signals;
 pub mod trainer;
 pub mod ui;

@@ -1,12 +1,13 @@
 //! Output files all or nothing: every path checked before training (exit 2, one line naming
 //! the flag and path), every file written to a fresh temporary and renamed into place only
-//! when all are written; symlinks followed, devices and FIFOs written directly.
+//! when all are written; symlinks followed, devices and FIFOs written directly. A terminating
+//! signal during the run or while the files are written leaves no file and no temporary.
 
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dsm-tui");
@@ -214,4 +215,117 @@ fn the_summary_names_the_files_it_wrote() {
     let out = run(SMALL, &[]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(!stdout.contains("wrote"), "{stdout}");
+}
+
+/// A bound against a run that ignores a signal: a watchdog, not a speed figure.
+const SIGNAL_WATCHDOG: Duration = Duration::from_secs(60);
+
+fn spawn(args: &[&str], extra: &[&str]) -> Child {
+    Command::new(BIN).args(args).args(extra).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run dsm-tui")
+}
+
+/// Whether `child` has installed its handler for `signal` (its bit in the SigCgt mask).
+fn catches(child: &Child, signal: i32) -> bool {
+    let status = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:")).map(str::trim).unwrap_or("0");
+    u64::from_str_radix(mask, 16).is_ok_and(|mask| mask & (1 << (signal - 1)) != 0)
+}
+
+fn send(child: &Child, signal: i32) {
+    let sent = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+    assert!(sent.expect("run kill").success());
+}
+
+/// `child`'s output once it has ended, within [`SIGNAL_WATCHDOG`].
+fn ended(mut child: Child, what: &str) -> Output {
+    let watchdog = Instant::now() + SIGNAL_WATCHDOG;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > watchdog {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dsm-tui still runs {SIGNAL_WATCHDOG:?} after {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn entries(d: &Path) -> Vec<std::ffi::OsString> {
+    fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect()
+}
+
+/// SIGTERM, SIGHUP and the other signals whose default ends the process stop a run at its
+/// next step, as Ctrl-C does (`tmux.rs`): exit 128 + n, and nothing in the outputs' directory,
+/// not even a temporary. A sample of the list, SIGTERM first.
+#[test]
+fn a_signal_during_training_exits_128_plus_n_and_leaves_no_file() {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGUSR2, libc::SIGRTMIN() + 2] {
+        let d = dir();
+        let (samples, figure) = (d.path().join("s.csv"), d.path().join("f.png"));
+        let child = spawn(LONG, &["--samples-out", s(&samples), "--plot", s(&figure)]);
+        // Sent before the handlers are in, the signal would end the process by default.
+        let watchdog = Instant::now() + SIGNAL_WATCHDOG;
+        while !catches(&child, signal) {
+            assert!(Instant::now() < watchdog, "signal {signal} still not caught after {SIGNAL_WATCHDOG:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        send(&child, signal);
+        let out = ended(child, &format!("signal {signal}"));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(128 + signal), "{err}");
+        assert!(err.contains("interrupted during training at step") && err.contains("nothing written"), "{err}");
+        assert!(out.stdout.is_empty(), "results printed after a signal");
+        assert!(entries(d.path()).is_empty(), "files left behind: {:?}", entries(d.path()));
+    }
+}
+
+/// A signal while the files are written, before any is renamed into place, stops the run with
+/// no target replaced and the temporaries removed; exit 128 + n.
+///
+/// The FIFO holds the run in its write phase without a hook in the program: a FIFO is written
+/// at commit, before the regular files are renamed, and the run cannot get past a write of
+/// more than a pipe's buffer (64 KiB) until this test reads. So once the FIFO opens here, the
+/// run is writing it, the data set's temporary is staged beside its target, and the signal
+/// comes before the renames are decided.
+#[test]
+fn a_signal_while_writing_replaces_no_file_and_removes_the_temporaries() {
+    let d = dir();
+    let (fifo, data) = (d.path().join("pipe"), d.path().join("d.csv"));
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    fs::write(&data, "old").unwrap();
+    // 100,000 samples, over 2 MB: more than a pipe holds even with 64 KiB pages (1 MiB).
+    let small = ["--once", "--count", "400", "--epochs", "3", "--steps", "30", "--particles", "100000"];
+    let child = spawn(&small, &["--samples-out", s(&fifo), "--data-out", s(&data)]);
+    // Opened on another thread, so that a run that never gets to the FIFO fails the test
+    // instead of hanging it.
+    let (opened_tx, opened) = std::sync::mpsc::channel();
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
+    let reader = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || {
+            let mut file = fs::File::open(&fifo).expect("open the FIFO");
+            opened_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            let mut samples = Vec::new();
+            file.read_to_end(&mut samples).unwrap();
+            samples
+        }
+    });
+    if opened.recv_timeout(SIGNAL_WATCHDOG).is_err() {
+        let out = ended(child, "the FIFO was not opened");
+        panic!("the run never wrote the FIFO: {}", stderr(&out));
+    }
+    send(&child, libc::SIGTERM);
+    go.send(()).unwrap();
+    let samples = reader.join().unwrap();
+    assert!(samples.len() > 1 << 20, "{} bytes of samples could fit in a pipe", samples.len());
+    let out = ended(child, "SIGTERM while writing");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(err.contains("interrupted while writing the files (SIGTERM)"), "{err}");
+    assert!(out.stdout.is_empty(), "results printed after a signal");
+    assert_eq!(fs::read_to_string(&data).unwrap(), "old");
+    let mut left = entries(d.path());
+    left.sort();
+    assert_eq!(left, ["d.csv", "pipe"], "temporaries left behind");
 }

@@ -9,7 +9,7 @@
 //! Ways out, and what restores the terminal:
 //! - `q`, Esc, Ctrl-C (a key in raw mode): the loop ends and [`run`] restores.
 //! - Any signal whose default action ends the process (SIGTERM, SIGHUP, SIGINT, SIGQUIT,
-//!   SIGUSR1, SIGALRM …, the list is in [`signals`]): the `signals` thread sets a flag the
+//!   SIGUSR1, SIGALRM …, the list is [`crate::signals::terminating`]): the `signals` thread sets a flag the
 //!   loop checks every turn; then as above, and the exit code is 128 + the signal's number, as
 //!   a shell reports a signal. Should the loop not end within [`signals::SIGNAL_GRACE`], that
 //!   thread restores what it can and exits the process itself.
@@ -77,7 +77,7 @@ impl Outcome {
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Quit => 0,
-            Outcome::Signal(signal) => 128u8.saturating_add(signal as u8),
+            Outcome::Signal(signal) => crate::signals::exit_code(signal),
         }
     }
 }

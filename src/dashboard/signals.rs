@@ -3,9 +3,10 @@
 //!
 //! A signal whose default action ends the process would leave the terminal raw, in the
 //! alternate screen, the cursor hidden; SIGTSTP would stop it that way. So the dashboard
-//! catches them all, and the thread passes them on as [`Requests`] the loop checks every turn:
-//! the loop owns the terminal, so it is the loop that restores it (and, for SIGTSTP, stops the
-//! process and takes the terminal back on `fg`).
+//! catches them all (the list is [`crate::signals::terminating`]), and the thread passes them
+//! on as [`Requests`] the loop checks every turn: the loop owns the terminal, so it is the
+//! loop that restores it (and, for SIGTSTP, stops the process and takes the terminal back on
+//! `fg`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,58 +16,16 @@ use std::time::Duration;
 
 use color_eyre::Report;
 use color_eyre::eyre::WrapErr;
-use libc::c_int;
-use signal_hook::consts::signal::*;
+use signal_hook::consts::signal::SIGTSTP;
 use signal_hook::iterator::Signals;
 use signal_hook::iterator::backend::Handle;
 
 use super::{Outcome, restore};
+use crate::signals::terminating;
 
 /// How long after a terminating signal the event loop has to restore the terminal before the
 /// `signals` thread does it and exits: several of the loop's slowest turns.
 pub const SIGNAL_GRACE: Duration = Duration::from_secs(1);
-
-/// The signals whose default action ends the process and that signal-hook may catch. Each is
-/// handled as SIGTERM: the terminal is restored, and the exit code is 128 + its number.
-///
-/// Left out, and why:
-/// - SIGKILL and SIGSTOP cannot be caught.
-/// - SIGSEGV, SIGILL and SIGFPE: signal-hook refuses them. SIGBUS and SIGTRAP are faults
-///   alike: a handler that returns re-runs the faulting instruction. A fault is a bug, and
-///   the kernel's report of it (and its core) matters more than the terminal.
-/// - SIGABRT comes from `abort()` inside the process, which dies on it whatever a handler
-///   does (a panic restores the terminal through the panic hook before that).
-/// - SIGPIPE: Rust's runtime ignores it, so a closed pipe is an error at the write that hit
-///   it (see `console`), and `kill -PIPE` does nothing. The dashboard writes to a terminal,
-///   which raises no SIGPIPE. Catching it would make a signal the program ignores end it.
-const TERMINATING: &[c_int] = &[
-    SIGHUP,  // the terminal hung up (or `kill -HUP`)
-    SIGINT,  // Ctrl-C from outside raw mode, `kill -INT`
-    SIGQUIT, // Ctrl-\ from outside raw mode, `kill -QUIT` (its default also dumps core)
-    SIGTERM, // `kill`'s default
-    SIGUSR1, // the user signals: no meaning here, so they end the process as by default
-    SIGUSR2,
-    SIGALRM, // the timers: the dashboard sets none, so these come from outside
-    SIGVTALRM,
-    SIGPROF,
-    SIGXCPU, // over the CPU time limit (ulimit -t)
-    SIGXFSZ, // over the file size limit (ulimit -f), writing a checkpoint
-    SIGIO,   // asynchronous I/O, which the dashboard does not use (SIGPOLL is the same number)
-    SIGSYS,  // a bad system call, as a seccomp filter reports one
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    libc::SIGPWR, // power failure
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    libc::SIGSTKFLT, // coprocessor stack fault: unused on Linux, ends the process by default
-];
-
-/// Every signal that ends the process by default: [`TERMINATING`] and, on Linux, the
-/// real-time signals the C library leaves to programs (none of which the dashboard uses).
-fn terminating() -> Vec<c_int> {
-    let mut signals = TERMINATING.to_vec();
-    #[cfg(target_os = "linux")]
-    signals.extend(libc::SIGRTMIN()..=libc::SIGRTMAX());
-    signals
-}
 
 /// What the `signals` thread asks of the event loop.
 #[derive(Debug, Default)]

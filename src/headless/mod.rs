@@ -1,7 +1,8 @@
 //! `dsm-tui --once`: the whole pipeline without a terminal. A [`Job`] names one of three
 //! tasks and how to print it; [`run`] does it with a progress bar on stderr (when stderr is a
-//! terminal) and Ctrl-C caught, prints the result (text or one JSON object) on stdout or why
-//! there is none on stderr, and says how it went as an [`Outcome`].
+//! terminal) and the terminating signals caught (Ctrl-C, SIGTERM, SIGHUP …), prints the
+//! result (text or one JSON object) on stdout or why there is none on stderr, and says how it
+//! went as an [`Outcome`].
 //!
 //! - [`pipeline`]: train a session to its end, run a Langevin chain, measure the samples,
 //!   write the requested files; what every task is made of.
@@ -9,7 +10,7 @@
 //! - [`objectives`]: `--compare-objectives`, DSM beside ISM.
 //! - [`compare`]: `--compare`, the single-σ sampler beside the annealed one.
 //! - [`frame`]: `--frame`, the dashboard's final screen as text.
-//! - [`output`], [`plot`]: the files (CSV, figure); [`progress`]: the bar and Ctrl-C.
+//! - [`output`], [`plot`]: the files (CSV, figure); [`progress`]: the bar and the signals.
 
 pub mod compare;
 pub mod frame;
@@ -20,9 +21,12 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 
+use libc::c_int;
+
 use crate::config::Config;
 use crate::nn::Mlp;
-use pipeline::{Outputs, RunError};
+use crate::signals;
+use pipeline::{Outputs, RunError, Stop};
 use progress::Progress;
 
 /// One headless invocation, as the command line asked for it.
@@ -58,20 +62,21 @@ pub enum Outcome {
     Done,
     /// Training diverged.
     Diverged,
-    /// Ctrl-C: stopped at a step boundary, nothing written.
-    Interrupted,
-    /// Any other failure (writing a file, catching Ctrl-C).
+    /// A terminating signal (its number) stopped the run, or came once the files were being
+    /// renamed into place.
+    Signal(c_int),
+    /// Any other failure (writing a file, catching the signals).
     Failed,
 }
 
 impl Outcome {
-    /// The process's exit code: 0 ok, 3 training diverged, 130 after Ctrl-C (128 + SIGINT, as
-    /// shells report it), 1 for other errors.
+    /// The process's exit code: 0 ok, 3 training diverged, 128 + n after signal n (130 after
+    /// Ctrl-C, as shells report it), 1 for other errors.
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Done => 0,
             Outcome::Diverged => 3,
-            Outcome::Interrupted => 130,
+            Outcome::Signal(signal) => signals::exit_code(signal),
             Outcome::Failed => 1,
         }
     }
@@ -82,7 +87,7 @@ pub fn run(job: Job) -> Outcome {
     let progress = match Progress::for_command_line() {
         Ok(progress) => progress,
         Err(err) => {
-            crate::error_line!("error: cannot catch Ctrl-C: {err}");
+            crate::error_line!("error: cannot catch the signals: {err}");
             return Outcome::Failed;
         }
     };
@@ -104,7 +109,7 @@ pub fn run(job: Job) -> Outcome {
         }),
     };
     progress.finish();
-    match result {
+    let outcome = match result {
         Ok(text) => {
             let mut text = format!("{}\n", text.trim_end());
             if let Some(screen) = screen {
@@ -125,9 +130,13 @@ pub fn run(job: Job) -> Outcome {
             crate::error_line!("error: {d}");
             Outcome::Diverged
         }
-        Err(RunError::Interrupted { phase, step }) => {
-            crate::error_line!("interrupted during {phase} at step {step}; nothing written");
-            Outcome::Interrupted
+        Err(RunError::Interrupted { signal, stop }) => {
+            let left = match stop {
+                Stop::Training { .. } | Stop::Sampling { .. } => "nothing written",
+                Stop::Writing => "no file replaced, the temporaries removed",
+            };
+            crate::error_line!("interrupted {stop} ({}); {left}", signals::name(signal));
+            Outcome::Signal(signal)
         }
         // `{:#}`: the error chain on one line, "context: cause" (`{:?}` is color-eyre's
         // many-line report, with colour codes even in a file).
@@ -135,6 +144,20 @@ pub fn run(job: Job) -> Outcome {
             crate::error_line!("error: {report:#}");
             Outcome::Failed
         }
+    };
+    // A signal that came after the last check: once the files were being renamed into place
+    // (which is never stopped halfway), or while the figures were measured or printed. The run
+    // is over and every file written in full; the exit code still says a signal came, as it
+    // would had it stopped the run.
+    match (outcome, progress.signal()) {
+        (Outcome::Done, Some(signal)) => {
+            crate::error_line!(
+                "interrupted ({}) after the run's end; every output written in full",
+                signals::name(signal)
+            );
+            Outcome::Signal(signal)
+        }
+        _ => outcome,
     }
 }
 
@@ -147,6 +170,7 @@ mod tests {
         assert_eq!(Outcome::Done.exit_code(), 0);
         assert_eq!(Outcome::Failed.exit_code(), 1);
         assert_eq!(Outcome::Diverged.exit_code(), 3);
-        assert_eq!(Outcome::Interrupted.exit_code(), 130);
+        assert_eq!(Outcome::Signal(libc::SIGINT).exit_code(), 130);
+        assert_eq!(Outcome::Signal(libc::SIGTERM).exit_code(), 143);
     }
 }

@@ -1,12 +1,15 @@
 //! The headless pipeline every mode shares: train a [`Session`] to its end, run a Langevin
-//! chain to its end, measure the samples, write the requested files. Progress shows and
-//! Ctrl-C stops at step boundaries through [`Progress`].
+//! chain to its end, measure the samples, write the requested files. Progress shows through
+//! [`Progress`], and a terminating signal (Ctrl-C, SIGTERM …) stops the run at the next step
+//! boundary or, while the files are written, before any is replaced (see [`finish`]).
 
+use std::fmt;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use color_eyre::eyre::{Result, WrapErr};
+use libc::c_int;
 use serde::Serialize;
 
 use crate::checkpoint;
@@ -59,15 +62,51 @@ pub struct Summary {
 #[derive(Debug)]
 pub enum RunError {
     Diverged(Divergence),
-    /// Ctrl-C: stopped at a step boundary, nothing written.
+    /// A terminating signal (its number) stopped the run where [`Stop`] says, before any
+    /// output was replaced.
     Interrupted {
-        phase: &'static str,
-        step: u64,
+        signal: c_int,
+        stop: Stop,
     },
     Other(color_eyre::Report),
 }
 
-/// Runs `chain` on `particles` to its end, in blocks so progress shows and Ctrl-C stops it.
+/// An error of [`fs::commit`], which names the file.
+impl From<io::Error> for RunError {
+    fn from(err: io::Error) -> Self {
+        RunError::Other(err.into())
+    }
+}
+
+/// Where a run was when a signal stopped it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Training {
+        step: u64,
+    },
+    Sampling {
+        step: u64,
+    },
+    /// Writing the outputs, before the first rename: the temporaries are removed.
+    Writing,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Stop::Training { step } => write!(f, "during training at step {step}"),
+            Stop::Sampling { step } => write!(f, "during sampling at step {step}"),
+            Stop::Writing => write!(f, "while writing the files"),
+        }
+    }
+}
+
+/// `Err` if a terminating signal has come: the run stops at `stop`.
+fn check(progress: &Progress, stop: Stop) -> Result<(), RunError> {
+    progress.signal().map_or(Ok(()), |signal| Err(RunError::Interrupted { signal, stop }))
+}
+
+/// Runs `chain` on `particles` to its end, in blocks so progress shows and a signal stops it.
 pub(super) fn sample(
     chain: &mut Chain,
     model: &Mlp<f32>,
@@ -77,9 +116,7 @@ pub(super) fn sample(
     let total = particles.steps_taken() + chain.remaining(particles).expect("a headless chain has an end");
     progress.start("sampling", total);
     while !chain.is_done(particles) {
-        if progress.interrupted() {
-            return Err(RunError::Interrupted { phase: "sampling", step: particles.steps_taken() });
-        }
+        check(progress, Stop::Sampling { step: particles.steps_taken() })?;
         chain.advance(particles, model, LANGEVIN_BLOCK);
         progress.update(particles.steps_taken(), String::new);
     }
@@ -134,10 +171,17 @@ pub fn finish(
 
     // Every file is written to a temporary first; all are renamed into place only once all
     // are written, so a failure leaves every old file as it was.
+    //
+    // A signal is checked before each file and before the renames. Until the renames begin it
+    // stops the run with no file replaced: the staged temporaries are dropped, which removes
+    // them. Once they begin they all happen (a few system calls), and the signal is reported
+    // after them (`headless::run`): stopping halfway would mix new files with old. A second
+    // signal ends the process at once, wherever it is, and may leave temporaries behind.
     let steps_per_epoch = config.steps_per_epoch();
     let mut staged = Vec::new();
     let mut stage = |path: &Option<PathBuf>, what: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| {
         if let Some(path) = path {
+            check(progress, Stop::Writing)?;
             let written =
                 fs::stage(path, body).wrap_err_with(|| format!("writing the {what} to {}", crate::shown::path(path)));
             staged.push(written.map_err(RunError::Other)?);
@@ -154,6 +198,8 @@ pub fn finish(
         stage(&outputs.save, "checkpoint", &|w| w.write_all(&bytes))?;
     }
     if let Some(path) = &outputs.plot {
+        // Rendering can take a while: no need to start it for nothing.
+        check(progress, Stop::Writing)?;
         let figure = Figure {
             title: figure_title(config, loaded),
             data: session.data().points.view(),
@@ -167,8 +213,7 @@ pub fn finish(
             .map_err(RunError::Other)?;
         stage(&outputs.plot, "figure", &|w| w.write_all(&bytes))?;
     }
-    // commit's error names the file.
-    fs::commit(staged).map_err(|e| RunError::Other(e.into()))?;
+    fs::commit(staged, || check(progress, Stop::Writing))?;
     Ok(Finished { summary, session, particles, chain })
 }
 
@@ -179,9 +224,7 @@ pub(super) fn train(config: &Config, start: Option<Mlp<f32>>, progress: &Progres
     let mut session = Session::headless(config, start);
     progress.start("training", config.total_steps());
     while !session.is_finished() {
-        if progress.interrupted() {
-            return Err(RunError::Interrupted { phase: "training", step: session.step() });
-        }
+        check(progress, Stop::Training { step: session.step() })?;
         let report = session.train_step().map_err(RunError::Diverged)?;
         if let Some(report) = report {
             progress.update(report.step, || {

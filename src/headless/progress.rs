@@ -1,28 +1,45 @@
 //! What a headless run shows while it works, and how it stops early.
 //!
 //! A progress bar (epoch, loss, ETA) goes to stderr only when stderr is a terminal, so logs
-//! and `--json` stay clean. Ctrl-C sets a flag the run checks between steps: it stops at the
-//! next step boundary and writes nothing; a second Ctrl-C ends the process at once.
+//! and `--json` stay clean. Ctrl-C, SIGTERM, SIGHUP and every other signal whose default
+//! ends the process ([`crate::signals::terminating`]) only record which signal came; the run
+//! checks between steps and while writing its files, and stops with nothing half done (see
+//! `pipeline::finish`). A second such signal ends the process at once, for a run that does
+//! not get to its next check (stuck opening a FIFO nobody reads, say).
 
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use signal_hook::consts::SIGINT;
+use libc::c_int;
+
+use crate::signals::{exit_code, terminating};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
-    interrupted: Arc<AtomicBool>,
+    /// The first terminating signal's number, 0 until one arrives.
+    signal: Arc<AtomicUsize>,
 }
 
 impl Progress {
-    /// For the command line: a bar if stderr is a terminal, and Ctrl-C caught.
+    /// For the command line: a bar if stderr is a terminal, and the terminating signals caught.
     pub fn for_command_line() -> std::io::Result<Self> {
-        let interrupted = Arc::new(AtomicBool::new(false));
-        // Order matters: the conditional shutdown sees the flag as it was before this signal.
-        signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(&interrupted))?;
-        signal_hook::flag::register(SIGINT, Arc::clone(&interrupted))?;
+        let signal = Arc::new(AtomicUsize::new(0));
+        // Whether any of them has come: the conditional shutdown's flag, shared by all, so
+        // that a second signal of any kind ends the process.
+        let caught = Arc::new(AtomicBool::new(false));
+        for number in terminating() {
+            // Order matters: the conditional shutdown sees the flag as it was before this
+            // signal, and exits before a second signal could overwrite the first's number.
+            signal_hook::flag::register_conditional_shutdown(
+                number,
+                c_int::from(exit_code(number)),
+                Arc::clone(&caught),
+            )?;
+            signal_hook::flag::register(number, Arc::clone(&caught))?;
+            signal_hook::flag::register_usize(number, Arc::clone(&signal), number as usize)?;
+        }
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
             bar.set_style(
@@ -32,16 +49,20 @@ impl Progress {
             );
             bar
         });
-        Ok(Self { bar, interrupted })
+        Ok(Self { bar, signal })
     }
 
     /// No bar, never interrupted (tests, library use).
     pub fn hidden() -> Self {
-        Self { bar: None, interrupted: Arc::new(AtomicBool::new(false)) }
+        Self { bar: None, signal: Arc::new(AtomicUsize::new(0)) }
     }
 
-    pub fn interrupted(&self) -> bool {
-        self.interrupted.load(Ordering::Relaxed)
+    /// The terminating signal that came, if one did: the run should stop.
+    pub fn signal(&self) -> Option<c_int> {
+        match self.signal.load(Ordering::SeqCst) {
+            0 => None,
+            number => Some(number as c_int),
+        }
     }
 
     /// Starts a phase of `total` units.
