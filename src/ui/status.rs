@@ -307,6 +307,24 @@ mod tests {
     use crate::trainer::{Divergence, TestPoint};
     use crate::ui::buffer_text;
 
+    /// A later snapshot of run 0 that brings only a new status (no losses, no points).
+    fn status_only(status: TrainerStatus) -> Snapshot {
+        Snapshot {
+            run_id: 0,
+            status,
+            train_from: 791,
+            train_span: 1,
+            train: Vec::new(),
+            test: Vec::new(),
+            fisher: Vec::new(),
+            data: None,
+            particles: Vec::new(),
+            saved: None,
+            compare: None,
+            field: None,
+        }
+    }
+
     fn app(state: TrainerState) -> App {
         let mut app = App::new(Config::default());
         app.apply(Snapshot {
@@ -373,20 +391,7 @@ mod tests {
         let status = *app.status().expect("a snapshot");
         let finished =
             TrainerStatus { state: TrainerState::Finished, steps_per_second: None, flowing: false, ..status };
-        app.apply(Snapshot {
-            run_id: 0,
-            status: finished,
-            train_from: 791,
-            train_span: 1,
-            train: Vec::new(),
-            test: Vec::new(),
-            fisher: Vec::new(),
-            data: None,
-            particles: Vec::new(),
-            saved: None,
-            compare: None,
-            field: None,
-        });
+        app.apply(status_only(finished));
         let text = buffer_text(&draw(&app));
         assert!(!text.contains("steps/s") && !text.contains("frames/s"), "nothing moves:\n{text}");
         assert!(text.contains(" trained for 3s ┘") && !text.contains("left"), "no ETA once over:\n{text}");
@@ -440,20 +445,7 @@ mod tests {
         let mut app = app(TrainerState::Training);
         let status = *app.status().expect("a snapshot");
         let lost = Figures { energy_distance: f64::NAN, upper_moon_share: None, langevin_steps: 9 };
-        app.apply(Snapshot {
-            run_id: 0,
-            status: TrainerStatus { figures: Some(lost), ..status },
-            train_from: 791,
-            train_span: 1,
-            train: Vec::new(),
-            test: Vec::new(),
-            fisher: Vec::new(),
-            data: None,
-            particles: Vec::new(),
-            saved: None,
-            compare: None,
-            field: None,
-        });
+        app.apply(status_only(TrainerStatus { figures: Some(lost), ..status }));
         for _ in 0..30 {
             app.update(Action::RaiseEta);
         }
