@@ -26,6 +26,12 @@ pub fn headless_kept(steps: u64) -> u64 {
 /// thread that is stuck (say, writing to a terminal that does not read) lets it fill.
 pub const UNDELIVERED_VALUES: usize = 1 << 20;
 
+/// Values a dashboard run of `steps` steps holds at most: its undelivered losses, and a
+/// snapshot's copy of them.
+pub fn dashboard_kept(steps: u64) -> u64 {
+    2 * steps.min(UNDELIVERED_VALUES as u64)
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainLosses {
     values: Vec<f32>,
