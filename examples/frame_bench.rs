@@ -90,7 +90,7 @@ fn field_time(app: &App, session: &Session, particles: &Particles, chain: &Chain
         learned: score_field::learned(session.model(), sigma, points.view()),
         exact: score_field::exact(train, sigma, points.view()),
     };
-    let snapshot = Snapshot::capture(session, particles, chain, 0, 0, false);
+    let snapshot = Snapshot::capture(session, particles, chain, 0, false);
     app.apply(Snapshot { field: Some(field), train: Vec::new(), test: Vec::new(), fisher: Vec::new(), ..snapshot });
     println!(
         "field   {width}x{height}: {} points ({}x{}, {} train points): learned {:.3} ms, exact {:.2} ms; \
@@ -114,7 +114,7 @@ fn frame_time() {
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
     let mut chain = Chain::for_dashboard(&config);
     chain.advance(&mut particles, session.model(), 200);
-    let snapshot = Snapshot::capture(&session, &particles, &chain, 0, 0, true);
+    let snapshot = Snapshot::capture(&session, &particles, &chain, 0, true);
 
     let mut app = App::new(config);
     let start = Instant::now();

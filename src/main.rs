@@ -72,9 +72,10 @@ fn main() -> ExitCode {
     // aborts with no message.
     let trained =
         if cli.compare_objectives { Config { objective: Objective::Ism, ..config.clone() } } else { config.clone() };
-    // A headless run bounds its train-loss history; the dashboard keeps every step.
+    // Both front ends bound the train losses they hold: a headless run merges its history, the
+    // dashboard's trainer holds only those the UI has not been sent.
     let steps = trained.total_steps();
-    let losses_kept = if cli.once { losses::headless_kept(steps) } else { steps };
+    let losses_kept = if cli.once { losses::headless_kept(steps) } else { losses::dashboard_kept(steps) };
     if let Err(err) = memory::check(&trained, losses_kept) {
         dsm_tui::error_line!("error: {err}");
         return ExitCode::from(EXIT_BAD_INPUT);

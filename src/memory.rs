@@ -6,10 +6,10 @@
 //! The estimate adds up what a run holds at once: the data set, the training batch's
 //! activations for the forward and backward passes (the implicit objective keeps tangents and
 //! adjoints beside them), the weights with their gradients, per-shard partial gradients and
-//! Adam's two moments, the particles and the sampler's per-task buffers, and the loss history
-//! (one value per training step in the dashboard; a headless run keeps at most a fixed number,
-//! so its caller passes how many). `tests/memory.rs` checks it against the peak a counting
-//! allocator measures.
+//! Adam's two moments, the particles and the sampler's per-task buffers, and the train losses
+//! held (each front end holds at most a fixed number, whatever the run's length: its caller
+//! passes how many). `tests/memory.rs` checks it against the peak a counting allocator
+//! measures.
 //!
 //! What is available is `MemAvailable` from `/proc/meminfo`, or less under an address-space
 //! limit (`ulimit -v`): the limit less what the process already maps. When neither can be

@@ -10,7 +10,7 @@ use crate::ui;
 /// finished run. The quality figures are those of the summary (every particle), not the
 /// dashboard's subsample.
 pub fn render(finished: &Finished, width: u16, height: u16) -> String {
-    let mut snapshot = Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, 0, true);
+    let mut snapshot = Snapshot::capture(&finished.session, &finished.particles, &finished.chain, 0, true);
     snapshot.status.figures = Some(Figures::of(&finished.summary.samples, finished.particles.steps_taken()));
     snapshot.status.energy_floor = Some(finished.summary.floor_energy_distance);
     snapshot.status.trained_for = std::time::Duration::from_secs_f64(finished.summary.train_seconds);

@@ -171,7 +171,9 @@ impl ChainStatus {
 pub struct Snapshot {
     pub run_id: u64,
     pub status: TrainerStatus,
-    /// Train losses not delivered before, the first being that of step `train_from`.
+    /// Train losses not delivered before, the first being that of step `train_from` (past the
+    /// step after the last delivered only when the UI stopped taking snapshots for so long
+    /// that the trainer let the oldest go: see `Undelivered`).
     pub train_from: u64,
     pub train: Vec<f32>,
     /// Steps each train value covers (their mean): 1 from the trainer thread, more only for
@@ -225,18 +227,12 @@ pub struct TrainerStatus {
 }
 
 impl Snapshot {
-    /// `session` and `particles` (following `chain`) as run 0 would show them: train losses
-    /// from index `train_from`, test losses and Fisher divergences (recorded together, so
-    /// indexed alike) from `test_from`, the data if `with_data`; state from the session alone
-    /// (never paused), particles flowing unless their chain has ended, no figures, no speed.
-    pub fn capture(
-        session: &Session,
-        particles: &Particles,
-        chain: &Chain,
-        train_from: usize,
-        test_from: usize,
-        with_data: bool,
-    ) -> Self {
+    /// `session` and `particles` (following `chain`) as run 0 would show them: every train
+    /// loss its history keeps (none for the dashboard's session, whose trainer puts in those
+    /// not yet delivered), test losses and Fisher divergences (recorded together, so indexed
+    /// alike) from `test_from`, the data if `with_data`; state from the session alone (never
+    /// paused), particles flowing unless their chain has ended, no figures, no speed.
+    pub fn capture(session: &Session, particles: &Particles, chain: &Chain, test_from: usize, with_data: bool) -> Self {
         let history = session.history();
         let mut positions = Vec::with_capacity(particles.len());
         particles.for_each(|x, y| positions.push([x, y]));
@@ -263,8 +259,8 @@ impl Snapshot {
                 steps_per_second: None,
                 langevin_per_second: None,
             },
-            train_from: train_from as u64 * history.train.span() + 1,
-            train: history.train.values()[train_from..].to_vec(),
+            train_from: 1,
+            train: history.train.values().to_vec(),
             train_span: history.train.span(),
             test: history.test[test_from..].to_vec(),
             fisher: history.fisher[test_from..].to_vec(),

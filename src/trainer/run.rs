@@ -13,6 +13,7 @@ use crate::sampling::langevin::Particles;
 use crate::trainer::Session;
 use crate::trainer::compare::LiveComparison;
 use crate::trainer::figures::{self, Steady};
+use crate::trainer::losses::Undelivered;
 use crate::trainer::protocol::{Advance, Figures, Saved, Settings};
 
 /// One run: a session and its particles, plus what has been delivered of them.
@@ -35,7 +36,8 @@ pub struct Run {
     pub training_since: Option<Instant>,
     /// The step-through readout and what it was measured for.
     pub readout: Option<(ReadoutKey, Readout)>,
-    pub delivered_train: usize,
+    /// The train losses not yet delivered (the session keeps none).
+    pub undelivered: Undelivered,
     pub delivered_test: usize,
     pub data_delivered: bool,
 }
@@ -49,10 +51,7 @@ impl Run {
         // The UI picks each run's seed (`n` and `d` the next, `o` the same) and sends it in the
         // configuration.
         let seed = config.seed;
-        let session = match start {
-            Some(model) => Session::with_model(config, model),
-            None => Session::new(config),
-        };
+        let session = Session::for_dashboard(config, start);
         let test_points = to_points(session.data().test());
         let floor = figures::floor(session.fresh_data().view(), &test_points);
         Self {
@@ -70,7 +69,7 @@ impl Run {
             trained_for: Duration::ZERO,
             training_since: None,
             readout: None,
-            delivered_train: 0,
+            undelivered: Undelivered::default(),
             delivered_test: 0,
             data_delivered: false,
         }
@@ -175,7 +174,14 @@ impl Run {
     /// the frame (a loaded machine, many particles), a run paced to last 18 s took minutes at
     /// one step a frame.
     pub fn train_until(&mut self, pace: Option<usize>, deadline: Instant) {
-        let mut step = || matches!(self.session.train_step(), Ok(Some(_)));
+        let Run { session, undelivered, .. } = self;
+        let mut step = || match session.train_step() {
+            Ok(Some(report)) => {
+                undelivered.push(report.loss);
+                true
+            }
+            _ => false,
+        };
         match pace {
             Some(steps) => {
                 for _ in 0..steps {

@@ -46,7 +46,7 @@ pub struct TestPoint {
 }
 
 /// Every loss recorded so far: the train loss of each step (see [`TrainLosses`] for how a
-/// headless run bounds it), and the test loss and the Fisher divergence readout before
+/// headless run bounds it, and why the dashboard's keeps none), and the test loss and the Fisher divergence readout before
 /// training and after each epoch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
@@ -182,25 +182,30 @@ pub struct Session {
 }
 
 impl Session {
+    /// A fresh run that keeps every step's train loss (tests and examples read them all).
     pub fn new(config: &Config) -> Self {
-        Self::with_model(config, Self::fresh_model(config))
-    }
-
-    /// A run that starts from `model` (a loaded checkpoint) instead of fresh weights; the
-    /// rest is as [`Session::new`]: same data, batches and noise for the seed, Adam's moment
-    /// estimates at zero and the learning-rate schedule from epoch 0 (a checkpoint holds
-    /// weights only, so continuing is a warm start, not a bit-exact resume).
-    pub fn with_model(config: &Config, model: Mlp<f32>) -> Self {
         // Room for every step's loss up front: a growing Vec would allocate mid-training.
-        Self::build(config, model, TrainLosses::every(config.total_steps() as usize))
+        Self::build(config, Self::fresh_model(config), TrainLosses::every(config.total_steps() as usize))
     }
 
-    /// A run for the headless front end, from `start`'s weights when given, else fresh: as
-    /// [`Session::with_model`] or [`Session::new`], but its train-loss history is bounded
+    /// A run for the headless front end, from `start`'s weights when given (a loaded
+    /// checkpoint), else fresh. From a checkpoint the rest is as from fresh weights: same
+    /// data, batches and noise for the seed, Adam's moment estimates at zero and the
+    /// learning-rate schedule from epoch 0 (a checkpoint holds weights only, so continuing is
+    /// a warm start, not a bit-exact resume). Its train-loss history is bounded
     /// ([`HEADLESS_VALUES`]), so memory does not grow with the run's length.
     pub fn headless(config: &Config, start: Option<Mlp<f32>>) -> Self {
         let model = start.unwrap_or_else(|| Self::fresh_model(config));
         Self::build(config, model, TrainLosses::bounded(config.total_steps() as usize, HEADLESS_VALUES))
+    }
+
+    /// A run for the dashboard's trainer thread: as [`Session::headless`], but it keeps no
+    /// train losses at all. The trainer takes each from its step's report and holds only
+    /// those the UI has not been sent ([`crate::trainer::losses::Undelivered`]); the UI keeps
+    /// its own bounded history.
+    pub fn for_dashboard(config: &Config, start: Option<Mlp<f32>>) -> Self {
+        let model = start.unwrap_or_else(|| Self::fresh_model(config));
+        Self::build(config, model, TrainLosses::none())
     }
 
     fn fresh_model(config: &Config) -> Mlp<f32> {

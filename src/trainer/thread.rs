@@ -14,8 +14,10 @@
 //!
 //! **Delivery.** Snapshots go over a channel of capacity one with `try_send`: when the UI has
 //! not taken the last one, this one is dropped and the next frame builds a newer one (latest
-//! wins). Losses are read from the session's history from the last *delivered* index, so a
-//! dropped snapshot loses no point. Each snapshot carries the `run_id` of its run, so the UI
+//! wins). Each snapshot carries every train loss not yet delivered, and they are let go only
+//! once one has been delivered, so a dropped snapshot loses no point; the session itself keeps
+//! none, so memory does not grow with the run (see `Undelivered` for a UI that stops taking
+//! snapshots altogether). Each snapshot carries the `run_id` of its run, so the UI
 //! can drop those of a run it has replaced.
 //!
 //! **The particles' chain.** They follow a [`Chain`](crate::sampling::chain::Chain): the course's chain without end, or in
@@ -422,14 +424,8 @@ impl Trainer {
 
     fn snapshot(&self) -> Snapshot {
         let run = &self.run;
-        let captured = Snapshot::capture(
-            &run.session,
-            &run.particles,
-            &run.chain,
-            run.delivered_train,
-            run.delivered_test,
-            !run.data_delivered,
-        );
+        let captured =
+            Snapshot::capture(&run.session, &run.particles, &run.chain, run.delivered_test, !run.data_delivered);
         let status = captured.status;
         Snapshot {
             run_id: run.id,
@@ -453,6 +449,8 @@ impl Trainer {
             saved: self.saved.clone(),
             compare: run.comparison.as_ref().map(LiveComparison::status),
             field: self.field.clone(),
+            train_from: run.undelivered.first_step(),
+            train: run.undelivered.to_vec(),
             ..captured
         }
     }
@@ -475,7 +473,7 @@ impl Trainer {
             }
         };
         if let Delivery::Sent = delivery {
-            self.run.delivered_train += train;
+            self.run.undelivered.delivered(train);
             self.run.delivered_test += test;
             self.run.data_delivered = true;
             self.undelivered = false;
@@ -489,6 +487,57 @@ impl Trainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trainer::Session;
+
+    /// A UI that takes only every third snapshot, the two before it dropped on the full
+    /// channel, still gets every step's loss once, in order, and the very losses the session
+    /// computed; the trainer then holds none.
+    #[test]
+    fn dropped_snapshots_lose_no_loss_and_repeat_none() {
+        let config = Config { count: 200, batch_size: 16, epochs: 10, hidden: 16, particles: 300, ..Config::default() };
+        let settings = Settings {
+            paused: false,
+            eta: config.eta,
+            step_scale: config.step_scale,
+            steps_per_frame: 0,
+            particles_held: false,
+            // A fixed number of steps a frame, whatever the machine's speed.
+            training_pace: Some(5),
+        };
+        let (sender, snapshots) = std::sync::mpsc::sync_channel(1);
+        let mut trainer = Trainer::new(config.clone(), settings, None, sender);
+        let (mut received, mut dropped) = (Vec::new(), 0);
+        for frame in 0.. {
+            if trainer.run.session.is_finished() {
+                break;
+            }
+            trainer.frame(Instant::now());
+            match trainer.deliver(false) {
+                Delivery::Sent => {}
+                Delivery::Busy => dropped += 1,
+                Delivery::UiGone => unreachable!("the receiver is here"),
+            }
+            if frame % 3 == 2 {
+                received.extend(snapshots.try_recv());
+            }
+        }
+        received.extend(snapshots.try_recv());
+        assert!(matches!(trainer.deliver(false), Delivery::Sent), "the channel was emptied");
+        received.extend(snapshots.try_recv());
+        assert!(dropped >= 10, "{dropped} snapshots dropped");
+
+        let mut next = 1;
+        for snapshot in &received {
+            assert_eq!(snapshot.train_from, next, "a gap or a repeat in the train losses");
+            next += snapshot.train.len() as u64;
+        }
+        assert_eq!(next - 1, config.total_steps());
+        let losses: Vec<f32> = received.iter().flat_map(|s| s.train.iter().copied()).collect();
+        let mut session = Session::new(&config);
+        while session.train_step().expect("trains").is_some() {}
+        assert_eq!(losses, session.history().train.values(), "the losses of the same run, bit for bit");
+        assert!(trainer.run.undelivered.to_vec().is_empty(), "none held once delivered");
+    }
 
     #[test]
     fn an_ended_schedule_runs_again_only_once_it_has_been_on_screen_for_rerun_after() {

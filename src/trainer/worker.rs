@@ -314,7 +314,7 @@ mod tests {
         let config = small();
         let model = Mlp::init(config.hidden, config.depth, config.activation, &mut stream_rng(99, Stream::Weights));
         let initial_test_loss = |session: Session| session.history().test[0].loss;
-        let expected = initial_test_loss(Session::with_model(&config, model.clone()));
+        let expected = initial_test_loss(Session::for_dashboard(&config, Some(model.clone())));
         assert_ne!(expected, initial_test_loss(Session::new(&config)), "the test must tell them apart");
 
         let worker = Worker::spawn(&config, running(), Some(model)).unwrap();
