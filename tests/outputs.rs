@@ -329,3 +329,27 @@ fn a_signal_while_writing_replaces_no_file_and_removes_the_temporaries() {
     left.sort();
     assert_eq!(left, ["d.csv", "pipe"], "temporaries left behind");
 }
+
+/// A character device as an output is written through, never renamed over (`--samples-out
+/// /dev/stdout` as root used to replace it with a regular file). The device is made with
+/// mknod in the test's own directory: major 1, minor 3 is Linux's null device. That needs
+/// root (CI runs as root); as another user the test says so and checks nothing.
+#[test]
+fn a_device_node_as_output_stays_a_device() {
+    let d = dir();
+    let device = d.path().join("null-device");
+    let path = std::ffi::CString::new(s(&device)).unwrap();
+    // SAFETY: a NUL-terminated path inside the test's own directory.
+    let made = unsafe { libc::mknod(path.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+    if made != 0 {
+        eprintln!("skipped: mknod needs root ({})", std::io::Error::last_os_error());
+        return;
+    }
+    let out = run(SMALL, &["--samples-out", s(&device)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::symlink_metadata(&device).unwrap().file_type().is_char_device(), "replaced by a regular file");
+    let mut left: Vec<String> =
+        fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["null-device"], "a temporary left beside the device");
+}
