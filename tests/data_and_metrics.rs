@@ -141,6 +141,17 @@ fn quality_counts_escaped_and_non_finite_samples_without_failing() {
     assert_eq!((q.upper_moon_share, q.far_share), (None, None), "arcs are for the moons only");
 }
 
+/// The share farther than 0.3 from both arcs ("far", a figure the summary prints), by hand:
+/// of a point on each arc, one 0.2 above the upper arc and one 1 above it, one is far.
+#[test]
+fn far_share_counts_the_samples_beyond_0_3_from_both_arcs() {
+    let samples = arr2(&[[0.0f32, 1.0], [1.0, -0.5], [0.0, 1.2], [0.0, 2.0]]);
+    assert!(distance_to_lower_arc([0.0, 2.0]) > 0.3 && (distance_to_upper_arc([0.0, 2.0]) - 1.0).abs() < 1e-12);
+    let q = quality(samples.view(), samples.view(), Shape::Moons);
+    assert_eq!(q.far_share, Some(0.25));
+    assert_eq!(q.upper_moon_share, Some(0.75), "all but the point on the lower arc");
+}
+
 /// The data scores as the data: a fresh draw of the moons is near the floor, the uniform
 /// start of the sampler is far from it, and half the data is on the upper moon.
 #[test]
