@@ -6,7 +6,9 @@ use std::f64::consts::PI;
 
 use common::mean_var;
 use dsm_tui::data::two_moons;
-use dsm_tui::eval::metrics::{Shape, distance_to_lower_arc, distance_to_upper_arc, energy_distance, quality};
+use dsm_tui::eval::metrics::{
+    Shape, distance_to_lower_arc, distance_to_upper_arc, energy_distance, escape_radius, quality,
+};
 use ndarray::{Array2, arr2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -150,6 +152,16 @@ fn far_share_counts_the_samples_beyond_0_3_from_both_arcs() {
     let q = quality(samples.view(), samples.view(), Shape::Moons);
     assert_eq!(q.far_share, Some(0.25));
     assert_eq!(q.upper_moon_share, Some(0.75), "all but the point on the lower arc");
+}
+
+/// Samples count as escaped beyond 5, or beyond twice the reference data's largest coordinate
+/// when that is wider (a CSV of wide data), rounded up; non-finite reference points are not
+/// a width.
+#[test]
+fn the_escape_radius_is_five_or_twice_the_widest_reference_coordinate() {
+    assert_eq!(escape_radius(&[[0.5, -1.0]]), 5.0);
+    assert_eq!(escape_radius(&[[0.5, -1.0], [3.0, -6.6]]), 14.0);
+    assert_eq!(escape_radius(&[[f64::INFINITY, 0.0], [0.0, 2.6]]), 6.0);
 }
 
 /// The data scores as the data: a fresh draw of the moons is near the floor, the uniform
