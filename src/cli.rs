@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use crate::app::{TRAINING_PACES, steps_per_second, watchable_pace};
+use crate::app::next_run::{TRAINING_PACES, steps_per_second, watchable_pace};
 use crate::config::{Config, InputError, Mode};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::headless::plot::PlotFormat;

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     TogglePause,
-    /// `t`: the next of [`crate::app::TRAINING_PACES`].
+    /// `t`: the next of [`crate::app::next_run::TRAINING_PACES`].
     CyclePace,
     Resample,
     NewRun,

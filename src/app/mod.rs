@@ -9,17 +9,19 @@ pub mod density;
 pub mod keys;
 pub mod loss_history;
 pub mod loss_plot;
+pub mod next_run;
 pub mod notice;
 pub mod past_runs;
 pub mod samples;
 pub mod view;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
+use crate::app::next_run::{TRAINING_PACES, next_dataset, next_mode, steps_per_second};
 use crate::app::notice::{
     Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
     NOTICE_TIME, Notice, single_sigma_advice,
@@ -28,12 +30,10 @@ use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window, next_field_view};
 use crate::config::{Config, Mode};
-use crate::data::{Builtin, Source};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
-use crate::objective::Objective;
 use crate::rate::RateMeter;
 use crate::trainer::protocol::{
-    Advance, Command, CompareStatus, FRAME, Figures, Settings, Snapshot, TrainerState, TrainerStatus,
+    Advance, Command, CompareStatus, Figures, Settings, Snapshot, TrainerState, TrainerStatus,
 };
 
 /// `+` and `-` multiply and divide η (annealed: c) by this.
@@ -46,88 +46,6 @@ pub const ETA_MAX: f64 = 10.0;
 pub const STEPS_PER_FRAME: [usize; 8] = [0, 1, 2, 5, 10, 20, 50, 100];
 /// At 20 frames a second, 200 steps/s: the course's 1000 steps at η = 0.01 in about 5 s.
 pub const DEFAULT_STEPS_PER_FRAME: usize = 10;
-/// Training paces `t` cycles through, in steps per frame (a frame is 50 ms): flat out, then
-/// 2000, 400, 100 and 20 steps/s. The default run trains in under a second; paced, the loss
-/// falls slowly enough to watch and the particles flow under the score as it is learned.
-pub const TRAINING_PACES: [Option<usize>; 5] = [None, Some(100), Some(20), Some(5), Some(1)];
-
-/// How long a default dashboard run's training takes: long enough to watch the loss fall
-/// and the particles follow the score as it is learned (flat out, the default run is over
-/// in about a second and the particles, held to a small share of the time while training,
-/// only start to move afterwards).
-pub const WATCH_TIME: Duration = Duration::from_secs(18);
-
-/// The pace a dashboard run starts at without `--pace`: training steps per frame so that
-/// `config`'s whole run takes about [`WATCH_TIME`] (at least one step a frame). It is not one
-/// of [`TRAINING_PACES`]: `t` leaves it for flat out.
-pub fn watchable_pace(config: &Config) -> usize {
-    let frames = (WATCH_TIME.as_secs_f64() / FRAME.as_secs_f64()).round() as u64;
-    config.total_steps().div_ceil(frames).max(1) as usize
-}
-
-/// A pace of `steps_per_frame` as steps per second.
-pub fn steps_per_second(steps_per_frame: usize) -> usize {
-    (steps_per_frame as f64 / FRAME.as_secs_f64()).round() as usize
-}
-
-/// The configuration `d` moves to from `current`: the next built-in set in
-/// [`Builtin::ALL`]'s order, wrapping, with that set's noise and σ, everything else kept.
-/// When the dashboard was `launched` on the user's file, the file is part of the cycle too,
-/// after the last built-in set. The set it was launched on comes back with the launch's own
-/// count, noise and σ (the flags were given for it), so a full cycle ends where it began.
-pub fn next_dataset(launched: &Config, current: &Config) -> Config {
-    let last = Builtin::ALL[Builtin::ALL.len() - 1];
-    let source = match (&current.source, &launched.source) {
-        (Source::Builtin(b), Source::File { .. }) if *b == last => launched.source.clone(),
-        (Source::Builtin(b), _) => Source::Builtin(b.next()),
-        (Source::File { .. }, _) => Source::Builtin(Builtin::ALL[0]),
-    };
-    let (count, noise, sigma) = match &source {
-        s if *s == launched.source => (launched.count, launched.noise, launched.sigma),
-        Source::Builtin(b) => {
-            // --count is the launch's for a built-in set; a file's size means nothing here.
-            let count = match launched.source {
-                Source::Builtin(_) => launched.count,
-                Source::File { .. } => Config::default().count,
-            };
-            (count, b.default_noise(), b.default_sigma())
-        }
-        Source::File { .. } => unreachable!("the only file in the cycle is the launch's"),
-    };
-    Config { source, count, noise, sigma, ..current.clone() }
-}
-
-/// The configuration `a` moves to from `current`: the other mode, with that mode's training
-/// (network, epochs, decay): the launch's for the mode it was launched in, the defaults
-/// otherwise, as `--mode` would give (the noise-conditional model needs its deeper net and
-/// longer training). The seed, data and sampler settings are kept, so the two modes are seen
-/// on the same data; annealed mode trains by DSM only, and a return to the launch's mode
-/// brings back its objective.
-pub fn next_mode(launched: &Config, current: &Config) -> Config {
-    let mode = match current.mode {
-        Mode::Single => Mode::Annealed,
-        Mode::Annealed => Mode::Single,
-    };
-    let training = if mode == launched.mode {
-        launched.clone()
-    } else {
-        match mode {
-            Mode::Single => Config::default(),
-            Mode::Annealed => Config::default().with_annealed_training(),
-        }
-    };
-    let objective = if mode == Mode::Annealed { Objective::Dsm } else { training.objective };
-    Config {
-        mode,
-        objective,
-        hidden: training.hidden,
-        depth: training.depth,
-        epochs: training.epochs,
-        lr_gamma: training.lr_gamma,
-        ..current.clone()
-    }
-}
-
 /// One side of the comparison as drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparedSide {
@@ -702,6 +620,8 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::app::keys::action_for;
+    use crate::app::next_run::watchable_pace;
+    use crate::data::Source;
     use crate::objective::Objective;
     use crate::trainer::protocol::{ChainStatus, Saved, SideStatus};
     use crate::trainer::{Divergence, TestPoint};

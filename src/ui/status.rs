@@ -12,8 +12,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
+use crate::app::App;
 use crate::app::loss_history::Ends;
-use crate::app::{App, TRAINING_PACES, steps_per_second};
+use crate::app::next_run::{TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
 use crate::objective::Objective;
 use crate::shown::{duration, energy_distance, format_sig};
@@ -400,7 +401,7 @@ mod tests {
     #[test]
     fn the_default_pace_says_t_goes_flat_out() {
         let config = Config::default();
-        let mut app = app(TrainerState::Training).pacing(Some(crate::app::watchable_pace(&config)));
+        let mut app = app(TrainerState::Training).pacing(Some(crate::app::next_run::watchable_pace(&config)));
         let text = buffer_text(&draw(&app));
         assert!(text.starts_with("┌ TRAINING · paced to 360 steps/s · t: flat out "), "{text}");
         app.update(Action::CyclePace);
