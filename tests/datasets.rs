@@ -95,6 +95,80 @@ fn swiss_roll_lies_on_its_spiral() {
     }
 }
 
+/// Each toy is its documented construction read from the caller's stream: the clean points
+/// drawn (or listed and shuffled), then N(0, noise²) from the same stream, row by row, x then
+/// y. Built here from the module's description, in f64. A subtracted noise term has the same
+/// distribution but gives another data set, and so other figures, for the same --seed.
+#[test]
+fn each_toy_is_its_construction_from_the_callers_stream() {
+    use rand::seq::SliceRandom;
+    use rand_distr::{Distribution, StandardNormal};
+    use std::f64::consts::PI;
+    let noise = 0.1;
+    for (builtin, n, seed) in [
+        (Builtin::Circles, 41, 11),
+        (Builtin::SwissRoll, 40, 12),
+        (Builtin::EightGaussians, 40, 13),
+        (Builtin::Checkerboard, 40, 14),
+    ] {
+        let data = builtin.generate(n, noise, &mut rng(seed));
+        let mut stream = rng(seed);
+        let clean: Vec<([f64; 2], u8)> = match builtin {
+            // ⌊n/2⌋ points at angles 2πi/⌊n/2⌋ on the unit circle, then the rest at 2πi/(n − ⌊n/2⌋)
+            // on the circle of radius ½; shuffled.
+            Builtin::Circles => {
+                let ring = |count: usize, radius: f64, label: u8| {
+                    (0..count).map(move |i| {
+                        let t = 2.0 * PI * i as f64 / count as f64;
+                        ([radius * t.cos(), radius * t.sin()], label)
+                    })
+                };
+                let mut list: Vec<_> = ring(n / 2, 1.0, 0).chain(ring(n - n / 2, 0.5, 1)).collect();
+                list.shuffle(&mut stream);
+                list
+            }
+            // t ~ U[1.5π, 4.5π], (t cos t, t sin t)/5.
+            Builtin::SwissRoll => (0..n)
+                .map(|_| {
+                    let t = 1.5 * PI + 3.0 * PI * stream.random::<f64>();
+                    ([t * t.cos() / 5.0, t * t.sin() / 5.0], 0)
+                })
+                .collect(),
+            // Mode k uniform in 0..8, at radius 2 and angle kπ/4.
+            Builtin::EightGaussians => (0..n)
+                .map(|_| {
+                    let k: u8 = stream.random_range(0..8);
+                    let angle = f64::from(k) * PI / 4.0;
+                    ([2.0 * angle.cos(), 2.0 * angle.sin()], k)
+                })
+                .collect(),
+            // Square k uniform in 0..8, in row-major order over the dark squares: row ⌊k/2⌋
+            // from y = −2, column 2·(k mod 2) + (row mod 2) from x = −2; uniform inside it.
+            Builtin::Checkerboard => (0..n)
+                .map(|_| {
+                    let k: u8 = stream.random_range(0..8);
+                    let row = f64::from(k / 2);
+                    let column = 2.0 * f64::from(k % 2) + row % 2.0;
+                    let x = -2.0 + column + stream.random::<f64>();
+                    let y = -2.0 + row + stream.random::<f64>();
+                    ([x, y], k)
+                })
+                .collect(),
+            Builtin::Moons => unreachable!("tests/data_and_metrics.rs"),
+        };
+        assert_eq!(data.points.nrows(), n, "{builtin:?}");
+        for (i, (point, label)) in clean.iter().enumerate() {
+            assert_eq!(data.labels[i], *label, "{builtin:?}: row {i}'s label");
+            for (d, &c) in point.iter().enumerate() {
+                let e: f64 = StandardNormal.sample(&mut stream);
+                let want = c + noise * e;
+                let got = f64::from(data.points[[i, d]]);
+                assert!((got - want).abs() < 1e-5, "{builtin:?}: row {i} coordinate {d} is {got}, want {want:.7}");
+            }
+        }
+    }
+}
+
 fn load(text: &str) -> Result<dsm_tui::data::CsvPoints, CsvError> {
     read_csv(Cursor::new(text.as_bytes().to_vec()), 100, &mut rng(6))
 }
@@ -135,6 +209,8 @@ fn csv_names_the_line_of_every_bad_row() {
         (format!("{}1,2,3\n", rows(5)), 6, "expected 2 columns x,y, found 3"),
         (format!("{}7\n", rows(5)), 6, "expected 2 columns x,y, found 1"),
         (format!("x,y\n1,2\nx,y\n{}", rows(11)), 3, "'x' is not a number"),
+        // A first line with a number in it is a bad row, not a header.
+        (format!("1.0,abc\n{}", rows(11)), 1, "'abc' is not a number"),
     ];
     for (text, line, problem) in cases {
         match load(&text) {
@@ -151,6 +227,49 @@ fn csv_names_the_line_of_every_bad_row() {
 fn csv_with_fewer_than_ten_points_is_an_error() {
     assert_eq!(load(&format!("x,y\n{}", rows(MIN_POINTS - 1))).err(), Some(CsvError::TooFew { found: MIN_POINTS - 1 }));
     assert_eq!(load("").err(), Some(CsvError::TooFew { found: 0 }));
+}
+
+/// Exactly the fewest points a data set may have is enough.
+#[test]
+fn csv_with_exactly_ten_points_loads() {
+    let loaded = load(&rows(MIN_POINTS)).expect("ten rows");
+    assert_eq!(loaded.points.dim(), (MIN_POINTS, 2));
+    assert_eq!(loaded.rows_in_file, MIN_POINTS as u64);
+}
+
+/// A line may hold 4096 bytes counting its newline (the loader's cap); one byte more is
+/// refused and named, and the lines after a long one keep their numbers. Each long row is a
+/// valid point padded with zeros after the decimal point (x = 1, y = 2).
+#[test]
+fn csv_lines_are_capped_at_4096_bytes_with_their_newline() {
+    let row_of = |bytes: usize| {
+        let pad = bytes - "1,2.\n".len();
+        format!("1,2.{}\n", "0".repeat(pad))
+    };
+    assert_eq!(row_of(4096).len(), 4096);
+    let longest = format!("{}{}{}", rows(5), row_of(4096), rows(5));
+    let loaded = load(&longest).expect("a 4096-byte line is within the cap");
+    assert_eq!(loaded.points.nrows(), 11);
+    assert_eq!((loaded.points[[5, 0]], loaded.points[[5, 1]]), (1.0, 2.0));
+    // The line after the longest one is still line 7.
+    match load(&format!("{}{}x\n{}", rows(5), row_of(4096), rows(5))) {
+        Err(CsvError::Line { line, problem }) => {
+            assert_eq!((line, problem.as_str()), (7, "expected 2 columns x,y, found 1"))
+        }
+        other => panic!("expected an error on line 7, got {:?}", other.map(|c| c.points.dim())),
+    }
+    match load(&format!("{}{}{}", rows(5), row_of(4097), rows(5))) {
+        Err(CsvError::Line { line, problem }) => assert_eq!((line, problem.as_str()), (6, "longer than 4096 bytes")),
+        other => panic!("expected line 6 to be too long, got {:?}", other.map(|c| c.points.dim())),
+    }
+}
+
+/// The largest finite f32 is a number the loader keeps, exactly.
+#[test]
+fn csv_keeps_the_largest_finite_f32() {
+    let text = format!("{},-1\n{}", f64::from(f32::MAX), rows(10));
+    let loaded = load(&text).expect("f32::MAX is finite");
+    assert_eq!((loaded.points[[0, 0]], loaded.points[[0, 1]]), (f32::MAX, -1.0));
 }
 
 /// More rows than the cap: a uniform subset of exactly `max` rows, each row equally likely.

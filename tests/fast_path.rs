@@ -138,6 +138,48 @@ fn sharded_backward_is_the_sum_over_its_rows() {
     }
 }
 
+/// The same for a noise-conditional network (third input log σ per row), whose input layer
+/// has a third weight column: a batch of two shards (128 rows) and of three (150 rows) at
+/// width 128 against the one-shard passes of its row blocks, in f64.
+#[test]
+fn sharded_conditional_backward_is_the_sum_over_its_rows() {
+    let grads_of = |model: &Mlp<f64>, x: ArrayView2<f64>, condition: &[f64], c: ArrayView2<f64>| {
+        let rows = x.nrows();
+        let mut ws = Workspace::new(model, rows);
+        ws.input_mut(rows).assign(&x);
+        ws.condition_mut(rows).copy_from_slice(condition);
+        let mut grads = model.zero_grads();
+        forward_backward_of_dot(model, &mut ws, c, &mut grads);
+        let mut all: Vec<Vec<f64>> =
+            grads.iter().map(|g| g.tensors().into_iter().flatten().copied().collect()).collect();
+        all.push(ws.input_grad().iter().copied().collect());
+        all
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+    let model = Mlp::<f64>::init_conditional(128, 2, Activation::Silu, &mut rng);
+    for (rows, shards) in [(128, 2), (150, 3)] {
+        assert_eq!(dsm_tui::nn::mlp::shard_layout(rows, 128).0, shards);
+        let (x, c) = (normal(rows, 2, &mut rng), normal(rows, 2, &mut rng));
+        let condition: Vec<f64> = (0..rows).map(|i| -4.6 + 4.6 * i as f64 / (rows - 1) as f64).collect();
+        let whole = grads_of(&model, x.view(), &condition, c.view());
+        let mut summed: Vec<Vec<f64>> = whole.iter().map(|g| vec![0.0; g.len()]).collect();
+        let block = rows / shards;
+        let layers = model.layers.len();
+        for b in 0..shards {
+            let range = b * block..(b + 1) * block;
+            let at = ndarray::s![range.clone(), ..];
+            let part = grads_of(&model, x.slice(at), &condition[range], c.slice(at));
+            for (sum, g) in summed[..layers].iter_mut().zip(&part) {
+                sum.iter_mut().zip(g).for_each(|(s, g)| *s += g);
+            }
+            summed[layers][2 * b * block..2 * (b + 1) * block].copy_from_slice(&part[layers]);
+        }
+        for (l, (a, b)) in whole.iter().zip(&summed).enumerate() {
+            assert_close(&format!("{rows} rows: gradient {l}"), a, b, 1e-12);
+        }
+    }
+}
+
 #[test]
 fn silu_is_accurate_in_f32() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -176,6 +218,39 @@ fn evaluator_gives_the_same_bits_as_forward() {
     let mut out = Array2::zeros((256, 2));
     evaluator.scores(x.view(), &mut out.view_mut());
     assert_eq!(out, model.scores(x.view()));
+}
+
+/// The training pass returns the loss of the whole batch, Σᵢ⟨cᵢ, s(xᵢ)⟩ here, summed from its
+/// shards' parts whichever way they ran: one shard, two (on the partner thread once the
+/// threads are timed) or three (on rayon's threads). Checked against the sum over the scores
+/// it leaves in the workspace, recomputed in f64. One workspace takes batches of 50, 128 and
+/// 150 rows in turn, 36 passes in a two-thread pool: its first 8 multi-shard steps run the
+/// shards in order on this thread, the next 8 threaded, so each way sees two and three shards.
+#[test]
+fn the_training_loss_is_the_sum_over_every_shard() {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a thread pool");
+    pool.install(|| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+        let model = Mlp::<f64>::init(128, 2, Activation::Silu, &mut rng);
+        let (mut ws, mut grads) = (Workspace::new(&model, 150), model.zero_grads());
+        let mut out_grad = vec![0.0; 2 * 150];
+        for step in 0..36 {
+            let (rows, shards) = [(50, 1), (128, 2), (150, 3)][step % 3];
+            assert_eq!(dsm_tui::nn::mlp::shard_layout(rows, 128).0, shards);
+            let (x, c) = (normal(rows, 2, &mut rng), normal(rows, 2, &mut rng));
+            ws.input_mut(rows).assign(&x);
+            let c_flat = c.as_slice().expect("standard layout");
+            let loss = model.forward_backward(&mut ws, rows, &mut out_grad, &mut grads, |range, scores, og| {
+                og.copy_from_slice(&c_flat[2 * range.start..2 * range.end]);
+                scores.iter().zip(&*og).map(|(s, g)| s * g).sum()
+            });
+            let want: f64 = ws.output().iter().zip(c.iter()).map(|(s, g)| s * g).sum();
+            assert!(
+                (loss - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "pass {step}, {rows} rows ({shards} shards): loss {loss}, want {want}"
+            );
+        }
+    });
 }
 
 /// DSM + Adam steps on a batch of `rows` (several shards) in a pool of `threads`.

@@ -138,4 +138,15 @@ mod tests {
         assert_eq!(field.vectors(FieldKind::Exact), field.exact);
         assert_eq!(field.vectors(FieldKind::Difference), [[-2.0, 1.0], [0.0, -2.0]]);
     }
+
+    #[test]
+    fn a_lattice_has_cols_times_rows_points() {
+        let lattice = Lattice { x0: 0.0, dx: 1.0, cols: 3, y0: 0.0, dy: -1.0, rows: 2 };
+        assert_eq!((lattice.len(), lattice.is_empty()), (6, false));
+        for (cols, rows) in [(0, 4), (4, 0)] {
+            let empty = Lattice { cols, rows, ..lattice };
+            assert_eq!((empty.len(), empty.is_empty()), (0, true), "{cols} × {rows}");
+            assert_eq!(empty.points().dim(), (0, 2));
+        }
+    }
 }

@@ -118,3 +118,96 @@ fn tanh<F: Real>(z: F) -> (F, F) {
     let t = z.tanh();
     (t, F::one() - t * t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Activation; 4] = [Activation::Silu, Activation::Elu, Activation::Softplus, Activation::Tanh];
+
+    /// Points on both sides of 0 and in the tails, none at ELU's kink.
+    const POINTS: [f64; 8] = [-6.0, -2.5, -0.7, -0.1, 0.2, 0.9, 3.0, 7.5];
+
+    /// Each function as its definition reads, in f64 (softplus naively: ln(1 + eᶻ) is exact
+    /// enough at these points; the program's form avoids overflow at large z).
+    fn definition(activation: Activation, z: f64) -> f64 {
+        match activation {
+            Activation::Silu => z / (1.0 + (-z).exp()),
+            Activation::Elu => {
+                if z > 0.0 {
+                    z
+                } else {
+                    z.exp() - 1.0
+                }
+            }
+            Activation::Softplus => (1.0 + z.exp()).ln(),
+            Activation::Tanh => z.tanh(),
+        }
+    }
+
+    #[test]
+    fn values_are_the_definitions() {
+        for activation in ALL {
+            for z in POINTS {
+                let (f, _) = activation.value_and_slope(z);
+                let want = definition(activation, z);
+                assert!((f - want).abs() <= 1e-14 * want.abs().max(1.0), "{activation:?}({z}) = {f}, want {want}");
+                assert_eq!(activation.value_slope_curvature(z).0, f, "{activation:?}({z})");
+            }
+        }
+        // Exact values by hand: silu(0) = 0·½, softplus(0) = ln 2, elu(−ln 2) = ½ − 1, tanh(0) = 0.
+        assert_eq!(Activation::Silu.value_and_slope(0.0), (0.0, 0.5));
+        assert_eq!(Activation::Softplus.value_and_slope(0.0), (std::f64::consts::LN_2, 0.5));
+        let (f, slope) = Activation::Elu.value_and_slope(-std::f64::consts::LN_2);
+        assert!((f + 0.5).abs() < 1e-15 && (slope - 0.5).abs() < 1e-15, "elu(−ln 2) = ({f}, {slope})");
+        assert_eq!(Activation::Tanh.value_and_slope(0.0), (0.0, 1.0));
+    }
+
+    /// f′ and f″ against central differences of f and f′ (h = 1e-5: error ~h²·f‴ ≈ 1e-10).
+    #[test]
+    fn slopes_and_curvatures_are_the_derivatives() {
+        const H: f64 = 1e-5;
+        for activation in ALL {
+            for z in POINTS {
+                let (_, slope, curvature) = activation.value_slope_curvature(z);
+                let f = |z: f64| activation.value_and_slope(z).0;
+                let numeric_slope = (f(z + H) - f(z - H)) / (2.0 * H);
+                assert!(
+                    (slope - numeric_slope).abs() < 1e-8,
+                    "{activation:?}′({z}) = {slope}, numerically {numeric_slope}"
+                );
+                assert_eq!(activation.value_and_slope(z).1, slope, "{activation:?}′({z})");
+                let f1 = |z: f64| activation.value_and_slope(z).1;
+                let numeric_curvature = (f1(z + H) - f1(z - H)) / (2.0 * H);
+                assert!(
+                    (curvature - numeric_curvature).abs() < 1e-8,
+                    "{activation:?}″({z}) = {curvature}, numerically {numeric_curvature}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn buffers_get_the_values_and_slopes_of_each_element() {
+        for activation in ALL {
+            let mut values = POINTS.to_vec();
+            activation.apply(&mut values);
+            let (mut with_slope, mut slopes) = (POINTS.to_vec(), vec![0.0; POINTS.len()]);
+            activation.apply_with_slope(&mut with_slope, &mut slopes);
+            for (i, z) in POINTS.into_iter().enumerate() {
+                let want = activation.value_and_slope(z);
+                assert_eq!((values[i], with_slope[i], slopes[i]), (want.0, want.0, want.1), "{activation:?} at {z}");
+            }
+        }
+    }
+
+    /// The names the front ends print are the spellings `--activation` accepts.
+    #[test]
+    fn names_are_the_flag_values() {
+        use clap::ValueEnum;
+        for activation in ALL {
+            let value = activation.to_possible_value().expect("every activation is a flag value");
+            assert_eq!(activation.name(), value.get_name());
+        }
+    }
+}

@@ -539,3 +539,40 @@ impl<F: Real> Evaluator<F> {
         infer(&self.model.layers, self.model.activation, (x, condition), out, &mut self.scratch);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    /// 2 → 3 → 3 → 2: (2·3 + 3) + (3·3 + 3) + (3·2 + 2) = 29 weights and biases; a third
+    /// input adds one weight per hidden unit: 32.
+    #[test]
+    fn parameters_counted_by_hand() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        assert_eq!(Mlp::<f64>::init(3, 2, Activation::Silu, &mut rng).parameter_count(), 29);
+        assert_eq!(Mlp::<f64>::init_conditional(3, 2, Activation::Silu, &mut rng).parameter_count(), 32);
+    }
+
+    /// A shard holds at least max(64, 2²⁰/H²) rows, and a batch at most 8 shards, cut evenly.
+    #[test]
+    fn shard_layouts_by_hand() {
+        let cases = [
+            // Width 128: 2²⁰/128² = 64 rows a shard.
+            ((10, 128), (1, 10)),
+            ((150, 128), (3, 50)),
+            ((1000, 128), (8, 125)),
+            // Width 64: 2²⁰/64² = 256 rows.
+            ((300, 64), (2, 150)),
+            ((512, 64), (2, 256)),
+            // Width 32: 1024 rows, more than the batch.
+            ((1000, 32), (1, 1000)),
+            // Width 512: 4 rows by work, so 64; the last shard is shorter (130 = 44 + 44 + 42).
+            ((130, 512), (3, 44)),
+        ];
+        for ((rows, width), want) in cases {
+            assert_eq!(shard_layout(rows, width), want, "{rows} rows at width {width}");
+        }
+    }
+}

@@ -229,4 +229,38 @@ mod tests {
         let first = Chain::annealed(&config).next_step();
         assert_eq!(first, NextStep { sigma: 1.0, alpha: 0.1, noise: true });
     }
+
+    /// The course's chains step by α = η/2 with noise; the panel titles read their parameters.
+    #[test]
+    fn the_single_chains_step_by_half_eta_and_name_their_parameters() {
+        for chain in [
+            Chain::Single { eta: 0.02, sigma: 0.1, limit: None },
+            Chain::AtSigma { eta: 0.02, sigma: 0.1, limit: Some(5) },
+        ] {
+            assert_eq!(chain.next_step(), NextStep { sigma: 0.1, alpha: 0.01, noise: true });
+            assert_eq!(chain.summary(), "σ 0.1 · η 0.02");
+        }
+        let config = Config {
+            mode: Mode::Annealed,
+            levels: crate::noise_levels::NoiseLevels::geometric(1.0, 0.01, 10),
+            step_scale: 0.1,
+            ..Config::default()
+        };
+        assert_eq!(Chain::annealed(&config).summary(), "σ 1→0.01 ×10 · c 0.1");
+    }
+
+    /// The dashboard's keys: η reaches the course's chains only, c the annealed one only.
+    #[test]
+    fn eta_and_step_scale_reach_their_own_chains() {
+        let mut single = Chain::Single { eta: 0.02, sigma: 0.1, limit: None };
+        single.set_eta(0.5);
+        single.set_step_scale(3.0);
+        assert_eq!(single.next_step(), NextStep { sigma: 0.1, alpha: 0.25, noise: true });
+        let config = Config { mode: Mode::Annealed, ..Config::default() };
+        let mut annealed = Chain::annealed(&config);
+        annealed.set_eta(0.5);
+        annealed.set_step_scale(0.2);
+        // At σ₁ = 1: α = c·σ₁² = 0.2.
+        assert_eq!(annealed.next_step(), NextStep { sigma: 1.0, alpha: 0.2, noise: true });
+    }
 }
