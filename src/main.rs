@@ -31,6 +31,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    // Before any work: a bad override of the kernel path is bad input, not a silent default.
+    if let Err(err) = dsm_tui::nn::cpu::path::from_env() {
+        dsm_tui::error_line!("error: {err}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     if let Some(Command::Bench(args)) = &cli.command {
         if cli.once {
             dsm_tui::error_line!("error: --once cannot be used with bench (run one or the other; see --help)");

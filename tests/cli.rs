@@ -492,3 +492,61 @@ fn bench_help_shows_list_defaults_as_they_are_typed() {
         assert!(help.contains(default), "{default} missing: {help}");
     }
 }
+
+/// The AVX-512 and AVX2 kernels give the same bits, so a seed's files do not depend on the
+/// path this CPU takes (or `DSM_TUI_KERNELS` forces): the course's chain and the annealed
+/// one (a noise-conditional network), at a batch of several shards. Skipped, with the reason
+/// printed, where the CPU cannot run both paths.
+#[test]
+fn the_avx512_and_avx2_paths_write_the_same_files() {
+    use dsm_tui::nn::cpu::path::KernelPath;
+    use std::io::Write;
+    if !KernelPath::Avx512.runs_here() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED the_avx512_and_avx2_paths_write_the_same_files: no AVX-512 here");
+        return;
+    }
+    let dir = TempDir::new("paths");
+    // Width 90 for the annealed network: five whole panels (an odd one for the ymm tile)
+    // and a partial one.
+    for (mode, width) in [("single", "128"), ("annealed", "90")] {
+        let mut files = Vec::new();
+        for kernels in ["avx512", "avx2"] {
+            let (s, h) = (dir.file(&format!("s-{mode}-{kernels}.csv")), dir.file(&format!("h-{mode}-{kernels}.csv")));
+            let mut args = SMALL.to_vec();
+            args.extend([
+                "--mode",
+                mode,
+                "--hidden",
+                width,
+                "--batch-size",
+                "150",
+                "--seed",
+                "7",
+                "--samples-out",
+                &s,
+                "--history-out",
+                &h,
+            ]);
+            let out = Command::new(BIN).args(&args).env("DSM_TUI_KERNELS", kernels).output().expect("run dsm-tui");
+            assert!(out.status.success(), "{mode}, {kernels}: {}", text(&out.stderr));
+            files.push([fs::read(&s).expect("samples"), fs::read(&h).expect("history")]);
+        }
+        assert!(files[0] == files[1], "{mode}: the AVX-512 and AVX2 paths wrote different files");
+    }
+}
+
+/// A kernel path that does not exist, or that this CPU cannot run, is bad input: one line
+/// naming the value and what is accepted here, exit 2, nothing run.
+#[test]
+fn a_bad_kernel_path_is_refused_with_exit_2() {
+    for value in ["avx1024", "AVX2", ""] {
+        let out = Command::new(BIN).args(SMALL).env("DSM_TUI_KERNELS", value).output().expect("run dsm-tui");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{value:?}: {err}");
+        assert!(err.contains(&format!("DSM_TUI_KERNELS=\"{value}\"")) && err.contains("portable"), "{value:?}: {err}");
+        assert!(out.stdout.is_empty(), "{value:?}: nothing runs");
+    }
+    let out = Command::new(BIN).args(SMALL).env("DSM_TUI_KERNELS", "portable").output().expect("run dsm-tui");
+    assert!(out.status.success(), "the portable path runs anywhere: {}", text(&out.stderr));
+}

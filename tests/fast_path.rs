@@ -321,6 +321,56 @@ fn packed_and_in_place_gemms_give_the_same_bits() {
     }
 }
 
+/// The 512-bit tile (two panels of B at once, up to 12 rows, SiLU on zmm registers) gives the
+/// bits of the ymm tile: each output is the same chain of FMAs and the same activation
+/// code. Every edge: rows not a multiple of 12 or of 6, an odd last panel (the ymm tile
+/// inside the wide sweep), a partial panel, k over several blocks, B in place and packed,
+/// A along its rows and down its columns, every epilogue, with and without bias. Skipped,
+/// with the reason printed, on a CPU without AVX-512.
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "the kernels exist only on x86-64")]
+fn avx512_and_avx2_gemms_give_the_same_bits() {
+    use dsm_tui::nn::cpu::kernels::{self, Epilogue, NR, Panels, Strided};
+    use dsm_tui::nn::cpu::path::KernelPath;
+    use std::io::Write;
+    if !kernels_or_skip("avx512_and_avx2_gemms_give_the_same_bits") {
+        return;
+    }
+    if !KernelPath::Avx512.runs_here() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED avx512_and_avx2_gemms_give_the_same_bits: no AVX-512 here");
+        return;
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
+    let mut floats = |len: usize| f32s(len, &mut rng);
+    for (m, n, k) in [(12, 32, 1), (13, 48, 129), (37, 90, 300), (128, 128, 128), (5, 64, 7), (150, 256, 64)] {
+        let (a, b, bias, factor) = (floats(m * k), floats(k * n), floats(n), floats(m * n));
+        let mut packed = vec![0.0; n.div_ceil(NR) * NR * k];
+        kernels::pack_rows(&b, k, n, &mut packed);
+        let in_place = Panels { data: &b, row_stride: n, panel_stride: NR };
+        let contiguous = Panels { data: &packed, row_stride: NR, panel_stride: NR * k };
+        let along_rows = Strided { data: &a, row_stride: k, col_stride: 1 };
+        let down_columns = Strided { data: &a, row_stride: 1, col_stride: m };
+        for (a, b) in [(along_rows, contiguous), (down_columns, in_place), (along_rows, in_place)] {
+            for epilogue in 0..4 {
+                let run = |path: KernelPath| {
+                    let (mut c, mut slope) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+                    let (bias, epilogue) = match epilogue {
+                        0 => (None, Epilogue::Store),
+                        1 => (Some(&bias[..]), Epilogue::Silu),
+                        2 => (Some(&bias[..]), Epilogue::SiluWithSlope(&mut slope)),
+                        _ => (None, Epilogue::Times(&factor)),
+                    };
+                    kernels::gemm_with(path, (m, n, k), a, b, bias, &mut c, n, epilogue);
+                    (bits(&c), bits(&slope))
+                };
+                let (wide, narrow) = (run(KernelPath::Avx512), run(KernelPath::Avx2));
+                assert!(wide.0.iter().any(|&x| x != 0), "{m} × {n} × {k}: the product was computed");
+                assert!(wide == narrow, "{m} × {n} × {k}, B row stride {}, epilogue {epilogue}", b.row_stride);
+            }
+        }
+    }
+}
+
 /// The one-pass column sums keep each sum's order (row by row, product rounded before the
 /// add), so they must give the bits of adding the rows one at a time, as the backward pass
 /// did before. Widths cross every block edge: whole 64- and 16-column blocks, 8-column

@@ -9,6 +9,11 @@ pub fn available() -> bool {
 
 const UNAVAILABLE: &str = "the f32 kernels need x86-64; callers check kernels::available()";
 
+/// No FMA kernels here, so no peak to measure.
+pub fn fma_peak(_: super::path::KernelPath, _: f64) -> Option<f64> {
+    None
+}
+
 pub fn pack_transposed(_: &[f32], _: usize, _: usize, _: &mut [f32]) {
     unreachable!("{UNAVAILABLE}")
 }

@@ -1,7 +1,7 @@
 //! How the network's layers run fast on a CPU: the layer operations (`ops`) send `f32`
-//! work to hand-written AVX2 + FMA kernels ([`kernels`]) when the CPU has them, and
-//! everything else through ndarray and plain loops; a second thread (`partner`) takes half
-//! of each large product. Everything `unsafe` in the crate is here.
+//! work to hand-written AVX-512 / AVX2 + FMA kernels ([`kernels`]) on the [`path`] chosen
+//! for this CPU, and everything else through ndarray and plain loops; a second thread
+//! (`partner`) takes half of each large product. Everything `unsafe` in the crate is here.
 
 #[cfg(target_arch = "x86_64")]
 pub mod kernels;
@@ -12,3 +12,4 @@ pub mod kernels;
 mod operands;
 pub(crate) mod ops;
 pub(crate) mod partner;
+pub mod path;

@@ -8,7 +8,9 @@
 use std::mem::MaybeUninit;
 
 use super::tile::{Out, Start, tile};
-use super::{Epilogue, MR, NR, Panels, Strided, available};
+use super::tile512::{MR_WIDE, tile_wide};
+use super::{Epilogue, MR, NR, Panels, Strided};
+use crate::nn::cpu::path::{self, KernelPath};
 
 impl Panels<'_> {
     /// Element (k, j), for the last, partial panel's plain loops.
@@ -18,8 +20,24 @@ impl Panels<'_> {
 }
 
 /// C = A·B (+ 1·biasᵀ), then the epilogue, with A `[m, k]`, B `[k, n]` and C `[m, n]`
-/// row-major with row stride `c_stride`.
+/// row-major with row stride `c_stride`, on the process's kernel path.
 pub fn gemm(
+    shape: (usize, usize, usize),
+    a: Strided,
+    b: Panels,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    c_stride: usize,
+    epilogue: Epilogue,
+) {
+    gemm_with(path::chosen(), shape, a, b, bias, c, c_stride, epilogue)
+}
+
+/// [`gemm`] on a given path (`Avx512` or `Avx2`), so tests can compare the two in one
+/// process: the same bits either way.
+#[allow(clippy::too_many_arguments)] // gemm's operands and the path
+pub fn gemm_with(
+    path: KernelPath,
     (m, n, k): (usize, usize, usize),
     a: Strided,
     b: Panels,
@@ -28,7 +46,7 @@ pub fn gemm(
     c_stride: usize,
     epilogue: Epilogue,
 ) {
-    assert!(available(), "the caller checks kernels::available()");
+    assert!(path != KernelPath::Portable && path.runs_here(), "no {} kernels on this CPU", path.name());
     if m == 0 || n == 0 {
         return;
     }
@@ -64,10 +82,11 @@ pub fn gemm(
     // SAFETY: the features were checked above; every index the tiles form is below the
     // bounds just asserted.
     unsafe {
-        if b.row_stride == NR {
-            gemm_full_panels((m, full, k), a, b, bias, out)
-        } else {
-            gemm_packed((m, full, k), a, b, bias, out)
+        match (path, b.row_stride == NR) {
+            (KernelPath::Avx512, true) => gemm_full_panels_wide((m, full, k), a, b, bias, out),
+            (KernelPath::Avx512, false) => gemm_packed_wide((m, full, k), a, b, bias, out),
+            (_, true) => gemm_full_panels((m, full, k), a, b, bias, out),
+            (_, false) => gemm_packed((m, full, k), a, b, bias, out),
         }
     };
     // A last, partial panel (widths that are not a multiple of 16): plain loops, then the
@@ -118,16 +137,62 @@ unsafe fn gemm_full_panels(
         let mut i = 0;
         while i + MR <= m {
             let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
-            tile::<MR, { 2 * MR }, false>((k, a_rows, a_strides, b_ptr, b.row_stride, start, out));
+            tile::<MR, { 2 * MR }, 0>((k, a_rows, a_strides, b_ptr, b.row_stride, start, out));
             i += MR;
         }
         let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b.row_stride, start, out.offset(i, p * NR));
         match m - i {
-            1 => tile::<1, 2, false>(args),
-            2 => tile::<2, 4, false>(args),
-            3 => tile::<3, 6, false>(args),
-            4 => tile::<4, 8, false>(args),
-            5 => tile::<5, 10, false>(args),
+            1 => tile::<1, 2, 0>(args),
+            2 => tile::<2, 4, 0>(args),
+            3 => tile::<3, 6, 0>(args),
+            4 => tile::<4, 8, 0>(args),
+            5 => tile::<5, 10, 0>(args),
+            _ => {}
+        }
+    }
+}
+
+/// [`gemm_full_panels`] with the 512-bit tile over pairs of panels; an odd last panel takes
+/// the ymm tile (the same bits).
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gemm_full_panels_wide(
+    (m, panels, k): (usize, usize, usize),
+    a: Strided,
+    b: Panels,
+    bias: Option<&[f32]>,
+    out: Out,
+) {
+    let (a_ptr, a_strides) = (a.data.as_ptr(), (a.row_stride, a.col_stride));
+    for p in (0..panels).step_by(2) {
+        let b_ptr = b.data.as_ptr().add(p * b.panel_stride);
+        let start = bias.map_or(Start::Zero, |v| Start::Bias(v.as_ptr().add(p * NR)));
+        if p + 1 == panels {
+            // An odd last panel: the ymm sweep over that one panel (each tile instance keeps
+            // its one call site, so it stays inlined).
+            let last = Panels { data: &b.data[p * b.panel_stride..], ..b };
+            gemm_full_panels((m, 1, k), a, last, bias.map(|v| &v[p * NR..]), out.offset(0, p * NR));
+            continue;
+        }
+        let mut i = 0;
+        let b_strides = (b.row_stride, b.panel_stride);
+        while i + MR_WIDE <= m {
+            let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
+            tile_wide::<MR_WIDE, { 2 * MR_WIDE }, false>((k, a_rows, a_strides, b_ptr, b_strides, start, out));
+            i += MR_WIDE;
+        }
+        let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b_strides, start, out.offset(i, p * NR));
+        match m - i {
+            1 => tile_wide::<1, 2, false>(args),
+            2 => tile_wide::<2, 4, false>(args),
+            3 => tile_wide::<3, 6, false>(args),
+            4 => tile_wide::<4, 8, false>(args),
+            5 => tile_wide::<5, 10, false>(args),
+            6 => tile_wide::<6, 12, false>(args),
+            7 => tile_wide::<7, 14, false>(args),
+            8 => tile_wide::<8, 16, false>(args),
+            9 => tile_wide::<9, 18, false>(args),
+            10 => tile_wide::<10, 20, false>(args),
+            11 => tile_wide::<11, 22, false>(args),
             _ => {}
         }
     }
@@ -204,15 +269,131 @@ unsafe fn gemm_packed((m, panels, k): (usize, usize, usize), a: Strided, b: Pane
                         tile_out,
                     );
                     match rows {
-                        1 => tile::<1, 2, true>(args),
-                        2 => tile::<2, 4, true>(args),
-                        3 => tile::<3, 6, true>(args),
-                        4 => tile::<4, 8, true>(args),
-                        5 => tile::<5, 10, true>(args),
-                        _ => tile::<MR, { 2 * MR }, true>(args),
+                        1 => tile::<1, 2, MR>(args),
+                        2 => tile::<2, 4, MR>(args),
+                        3 => tile::<3, 6, MR>(args),
+                        4 => tile::<4, 8, MR>(args),
+                        5 => tile::<5, 10, MR>(args),
+                        _ => tile::<MR, { 2 * MR }, MR>(args),
                     }
                 }
                 i += rows;
+            }
+        }
+    }
+}
+
+/// [`gemm_packed`] with the 512-bit tile over pairs of panels and A packed [`MR_WIDE`] rows
+/// at a time; an odd last panel takes the ymm tile (the same bits).
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gemm_packed_wide(
+    (m, panels, k): (usize, usize, usize),
+    a: Strided,
+    b: Panels,
+    bias: Option<&[f32]>,
+    out: Out,
+) {
+    let mut b_block = [MaybeUninit::<f32>::uninit(); KC * NB * NR];
+    let mut a_block = [MaybeUninit::<f32>::uninit(); KC * MR_WIDE];
+    let (b_packed, a_packed) = (b_block.as_mut_ptr().cast::<f32>(), a_block.as_mut_ptr().cast::<f32>());
+    for p0 in (0..panels).step_by(NB) {
+        let block_panels = NB.min(panels - p0);
+        for k0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - k0);
+            pack_b_block(b, (p0, block_panels), (k0, kc), b_packed);
+            let last = k0 + kc == k;
+            let mut i = 0;
+            while i < m {
+                let rows = MR_WIDE.min(m - i);
+                pack_a_block::<MR_WIDE>(a, (i, rows), (k0, kc), a_packed);
+                for p in (p0..p0 + block_panels).step_by(2) {
+                    let tile_out = block_out(out.offset(i, p * NR), last);
+                    let b_panel = b_packed.add((p - p0) * KC * NR).cast_const();
+                    let start = block_start(bias, k0, p);
+                    if p + 1 == p0 + block_panels {
+                        // An odd last panel: the ymm tile, six rows of the packed A at a time.
+                        for i6 in (0..rows).step_by(MR) {
+                            let a_rows = a_packed.add(i6).cast_const();
+                            let args = (kc, a_rows, (1, MR_WIDE), b_panel, NR, start, tile_out.offset(i6, 0));
+                            match rows - i6 {
+                                1 => tile::<1, 2, MR_WIDE>(args),
+                                2 => tile::<2, 4, MR_WIDE>(args),
+                                3 => tile::<3, 6, MR_WIDE>(args),
+                                4 => tile::<4, 8, MR_WIDE>(args),
+                                5 => tile::<5, 10, MR_WIDE>(args),
+                                _ => tile::<MR, { 2 * MR }, MR_WIDE>(args),
+                            }
+                        }
+                        continue;
+                    }
+                    let args = (kc, a_packed.cast_const(), (1, MR_WIDE), b_panel, (NR, KC * NR), start, tile_out);
+                    match rows {
+                        1 => tile_wide::<1, 2, true>(args),
+                        2 => tile_wide::<2, 4, true>(args),
+                        3 => tile_wide::<3, 6, true>(args),
+                        4 => tile_wide::<4, 8, true>(args),
+                        5 => tile_wide::<5, 10, true>(args),
+                        6 => tile_wide::<6, 12, true>(args),
+                        7 => tile_wide::<7, 14, true>(args),
+                        8 => tile_wide::<8, 16, true>(args),
+                        9 => tile_wide::<9, 18, true>(args),
+                        10 => tile_wide::<10, 20, true>(args),
+                        11 => tile_wide::<11, 22, true>(args),
+                        _ => tile_wide::<MR_WIDE, { 2 * MR_WIDE }, true>(args),
+                    }
+                }
+                i += rows;
+            }
+        }
+    }
+}
+
+/// The tiles' start in a block of k: the bias (or zero) in the first, what the earlier
+/// blocks stored after it.
+fn block_start(bias: Option<&[f32]>, k0: usize, panel: usize) -> Start {
+    match bias {
+        _ if k0 > 0 => Start::Carry,
+        Some(bias) => Start::Bias(bias[panel * NR..].as_ptr()),
+        None => Start::Zero,
+    }
+}
+
+/// Only the last block of k activates; the others store the raw sums.
+fn block_out(out: Out, last: bool) -> Out {
+    if last { out } else { Out { silu: false, slope: None, times: None, ..out } }
+}
+
+/// Copies rows k0..k0 + kc of `count` panels of B from panel `p0` on into contiguous
+/// panels KC rows apart.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pack_b_block(b: Panels, (p0, count): (usize, usize), (k0, kc): (usize, usize), packed: *mut f32) {
+    for pl in 0..count {
+        let src = b.data.as_ptr().add((p0 + pl) * b.panel_stride + k0 * b.row_stride);
+        let dst = packed.add(pl * KC * NR);
+        for kk in 0..kc {
+            // A fixed-size copy, inlined (see `pack_rows`).
+            dst.add(kk * NR).cast::<[f32; NR]>().write(src.add(kk * b.row_stride).cast::<[f32; NR]>().read());
+        }
+    }
+}
+
+/// Copies `rows` (≤ ROWS) rows of A from row i0 on, columns k0..k0 + kc, as ROWS floats per k.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pack_a_block<const ROWS: usize>(
+    a: Strided,
+    (i0, rows): (usize, usize),
+    (k0, kc): (usize, usize),
+    packed: *mut f32,
+) {
+    let src = a.data.as_ptr().add(i0 * a.row_stride + k0 * a.col_stride);
+    for kk in 0..kc {
+        let (src, dst) = (src.add(kk * a.col_stride), packed.add(kk * ROWS));
+        if rows == ROWS && a.row_stride == 1 {
+            // δ's rows: ROWS adjacent floats, copied as one fixed-size block.
+            dst.cast::<[f32; ROWS]>().write(src.cast::<[f32; ROWS]>().read());
+        } else {
+            for ii in 0..rows {
+                dst.add(ii).write(*src.add(ii * a.row_stride));
             }
         }
     }

@@ -5,7 +5,6 @@
 
 use std::arch::x86_64::*;
 
-use super::MR;
 use super::silu::silu_n;
 
 /// Where a tile stores, and what its epilogue does: C, SiLU's slope and the factor of
@@ -43,16 +42,19 @@ pub(super) enum Start {
 /// One R × 16 block of C: R rows of A against one panel of B, accumulated in registers over
 /// the whole k, then activated and stored once. `V` = 2R accumulators (row i's two halves
 /// at 2i and 2i + 1), a separate parameter only because `[_; 2 * R]` is not yet expressible.
-/// `PACKED_A`: A was packed by `gemm::gemm_packed`, MR floats per k, so its strides are
-/// known here. It also gives each of the two GEMM paths its own instances, each called from
-/// one place: shared instances were no longer inlined (`#[inline(always)]` is refused with
-/// `#[target_feature]`), and sampling lost measurably to the calls (`docs/performance.md`, "Measured figures moved from module docs").
+/// `PACKED_A`: 0 when A is read through its strides; otherwise A was packed by
+/// `gemm::gemm_packed` (or its 512-bit twin), `PACKED_A` floats per k, so its strides are
+/// known here. It also gives each GEMM sweep its own instances, each called from one place:
+/// shared instances were no longer inlined (`#[inline(always)]` is refused with
+/// `#[target_feature]`), and sampling lost measurably to the calls (`docs/performance.md`,
+/// "Measured figures moved from module docs"; seen again when the AVX-512 sweeps first
+/// shared the ymm tile's instances: −4% at every training shape).
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn tile<const R: usize, const V: usize, const PACKED_A: bool>(
+pub(super) unsafe fn tile<const R: usize, const V: usize, const PACKED_A: usize>(
     (k, a, (rs, cs), b, b_row_stride, start, out): (usize, *const f32, (usize, usize), *const f32, usize, Start, Out),
 ) {
     debug_assert_eq!(V, 2 * R);
-    let (rs, cs) = if PACKED_A { (1, MR) } else { (rs, cs) };
+    let (rs, cs) = if PACKED_A > 0 { (1, PACKED_A) } else { (rs, cs) };
     let mut acc = [_mm256_setzero_ps(); V];
     match start {
         Start::Zero => {}
@@ -85,8 +87,8 @@ pub(super) unsafe fn tile<const R: usize, const V: usize, const PACKED_A: bool>(
     }
     // A match, not a helper: called from every tile instance, a helper was not inlined.
     let (values, slopes) = match (out.silu, out.slope.is_some()) {
-        (true, true) => silu_n::<V, true>(acc),
-        (true, false) => silu_n::<V, false>(acc),
+        (true, true) => silu_n::<__m256, V, true>(acc),
+        (true, false) => silu_n::<__m256, V, false>(acc),
         (false, _) => (acc, acc),
     };
     for v in 0..V {

@@ -66,8 +66,8 @@ unsafe fn input_row(
     for j in (0..blocks).step_by(32) {
         let v = [z_at(j), z_at(j + 8), z_at(j + 16), z_at(j + 24)];
         let (values, slopes) = match (silu, slope_ptr.is_some()) {
-            (true, true) => silu_n::<4, true>(v),
-            (true, false) => silu_n::<4, false>(v),
+            (true, true) => silu_n::<__m256, 4, true>(v),
+            (true, false) => silu_n::<__m256, 4, false>(v),
             (false, _) => (v, v),
         };
         store(j, &values, &slopes);
@@ -76,8 +76,8 @@ unsafe fn input_row(
     for j in (blocks..whole).step_by(8) {
         let v = [z_at(j)];
         let (values, slopes) = match (silu, slope_ptr.is_some()) {
-            (true, true) => silu_n::<1, true>(v),
-            (true, false) => silu_n::<1, false>(v),
+            (true, true) => silu_n::<__m256, 1, true>(v),
+            (true, false) => silu_n::<__m256, 1, false>(v),
             (false, _) => (v, v),
         };
         store(j, &values, &slopes);

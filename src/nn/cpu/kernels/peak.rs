@@ -1,0 +1,69 @@
+//! The FMA peak of one core, measured: a register-only loop of 12 independent FMA chains
+//! (`../shared/reference/fma_peak.c` in Rust), so `bench` can say what fraction of the
+//! hardware a kernel reaches on whatever CPU it runs on.
+
+use std::arch::x86_64::*;
+use std::hint::black_box;
+use std::time::Instant;
+
+use super::lanes::Lanes;
+use crate::nn::cpu::path::KernelPath;
+
+/// Independent accumulators: more than FMA latency × units (4 × 2) so the loop is bound by
+/// throughput alone.
+const CHAINS: usize = 12;
+
+/// GFLOP/s of one core (counting an FMA as two) on `path`'s register width, over about
+/// `seconds`, on the calling thread; `None` for the portable path or one this CPU lacks.
+pub fn fma_peak(path: KernelPath, seconds: f64) -> Option<f64> {
+    if path == KernelPath::Portable || !path.runs_here() {
+        return None;
+    }
+    // SAFETY: the path's features were checked just above.
+    let run = |iterations: u64| unsafe {
+        match path {
+            KernelPath::Avx512 => chains_zmm(iterations),
+            _ => chains_ymm(iterations),
+        }
+    };
+    let lanes = if path == KernelPath::Avx512 { 16.0 } else { 8.0 };
+    // Grow the count until one run takes a tenth of the time, then time the rest.
+    let mut iterations = 1u64 << 16;
+    loop {
+        let start = Instant::now();
+        run(iterations);
+        let elapsed = start.elapsed().as_secs_f64();
+        if elapsed >= seconds / 10.0 {
+            let iterations = ((iterations as f64) * seconds / elapsed).max(1.0) as u64;
+            let start = Instant::now();
+            run(iterations);
+            let elapsed = start.elapsed().as_secs_f64();
+            return Some(iterations as f64 * (CHAINS as f64) * lanes * 2.0 / elapsed / 1e9);
+        }
+        iterations *= 2;
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn chains_ymm(iterations: u64) {
+    chains::<__m256>(iterations)
+}
+
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn chains_zmm(iterations: u64) {
+    chains::<__m512>(iterations)
+}
+
+/// The loop itself: a·b + c on each chain, the chains kept in registers; the result passes
+/// through `black_box` so the work is not optimised away.
+#[inline(always)]
+unsafe fn chains<L: Lanes>(iterations: u64) {
+    let (b, c) = (L::splat(1.000_000_1), L::splat(1e-7));
+    let mut acc: [L; CHAINS] = std::array::from_fn(|i| L::splat(i as f32));
+    for _ in 0..black_box(iterations) {
+        for a in acc.iter_mut() {
+            *a = a.mul_add(b, c);
+        }
+    }
+    black_box(acc);
+}

@@ -1,0 +1,180 @@
+//! Which kernels run on this CPU: 512-bit (AVX-512), 256-bit (AVX2 + FMA) or the portable
+//! code. Chosen once per process from what the CPU *is*, not only from what it claims:
+//! `avx512f` says nothing about how many 512-bit FMA units a core has, and on a CPU with one
+//! (or with 512-bit operations split in two, as on AMD Zen 4) the 256-bit kernels are as
+//! fast or faster (`docs/performance.md`). The choice is a fixed rule of the CPU's identity,
+//! not a timing, so one machine always takes the same path; the two x86 paths give the same
+//! bits anyway (`tests/fast_path.rs`), so a seed's results do not depend on it.
+//!
+//! `DSM_TUI_KERNELS=avx512|avx2|portable` overrides the rule, for tests and benchmarks; the
+//! binary checks it at start-up ([`from_env`]) and refuses a path this CPU cannot run.
+
+use std::sync::OnceLock;
+
+/// The environment variable that overrides the CPU rule.
+pub const ENV: &str = "DSM_TUI_KERNELS";
+
+/// A set of kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelPath {
+    /// 512-bit tiles and SiLU (the 256-bit kernels for the rest).
+    Avx512,
+    /// The 256-bit kernels throughout.
+    Avx2,
+    /// ndarray and plain loops, any CPU.
+    Portable,
+}
+
+impl KernelPath {
+    pub const ALL: [KernelPath; 3] = [KernelPath::Avx512, KernelPath::Avx2, KernelPath::Portable];
+
+    /// The name `DSM_TUI_KERNELS` takes and `bench` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelPath::Avx512 => "avx512",
+            KernelPath::Avx2 => "avx2",
+            KernelPath::Portable => "portable",
+        }
+    }
+
+    /// Whether this CPU (and its operating system) can run the path at all.
+    pub fn runs_here(self) -> bool {
+        match self {
+            KernelPath::Portable => true,
+            KernelPath::Avx2 => cpu::has_avx2_fma(),
+            KernelPath::Avx512 => cpu::has_avx2_fma() && cpu::has_avx512f(),
+        }
+    }
+}
+
+/// The path every kernel call takes in this process: the override if it is set and valid,
+/// else the CPU rule. Decided on first use and kept.
+pub fn chosen() -> KernelPath {
+    static CHOSEN: OnceLock<KernelPath> = OnceLock::new();
+    *CHOSEN.get_or_init(|| from_env().ok().flatten().unwrap_or_else(for_this_cpu))
+}
+
+/// The override in `DSM_TUI_KERNELS`, if set: an error names the value and what is accepted
+/// here (an unknown name, or a path this CPU cannot run).
+pub fn from_env() -> Result<Option<KernelPath>, String> {
+    let Some(value) = std::env::var_os(ENV) else { return Ok(None) };
+    let value = value.to_string_lossy();
+    let runnable: Vec<&str> = KernelPath::ALL.iter().filter(|p| p.runs_here()).map(|p| p.name()).collect();
+    match KernelPath::ALL.into_iter().find(|p| p.name() == value) {
+        Some(path) if path.runs_here() => Ok(Some(path)),
+        Some(_) => Err(format!("{ENV}={value}: this CPU cannot run it (here: {})", runnable.join(", "))),
+        None => Err(format!("{ENV}={value:?} is not a kernel path (accepted: {})", runnable.join(", "))),
+    }
+}
+
+/// The rule: AVX-512 on the Intel server cores known to have two 512-bit FMA units per core,
+/// AVX2 + FMA on every other CPU that has them, the portable code elsewhere.
+pub fn for_this_cpu() -> KernelPath {
+    if !KernelPath::Avx2.runs_here() {
+        KernelPath::Portable
+    } else if KernelPath::Avx512.runs_here() && cpu::has_two_fma512_units() {
+        KernelPath::Avx512
+    } else {
+        KernelPath::Avx2
+    }
+}
+
+/// A one-line description of the CPU for benchmark headers: vendor, family and model as
+/// CPUID reports them (a virtual machine may report another model than the silicon's).
+pub fn cpu_description() -> String {
+    cpu::description()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod cpu {
+    use std::arch::x86_64::__cpuid_count;
+
+    pub fn has_avx2_fma() -> bool {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+
+    /// AVX-512 Foundation, with the operating system saving the 512-bit state.
+    pub fn has_avx512f() -> bool {
+        is_x86_feature_detected!("avx512f")
+    }
+
+    struct Identity {
+        vendor: [u8; 12],
+        family: u32,
+        model: u32,
+        /// CPUID leaf 7's EDX: bit 23 AVX512-FP16, bit 24 AMX-TILE.
+        leaf7_edx: u32,
+    }
+
+    fn identity() -> Identity {
+        // Leaf 7 is read only when leaf 0 says it exists.
+        let (leaf0, leaf1) = (__cpuid_count(0, 0), __cpuid_count(1, 0));
+        let leaf7_edx = if leaf0.eax >= 7 { __cpuid_count(7, 0).edx } else { 0 };
+        let mut vendor = [0u8; 12];
+        for (chunk, reg) in vendor.chunks_exact_mut(4).zip([leaf0.ebx, leaf0.edx, leaf0.ecx]) {
+            chunk.copy_from_slice(&reg.to_le_bytes());
+        }
+        let base_family = (leaf1.eax >> 8) & 0xf;
+        let family = if base_family == 0xf { base_family + ((leaf1.eax >> 20) & 0xff) } else { base_family };
+        let model = if base_family == 0x6 || base_family == 0xf {
+            (((leaf1.eax >> 16) & 0xf) << 4) | ((leaf1.eax >> 4) & 0xf)
+        } else {
+            (leaf1.eax >> 4) & 0xf
+        };
+        Identity { vendor, family, model, leaf7_edx }
+    }
+
+    /// Intel Xeons whose cores have two 512-bit FMA units: Ice Lake-SP (family 6, models 106
+    /// and 108), Sapphire Rapids (143), Emerald Rapids (207), Granite Rapids (173, 174); and
+    /// any Intel CPU with AVX512-FP16 or AMX, which only these server cores carry (a virtual
+    /// machine may hide the model, as one of ours reports 167, but passes the features on).
+    /// Not Skylake-SP/Cascade Lake (85): some of those have one unit, and the model does not
+    /// say which. AMD keeps AVX2: Zen 4 splits 512-bit operations in two, and Zen 5 is not
+    /// measured yet.
+    pub fn has_two_fma512_units() -> bool {
+        let id = identity();
+        let avx512_fp16_or_amx = id.leaf7_edx & (1 << 23 | 1 << 24) != 0;
+        &id.vendor == b"GenuineIntel"
+            && id.family == 6
+            && (avx512_fp16_or_amx || matches!(id.model, 106 | 108 | 143 | 173 | 174 | 207))
+    }
+
+    /// The brand string (CPUID leaves 0x8000_0002–4) with vendor, family and model.
+    pub fn description() -> String {
+        let id = identity();
+        // The brand leaves are read only when 0x8000_0000 lists them.
+        let brand: Vec<u8> = if __cpuid_count(0x8000_0000, 0).eax >= 0x8000_0004 {
+            (0x8000_0002..=0x8000_0004u32)
+                .flat_map(|leaf| {
+                    let r = __cpuid_count(leaf, 0);
+                    [r.eax, r.ebx, r.ecx, r.edx].into_iter().flat_map(u32::to_le_bytes)
+                })
+                .take_while(|&b| b != 0)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let brand = String::from_utf8_lossy(&brand);
+        let vendor = String::from_utf8_lossy(&id.vendor);
+        format!("{} ({vendor}, family {}, model {})", brand.trim(), id.family, id.model)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod cpu {
+    pub fn has_avx2_fma() -> bool {
+        false
+    }
+
+    pub fn has_avx512f() -> bool {
+        false
+    }
+
+    pub fn has_two_fma512_units() -> bool {
+        false
+    }
+
+    pub fn description() -> String {
+        std::env::consts::ARCH.to_string()
+    }
+}
