@@ -8,7 +8,9 @@
 //! time, then time several repeats and report the median (and min–max). CPU utilisation is
 //! process CPU time / wall time (2.0: both cores busy throughout), which shows when the
 //! machine was shared. FLOPs follow the reference's formula (`flops.py`): matmuls exactly,
-//! element-wise and Adam estimated.
+//! element-wise and Adam estimated. The header names the CPU and the kernel path that ran,
+//! and measures one core's FMA peak per register width, so the `% of peak` column (GFLOP/s
+//! over the path's peak × threads) is honest on any CPU.
 
 /// `println!` that returns a failure to write (a closed or full stdout) instead of panicking.
 macro_rules! out {
@@ -27,6 +29,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::Config;
 use crate::data::two_moons;
+use crate::nn::cpu::{kernels, path};
 use crate::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
 use crate::objective::dsm;
 use crate::sampling::langevin::Particles;
@@ -430,6 +433,20 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let repeats = args.repeats.max(1);
     out!("# dsm-tui bench{}", if args.quick { " --quick" } else { "" });
     out!("load average at start: {}; {} logical CPUs", load_line(), num_cpus());
+    let kernels = path::chosen();
+    let how = if path::from_env().ok().flatten().is_some() { "set by DSM_TUI_KERNELS" } else { "this CPU's rule" };
+    out!("CPU: {}; kernel path: {} ({how})", path::cpu_description(), kernels.name());
+    let peaks = measure_peaks(args);
+    out!(
+        "FMA peak per core (register-only loop, 12 chains, median of 3): AVX2 {}, AVX-512 {} GFLOP/s",
+        cell(peaks.avx2, 1),
+        cell(peaks.avx512, 1)
+    );
+    let peak = match kernels {
+        path::KernelPath::Avx512 => peaks.avx512,
+        path::KernelPath::Avx2 => peaks.avx2,
+        path::KernelPath::Portable => None,
+    };
     let reference = if args.compare {
         match run_reference(args) {
             Ok(r) => {
@@ -446,10 +463,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
 
     if args.sections.contains(&Section::Train) {
-        train_table(args, reference.as_ref())?;
+        train_table(args, reference.as_ref(), peak)?;
     }
     if args.sections.contains(&Section::Langevin) {
-        langevin_table(args, reference.as_ref())?;
+        langevin_table(args, reference.as_ref(), peak)?;
     }
     if args.sections.contains(&Section::Once) {
         once_table(repeats)?;
@@ -458,15 +475,36 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
+/// The measured FMA peaks of one core, per register width (`None` where the CPU lacks it).
+struct Peaks {
+    avx2: Option<f64>,
+    avx512: Option<f64>,
+}
+
+/// Each peak as the median of three timed loops (0.1 s each with --quick, else 0.3 s).
+fn measure_peaks(args: &BenchArgs) -> Peaks {
+    let seconds = if args.quick { 0.1 } else { 0.3 };
+    let median = |kernel_path| {
+        let runs: Option<Vec<f64>> = (0..3).map(|_| kernels::fma_peak(kernel_path, seconds)).collect();
+        runs.map(|runs| summarise(runs, vec![0.0]).median)
+    };
+    Peaks { avx2: median(path::KernelPath::Avx2), avx512: median(path::KernelPath::Avx512) }
+}
+
+/// The share of the peak of `threads` cores, as a table cell.
+fn percent_of_peak(gflops: f64, peak: Option<f64>, threads: usize) -> String {
+    cell(peak.map(|p| 100.0 * gflops / (p * threads as f64)), 0)
+}
+
+fn train_table(args: &BenchArgs, reference: Option<&Reference>, peak: Option<f64>) -> Result<()> {
     let repeats = args.repeats.max(1);
     let mut out = String::new();
     let _ = writeln!(out, "\n## Training step (noise + forward + loss + backward + Adam), MLP 2→H→H→2 SiLU");
     let _ = writeln!(
         out,
-        "| threads | batch | width | steps/s (median of {repeats}) | min–max | MFLOP/step | GFLOP/s | cpu_util | PyTorch steps/s | ratio |"
+        "| threads | batch | width | steps/s (median of {repeats}) | min–max | MFLOP/step | GFLOP/s | % of peak | cpu_util | PyTorch steps/s | ratio |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
     crate::console::out(&out)?;
     for &threads in &args.threads {
         let pool = pool(threads)?;
@@ -475,13 +513,14 @@ fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
                 let rate = pool.install(|| train_rate(b, h, args.min_time(), repeats));
                 let flops = flops_per_step(b, h);
                 let theirs = reference.and_then(|r| r.train((threads, b, h)));
+                let gflops = rate.median * flops / 1e9;
                 out!(
-                    "| {threads} | {b} | {h} | {:.1} | {:.1}–{:.1} | {:.2} | {:.1} | {:.2} | {} | {} |",
+                    "| {threads} | {b} | {h} | {:.1} | {:.1}–{:.1} | {:.2} | {gflops:.1} | {} | {:.2} | {} | {} |",
                     rate.median,
                     rate.min,
                     rate.max,
                     flops / 1e6,
-                    rate.median * flops / 1e9,
+                    percent_of_peak(gflops, peak, threads),
                     rate.cpu_util,
                     cell(theirs, 1),
                     cell(theirs.map(|t| rate.median / t), 2)
@@ -493,24 +532,25 @@ fn train_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
     Ok(())
 }
 
-fn langevin_table(args: &BenchArgs, reference: Option<&Reference>) -> Result<()> {
+fn langevin_table(args: &BenchArgs, reference: Option<&Reference>, peak: Option<f64>) -> Result<()> {
     let repeats = args.repeats.max(1);
     let steps = args.langevin_steps();
     out!("\n## Langevin: {LANGEVIN_PARTICLES} particles × {steps} steps");
     out!(
-        "| threads | width | wall s (median of {repeats}) | particle-steps/s | GFLOP/s | cpu_util | PyTorch particle-steps/s | ratio |"
+        "| threads | width | wall s (median of {repeats}) | particle-steps/s | GFLOP/s | % of peak | cpu_util | PyTorch particle-steps/s | ratio |"
     );
-    out!("|---|---|---|---|---|---|---|---|");
+    out!("|---|---|---|---|---|---|---|---|---|");
     for &threads in &args.threads {
         let pool = pool(threads)?;
         for h in args.langevin_widths() {
             let rate = pool.install(|| langevin_rate(LANGEVIN_PARTICLES, steps, h, repeats));
             let theirs = reference.and_then(|r| r.langevin((threads, h)));
+            let gflops = rate.median * flops_langevin_step(h) / 1e9;
             out!(
-                "| {threads} | {h} | {:.2} | {:.3e} | {:.1} | {:.2} | {} | {} |",
+                "| {threads} | {h} | {:.2} | {:.3e} | {gflops:.1} | {} | {:.2} | {} | {} |",
                 (LANGEVIN_PARTICLES * steps) as f64 / rate.median,
                 rate.median,
-                rate.median * flops_langevin_step(h) / 1e9,
+                percent_of_peak(gflops, peak, threads),
                 rate.cpu_util,
                 theirs.map_or("–".into(), |t| format!("{t:.3e}")),
                 cell(theirs.map(|t| rate.median / t), 2)
