@@ -7,6 +7,7 @@ use std::arch::x86_64::*;
 
 use super::silu::{silu_avx2, silu_n};
 use super::{Epilogue, available};
+use crate::nn::cpu::path::{self, KernelPath};
 
 /// z[i, :] = f(b + x[i, 0]·w0 + x[i, 1]·w1), the 2-wide input layer (w0, w1: the columns
 /// of W₁), with f = SiLU (and its slope stored) or the identity, per the epilogue.
@@ -23,12 +24,76 @@ pub fn input_layer(x: &[f32], w0: &[f32], w1: &[f32], b: &[f32], z: &mut [f32], 
     if let Some(slope) = &slope {
         assert!(slope.len() >= rows * h);
     }
+    let wide = path::chosen() == KernelPath::Avx512;
     for (i, xi) in x.chunks_exact(2).enumerate() {
         let row = i * h..(i + 1) * h;
-        // SAFETY: features checked above; the loop stays within the row.
+        let (z, slope) = (&mut z[row.clone()], slope.as_deref_mut().map(|s| &mut s[row]));
+        // SAFETY: the path's features were checked when it was chosen; the loops stay
+        // within the row.
         unsafe {
-            input_row([xi[0], xi[1]], w0, w1, b, &mut z[row.clone()], silu, slope.as_deref_mut().map(|s| &mut s[row]))
+            if wide {
+                input_row_wide([xi[0], xi[1]], w0, w1, b, z, silu, slope)
+            } else {
+                input_row([xi[0], xi[1]], w0, w1, b, z, silu, slope)
+            }
         }
+    }
+}
+
+/// [`input_row`] sixteen lanes at a time (zmm), four registers then one; the last columns
+/// (fewer than 16) through [`input_row`]. Each element is the same two FMAs and the same
+/// SiLU operations on either width, so the bits are the AVX2 path's.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn input_row_wide(
+    [x0, x1]: [f32; 2],
+    w0: &[f32],
+    w1: &[f32],
+    b: &[f32],
+    z: &mut [f32],
+    silu: bool,
+    mut slope: Option<&mut [f32]>,
+) {
+    let (x0v, x1v) = (_mm512_set1_ps(x0), _mm512_set1_ps(x1));
+    let z_at = |j: usize| unsafe {
+        _mm512_fmadd_ps(
+            x1v,
+            _mm512_loadu_ps(w1.as_ptr().add(j)),
+            _mm512_fmadd_ps(x0v, _mm512_loadu_ps(w0.as_ptr().add(j)), _mm512_loadu_ps(b.as_ptr().add(j))),
+        )
+    };
+    let slope_ptr = slope.as_deref_mut().map(|s| s.as_mut_ptr());
+    let z_ptr = z.as_mut_ptr();
+    let store = |j: usize, values: &[__m512], slopes: &[__m512]| unsafe {
+        for (v, (&value, &s)) in values.iter().zip(slopes).enumerate() {
+            _mm512_storeu_ps(z_ptr.add(j + 16 * v), value);
+            if let Some(slope) = slope_ptr {
+                _mm512_storeu_ps(slope.add(j + 16 * v), s);
+            }
+        }
+    };
+    let blocks = b.len() / 64 * 64;
+    for j in (0..blocks).step_by(64) {
+        let v = [z_at(j), z_at(j + 16), z_at(j + 32), z_at(j + 48)];
+        let (values, slopes) = match (silu, slope_ptr.is_some()) {
+            (true, true) => silu_n::<__m512, 4, true>(v),
+            (true, false) => silu_n::<__m512, 4, false>(v),
+            (false, _) => (v, v),
+        };
+        store(j, &values, &slopes);
+    }
+    let whole = b.len() / 16 * 16;
+    for j in (blocks..whole).step_by(16) {
+        let v = [z_at(j)];
+        let (values, slopes) = match (silu, slope_ptr.is_some()) {
+            (true, true) => silu_n::<__m512, 1, true>(v),
+            (true, false) => silu_n::<__m512, 1, false>(v),
+            (false, _) => (v, v),
+        };
+        store(j, &values, &slopes);
+    }
+    if whole < b.len() {
+        let slope = slope.map(|s| &mut s[whole..]);
+        input_row([x0, x1], &w0[whole..], &w1[whole..], &b[whole..], &mut z[whole..], silu, slope);
     }
 }
 
