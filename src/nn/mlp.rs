@@ -480,10 +480,6 @@ impl<F: Real> Workspace<F> {
             packed: Packed::default(),
         }
     }
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// The first `rows` conditions (log σ per row) of a noise-conditional network's input.
     pub fn condition_mut(&mut self, rows: usize) -> &mut [F] {
         &mut self.condition[..rows]
