@@ -83,7 +83,12 @@ pub fn gemm_with(
     // bounds just asserted.
     unsafe {
         match (path, b.row_stride == NR) {
-            (KernelPath::Avx512, true) => gemm_full_panels_wide((m, full, k), a, b, bias, out),
+            // A read along its rows (the forward and backward products): its step along k
+            // a constant of the tile's instructions.
+            (KernelPath::Avx512, true) if a.col_stride == 1 => {
+                gemm_full_panels_wide::<true>((m, full, k), a, b, bias, out)
+            }
+            (KernelPath::Avx512, true) => gemm_full_panels_wide::<false>((m, full, k), a, b, bias, out),
             (KernelPath::Avx512, false) => gemm_packed_wide((m, full, k), a, b, bias, out),
             (_, true) => gemm_full_panels((m, full, k), a, b, bias, out),
             (_, false) => gemm_packed((m, full, k), a, b, bias, out),
@@ -155,7 +160,7 @@ unsafe fn gemm_full_panels(
 /// [`gemm_full_panels`] with the 512-bit tile over pairs of panels; an odd last panel takes
 /// the ymm tile (the same bits).
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn gemm_full_panels_wide(
+unsafe fn gemm_full_panels_wide<const CONTIGUOUS: bool>(
     (m, panels, k): (usize, usize, usize),
     a: Strided,
     b: Panels,
@@ -174,25 +179,27 @@ unsafe fn gemm_full_panels_wide(
             continue;
         }
         let mut i = 0;
-        let b_strides = (b.row_stride, b.panel_stride);
+        let b_strides = b.panel_stride;
         while i + MR_WIDE <= m {
             let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
-            tile_wide::<MR_WIDE, { 2 * MR_WIDE }, false>((k, a_rows, a_strides, b_ptr, b_strides, start, out));
+            tile_wide::<MR_WIDE, { 2 * MR_WIDE }, false, CONTIGUOUS>((
+                k, a_rows, a_strides, b_ptr, b_strides, start, out,
+            ));
             i += MR_WIDE;
         }
         let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b_strides, start, out.offset(i, p * NR));
         match m - i {
-            1 => tile_wide::<1, 2, false>(args),
-            2 => tile_wide::<2, 4, false>(args),
-            3 => tile_wide::<3, 6, false>(args),
-            4 => tile_wide::<4, 8, false>(args),
-            5 => tile_wide::<5, 10, false>(args),
-            6 => tile_wide::<6, 12, false>(args),
-            7 => tile_wide::<7, 14, false>(args),
-            8 => tile_wide::<8, 16, false>(args),
-            9 => tile_wide::<9, 18, false>(args),
-            10 => tile_wide::<10, 20, false>(args),
-            11 => tile_wide::<11, 22, false>(args),
+            1 => tile_wide::<1, 2, false, CONTIGUOUS>(args),
+            2 => tile_wide::<2, 4, false, CONTIGUOUS>(args),
+            3 => tile_wide::<3, 6, false, CONTIGUOUS>(args),
+            4 => tile_wide::<4, 8, false, CONTIGUOUS>(args),
+            5 => tile_wide::<5, 10, false, CONTIGUOUS>(args),
+            6 => tile_wide::<6, 12, false, CONTIGUOUS>(args),
+            7 => tile_wide::<7, 14, false, CONTIGUOUS>(args),
+            8 => tile_wide::<8, 16, false, CONTIGUOUS>(args),
+            9 => tile_wide::<9, 18, false, CONTIGUOUS>(args),
+            10 => tile_wide::<10, 20, false, CONTIGUOUS>(args),
+            11 => tile_wide::<11, 22, false, CONTIGUOUS>(args),
             _ => {}
         }
     }
@@ -326,20 +333,20 @@ unsafe fn gemm_packed_wide(
                         }
                         continue;
                     }
-                    let args = (kc, a_packed.cast_const(), (1, MR_WIDE), b_panel, (NR, KC * NR), start, tile_out);
+                    let args = (kc, a_packed.cast_const(), (1, MR_WIDE), b_panel, KC * NR, start, tile_out);
                     match rows {
-                        1 => tile_wide::<1, 2, true>(args),
-                        2 => tile_wide::<2, 4, true>(args),
-                        3 => tile_wide::<3, 6, true>(args),
-                        4 => tile_wide::<4, 8, true>(args),
-                        5 => tile_wide::<5, 10, true>(args),
-                        6 => tile_wide::<6, 12, true>(args),
-                        7 => tile_wide::<7, 14, true>(args),
-                        8 => tile_wide::<8, 16, true>(args),
-                        9 => tile_wide::<9, 18, true>(args),
-                        10 => tile_wide::<10, 20, true>(args),
-                        11 => tile_wide::<11, 22, true>(args),
-                        _ => tile_wide::<MR_WIDE, { 2 * MR_WIDE }, true>(args),
+                        1 => tile_wide::<1, 2, true, false>(args),
+                        2 => tile_wide::<2, 4, true, false>(args),
+                        3 => tile_wide::<3, 6, true, false>(args),
+                        4 => tile_wide::<4, 8, true, false>(args),
+                        5 => tile_wide::<5, 10, true, false>(args),
+                        6 => tile_wide::<6, 12, true, false>(args),
+                        7 => tile_wide::<7, 14, true, false>(args),
+                        8 => tile_wide::<8, 16, true, false>(args),
+                        9 => tile_wide::<9, 18, true, false>(args),
+                        10 => tile_wide::<10, 20, true, false>(args),
+                        11 => tile_wide::<11, 22, true, false>(args),
+                        _ => tile_wide::<MR_WIDE, { 2 * MR_WIDE }, true, false>(args),
                     }
                 }
                 i += rows;

@@ -6,6 +6,7 @@
 
 use std::arch::x86_64::*;
 
+use super::NR;
 use super::silu::silu_n;
 use super::tile::{Out, Start};
 
@@ -15,19 +16,27 @@ use super::tile::{Out, Start};
 pub const MR_WIDE: usize = 12;
 
 /// A wide tile's operands: k, A's corner and (row, column) strides, B's first panel, B's
-/// (row, panel) strides, the start, the outputs.
-pub(super) type WideTileArgs = (usize, *const f32, (usize, usize), *const f32, (usize, usize), Start, Out);
+/// panel stride (its rows are [`NR`] floats apart, as both sweeps lay B out), the start,
+/// the outputs.
+pub(super) type WideTileArgs = (usize, *const f32, (usize, usize), *const f32, usize, Start, Out);
 
 /// One R × 32 block of C: R rows of A against two panels of B (the second `panel_stride`
 /// floats after the first), accumulated over the whole k, then activated and stored once.
 /// `V` = 2R accumulators (row i's panels at 2i and 2i + 1). `PACKED_A`: A was packed
-/// [`MR_WIDE`] floats per k.
+/// [`MR_WIDE`] floats per k; `CONTIGUOUS_A`: A's column stride is 1 (A read along its
+/// rows), so its offsets within a pass are constants too; otherwise the stride given.
 #[target_feature(enable = "avx512f,avx2,fma")]
-pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: bool>(
-    (k, a, (rs, cs), b, (b_row_stride, panel_stride), start, out): WideTileArgs,
+pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: bool, const CONTIGUOUS_A: bool>(
+    (k, a, (rs, cs), b, panel_stride, start, out): WideTileArgs,
 ) {
     debug_assert_eq!(V, 2 * R);
-    let (rs, cs) = if PACKED_A { (1, MR_WIDE) } else { (rs, cs) };
+    let (rs, cs) = if PACKED_A {
+        (1, MR_WIDE)
+    } else if CONTIGUOUS_A {
+        (rs, 1)
+    } else {
+        (rs, cs)
+    };
     let mut acc = [_mm512_setzero_ps(); V];
     match start {
         Start::Zero => {}
@@ -43,19 +52,29 @@ pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: b
             }
         }
     }
-    // One pointer per row of A, as in the ymm tile.
+    // One pointer per row of A, as in the ymm tile. Four steps of k per pass, so the
+    // pointers move once per four and A's and B's offsets within a pass are constants of
+    // the instructions: fewer integer operations competing with the FMAs for ports.
     let mut a_rows: [*const f32; R] = std::array::from_fn(|i| a.add(i * rs));
     let mut b_k = b;
-    for _ in 0..k {
-        let b0 = _mm512_loadu_ps(b_k);
-        let b1 = _mm512_loadu_ps(b_k.add(panel_stride));
-        for (pair, a_row) in acc.chunks_exact_mut(2).zip(a_rows.iter_mut()) {
-            let x = _mm512_set1_ps(**a_row);
+    let step = |acc: &mut [__m512; V], a_rows: &[*const f32; R], b_k: *const f32, u: usize| {
+        let b0 = _mm512_loadu_ps(b_k.add(u * NR));
+        let b1 = _mm512_loadu_ps(b_k.add(u * NR + panel_stride));
+        for (pair, a_row) in acc.chunks_exact_mut(2).zip(a_rows.iter()) {
+            let x = _mm512_set1_ps(*a_row.add(u * cs));
             pair[0] = _mm512_fmadd_ps(x, b0, pair[0]);
             pair[1] = _mm512_fmadd_ps(x, b1, pair[1]);
-            *a_row = a_row.add(cs);
         }
-        b_k = b_k.add(b_row_stride);
+    };
+    for _ in 0..k / 4 {
+        for u in 0..4 {
+            step(&mut acc, &a_rows, b_k, u);
+        }
+        a_rows.iter_mut().for_each(|a_row| *a_row = a_row.add(4 * cs));
+        b_k = b_k.add(4 * NR);
+    }
+    for u in 0..k % 4 {
+        step(&mut acc, &a_rows, b_k, u);
     }
     let (values, slopes) = match (out.silu, out.slope.is_some()) {
         (true, true) => silu_n::<__m512, V, true>(acc),
