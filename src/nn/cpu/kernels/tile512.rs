@@ -76,20 +76,42 @@ pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: b
     for u in 0..k % 4 {
         step(&mut acc, &a_rows, b_k, u);
     }
+    // The epilogue two rows (four registers) at a time: SiLU's temporaries for all 2R
+    // accumulators at once would not fit in the registers and would spill. The sums are
+    // copied out first: indexing `acc` itself by a loop variable would keep it in memory
+    // through the k loop.
+    let sums = acc;
+    let mut v0 = 0;
+    while v0 < V {
+        if V - v0 >= 4 {
+            epilogue::<4>(sums[v0..v0 + 4].try_into().unwrap(), v0, out);
+            v0 += 4;
+        } else {
+            epilogue::<2>(sums[v0..v0 + 2].try_into().unwrap(), v0, out);
+            v0 += 2;
+        }
+    }
+}
+
+/// Activates N accumulators of a wide tile, from accumulator `v0` on (row v0 / 2), and
+/// stores them (and the slopes) where `out` says.
+#[inline(always)]
+unsafe fn epilogue<const N: usize>(acc: [__m512; N], v0: usize, out: Out) {
     let (values, slopes) = match (out.silu, out.slope.is_some()) {
-        (true, true) => silu_n::<__m512, V, true>(acc),
-        (true, false) => silu_n::<__m512, V, false>(acc),
+        (true, true) => silu_n::<__m512, N, true>(acc),
+        (true, false) => silu_n::<__m512, N, false>(acc),
         (false, _) => (acc, acc),
     };
-    for v in 0..V {
+    for i in 0..N {
+        let v = v0 + i;
         let at = (v / 2) * out.stride + 16 * (v % 2);
         let value = match out.times {
-            Some(t) => _mm512_mul_ps(values[v], _mm512_loadu_ps(t.add(at))),
-            None => values[v],
+            Some(t) => _mm512_mul_ps(values[i], _mm512_loadu_ps(t.add(at))),
+            None => values[i],
         };
         _mm512_storeu_ps(out.c.add(at), value);
         if let Some(s) = out.slope {
-            _mm512_storeu_ps(s.add(at), slopes[v]);
+            _mm512_storeu_ps(s.add(at), slopes[i]);
         }
     }
 }
