@@ -342,10 +342,18 @@ fn avx512_and_avx2_gemms_give_the_same_bits() {
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
     let mut floats = |len: usize| f32s(len, &mut rng);
-    // k of every remainder mod 4 (the wide tile takes four steps of k per pass).
-    for (m, n, k) in
-        [(12, 32, 1), (13, 48, 129), (37, 90, 300), (128, 128, 128), (5, 64, 7), (150, 256, 64), (26, 32, 6)]
-    {
+    // k of every remainder mod 4 (the wide tile takes four steps of k per pass); 500 × 300
+    // crosses two of the wide sweep's row blocks (228 rows at k = 300) and ends in 8 rows.
+    for (m, n, k) in [
+        (12, 32, 1),
+        (13, 48, 129),
+        (37, 90, 300),
+        (128, 128, 128),
+        (5, 64, 7),
+        (150, 256, 64),
+        (26, 32, 6),
+        (500, 48, 300),
+    ] {
         let (a, b, bias, factor) = (floats(m * k), floats(k * n), floats(n), floats(m * n));
         let mut packed = vec![0.0; n.div_ceil(NR) * NR * k];
         kernels::pack_rows(&b, k, n, &mut packed);

@@ -167,43 +167,55 @@ unsafe fn gemm_full_panels_wide<const CONTIGUOUS: bool>(
     bias: Option<&[f32]>,
     out: Out,
 ) {
-    let (a_ptr, a_strides) = (a.data.as_ptr(), (a.row_stride, a.col_stride));
-    for p in (0..panels).step_by(2) {
-        let b_ptr = b.data.as_ptr().add(p * b.panel_stride);
-        let start = bias.map_or(Start::Zero, |v| Start::Bias(v.as_ptr().add(p * NR)));
-        if p + 1 == panels {
-            // An odd last panel: the ymm sweep over that one panel (each tile instance keeps
-            // its one call site, so it stays inlined).
-            let last = Panels { data: &b.data[p * b.panel_stride..], ..b };
-            gemm_full_panels((m, 1, k), a, last, bias.map(|v| &v[p * NR..]), out.offset(0, p * NR));
-            continue;
-        }
-        let mut i = 0;
-        let b_strides = b.panel_stride;
-        while i + MR_WIDE <= m {
-            let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
-            tile_wide::<MR_WIDE, { 2 * MR_WIDE }, false, CONTIGUOUS>((
-                k, a_rows, a_strides, b_ptr, b_strides, start, out,
-            ));
-            i += MR_WIDE;
-        }
-        let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b_strides, start, out.offset(i, p * NR));
-        match m - i {
-            1 => tile_wide::<1, 2, false, CONTIGUOUS>(args),
-            2 => tile_wide::<2, 4, false, CONTIGUOUS>(args),
-            3 => tile_wide::<3, 6, false, CONTIGUOUS>(args),
-            4 => tile_wide::<4, 8, false, CONTIGUOUS>(args),
-            5 => tile_wide::<5, 10, false, CONTIGUOUS>(args),
-            6 => tile_wide::<6, 12, false, CONTIGUOUS>(args),
-            7 => tile_wide::<7, 14, false, CONTIGUOUS>(args),
-            8 => tile_wide::<8, 16, false, CONTIGUOUS>(args),
-            9 => tile_wide::<9, 18, false, CONTIGUOUS>(args),
-            10 => tile_wide::<10, 20, false, CONTIGUOUS>(args),
-            11 => tile_wide::<11, 22, false, CONTIGUOUS>(args),
-            _ => {}
+    let a_strides = (a.row_stride, a.col_stride);
+    // Row blocks of A small enough to stay in L2 while every pair of panels passes over
+    // them; without them A came from L3 once per pair when a shard's A outgrew L2.
+    let block_rows = (A_BLOCK_FLOATS / k).max(1).div_ceil(MR_WIDE) * MR_WIDE;
+    for i0 in (0..m).step_by(block_rows) {
+        let rows = block_rows.min(m - i0);
+        let (a, out) = (Strided { data: &a.data[i0 * a.row_stride..], ..a }, out.offset(i0, 0));
+        let a_ptr = a.data.as_ptr();
+        for p in (0..panels).step_by(2) {
+            let b_ptr = b.data.as_ptr().add(p * b.panel_stride);
+            let start = bias.map_or(Start::Zero, |v| Start::Bias(v.as_ptr().add(p * NR)));
+            if p + 1 == panels {
+                // An odd last panel: the ymm sweep over that one panel (each tile instance keeps
+                // its one call site, so it stays inlined).
+                let last = Panels { data: &b.data[p * b.panel_stride..], ..b };
+                gemm_full_panels((rows, 1, k), a, last, bias.map(|v| &v[p * NR..]), out.offset(0, p * NR));
+                continue;
+            }
+            let mut i = 0;
+            let b_strides = b.panel_stride;
+            while i + MR_WIDE <= rows {
+                let (a_rows, out) = (a_ptr.add(i * a.row_stride), out.offset(i, p * NR));
+                tile_wide::<MR_WIDE, { 2 * MR_WIDE }, false, CONTIGUOUS>((
+                    k, a_rows, a_strides, b_ptr, b_strides, start, out,
+                ));
+                i += MR_WIDE;
+            }
+            let args = (k, a_ptr.add(i * a.row_stride), a_strides, b_ptr, b_strides, start, out.offset(i, p * NR));
+            match rows - i {
+                1 => tile_wide::<1, 2, false, CONTIGUOUS>(args),
+                2 => tile_wide::<2, 4, false, CONTIGUOUS>(args),
+                3 => tile_wide::<3, 6, false, CONTIGUOUS>(args),
+                4 => tile_wide::<4, 8, false, CONTIGUOUS>(args),
+                5 => tile_wide::<5, 10, false, CONTIGUOUS>(args),
+                6 => tile_wide::<6, 12, false, CONTIGUOUS>(args),
+                7 => tile_wide::<7, 14, false, CONTIGUOUS>(args),
+                8 => tile_wide::<8, 16, false, CONTIGUOUS>(args),
+                9 => tile_wide::<9, 18, false, CONTIGUOUS>(args),
+                10 => tile_wide::<10, 20, false, CONTIGUOUS>(args),
+                11 => tile_wide::<11, 22, false, CONTIGUOUS>(args),
+                _ => {}
+            }
         }
     }
 }
+
+/// Floats of A per row block of [`gemm_full_panels_wide`]: 256 KB, an eighth of this
+/// Xeon's L2, leaving room for all of B (the weights) and the block of C.
+const A_BLOCK_FLOATS: usize = 65536;
 
 /// Rows of B (and columns of A) packed per block by [`gemm_packed`]: of 64, 128 and 256 (with
 /// 4 panels a block), 128 ran the weight gradient fastest (`docs/performance.md`,
