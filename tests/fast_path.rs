@@ -446,3 +446,123 @@ fn transposed_panels_hold_exactly_w_transposed() {
         }
     }
 }
+
+/// The paths this CPU runs the GEMM on: AVX2, and AVX-512 where the CPU has it (forced here
+/// whatever the CPU rule would choose, so both are tested on any machine that can run them).
+fn gemm_paths() -> Vec<dsm_tui::nn::cpu::path::KernelPath> {
+    use dsm_tui::nn::cpu::path::KernelPath;
+    [KernelPath::Avx2, KernelPath::Avx512].into_iter().filter(|p| p.runs_here()).collect()
+}
+
+/// Every output of the GEMM is one chain of FMAs in k order, starting from the bias (or 0),
+/// whatever the tile, the sweep or the path: checked bit for bit against that chain written
+/// out element by element, for shapes with whole panels, a partial panel, fewer columns
+/// than one panel (the loops alone), rows that are not a multiple of any tile, and k over
+/// several blocks.
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "the kernels exist only on x86-64")]
+fn every_gemm_output_is_one_fma_chain_in_k_order() {
+    use dsm_tui::nn::cpu::kernels::{self, Epilogue, NR, Panels, Strided};
+    if !kernels_or_skip("every_gemm_output_is_one_fma_chain_in_k_order") {
+        return;
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(23);
+    let mut floats = |len: usize| f32s(len, &mut rng);
+    for (m, n, k) in [(13, 40, 9), (7, 5, 3), (1, 16, 1), (30, 64, 300), (25, 33, 600)] {
+        let (a, b, bias) = (floats(m * k), floats(k * n), floats(n));
+        let chain = |i: usize, j: usize, bias: Option<&[f32]>| {
+            (0..k).fold(bias.map_or(0.0, |b| b[j]), |sum, kk| a[i * k + kk].mul_add(b[kk * n + j], sum))
+        };
+        let mut packed = vec![0.0; n.div_ceil(NR) * NR * k];
+        kernels::pack_rows(&b, k, n, &mut packed);
+        let in_place = Panels { data: &b, row_stride: n, panel_stride: NR };
+        let contiguous = Panels { data: &packed, row_stride: NR, panel_stride: NR * k };
+        let along_rows = Strided { data: &a, row_stride: k, col_stride: 1 };
+        for path in gemm_paths() {
+            for (panels, bias) in [(in_place, None), (contiguous, Some(&bias[..]))] {
+                let mut c = vec![f32::NAN; m * n];
+                kernels::gemm_with(path, (m, n, k), along_rows, panels, bias, &mut c, n, Epilogue::Store);
+                let expected: Vec<f32> = (0..m * n).map(|e| chain(e / n, e % n, bias)).collect();
+                assert_eq!(bits(&c), bits(&expected), "{} path, {m} × {n} × {k}, bias {}", path.name(), bias.is_some());
+            }
+        }
+    }
+}
+
+/// An empty product (no rows or no columns) leaves C alone, and buffers too short for the
+/// shape are refused with a panic before the tiles read or write through raw pointers:
+/// A, B, C, the slope, the factor and the bias one element short, on every path.
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "the kernels exist only on x86-64")]
+fn gemm_leaves_empty_outputs_alone_and_refuses_short_buffers() {
+    use dsm_tui::nn::cpu::kernels::{self, Epilogue, NR, Panels, Strided};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    if !kernels_or_skip("gemm_leaves_empty_outputs_alone_and_refuses_short_buffers") {
+        return;
+    }
+    let (m, n, k) = (13, 40, 9);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(29);
+    let (a, b, bias, factor) = (f32s(m * k, &mut rng), f32s(k * n, &mut rng), f32s(n, &mut rng), f32s(m * n, &mut rng));
+    let a_rows = Strided { data: &a, row_stride: k, col_stride: 1 };
+    let b_panels = Panels { data: &b, row_stride: n, panel_stride: NR };
+    for path in gemm_paths() {
+        for (rows, cols) in [(0, n), (m, 0), (0, 0)] {
+            let mut c = vec![f32::NAN; m * n];
+            kernels::gemm_with(path, (rows, cols, k), a_rows, b_panels, Some(&bias), &mut c, n, Epilogue::Store);
+            assert!(c.iter().all(|v| v.is_nan()), "{} path, {rows} × {cols}: C untouched", path.name());
+        }
+        let short_a = Strided { data: &a[..m * k - 1], ..a_rows };
+        // B's last full panel ends at row k − 1, column 31: one float short of it.
+        let short_b = Panels { data: &b[..(k - 1) * n + 2 * NR - 1], ..b_panels };
+        let refused = |what: &str, run: &mut dyn FnMut()| {
+            let result = catch_unwind(AssertUnwindSafe(run));
+            assert!(result.is_err(), "{} path: a short {what} must be refused", path.name());
+        };
+        let mut c = vec![0.0f32; m * n];
+        let mut slope = vec![0.0f32; m * n];
+        refused("A", &mut || kernels::gemm_with(path, (m, n, k), short_a, b_panels, None, &mut c, n, Epilogue::Store));
+        refused("B", &mut || kernels::gemm_with(path, (m, n, k), a_rows, short_b, None, &mut c, n, Epilogue::Store));
+        refused("C", &mut || {
+            kernels::gemm_with(path, (m, n, k), a_rows, b_panels, None, &mut c[..m * n - 1], n, Epilogue::Store)
+        });
+        refused("slope", &mut || {
+            let epilogue = Epilogue::SiluWithSlope(&mut slope[..m * n - 1]);
+            kernels::gemm_with(path, (m, n, k), a_rows, b_panels, None, &mut c, n, epilogue)
+        });
+        refused("factor", &mut || {
+            let epilogue = Epilogue::Times(&factor[..m * n - 1]);
+            kernels::gemm_with(path, (m, n, k), a_rows, b_panels, None, &mut c, n, epilogue)
+        });
+        refused("bias", &mut || {
+            kernels::gemm_with(path, (m, n, k), a_rows, b_panels, Some(&bias[..n - 1]), &mut c, n, Epilogue::Store)
+        });
+    }
+}
+
+/// The input layer reads its weight columns through raw pointers, so columns or outputs
+/// shorter than the layer's width are refused with a panic before any read.
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "the kernels exist only on x86-64")]
+fn input_layer_refuses_short_buffers() {
+    use dsm_tui::nn::cpu::kernels::{self, Epilogue};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    if !kernels_or_skip("input_layer_refuses_short_buffers") {
+        return;
+    }
+    let (rows, h) = (5, 40);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(31);
+    let (x, w0, w1, b) = (f32s(2 * rows, &mut rng), f32s(h, &mut rng), f32s(h, &mut rng), f32s(h, &mut rng));
+    let (mut z, mut slope) = (vec![0.0f32; rows * h], vec![0.0f32; rows * h]);
+    kernels::input_layer(&x, &w0, &w1, &b, &mut z, Epilogue::SiluWithSlope(&mut slope));
+    assert!(z.iter().all(|v| v.is_finite()) && z.iter().any(|&v| v != 0.0), "the full-size call runs");
+    let mut refused = |what: &str, run: &mut dyn FnMut(&mut [f32], &mut [f32])| {
+        let result = catch_unwind(AssertUnwindSafe(|| run(&mut z, &mut slope)));
+        assert!(result.is_err(), "a short {what} must be refused");
+    };
+    refused("first column", &mut |z, _| kernels::input_layer(&x, &w0[..h - 1], &w1, &b, z, Epilogue::Store));
+    refused("second column", &mut |z, _| kernels::input_layer(&x, &w0, &w1[..h - 1], &b, z, Epilogue::Store));
+    refused("output", &mut |z, _| kernels::input_layer(&x, &w0, &w1, &b, &mut z[..rows * h - 1], Epilogue::Store));
+    refused("slope", &mut |z, slope| {
+        kernels::input_layer(&x, &w0, &w1, &b, z, Epilogue::SiluWithSlope(&mut slope[..rows * h - 1]))
+    });
+}
