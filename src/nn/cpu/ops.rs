@@ -365,3 +365,21 @@ pub fn adam_update<F: Real>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: [
         *p -= step_size * *m / (v.sqrt() * inv_sqrt_bias2 + eps);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// f32 buffers reach the kernels exactly when this process runs them, as themselves
+    /// (no copy); f64 buffers never do, which is what keeps the gradient checks on the
+    /// portable path. Were `fast` to say no on a CPU with the kernels, every figure would
+    /// still be within f32 rounding of the right one, only slower and with other bits.
+    #[test]
+    fn only_f32_buffers_take_the_kernels_and_only_where_they_run() {
+        let (mut single, mut double) = ([1.0f32, 2.0, 3.0], [1.0f64, 2.0, 3.0]);
+        let kernels = kernels::available().then_some(single.as_ptr());
+        assert_eq!(fast(&single).map(<[f32]>::as_ptr), kernels);
+        assert_eq!(fast_mut(&mut single).map(|s| s.as_ptr()), kernels);
+        assert!(fast(&double).is_none() && fast_mut(&mut double).is_none());
+    }
+}
