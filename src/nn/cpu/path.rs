@@ -57,8 +57,13 @@ pub fn chosen() -> KernelPath {
 /// The override in `DSM_TUI_KERNELS`, if set: an error names the value and what is accepted
 /// here (an unknown name, or a path this CPU cannot run).
 pub fn from_env() -> Result<Option<KernelPath>, String> {
-    let Some(value) = std::env::var_os(ENV) else { return Ok(None) };
-    let value = value.to_string_lossy();
+    let value = std::env::var_os(ENV);
+    parse_override(value.as_ref().map(|v| v.to_string_lossy()).as_deref())
+}
+
+/// [`from_env`] on the variable's value (`None`: not set).
+fn parse_override(value: Option<&str>) -> Result<Option<KernelPath>, String> {
+    let Some(value) = value else { return Ok(None) };
     let runnable: Vec<&str> = KernelPath::ALL.iter().filter(|p| p.runs_here()).map(|p| p.name()).collect();
     match KernelPath::ALL.into_iter().find(|p| p.name() == value) {
         Some(path) if path.runs_here() => Ok(Some(path)),
@@ -70,12 +75,15 @@ pub fn from_env() -> Result<Option<KernelPath>, String> {
 /// The rule: AVX-512 on the Intel server cores known to have two 512-bit FMA units per core,
 /// AVX2 + FMA on every other CPU that has them, the portable code elsewhere.
 pub fn for_this_cpu() -> KernelPath {
-    if !KernelPath::Avx2.runs_here() {
-        KernelPath::Portable
-    } else if KernelPath::Avx512.runs_here() && cpu::has_two_fma512_units() {
-        KernelPath::Avx512
-    } else {
-        KernelPath::Avx2
+    rule(KernelPath::Avx2.runs_here(), KernelPath::Avx512.runs_here() && cpu::has_two_fma512_units())
+}
+
+/// [`for_this_cpu`] on what the CPU has: AVX2 + FMA, and AVX-512 with two 512-bit FMA units.
+fn rule(avx2_fma: bool, avx512_two_units: bool) -> KernelPath {
+    match (avx2_fma, avx512_two_units) {
+        (false, _) => KernelPath::Portable,
+        (true, true) => KernelPath::Avx512,
+        (true, false) => KernelPath::Avx2,
     }
 }
 
@@ -114,14 +122,21 @@ mod cpu {
         for (chunk, reg) in vendor.chunks_exact_mut(4).zip([leaf0.ebx, leaf0.edx, leaf0.ecx]) {
             chunk.copy_from_slice(&reg.to_le_bytes());
         }
-        let base_family = (leaf1.eax >> 8) & 0xf;
-        let family = if base_family == 0xf { base_family + ((leaf1.eax >> 20) & 0xff) } else { base_family };
-        let model = if base_family == 0x6 || base_family == 0xf {
-            (((leaf1.eax >> 16) & 0xf) << 4) | ((leaf1.eax >> 4) & 0xf)
-        } else {
-            (leaf1.eax >> 4) & 0xf
-        };
+        let (family, model) = family_and_model(leaf1.eax);
         Identity { vendor, family, model, leaf7_edx }
+    }
+
+    /// The display family and model in CPUID leaf 1's EAX: the extended family is added
+    /// only to base family 15, the extended model prefixed only for families 6 and 15.
+    fn family_and_model(eax: u32) -> (u32, u32) {
+        let base_family = (eax >> 8) & 0xf;
+        let family = if base_family == 0xf { base_family + ((eax >> 20) & 0xff) } else { base_family };
+        let model = if base_family == 0x6 || base_family == 0xf {
+            (((eax >> 16) & 0xf) << 4) | ((eax >> 4) & 0xf)
+        } else {
+            (eax >> 4) & 0xf
+        };
+        (family, model)
     }
 
     /// Intel Xeons whose cores have two 512-bit FMA units: Ice Lake-SP (family 6, models 106
@@ -132,7 +147,10 @@ mod cpu {
     /// say which. AMD keeps AVX2: Zen 4 splits 512-bit operations in two, and Zen 5 is not
     /// measured yet.
     pub fn has_two_fma512_units() -> bool {
-        let id = identity();
+        two_fma512_units(&identity())
+    }
+
+    fn two_fma512_units(id: &Identity) -> bool {
         let avx512_fp16_or_amx = id.leaf7_edx & (1 << 23 | 1 << 24) != 0;
         &id.vendor == b"GenuineIntel"
             && id.family == 6
@@ -158,6 +176,67 @@ mod cpu {
         let vendor = String::from_utf8_lossy(&id.vendor);
         format!("{} ({vendor}, family {}, model {})", brand.trim(), id.family, id.model)
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Leaf 1 EAX of real parts (Intel's and AMD's published signatures), decoded.
+        #[test]
+        fn family_and_model_of_known_signatures() {
+            let known = [
+                (0x00A1_0F11, (25, 17)), // AMD EPYC 9004, Zen 4 "Genoa"
+                (0x0008_06F8, (6, 143)), // Intel Xeon, Sapphire Rapids
+                (0x000C_06F2, (6, 207)), // Intel Xeon, Emerald Rapids
+                (0x0005_0654, (6, 85)),  // Intel Xeon, Skylake-SP
+                (0x0010_0F42, (16, 4)),  // AMD family 10h: extended family, no extended model
+                (0x0000_0543, (5, 4)),   // Intel Pentium: neither extension
+            ];
+            for (eax, want) in known {
+                assert_eq!(family_and_model(eax), want, "{eax:#010x}");
+            }
+        }
+
+        /// The rule's table: Intel server cores with two 512-bit FMA units by model or by
+        /// AVX512-FP16 / AMX (a virtual machine's odd model); not Skylake-SP, not AMD.
+        #[test]
+        fn two_fma512_units_by_identity() {
+            let id =
+                |vendor: &[u8; 12], family, model, leaf7_edx| Identity { vendor: *vendor, family, model, leaf7_edx };
+            let (intel, amd) = (b"GenuineIntel", b"AuthenticAMD");
+            for model in [106, 108, 143, 173, 174, 207] {
+                assert!(two_fma512_units(&id(intel, 6, model, 0)), "Intel model {model}");
+                assert!(!two_fma512_units(&id(amd, 6, model, 0)), "the same model number from AMD");
+                assert!(!two_fma512_units(&id(intel, 15, model, 0)), "family 15, model {model}");
+            }
+            assert!(!two_fma512_units(&id(intel, 6, 85, 0)), "Skylake-SP / Cascade Lake");
+            assert!(!two_fma512_units(&id(intel, 6, 167, 0)), "model 167 alone");
+            assert!(two_fma512_units(&id(intel, 6, 167, 1 << 23)), "model 167 with AVX512-FP16");
+            assert!(two_fma512_units(&id(intel, 6, 167, 1 << 24)), "model 167 with AMX");
+            assert!(!two_fma512_units(&id(intel, 6, 167, 1 << 22)), "another leaf-7 bit");
+            assert!(!two_fma512_units(&id(amd, 25, 17, 1 << 23 | 1 << 24)), "Zen 4, whatever it reports");
+        }
+
+        /// What `bench` prints agrees with the kernel's own reading of CPUID (Linux only).
+        #[test]
+        fn description_names_the_family_and_model_linux_reports() {
+            let Ok(cpuinfo) = std::fs::read_to_string("/proc/cpuinfo") else {
+                eprintln!("SKIPPED description_names_the_family_and_model_linux_reports: no /proc/cpuinfo");
+                return;
+            };
+            let field = |name: &str| {
+                cpuinfo.lines().find_map(|l| {
+                    let (key, value) = l.split_once(':')?;
+                    (key.trim() == name).then(|| value.trim().to_string())
+                })
+            };
+            let (vendor, family, model) = (field("vendor_id"), field("cpu family"), field("model"));
+            let (vendor, family, model) =
+                (vendor.expect("vendor_id"), family.expect("cpu family"), model.expect("model"));
+            let text = description();
+            assert!(text.contains(&format!("({vendor}, family {family}, model {model})")), "{text}");
+        }
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -176,5 +255,65 @@ mod cpu {
 
     pub fn description() -> String {
         std::env::consts::ARCH.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_takes_the_widest_path_that_pays() {
+        assert_eq!(rule(false, false), KernelPath::Portable);
+        assert_eq!(rule(false, true), KernelPath::Portable, "no AVX-512 kernels without the AVX2 ones");
+        assert_eq!(rule(true, false), KernelPath::Avx2);
+        assert_eq!(rule(true, true), KernelPath::Avx512);
+    }
+
+    /// Each path runs here exactly when Linux lists its instructions (an independent reading
+    /// of the same CPUID bits, with the kernel's view of what the OS saves).
+    #[test]
+    fn runs_here_agrees_with_the_flags_linux_reports() {
+        let Ok(cpuinfo) = std::fs::read_to_string("/proc/cpuinfo") else {
+            eprintln!("SKIPPED runs_here_agrees_with_the_flags_linux_reports: no /proc/cpuinfo");
+            return;
+        };
+        let flags: Vec<&str> = cpuinfo
+            .lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == "flags"))
+            .map(|(_, v)| v.split_whitespace().collect())
+            .unwrap_or_default();
+        let has = |f: &str| flags.contains(&f);
+        assert!(KernelPath::Portable.runs_here());
+        assert_eq!(KernelPath::Avx2.runs_here(), has("avx2") && has("fma"), "{flags:?}");
+        assert_eq!(KernelPath::Avx512.runs_here(), has("avx2") && has("fma") && has("avx512f"), "{flags:?}");
+    }
+
+    /// Unset means the rule; every name this CPU runs parses to its path; an unknown name or a
+    /// path this CPU lacks is an error naming the value and the accepted names.
+    #[test]
+    fn the_override_parses_names_and_refuses_the_rest() {
+        assert_eq!(parse_override(None), Ok(None));
+        let runnable: Vec<KernelPath> = KernelPath::ALL.into_iter().filter(|p| p.runs_here()).collect();
+        let accepted = runnable.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+        for path in KernelPath::ALL {
+            let parsed = parse_override(Some(path.name()));
+            if path.runs_here() {
+                assert_eq!(parsed, Ok(Some(path)));
+            } else {
+                let err = parsed.expect_err("a path this CPU lacks");
+                assert_eq!(err, format!("{ENV}={}: this CPU cannot run it (here: {accepted})", path.name()));
+            }
+        }
+        for bad in ["AVX2", "sse", ""] {
+            let err = parse_override(Some(bad)).expect_err("not a path");
+            assert_eq!(err, format!("{ENV}={bad:?} is not a kernel path (accepted: {accepted})"));
+        }
+    }
+
+    #[test]
+    fn names_are_distinct_and_lower_case() {
+        let names: Vec<&str> = KernelPath::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["avx512", "avx2", "portable"]);
     }
 }
