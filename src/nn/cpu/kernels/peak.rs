@@ -38,10 +38,16 @@ pub fn fma_peak(path: KernelPath, seconds: f64) -> Option<f64> {
             let start = Instant::now();
             run(iterations);
             let elapsed = start.elapsed().as_secs_f64();
-            return Some(iterations as f64 * (CHAINS as f64) * lanes * 2.0 / elapsed / 1e9);
+            return Some(gflops(iterations, lanes, elapsed));
         }
         iterations *= 2;
     }
+}
+
+/// GFLOP/s of `iterations` rounds of the chains on `lanes`-wide registers in `seconds`: each
+/// round is one FMA (two flops) per lane of each chain.
+fn gflops(iterations: u64, lanes: f64, seconds: f64) -> f64 {
+    iterations as f64 * (CHAINS as f64) * lanes * 2.0 / seconds / 1e9
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -66,4 +72,35 @@ unsafe fn chains<L: Lanes>(iterations: u64) {
         }
     }
     black_box(acc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_counted_by_hand() {
+        // 10⁹ rounds × 12 chains × 8 lanes × 2 flops in one second: 192 GFLOP/s.
+        assert_eq!(gflops(1_000_000_000, 8.0, 1.0), 192.0);
+        // Half the rounds, twice the lanes, twice the time: 96.
+        assert_eq!(gflops(500_000_000, 16.0, 2.0), 96.0);
+    }
+
+    /// A measured peak is a positive figure below what the hardware could do at all: two FMA
+    /// units per core, at most 6 GHz, on the path's register width (a bound no load can
+    /// break, so this is not a timing assertion). None for the portable code.
+    #[test]
+    fn peaks_are_positive_and_below_the_hardware_ceiling() {
+        assert_eq!(fma_peak(KernelPath::Portable, 0.01), None);
+        for (path, lanes) in [(KernelPath::Avx2, 8.0), (KernelPath::Avx512, 16.0)] {
+            let peak = fma_peak(path, 0.01);
+            if !path.runs_here() {
+                assert_eq!(peak, None, "{} cannot run here", path.name());
+                continue;
+            }
+            let peak = peak.expect("a path this CPU runs");
+            let ceiling = 2.0 * lanes * 2.0 * 6.0;
+            assert!(peak > 0.0 && peak < ceiling, "{}: {peak} GFLOP/s against a ceiling of {ceiling}", path.name());
+        }
+    }
 }
