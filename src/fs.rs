@@ -173,3 +173,91 @@ fn naming(doing: &str, path: &Path, err: io::Error) -> io::Error {
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     commit(vec![stage(path, write)?], || Ok::<_, io::Error>(()))
 }
+
+/// Writes a new file in `dir` named `{stem}.{extension}`, or `{stem}-2.{extension}`, `-3` …
+/// when that name is taken, and returns its path: written whole to a temporary first, then
+/// linked to the free name (tempfile's `persist_noclobber`), so no existing file is ever
+/// replaced, not even one created meanwhile by another process.
+pub fn write_new(
+    dir: &Path,
+    stem: &str,
+    extension: &str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<PathBuf> {
+    let first = dir.join(format!("{stem}.{extension}"));
+    let mut temp = temp_in(dir, name_of(&first)?).map_err(|e| naming("cannot create a file in", dir, e))?;
+    {
+        let mut out = BufWriter::new(temp.as_file_mut());
+        write(&mut out).and_then(|()| out.flush()).map_err(|e| naming("cannot write", &first, e))?;
+    }
+    for n in 1.. {
+        let path = if n == 1 { first.clone() } else { dir.join(format!("{stem}-{n}.{extension}")) };
+        match temp.persist_noclobber(&path) {
+            Ok(_) => return Ok(path),
+            Err(err) if err.error.kind() == io::ErrorKind::AlreadyExists => temp = err.file,
+            Err(err) => return Err(naming("cannot write", &path, err.error)),
+        }
+    }
+    unreachable!("some name is free")
+}
+
+/// `time` as UTC `YYYYMMDD-HHMMSS`, for file names that sort by when they were made.
+pub fn utc_stamp(time: std::time::SystemTime) -> String {
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (in_day / 3600, in_day % 3600 / 60, in_day % 60);
+    format!("{year:04}{month:02}{day:02}-{h:02}{m:02}{s:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    /// Against dates computed independently (`date -u -d @SECONDS +%Y%m%d-%H%M%S`).
+    #[test]
+    fn utc_stamps_of_known_instants() {
+        for (seconds, want) in [
+            (0, "19700101-000000"),
+            (951_782_400, "20000229-000000"),
+            (1_798_761_599, "20261231-235959"),
+            (1_796_514_165, "20261205-234245"),
+            (4_107_542_400, "21000301-000000"),
+        ] {
+            assert_eq!(utc_stamp(UNIX_EPOCH + Duration::from_secs(seconds)), want, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn write_new_never_replaces_a_file() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let write = |text: &'static str| move |out: &mut dyn Write| out.write_all(text.as_bytes());
+        let first = write_new(dir.path(), "drawing", "csv", write("one")).expect("first");
+        let second = write_new(dir.path(), "drawing", "csv", write("two")).expect("second");
+        let third = write_new(dir.path(), "drawing", "csv", write("three")).expect("third");
+        assert_eq!(first, dir.path().join("drawing.csv"));
+        assert_eq!(second, dir.path().join("drawing-2.csv"));
+        assert_eq!(third, dir.path().join("drawing-3.csv"));
+        assert_eq!(fs::read_to_string(&first).unwrap(), "one");
+        assert_eq!(fs::read_to_string(&second).unwrap(), "two");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 3, "no temporaries left: {left:?}");
+    }
+
+    #[test]
+    fn write_new_in_a_missing_directory_names_it() {
+        let err = write_new(Path::new("/nonexistent-dir"), "drawing", "csv", |_| Ok(())).expect_err("no directory");
+        assert!(err.to_string().contains("/nonexistent-dir"), "{err}");
+    }
+}
