@@ -611,3 +611,59 @@ fn two_earlier_runs_under_the_current_one_at_120x40() {
         step_axis(&text)
     );
 }
+
+/// Draw mode over a training run: a stroke of left drags along a sine across the samples
+/// panel, made through the same transform the dashboard maps the mouse with, then a right
+/// drag erasing part of it. The canvas replaces the scatter (no particles drawn), the title
+/// and the status give the count and the brush, the footer draw mode's hints.
+fn drawing_at(width: u16, height: u16) -> Terminal<TestBackend> {
+    use dsm_tui::app::drawing::{Pointer, Stroke};
+    use std::time::Instant;
+    let mut app = app_with(TrainerState::Training);
+    assert_eq!(app.update(Action::StartDrawing), None);
+    let screen = Rect::new(0, 0, width, height);
+    let t = ui::samples_transform(&app, screen).expect("the samples panel is on screen");
+    let (area, now) = (t.area, Instant::now());
+    let at = |i: u16| {
+        let column = area.x + 2 + i;
+        let wave = (f64::from(i) / f64::from(area.width - 5) * std::f64::consts::TAU).sin();
+        let row = area.y + area.height / 2 - (wave * f64::from(area.height) / 3.0).round() as u16;
+        t.region_at(column, row).expect("inside the plot")
+    };
+    app.pointer(Pointer::Press(Stroke::Draw, at(0)), now);
+    for i in 1..area.width - 4 {
+        app.pointer(Pointer::Drag(at(i)), now);
+    }
+    app.pointer(Pointer::Release, now);
+    app.pointer(Pointer::Press(Stroke::Erase, at(area.width / 2)), now);
+    app.pointer(Pointer::Release, now);
+    let count = app.drawing().expect("draw mode").points().len();
+    let terminal = draw(&app, width, height);
+    let rows = lines(&terminal);
+    assert!(rows.iter().all(|r| r.chars().count() == usize::from(width)));
+    assert!(rows[0].contains(&format!("┌ Draw · {count} points · brush 3×3 ─")), "{}", rows[0]);
+    let text = rows.join("\n");
+    assert!(text.contains(&format!("DRAWING · {count} points · brush 3×3")), "the status names count and brush");
+    assert!(rows[usize::from(height) - 1].starts_with(" drag draw  right-drag erase  Enter train on it"));
+    let buf = terminal.backend().buffer();
+    let canvas: Vec<Color> =
+        area.positions().map(|p| buf.cell(p).expect("on screen").fg).filter(|&c| c != Color::Reset).collect();
+    assert!(canvas.contains(&theme::DATA), "the drawing is drawn");
+    assert!(canvas.iter().all(|&c| c == theme::DATA), "nothing but the drawing on the canvas: {canvas:?}");
+    terminal
+}
+
+#[test]
+fn drawing_at_80x24() {
+    insta::assert_snapshot!(drawing_at(80, 24).backend());
+}
+
+#[test]
+fn drawing_at_100x30() {
+    insta::assert_snapshot!(drawing_at(100, 30).backend());
+}
+
+#[test]
+fn drawing_at_160x48() {
+    insta::assert_snapshot!(drawing_at(160, 48).backend());
+}

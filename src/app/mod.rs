@@ -6,6 +6,8 @@
 //! imports `ui`: the widgets read this state, never the reverse.
 
 pub mod density;
+mod draw_mode;
+pub mod drawing;
 pub mod keys;
 pub mod loss_history;
 pub mod loss_plot;
@@ -18,6 +20,7 @@ pub mod view;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::app::drawing::Drawing;
 use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
@@ -102,6 +105,12 @@ pub struct App {
     samples: Samples,
     frames: u64,
     frame_rate: RateMeter,
+    /// Draw mode's canvas, while it is on (`e`).
+    drawing: Option<Drawing>,
+    /// The last drawn run's configuration: `d` cycles back to it.
+    drawn: Option<Config>,
+    /// Where Enter saves a drawing: the working directory.
+    drawing_dir: PathBuf,
 }
 
 impl App {
@@ -142,7 +151,15 @@ impl App {
             plot: LossPlot::default(),
             frames: 0,
             frame_rate: RateMeter::default(),
+            drawing: None,
+            drawn: None,
+            drawing_dir: PathBuf::from("."),
         }
+    }
+
+    /// Enter in draw mode saves the drawing in `dir` (the working directory by default).
+    pub fn drawing_into(self, dir: PathBuf) -> Self {
+        Self { drawing_dir: dir, ..self }
     }
 
     /// `w` saves to `path` (`--save`) rather than to a new file each time.
@@ -217,7 +234,7 @@ impl App {
                 Some(self.new_run(Config { objective, ..self.config.clone() }))
             }
             Action::CycleDataset => {
-                let next = next_dataset(&self.launched, &self.config);
+                let next = next_dataset(&self.launched, &self.config, self.drawn.as_ref());
                 Some(self.new_run(Config { seed: next.seed.wrapping_add(1), ..next }))
             }
             // The seed is kept, as for `o`: both modes on the same data.
@@ -335,6 +352,7 @@ impl App {
             }
             // The terminal is the dashboard's, not the UI state's: its event loop suspends.
             Action::Suspend => None,
+            Action::StartDrawing | Action::Draw(_) => self.draw_command(action),
         }
     }
 
@@ -469,7 +487,8 @@ impl App {
     /// Starts the clock of a new notice and clears one shown for [`NOTICE_TIME`]; `true` if
     /// that changed the screen.
     pub fn tick(&mut self, now: Instant) -> bool {
-        let Some(notice) = &mut self.notice else { return false };
+        let sprayed = self.drawing.as_mut().is_some_and(|drawing| drawing.tick(now));
+        let Some(notice) = &mut self.notice else { return sprayed };
         match notice.since {
             None => notice.since = Some(now),
             Some(since) if now.duration_since(since) >= NOTICE_TIME => {
@@ -478,7 +497,7 @@ impl App {
             }
             Some(_) => {}
         }
-        false
+        sprayed
     }
 
     /// Counts a drawn frame, for the frames/s figure.
@@ -509,7 +528,10 @@ impl App {
 
     /// Whether snapshots keep coming: the UI can poll slowly when they do not.
     pub fn expects_snapshots(&self) -> bool {
-        self.awaiting_reply || self.particles_flow() || matches!(self.state(), None | Some(TrainerState::Training))
+        self.awaiting_reply
+            || self.particles_flow()
+            || matches!(self.state(), None | Some(TrainerState::Training))
+            || self.drawing.as_ref().is_some_and(Drawing::stroke_in_progress)
     }
 
     /// The particles on screen move by themselves, as the trainer last said.
@@ -924,7 +946,7 @@ pub(crate) mod tests {
         let mut config = launched.clone();
         let mut names = Vec::new();
         for _ in 0..6 {
-            config = next_dataset(&launched, &config);
+            config = next_dataset(&launched, &config, None);
             names.push(config.source.name());
             if config.source != launched.source {
                 assert_eq!(config.count, Config::default().count, "a built-in set at its default size");

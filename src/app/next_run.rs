@@ -36,15 +36,30 @@ pub fn steps_per_second(steps_per_frame: usize) -> usize {
 /// The configuration `d` moves to from `current`: the next built-in set in
 /// [`Builtin::ALL`]'s order, wrapping, with that set's noise and σ, everything else kept.
 /// When the dashboard was `launched` on the user's file, the file is part of the cycle too,
-/// after the last built-in set. The set it was launched on comes back with the launch's own
-/// count, noise and σ (the flags were given for it), so a full cycle ends where it began.
-pub fn next_dataset(launched: &Config, current: &Config) -> Config {
+/// after the last built-in set, and so is the last `drawn` data set (draw mode, `e`) once
+/// there is one, as it was trained. The set it was launched on comes back with the launch's
+/// own count, noise and σ (the flags were given for it), so a full cycle ends where it began.
+pub fn next_dataset(launched: &Config, current: &Config, drawn: Option<&Config>) -> Config {
     let last = Builtin::ALL[Builtin::ALL.len() - 1];
-    let source = match (&current.source, &launched.source) {
-        (Source::Builtin(b), Source::File { .. }) if *b == last => launched.source.clone(),
-        (Source::Builtin(b), _) => Source::Builtin(b.next()),
-        (Source::File { .. }, _) => Source::Builtin(Builtin::ALL[0]),
+    let launched_file = matches!(launched.source, Source::File { .. }).then_some(&launched.source);
+    let drawn_source = drawn.map(|d| &d.source).filter(|&d| Some(d) != launched_file);
+    // The sets after the built-in ones, in order.
+    let extra: Vec<&Source> = launched_file.into_iter().chain(drawn_source).collect();
+    let source = match &current.source {
+        Source::Builtin(b) if *b == last => extra.first().map_or(Source::Builtin(Builtin::ALL[0]), |&s| s.clone()),
+        Source::Builtin(b) => Source::Builtin(b.next()),
+        file => {
+            let at = extra.iter().position(|&s| s == file);
+            at.and_then(|i| extra.get(i + 1)).map_or(Source::Builtin(Builtin::ALL[0]), |&s| s.clone())
+        }
     };
+    if let Some(drawn) = drawn.filter(|d| d.source == source && Some(&source) != launched_file) {
+        let (count, noise, sigma, epochs, lr_gamma) =
+            (drawn.count, drawn.noise, drawn.sigma, drawn.epochs, drawn.lr_gamma);
+        return Config { source, count, noise, sigma, epochs, lr_gamma, ..current.clone() };
+    }
+    // Leaving a drawing: the launch's length and decay again.
+    let (epochs, lr_gamma) = (launched.epochs, launched.lr_gamma);
     let (count, noise, sigma) = match &source {
         s if *s == launched.source => (launched.count, launched.noise, launched.sigma),
         Source::Builtin(b) => {
@@ -55,9 +70,9 @@ pub fn next_dataset(launched: &Config, current: &Config) -> Config {
             };
             (count, b.default_noise(), b.default_sigma())
         }
-        Source::File { .. } => unreachable!("the only file in the cycle is the launch's"),
+        Source::File { .. } => unreachable!("the files in the cycle are the launch's and the drawing"),
     };
-    Config { source, count, noise, sigma, ..current.clone() }
+    Config { source, count, noise, sigma, epochs, lr_gamma, ..current.clone() }
 }
 
 /// The configuration `a` moves to from `current`: the other mode, with that mode's training

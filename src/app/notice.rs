@@ -62,3 +62,9 @@ pub fn single_sigma_advice(config: &Config) -> Option<Message> {
     (config.mode == Mode::Single && blurred)
         .then(|| Message::Advice(format!("single σ blurs {} — a: annealed", config.source.name())))
 }
+
+/// `e` in the compare view.
+pub const NO_DRAWING_COMPARING: &str = "draw on the main view: c goes back to it, then e";
+
+/// Enter on a drawing too small to learn from (its count is `MIN_DRAWN_POINTS`).
+pub const NO_DRAWING_TOO_FEW: &str = "a drawing needs at least 50 points to train on: keep drawing";

@@ -15,7 +15,7 @@ use crate::trainer::figures::{AVERAGED, FIGURE_PARTICLES, FIGURES_EVERY};
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 21] = [
+const HINTS: [(&str, &str); 22] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -24,6 +24,7 @@ const HINTS: [(&str, &str); 21] = [
     ("n", "new run"),
     ("o", "objective"),
     ("d", "data set"),
+    ("e", "draw"),
     ("a", "annealed"),
     ("f", "field"),
     ("w", "save"),
@@ -41,7 +42,7 @@ const HINTS: [(&str, &str); 21] = [
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 21] = [
+const ANNEALED_HINTS: [(&str, &str); 22] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -54,6 +55,7 @@ const ANNEALED_HINTS: [(&str, &str); 21] = [
     ("r", "restart"),
     ("n", "new run"),
     ("d", "data set"),
+    ("e", "draw"),
     ("a", "single-σ"),
     ("w", "save"),
     ("+/-", "c"),
@@ -84,9 +86,23 @@ const COMPARE_HINTS: [(&str, &str); 14] = [
     ("w", "save"),
 ];
 
+/// Draw mode's: the mouse first, then the keys that edit and leave.
+const DRAW_HINTS: [(&str, &str); 8] = [
+    ("drag", "draw"),
+    ("right-drag", "erase"),
+    ("Enter", "train on it"),
+    ("Esc", "cancel"),
+    ("u", "undo"),
+    ("x", "clear"),
+    ("+/-", "brush"),
+    ("q", "quit"),
+];
+
 /// The one-line key hints under the panels, or the notice.
 pub struct Footer<'a> {
     pub notice: Option<&'a Notice>,
+    /// Draw mode is on: its own hints.
+    pub drawing: bool,
     pub mode: Mode,
     /// The compare view is on: its own hints.
     pub comparing: bool,
@@ -119,6 +135,7 @@ impl Widget for Footer<'_> {
         let mut spans = vec![Span::raw(" ")];
         let mut width = 1;
         let hints: &[(&str, &str)] = match (self.mode, self.comparing) {
+            _ if self.drawing => &DRAW_HINTS,
             (Mode::Single, _) => &HINTS,
             (Mode::Annealed, false) => &ANNEALED_HINTS,
             (Mode::Annealed, true) => &COMPARE_HINTS,
@@ -181,7 +198,7 @@ impl Help {
             lines.push(key("o", "new run with the other objective: DSM / ISM".into()));
         }
         lines.extend([
-            key("d", "new run on the next data set, with its own noise and σ".into()),
+            key("d / e", "new run on the next data set / draw your own with the mouse".into()),
             key("a / x", "new run single-σ ⇄ annealed / clear the earlier runs' curves".into()),
             key("w", "save a checkpoint (to --save FILE, or a new file here)".into()),
             if annealed {
@@ -303,7 +320,8 @@ mod tests {
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: app.notice(), mode: Mode::Single, comparing: false, paused: false }.render(area, &mut buf);
+            Footer { notice: app.notice(), drawing: false, mode: Mode::Single, comparing: false, paused: false }
+                .render(area, &mut buf);
             buffer_text(&buf)
         };
         assert_eq!(footer(&app, area), " saved /tmp/x/dsm-tui-moons-dsm-run1-step90.safetensors\n");
@@ -318,7 +336,8 @@ mod tests {
         let area = Rect::new(0, 0, 200, 1);
         let render = |comparing| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: None, mode: Mode::Annealed, comparing, paused: false }.render(area, &mut buf);
+            Footer { notice: None, drawing: false, mode: Mode::Annealed, comparing, paused: false }
+                .render(area, &mut buf);
             buffer_text(&buf)
         };
         let (annealed, comparing) = (render(false), render(true));
@@ -339,7 +358,8 @@ mod tests {
         let notice = Notice::new(Message::Saved(saved));
         let area = Rect::new(0, 0, 80, 1);
         let mut buf = Buffer::empty(area);
-        Footer { notice: Some(&notice), mode: Mode::Single, comparing: false, paused: false }.render(area, &mut buf);
+        Footer { notice: Some(&notice), drawing: false, mode: Mode::Single, comparing: false, paused: false }
+            .render(area, &mut buf);
         assert_eq!(
             buffer_text(&buf),
             " not saved to …directory/run.safetensors: No such file or directory (os error 2)\n"
@@ -352,7 +372,8 @@ mod tests {
         let area = Rect::new(0, 0, 80, 1);
         let hints = |paused| {
             let mut buf = Buffer::empty(area);
-            Footer { notice: None, mode: Mode::Single, comparing: false, paused }.render(area, &mut buf);
+            Footer { notice: None, drawing: false, mode: Mode::Single, comparing: false, paused }
+                .render(area, &mut buf);
             buffer_text(&buf)
         };
         assert!(hints(false).contains("Space pause"), "{}", hints(false));
@@ -365,7 +386,8 @@ mod tests {
         let notice = Notice::new(Message::Saved(saved));
         let area = Rect::new(0, 0, 80, 1);
         let mut buf = Buffer::empty(area);
-        Footer { notice: Some(&notice), mode: Mode::Single, comparing: false, paused: false }.render(area, &mut buf);
+        Footer { notice: Some(&notice), drawing: false, mode: Mode::Single, comparing: false, paused: false }
+            .render(area, &mut buf);
         assert_eq!(buffer_text(&buf), " replaced /tmp/model.safetensors\n");
     }
 }

@@ -19,6 +19,7 @@
 //! draws the same screen into an off-screen buffer and returns it as text.
 
 pub mod compare;
+pub mod draw_canvas;
 pub mod field;
 pub mod heatmap;
 pub mod help;
@@ -39,6 +40,7 @@ use crate::app::view::PlotGrids;
 use crate::eval::score_field::Lattice;
 use crate::trainer::protocol::TrainerState;
 use compare::ComparePanels;
+use draw_canvas::DrawCanvas;
 use help::{Footer, Help};
 use loss_chart::LossChart;
 use scatter::{PlotTransform, Scatter};
@@ -90,6 +92,12 @@ pub fn samples_panel(app: &App, area: Rect) -> Option<Rect> {
     areas(app, area).map(|a| a.samples).filter(|samples| !samples.is_empty())
 }
 
+/// How the scatter panel maps the plane onto `app`'s screen of `area`, while it is shown: the
+/// dashboard turns a mouse position into the region of the plane under it with this.
+pub fn samples_transform(app: &App, area: Rect) -> Option<PlotTransform> {
+    samples_panel(app, area).map(|panel| PlotTransform::new(panel, app.samples().bounds()))
+}
+
 /// Where the score field's arrows go on `app`'s screen of `area`, while its field view is
 /// on and the scatter panel is shown: the lattice the trainer evaluates the fields on.
 pub fn field_lattice(app: &App, area: Rect) -> Option<Lattice> {
@@ -121,17 +129,21 @@ impl App {
             ComparePanels { sides: self.compared(), view: self.view(), colour: self.colour() }.render(compare, buf);
         } else {
             LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
-            let scatter = Scatter {
-                samples: self.samples(),
-                view: self.view(),
-                colour: self.colour(),
-                field: self.field_overlay(),
-            };
-            scatter.render(samples, buf);
+            match self.drawing() {
+                Some(drawing) => DrawCanvas { drawing, bounds: self.samples().bounds() }.render(samples, buf),
+                None => Scatter {
+                    samples: self.samples(),
+                    view: self.view(),
+                    colour: self.colour(),
+                    field: self.field_overlay(),
+                }
+                .render(samples, buf),
+            }
         }
         Status { app: self }.render(status, buf);
         let paused = self.state() == Some(TrainerState::Paused);
-        Footer { notice: self.notice(), mode: self.config().mode, comparing: self.comparing(), paused }
+        let drawing = self.drawing().is_some();
+        Footer { notice: self.notice(), drawing, mode: self.config().mode, comparing: self.comparing(), paused }
             .render(footer, buf);
         if self.help_open() {
             Help { mode: self.config().mode }.render(area, buf);

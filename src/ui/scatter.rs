@@ -20,6 +20,7 @@ use ratatui::widgets::canvas::{Canvas, Painter, Shape};
 use ratatui::widgets::{Block, Widget};
 
 use crate::app::density::Grid;
+use crate::app::drawing::Region;
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, View};
 use crate::data::Bounds;
@@ -65,6 +66,24 @@ impl PlotTransform {
         let x = left + (2.0 * f64::from(col) + 0.5) * (right - left) / (dots_x - 1.0);
         let y = top - (4.0 * f64::from(row) + 1.5) * (top - bottom) / (dots_y - 1.0);
         [x, y]
+    }
+
+    /// The rectangle of the plane that the cell at terminal position (`column`, `row`) shows
+    /// (its 2 × 4 braille dots, each half a dot's spacing either side of where it is drawn,
+    /// within the bounds), if the position is inside the plot area.
+    pub fn region_at(&self, column: u16, row: u16) -> Option<Region> {
+        let (col, row) = (column.checked_sub(self.area.x)?, row.checked_sub(self.area.y)?);
+        if col >= self.area.width || row >= self.area.height {
+            return None;
+        }
+        let (dots_x, dots_y) = (2.0 * f64::from(self.area.width), 4.0 * f64::from(self.area.height));
+        let ([left, right], [bottom, top]) = (self.bounds.x, self.bounds.y);
+        let (dx, dy) = ((right - left) / (dots_x - 1.0), (top - bottom) / (dots_y - 1.0));
+        // The outer cells' outer half dots lie beyond the bounds, where nothing is drawn.
+        let x = [left + (2.0 * f64::from(col) - 0.5) * dx, left + (2.0 * f64::from(col) + 1.5) * dx];
+        let y = [top - (4.0 * f64::from(row) + 3.5) * dy, top - (4.0 * f64::from(row) - 0.5) * dy];
+        let (x, y) = ([x[0].max(left), x[1].min(right)], [y[0].max(bottom), y[1].min(top)]);
+        Some(Region { min: [x[0], y[0]], size: [x[1] - x[0], y[1] - y[0]] })
     }
 
     /// The plot's cells as bins of the plane.
@@ -257,6 +276,46 @@ mod tests {
                         .collect();
                     assert_eq!(painted, [(t.area.x + col, t.area.y + row)], "{w}×{h}: cell ({col}, {row})");
                 }
+            }
+        }
+    }
+
+    /// The cell a point lands in through a real braille canvas on `t`, if any.
+    fn painted_cell(t: &PlotTransform, [x, y]: [f64; 2]) -> Option<(u16, u16)> {
+        let mut buf = Buffer::empty(Rect::new(0, 0, t.area.right() + 1, t.area.bottom() + 1));
+        Canvas::default()
+            .marker(Marker::Braille)
+            .x_bounds(t.bounds.x)
+            .y_bounds(t.bounds.y)
+            .paint(|ctx| ctx.draw(&Cloud { points: &[[x as f32, y as f32]], color: Color::Red }))
+            .render(t.area, &mut buf);
+        let width = buf.area.width;
+        buf.content().iter().position(|c| c.fg == Color::Red).map(|i| (i as u16 % width, i as u16 / width))
+    }
+
+    /// The region under a terminal cell is what that cell draws: points near each of its
+    /// corners (2% of a cell inside) land in it through ratatui's own canvas; positions on the
+    /// border or beyond have none.
+    #[test]
+    fn the_region_at_a_cell_is_what_the_cell_draws() {
+        let bounds = Bounds { x: [-1.5, 2.5], y: [-1.0, 1.5] };
+        for (w, h) in [(53u16, 21u16), (12, 5)] {
+            let t = PlotTransform::new(Rect::new(3, 2, w + 2, h + 2), bounds);
+            for row in t.area.y..t.area.bottom() {
+                for column in t.area.x..t.area.right() {
+                    let r = t.region_at(column, row).expect("inside the plot");
+                    for (fx, fy) in [(0.02, 0.02), (0.98, 0.02), (0.02, 0.98), (0.98, 0.98)] {
+                        let p = [r.min[0] + fx * r.size[0], r.min[1] + fy * r.size[1]];
+                        assert_eq!(
+                            painted_cell(&t, p),
+                            Some((column, row)),
+                            "{w}×{h}: ({column}, {row}) at {fx}, {fy}"
+                        );
+                    }
+                }
+            }
+            for (column, row) in [(3, 5), (t.area.right(), 5), (10, 2), (10, t.area.bottom()), (0, 0)] {
+                assert_eq!(t.region_at(column, row), None, "({column}, {row}) is outside the plot");
             }
         }
     }

@@ -13,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::app::App;
+use crate::app::drawing::MIN_DRAWN_POINTS;
 use crate::app::loss_history::Ends;
 use crate::app::next_run::{TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode};
@@ -67,6 +68,17 @@ impl Widget for Status<'_> {
         let settings = app.settings();
         let status = app.status();
         let (state, style): (String, Style) = match app.state() {
+            // Draw mode's state is the drawing's; the run behind it goes on.
+            _ if app.drawing().is_some() => {
+                let drawing = app.drawing().expect("checked");
+                let count = drawing.points().len();
+                let needed = if count < MIN_DRAWN_POINTS {
+                    format!(" (Enter trains from {MIN_DRAWN_POINTS})")
+                } else {
+                    String::new()
+                };
+                (format!("DRAWING · {count} points{needed} · brush {}", drawing.brush_label()), theme::STARTING)
+            }
             None => ("STARTING".into(), theme::STARTING),
             Some(TrainerState::Training) => match settings.training_pace {
                 None => ("TRAINING".into(), theme::TRAINING),
@@ -100,6 +112,10 @@ impl Widget for Status<'_> {
             }
             None => run,
         };
+        // A long data file name gives way from its start rather than run into the state.
+        let room = usize::from(area.width).saturating_sub(title.width() + 3);
+        let run =
+            if run.chars().count() > room { format!("{} ", keep_end(run.trim_end(), room.max(13) - 1)) } else { run };
         let run = Line::from(Span::styled(run, theme::DIM)).right_aligned();
         let mut block = Block::bordered().border_style(theme::BORDER).title(title).title(run);
 
