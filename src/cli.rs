@@ -77,6 +77,10 @@ pub struct Cli {
     /// the particles follow the score as it is learned [2000, 400, 100, 20, max]
     #[arg(long, help_heading = "Dashboard", value_name = "STEPS_PER_S", conflicts_with = "once", value_parser = parse_pace)]
     pub pace: Option<Pace>,
+    /// Dashboard: leave the mouse to the terminal (its own text selection) instead of
+    /// capturing it for drawing (`e`)
+    #[arg(long, help_heading = "Dashboard", conflicts_with = "once")]
+    pub no_mouse: bool,
     /// Start from the weights in this checkpoint (written by --save) instead of random ones;
     /// --hidden, --depth, --activation and --objective must match it. Allows --epochs 0
     #[arg(long, help_heading = "Model", value_name = "FILE", conflicts_with = "compare_objectives")]

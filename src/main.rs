@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         return ExitCode::from(headless::run(job(cli, config, start)).exit_code());
     }
     let pace = cli.dashboard_pace(&config);
-    match dashboard::run(&config, start, cli.load, cli.save, pace) {
+    match dashboard::run(&config, start, cli.load, cli.save, pace, !cli.no_mouse) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(failure) => {
             dsm_tui::error_line!("error: {failure}");

@@ -165,6 +165,18 @@ impl Pane {
         assert!(screen.contains("modes: icanon echo"), "raw mode left on:\n{screen}");
         assert!(!screen.contains("Samples"), "the dashboard is still on screen:\n{screen}");
         assert_eq!(self.format("#{alternate_on} #{cursor_flag}"), "0 1", "alternate screen or hidden cursor left");
+        assert_eq!(
+            self.format("#{mouse_any_flag} #{mouse_button_flag} #{mouse_sgr_flag}"),
+            "0 0 0",
+            "mouse reports left on"
+        );
+    }
+
+    /// Types a mouse event as a terminal reports it with SGR coordinates (1-based): button
+    /// `code` (0 left, 2 right, +32 while moving) at (`column`, `row`), pressed or `released`.
+    fn mouse(&self, code: u8, column: u16, row: u16, released: bool) {
+        let end = if released { 'm' } else { 'M' };
+        self.tmux(&["send-keys", "-t", "app", "-l", &format!("\x1b[<{code};{column};{row}{end}")]);
     }
 }
 
@@ -694,6 +706,77 @@ fn single_mode_steps_the_chain_and_says_what_c_needs() {
     pane.wait_until("100 more", |s| langevin_steps(s) == Some(before + 101));
     pane.keys(&["c"]);
     pane.wait_for("c needs the noise-conditional model: run dsm-tui --mode annealed");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
+
+/// The points in a CSV file of `x,y` rows after a header.
+fn csv_points(path: &Path) -> Vec<[f64; 2]> {
+    let text = fs::read_to_string(path).expect("read the CSV");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let (x, y) = line.split_once(',').expect("x,y");
+            [x.parse().expect("x"), y.parse().expect("y")]
+        })
+        .collect()
+}
+
+/// Draw mode with the mouse as a terminal reports it: `e`, a stroke of left-button drags
+/// across the samples panel (typed into the pane as SGR sequences), Enter. The count on
+/// screen is the brush's 9 points per event; the drawing is saved in the working directory,
+/// and trained on (flat out here). Then `--once --data` on the saved file scores it: the
+/// particles end up near the stroke, not where they started (U[−1, 1]²).
+#[test]
+fn e_draws_a_data_set_with_the_mouse_and_enter_trains_on_it() {
+    let dir = TempDir::new("draw");
+    let pane = Pane::start_in("draw", 100, 30, &["--pace", "max"], dir.path(), &[]);
+    pane.wait_for("TRAINING");
+    assert_eq!(pane.format("#{mouse_any_flag} #{mouse_sgr_flag}"), "1 1", "mouse reports on, in SGR form");
+    pane.keys(&["e"]);
+    pane.wait_for("DRAWING · 0 points");
+    // At 100 × 30 the samples panel's plot spans columns 47–99 and rows 2–23 (1-based): a
+    // diagonal stroke across it, 16 events.
+    let events: Vec<(u16, u16)> = (0..16).map(|i| (55 + 2 * i, 8 + i * 2 / 3)).collect();
+    pane.mouse(0, events[0].0, events[0].1, false);
+    for &(column, row) in &events[1..] {
+        pane.mouse(32, column, row, false);
+    }
+    pane.mouse(0, events[15].0, events[15].1, true);
+    pane.wait_for("DRAWING · 144 points · brush 3×3");
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for(" saved ");
+    let names: Vec<String> = dir.entries().into_iter().filter(|n| n.starts_with("dsm-tui-drawing-")).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let saved = dir.path().join(&names[0]);
+    assert!(screen.contains(&format!("saved {}", saved.display())), "{screen}");
+    let drawn = csv_points(&saved);
+    assert_eq!(drawn.len(), 144);
+    pane.wait_for("FINISHED");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+
+    // The saved drawing reruns with --data; its particles gather on the stroke.
+    let samples = dir.path().join("samples.csv");
+    let out = Command::new(BIN)
+        .args(["--once", "--data", saved.to_str().unwrap(), "--epochs", "1000", "--particles", "1000"])
+        .args(["--samples-out", samples.to_str().unwrap()])
+        .output()
+        .expect("run dsm-tui");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let near = |p: &[f64; 2]| drawn.iter().any(|d| (d[0] - p[0]).hypot(d[1] - p[1]) < 0.3);
+    let particles = csv_points(&samples);
+    let share = particles.iter().filter(|p| near(p)).count() as f64 / particles.len() as f64;
+    // Measured: 97% (0.3 is about two brush radii); of the U[−1, 1]² start, 53% are.
+    assert!(share > 0.9, "{:.0}% of the particles within 0.3 of the stroke", 100.0 * share);
+}
+
+/// `--no-mouse` leaves the mouse to the terminal: no reports asked for.
+#[test]
+fn no_mouse_leaves_the_mouse_to_the_terminal() {
+    let pane = Pane::start("no-mouse", 100, 30, &["--no-mouse"]);
+    pane.wait_for("TRAINING");
+    assert_eq!(pane.format("#{mouse_any_flag} #{mouse_button_flag} #{mouse_sgr_flag}"), "0 0 0");
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }

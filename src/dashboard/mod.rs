@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use color_eyre::Report;
 use color_eyre::eyre::WrapErr;
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::terminal::{
     self as crossterm_terminal, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
 };
@@ -46,7 +46,7 @@ use ratatui::layout::{Position, Rect};
 use signal_hook::consts::SIGSTOP;
 
 use crate::app::App;
-use crate::app::keys::{Action, action_for};
+use crate::app::keys::{Action, action_for, draw_action_for, pointer_for};
 use crate::config::Config;
 use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
@@ -127,13 +127,15 @@ impl Failure {
 
 /// Opens the dashboard on `config`, its first run starting from `start`'s weights (the
 /// checkpoint loaded from `loaded`) when given, and runs it until the user quits. `w` saves to `save_to` if given;
-/// training starts at `pace` steps per frame if given (`--pace`), else flat out.
+/// training starts at `pace` steps per frame if given (`--pace`), else flat out. With
+/// `mouse`, the terminal reports the mouse to the dashboard (SGR reporting) for draw mode.
 pub fn run(
     config: &Config,
     start: Option<Mlp<f32>>,
     loaded: Option<PathBuf>,
     save_to: Option<PathBuf>,
     pace: Option<usize>,
+    mouse: bool,
 ) -> Result<Outcome, Failure> {
     if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
         return Err(Failure::NoTerminal);
@@ -157,7 +159,9 @@ pub fn run(
     };
     // After ratatui's hook, so that this one runs first and can keep it from restoring.
     let background_panic = keep_background_panics();
-    let result = event_loop(&mut terminal, &mut app, &worker, &watch.requests);
+    let result = capture_mouse(mouse)
+        .map_err(Failure::from)
+        .and_then(|()| event_loop(&mut terminal, &mut app, &worker, &watch.requests, mouse));
     restore();
     watch.restored();
     let shutdown = worker.shutdown(TRAINER_GRACE);
@@ -171,12 +175,23 @@ pub fn run(
     }
 }
 
-/// Leaves raw mode and the alternate screen, and shows the cursor the frames hid. Errors
-/// are ignored: they come from a terminal that has hung up, where nothing can be reported
-/// (ratatui's own `restore` would print them, and printing to a dead terminal panics).
+/// Leaves raw mode and the alternate screen, stops the mouse reports, and shows the cursor
+/// the frames hid. Errors are ignored: they come from a terminal that has hung up, where
+/// nothing can be reported (ratatui's own `restore` would print them, and printing to a dead
+/// terminal panics). Turning off a mouse mode that was never on is harmless, so the reports
+/// are stopped whether or not `--no-mouse` was given.
 fn restore() {
-    let _ = execute!(io::stdout(), EndSynchronizedUpdate, cursor::Show);
+    let _ = execute!(io::stdout(), EndSynchronizedUpdate, DisableMouseCapture, cursor::Show);
     let _ = ratatui::try_restore();
+}
+
+/// Asks the terminal to report mouse presses, drags and releases (with SGR coordinates, which
+/// work at any size, over SSH and in tmux), when `mouse` is on.
+fn capture_mouse(mouse: bool) -> Result<(), Report> {
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture).wrap_err("turning on mouse reports")?;
+    }
+    Ok(())
 }
 
 /// Ctrl-Z or SIGTSTP: gives the terminal back as it was, stops the process (SIGSTOP, as
@@ -184,7 +199,7 @@ fn restore() {
 /// then takes the terminal again as `ratatui::try_init` did, and clears it, so that the next
 /// frame writes every cell instead of ratatui's difference from a frame no longer on screen.
 /// Does nothing when no shell could continue the process.
-fn suspend(terminal: &mut DefaultTerminal) -> Result<(), Report> {
+fn suspend(terminal: &mut DefaultTerminal, mouse: bool) -> Result<(), Report> {
     if !signals::can_be_continued() {
         return Ok(());
     }
@@ -192,6 +207,7 @@ fn suspend(terminal: &mut DefaultTerminal) -> Result<(), Report> {
     let stopped = signal_hook::low_level::raise(SIGSTOP).wrap_err("stopping the process");
     crossterm_terminal::enable_raw_mode().wrap_err("taking the terminal back")?;
     execute!(io::stdout(), EnterAlternateScreen, cursor::Hide).wrap_err("taking the terminal back")?;
+    capture_mouse(mouse)?;
     terminal.clear().wrap_err("taking the terminal back")?;
     stopped
 }
@@ -214,6 +230,7 @@ fn event_loop(
     app: &mut App,
     worker: &Worker,
     requests: &Requests,
+    mouse: bool,
 ) -> Result<Outcome, Failure> {
     let mut dirty = true;
     let mut suspend_key = false;
@@ -222,7 +239,7 @@ fn event_loop(
             return Ok(Outcome::Signal(number));
         }
         if requests.take_suspend() || std::mem::take(&mut suspend_key) {
-            suspend(terminal)?;
+            suspend(terminal, mouse)?;
             dirty = true;
         }
         dirty |= app.tick(Instant::now());
@@ -241,7 +258,7 @@ fn event_loop(
         if event::poll(timeout).wrap_err("reading the keyboard")? {
             for _ in 0..EVENTS_PER_TURN {
                 match event::read().wrap_err("reading the keyboard")? {
-                    Event::Key(key) => match action_for(key, app.help_open()) {
+                    Event::Key(key) => match action_of(app, key) {
                         // The terminal is the loop's: it suspends at the top of the next turn.
                         Some(Action::Suspend) => suspend_key = true,
                         Some(action) => {
@@ -252,6 +269,15 @@ fn event_loop(
                         }
                         None => {}
                     },
+                    Event::Mouse(mouse) => {
+                        let size = terminal.size().wrap_err("reading the terminal's size")?;
+                        let screen = Rect::from((Position::ORIGIN, size));
+                        let region =
+                            ui::samples_transform(app, screen).and_then(|t| t.region_at(mouse.column, mouse.row));
+                        if let Some(pointer) = pointer_for(mouse.kind, region) {
+                            dirty |= app.pointer(pointer, Instant::now());
+                        }
+                    }
                     Event::Resize(..) => dirty = true,
                     _ => {}
                 }
@@ -273,6 +299,11 @@ fn event_loop(
     }
 }
 
+/// What `key` does in `app`'s state: draw mode has keys of its own.
+fn action_of(app: &App, key: event::KeyEvent) -> Option<Action> {
+    if app.drawing().is_some() { draw_action_for(key) } else { action_for(key, app.help_open()) }
+}
+
 /// Installs a panic hook that keeps the message of a panic on any thread but this one
 /// (formatted as "the NAME thread panicked at FILE:LINE:COL: MESSAGE") and passes this
 /// thread's panics on to the hook installed before.
@@ -284,7 +315,7 @@ fn keep_background_panics() -> Arc<Mutex<Option<String>>> {
     panic::set_hook(Box::new(move |info| {
         let current = thread::current();
         if current.id() == ui {
-            let _ = execute!(io::stdout(), EndSynchronizedUpdate, cursor::Show);
+            let _ = execute!(io::stdout(), EndSynchronizedUpdate, DisableMouseCapture, cursor::Show);
             previous(info);
             return;
         }
