@@ -550,3 +550,43 @@ fn a_bad_kernel_path_is_refused_with_exit_2() {
     let out = Command::new(BIN).args(SMALL).env("DSM_TUI_KERNELS", "portable").output().expect("run dsm-tui");
     assert!(out.status.success(), "the portable path runs anywhere: {}", text(&out.stderr));
 }
+
+/// FNV-1a, 64 bits: a file's fingerprint.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A seed writes the same samples on every x86-64 CPU with AVX2 + FMA, Intel's or AMD's, on
+/// either kernel path: the kernels use IEEE operations only (SiLU once used the `rcpps`
+/// estimate, which Intel and AMD round differently, and the Xeon and Zen 4 wrote different
+/// files for the same seed). The fingerprints are those an AMD Zen 4 wrote on 2026-12-05,
+/// after the change; the Intel Xeon has not run this test yet. If it fails on one CPU kind
+/// only, something else in the pipeline depends on the CPU: find it rather than re-pin.
+#[test]
+fn a_seed_writes_the_same_samples_on_any_cpu() {
+    use dsm_tui::nn::cpu::path::KernelPath;
+    use std::io::Write;
+    if !KernelPath::Avx2.runs_here() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED a_seed_writes_the_same_samples_on_any_cpu: no AVX2 kernels here");
+        return;
+    }
+    let dir = TempDir::new("same-on-any-cpu");
+    let samples = dir.file("s.csv");
+    let runs: [(&[&str], u64); 2] = [
+        (&["--epochs", "5", "--steps", "50"], 0x4c96_cf0a_cdb2_41fc),
+        (&["--mode", "annealed", "--epochs", "5"], 0x2ba9_9215_9065_cc30),
+    ];
+    for (args, want) in runs {
+        for path in [KernelPath::Avx2, KernelPath::Avx512].into_iter().filter(|p| p.runs_here()) {
+            let out = Command::new(BIN)
+                .args(["--once", "--seed", "0", "--particles", "500", "--samples-out", &samples])
+                .args(args)
+                .env("DSM_TUI_KERNELS", path.name())
+                .output()
+                .expect("run dsm-tui");
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+            let got = fnv1a(&fs::read(&samples).expect("the samples"));
+            assert_eq!(got, want, "{args:?} on the {} path: {got:#018x}, pinned {want:#018x}", path.name());
+        }
+    }
+}

@@ -568,3 +568,76 @@ fn input_layer_refuses_short_buffers() {
         kernels::input_layer(&x, &w0, &w1, &b, z, Epilogue::SiluWithSlope(&mut slope[..rows * h - 1]))
     });
 }
+
+/// The vectorised SiLU written out in scalar IEEE operations, step for step as
+/// `kernels/silu.rs` does them (the clamped Cody–Waite `exp`, then 1/(1 + e⁻ᶻ) capped at
+/// 2¹²⁰). `maxps`/`minps` return their second operand when
+/// either is NaN, as `max_second`/`min_second` do here.
+fn silu_in_scalar_steps(z: f32) -> (f32, f32) {
+    let max_second = |a: f32, b: f32| if a > b { a } else { b };
+    let min_second = |a: f32, b: f32| if a < b { a } else { b };
+    const SHIFTER: f32 = 12_582_912.0;
+    let x = 0.0 - z;
+    let mut r = min_second(88.0, max_second(-87.3, x));
+    let shifted = r.mul_add(std::f32::consts::LOG2_E, SHIFTER);
+    let n = shifted - SHIFTER;
+    r = (-n).mul_add(0.693_359_4, r);
+    r = (-n).mul_add(-2.121_944_4e-4, r);
+    let mut p = 8.312_53e-3f32;
+    for c in [4.189_011e-2, 1.666_711_4e-1, 4.999_923e-1] {
+        p = p.mul_add(r, c);
+    }
+    let er = p.mul_add(r * r, r) + 1.0;
+    let bias = (127 - SHIFTER.to_bits() as i32) as u32;
+    let e = er * f32::from_bits(shifted.to_bits().wrapping_add(bias) << 23);
+    let d = min_second(1.0 + e, f32::from_bits((127 + 120) << 23));
+    let s = 1.0 / d;
+    let value = z * s;
+    (value, value.mul_add(e * s, s))
+}
+
+/// SiLU's bits are those of IEEE single-precision operations alone, so they are the same on
+/// every CPU: no hardware estimate (`rcpps` differs between Intel and AMD, and gave Zen 4
+/// other figures than the Xeon for the same seed) and no step the scalar steps above do not
+/// take. On both register widths, over the whole range, the clamps and NaN.
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "the kernels exist only on x86-64")]
+fn silu_gives_the_bits_of_plain_ieee_steps_on_any_cpu() {
+    use dsm_tui::nn::cpu::kernels::{self, Epilogue, NR, Panels, Strided};
+    if !kernels_or_skip("silu_gives_the_bits_of_plain_ieee_steps_on_any_cpu") {
+        return;
+    }
+    let mut z: Vec<f32> = (-4000..=4000).map(|i| i as f32 * 0.025).collect();
+    z.extend([f32::NAN, 200.0, -200.0, 0.0, -0.0, 1e-30, -87.0, -84.0, -83.0, 89.0, f32::MIN_POSITIVE]);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(37);
+    z.extend(f32s(4000, &mut rng).iter().map(|v| v * 8.0));
+    let bits_of =
+        |v: &[f32]| -> Vec<u32> { v.iter().map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() }).collect() };
+    let (want_value, want_slope): (Vec<f32>, Vec<f32>) = z.iter().map(|&z| silu_in_scalar_steps(z)).unzip();
+    // Over a slice, as the 2-wide layers use it.
+    let (mut value, mut slope) = (z.clone(), vec![0.0; z.len()]);
+    kernels::silu(&mut value, Some(&mut slope));
+    assert!(bits_of(&value) == bits_of(&want_value), "silu over a slice");
+    assert!(bits_of(&slope) == bits_of(&want_slope), "silu′ over a slice");
+    // In the GEMM's epilogue on each path: z as a product with the identity (one row of A per
+    // value, k = 1, B = 1 in column 0 of a 16-wide panel).
+    let (m, n) = (z.len(), NR);
+    let mut b = vec![0.0f32; NR];
+    b[0] = 1.0;
+    for path in gemm_paths() {
+        let (mut c, mut s) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+        let a = Strided { data: &z, row_stride: 1, col_stride: 1 };
+        let panels = Panels { data: &b, row_stride: NR, panel_stride: NR };
+        kernels::gemm_with(path, (m, n, 1), a, panels, None, &mut c, n, Epilogue::SiluWithSlope(&mut s));
+        for (i, &z) in z.iter().enumerate() {
+            // The product z·1 + 0 as the tile's FMA rounds it (−0 becomes +0).
+            let (got, want) = ((c[i * n], s[i * n]), silu_in_scalar_steps(z.mul_add(1.0, 0.0)));
+            let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            assert!(
+                same(got.0, want.0) && same(got.1, want.1),
+                "{} tile, z = {z}: {got:?}, want {want:?}",
+                path.name()
+            );
+        }
+    }
+}

@@ -9,9 +9,9 @@
 
 use std::arch::x86_64::*;
 
-/// A register of f32 lanes. Every operation rounds as IEEE 754 single precision per lane,
-/// except [`Lanes::recip_estimate`], which is the hardware's 12-bit `rcpps` estimate on
-/// both widths (AVX-512's own `rcp14` is more precise, and so would change the bits).
+/// A register of f32 lanes. Every operation rounds as IEEE 754 single precision per lane, or
+/// is exact integer arithmetic on the bits: no hardware estimate (`rcpps`, `rsqrtps`), whose
+/// results differ between Intel and AMD, so the bits are the same on every x86-64 CPU.
 pub(super) trait Lanes: Copy {
     unsafe fn splat(v: f32) -> Self;
     unsafe fn add(self, b: Self) -> Self;
@@ -27,7 +27,8 @@ pub(super) trait Lanes: Copy {
     /// 2ⁿ from a float whose low mantissa bits hold n + 1.5·2²³'s bits less `bias`: the
     /// integer add of `bias`, then a shift into the exponent field.
     unsafe fn exponent_from_bits(self, bias: i32) -> Self;
-    unsafe fn recip_estimate(self) -> Self;
+    /// self / b, correctly rounded.
+    unsafe fn div(self, b: Self) -> Self;
 }
 
 impl Lanes for __m256 {
@@ -71,8 +72,8 @@ impl Lanes for __m256 {
         )))
     }
     #[inline(always)]
-    unsafe fn recip_estimate(self) -> Self {
-        _mm256_rcp_ps(self)
+    unsafe fn div(self, b: Self) -> Self {
+        _mm256_div_ps(self, b)
     }
 }
 
@@ -116,11 +117,8 @@ impl Lanes for __m512 {
             _mm512_set1_epi32(bias),
         )))
     }
-    /// The ymm estimate on each half: `rcp14` would round differently from the AVX2 path.
     #[inline(always)]
-    unsafe fn recip_estimate(self) -> Self {
-        let low = _mm256_rcp_ps(_mm512_castps512_ps256(self));
-        let high = _mm256_rcp_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(self))));
-        _mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high)))
+    unsafe fn div(self, b: Self) -> Self {
+        _mm512_div_ps(self, b)
     }
 }

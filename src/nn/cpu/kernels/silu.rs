@@ -85,11 +85,18 @@ impl Exp for __m512 {
     }
 }
 
-/// (silu(z), silu′(z)) for N registers of lanes, from σ(z) = 1 / (1 + e⁻ᶻ). The reciprocal
-/// is the hardware's 12-bit estimate refined by one Newton step (about 23 bits): `vdivps`
-/// alone took as long as the rest of the function. Without `SLOPE` the slopes are left at 1,
-/// not computed: inference has no use for them, and they were 2 of its ~17 multiply-class
-/// operations per register. Inlined into its caller, which carries the target features.
+/// Where 1 + e⁻ᶻ is capped before its reciprocal: 2¹²⁰.
+const RECIP_CAP: f32 = f32::from_bits((127 + 120) << 23);
+
+/// (silu(z), silu′(z)) for N registers of lanes, from σ(z) = 1 / (1 + e⁻ᶻ), the division
+/// correctly rounded (`vdivps`). It replaced the hardware's 12-bit `rcpps` estimate and a
+/// Newton step, whose results differ between Intel and AMD, so a seed's figures did too
+/// (issue 18: Zen 4 and the Xeon wrote different samples). On Zen 4, one thread, it costs
+/// nothing measurable, where an integer first guess with three Newton steps cost 5% of a
+/// Langevin run (`docs/performance.md`). 1 + e⁻ᶻ is capped at 2¹²⁰ first, so the quotient
+/// stays a normal float (no subnormal slow path; z < −83, σ < 1e-36 either way). Without
+/// `SLOPE` the slopes are left at 1, not computed: inference has no use for them. Inlined
+/// into its caller, which carries the target features.
 #[inline(always)]
 pub(super) unsafe fn silu_n<L: Exp, const N: usize, const SLOPE: bool>(z: [L; N]) -> ([L; N], [L; N]) {
     let one = L::splat(1.0);
@@ -100,9 +107,8 @@ pub(super) unsafe fn silu_n<L: Exp, const N: usize, const SLOPE: bool>(z: [L; N]
     let e = L::exp_n(minus_z);
     let (mut value, mut slope) = ([one; N], [one; N]);
     for i in 0..N {
-        let d = one.add(e[i]);
-        let r = d.recip_estimate();
-        let s = r.mul(d.neg_mul_add(r, L::splat(2.0)));
+        let d = one.add(e[i]).min(L::splat(RECIP_CAP));
+        let s = one.div(d);
         value[i] = z[i].mul(s);
         // silu′ = σ(1 + z(1 − σ)) = σ + value·(1 − σ), with 1 − σ = e⁻ᶻ·σ: computing it as
         // 1 − σ would cancel for large z and cost ~z·6e-8 of accuracy.
