@@ -215,6 +215,21 @@ mod tests {
         assert_eq!(total, 5 * (0..10_000u64).sum::<u64>());
     }
 
+    /// Dropping the partner ends its thread, spinning or parked: the thread holds the shared
+    /// state until it returns, so once the drop is over nothing holds it.
+    #[test]
+    fn dropping_the_partner_ends_its_thread() {
+        for parked in [false, true] {
+            let partner = Partner::spawn().expect("spawn");
+            if parked {
+                until_parked(&partner);
+            }
+            let shared = Arc::downgrade(&partner.shared);
+            drop(partner);
+            assert!(shared.upgrade().is_none(), "the thread outlived its partner (parked first: {parked})");
+        }
+    }
+
     /// Generous: the tests wait for states, and a shared machine may take a while to give
     /// the partner a core. Only a broken partner makes a wait last this long.
     const WATCHDOG: Duration = Duration::from_secs(20);
