@@ -780,3 +780,49 @@ fn no_mouse_leaves_the_mouse_to_the_terminal() {
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }
+
+/// The plane's x range as the samples panel's border gives it ("x -1.60…2.60").
+fn x_range(screen: &str) -> Option<String> {
+    let after = screen.split(" x ").nth(1)?;
+    Some(after.split(" · ").next()?.to_string())
+}
+
+/// The mouse outside draw mode: the wheel over the samples panel zooms about the pointer and
+/// a left drag pans (the ranges in its border follow), `0` brings the data set's bounds back,
+/// and a click on a footer hint acts as its key.
+#[test]
+fn the_wheel_zooms_a_drag_pans_0_resets_and_a_click_on_a_hint_presses_its_key() {
+    let pane = Pane::start("zoom", 120, 40, LONG);
+    pane.wait_for("TRAINING");
+    let home = x_range(&pane.wait_for(" x -1.60…2.60 · y ")).expect("the ranges");
+    // Wheel up (SGR button 64) twice over the panel: narrower.
+    pane.mouse(64, 90, 15, false);
+    pane.mouse(64, 90, 15, false);
+    let zoomed = pane.wait_until("a zoom", |s| x_range(s).is_some_and(|r| r != home));
+    let zoomed = x_range(&zoomed).expect("the ranges");
+    let width = |r: &str| {
+        let (lo, hi) = r.split_once('…').expect("lo…hi");
+        hi.parse::<f64>().unwrap() - lo.parse::<f64>().unwrap()
+    };
+    let ratio = width(&zoomed) / width(&home);
+    assert!((ratio - 0.64).abs() < 0.02, "two notches of 1.25: {home} → {zoomed}");
+    // Drag left by 10 columns: the view moves right, its width kept.
+    pane.mouse(0, 90, 15, false);
+    pane.mouse(32, 80, 15, false);
+    pane.mouse(0, 80, 15, true);
+    let panned = pane.wait_until("a pan", |s| x_range(s).is_some_and(|r| r != zoomed));
+    let panned = x_range(&panned).expect("the ranges");
+    let lo = |r: &str| r.split_once('…').unwrap().0.parse::<f64>().unwrap();
+    assert!(lo(&panned) > lo(&zoomed) && (width(&panned) - width(&zoomed)).abs() < 0.02, "{zoomed} → {panned}");
+    pane.keys(&["0"]);
+    pane.wait_until("the data set's bounds", |s| x_range(s).as_deref() == Some(home.as_str()));
+    // A click on "Space pause" in the footer pauses.
+    let screen = pane.screen();
+    let footer = screen.lines().last().expect("a footer");
+    let column = footer[..footer.find("Space").expect("the Space hint")].chars().count() as u16 + 1;
+    pane.mouse(0, column, 40, false);
+    pane.mouse(0, column, 40, true);
+    pane.wait_for("PAUSED");
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}

@@ -3,6 +3,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
 use crate::app::drawing::{Pointer, Region, Stroke};
+use crate::app::zoom::ViewPointer;
 
 /// What a key asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub enum Action {
     Suspend,
     /// `e`: draw a data set with the mouse on the samples panel.
     StartDrawing,
+    /// `0`: the samples panel back to the data set's bounds after a zoom or pan.
+    ResetView,
     /// A key of draw mode ([`draw_action_for`]).
     Draw(DrawAction),
 }
@@ -115,6 +118,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             '?' => Action::ToggleHelp,
             'q' => Action::Quit,
             'e' => Action::StartDrawing,
+            '0' => Action::ResetView,
             _ => return None,
         },
         _ => return None,
@@ -158,5 +162,85 @@ pub fn pointer_for(kind: MouseEventKind, region: Option<Region>) -> Option<Point
         (MouseEventKind::Drag(MouseButton::Left | MouseButton::Right), Some(at)) => Some(Pointer::Drag(at)),
         (MouseEventKind::Up(_), _) => Some(Pointer::Release),
         _ => None,
+    }
+}
+
+/// What a mouse event over the samples panel's plot does outside draw mode, given the
+/// region of the plane under the pointer and its terminal cell: the wheel zooms about the
+/// point, a left drag pans. A release anywhere ends a drag.
+pub fn view_pointer_for(kind: MouseEventKind, region: Option<Region>, cell: (u16, u16)) -> Option<ViewPointer> {
+    let at = region.map(|r| [r.min[0] + r.size[0] / 2.0, r.min[1] + r.size[1] / 2.0]);
+    match (kind, at) {
+        (MouseEventKind::ScrollUp, Some(at)) => Some(ViewPointer::Wheel { closer: true, at }),
+        (MouseEventKind::ScrollDown, Some(at)) => Some(ViewPointer::Wheel { closer: false, at }),
+        (MouseEventKind::Down(MouseButton::Left), Some(at)) => Some(ViewPointer::Press { at, cell }),
+        (MouseEventKind::Drag(MouseButton::Left), Some(at)) => Some(ViewPointer::Drag { at }),
+        (MouseEventKind::Up(_), _) => Some(ViewPointer::Release),
+        _ => None,
+    }
+}
+
+/// The key a click on a footer hint stands for: the hint's key (`Space`, `Enter`, `Esc`, a
+/// letter), or for a pair such as `+/-` the half clicked (`at`: the column within the key;
+/// elsewhere in the hint, its first). Hints that name a mouse action stand for no key.
+pub fn key_of_hint(hint: &str, at: usize) -> Option<KeyEvent> {
+    let code = match hint {
+        "Space" => KeyCode::Char(' '),
+        "Enter" => KeyCode::Enter,
+        "Esc" => KeyCode::Esc,
+        pair if pair.chars().count() == 3 && pair.chars().nth(1) == Some('/') => {
+            KeyCode::Char(pair.chars().nth(if at == 2 { 2 } else { 0 })?)
+        }
+        single if single.chars().count() == 1 => KeyCode::Char(single.chars().next()?),
+        _ => return None,
+    };
+    Some(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hint_stands_for_its_key() {
+        let code = |hint, at| key_of_hint(hint, at).map(|k| k.code);
+        assert_eq!(code("Space", 3), Some(KeyCode::Char(' ')));
+        assert_eq!(code("Enter", 0), Some(KeyCode::Enter));
+        assert_eq!(code("Esc", 1), Some(KeyCode::Esc));
+        assert_eq!(code("d", 0), Some(KeyCode::Char('d')));
+        assert_eq!(code("+/-", 0), Some(KeyCode::Char('+')));
+        assert_eq!(code("+/-", 1), Some(KeyCode::Char('+')), "the slash: the first");
+        assert_eq!(code("+/-", 2), Some(KeyCode::Char('-')));
+        assert_eq!(code("[/]", 2), Some(KeyCode::Char(']')));
+        assert_eq!(code("drag", 0), None, "a mouse action is no key");
+        assert_eq!(code("right-drag", 0), None);
+    }
+
+    #[test]
+    fn the_wheel_zooms_a_left_drag_pans_and_a_release_anywhere_ends_it() {
+        let r = Region { min: [1.0, 2.0], size: [0.5, 1.0] };
+        let at = [1.25, 2.5];
+        assert_eq!(
+            view_pointer_for(MouseEventKind::ScrollUp, Some(r), (3, 4)),
+            Some(ViewPointer::Wheel { closer: true, at })
+        );
+        assert_eq!(
+            view_pointer_for(MouseEventKind::ScrollDown, Some(r), (3, 4)),
+            Some(ViewPointer::Wheel { closer: false, at })
+        );
+        let down = MouseEventKind::Down(MouseButton::Left);
+        assert_eq!(view_pointer_for(down, Some(r), (3, 4)), Some(ViewPointer::Press { at, cell: (3, 4) }));
+        assert_eq!(
+            view_pointer_for(MouseEventKind::Drag(MouseButton::Left), Some(r), (3, 4)),
+            Some(ViewPointer::Drag { at })
+        );
+        assert_eq!(view_pointer_for(MouseEventKind::Up(MouseButton::Left), None, (0, 0)), Some(ViewPointer::Release));
+        assert_eq!(view_pointer_for(MouseEventKind::ScrollUp, None, (0, 0)), None, "off the plot");
+        assert_eq!(
+            pointer_for(MouseEventKind::Down(MouseButton::Right), Some(r)),
+            Some(Pointer::Press(Stroke::Erase, r))
+        );
+        assert_eq!(pointer_for(MouseEventKind::Drag(MouseButton::Left), None), None, "a drag off the canvas");
+        assert_eq!(pointer_for(MouseEventKind::Up(MouseButton::Right), None), Some(Pointer::Release));
     }
 }

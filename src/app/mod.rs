@@ -16,6 +16,7 @@ pub mod notice;
 pub mod past_runs;
 pub mod samples;
 pub mod view;
+pub mod zoom;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -111,6 +112,10 @@ pub struct App {
     drawn: Option<Config>,
     /// Where Enter saves a drawing: the working directory.
     drawing_dir: PathBuf,
+    /// The point of the plane a left drag on the samples panel holds under the pointer.
+    grab: Option<zoom::Grab>,
+    /// The last press on the samples panel, for double clicks.
+    last_click: Option<zoom::Click>,
 }
 
 impl App {
@@ -154,6 +159,8 @@ impl App {
             drawing: None,
             drawn: None,
             drawing_dir: PathBuf::from("."),
+            grab: None,
+            last_click: None,
         }
     }
 
@@ -296,6 +303,8 @@ impl App {
                 None
             }
             Action::ToggleCompare => {
+                // The compare view's panels show the data set's bounds.
+                self.reset_view();
                 self.comparing = !self.comparing;
                 self.compared = None;
                 Some(Command::Compare(self.comparing))
@@ -353,6 +362,10 @@ impl App {
             // The terminal is the dashboard's, not the UI state's: its event loop suspends.
             Action::Suspend => None,
             Action::StartDrawing | Action::Draw(_) => self.draw_command(action),
+            Action::ResetView => {
+                self.reset_view();
+                None
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! The scatter panel's points as they arrive from the trainer: the run's data and the
-//! particles inside the data set's fixed bounds, with those outside counted, not kept; and
-//! the data's shading for the grid of cells it is drawn on, binned when the data or the grid
-//! changes rather than at every frame.
+//! particles, those inside the bounds shown (the data set's, or a zoomed view of them) kept
+//! for drawing and the others counted; and the data's shading for the grid of cells it is
+//! drawn on, binned when the data or the grid changes rather than at every frame.
 
 use crate::app::density::{Density, Grid};
 use crate::data::Bounds;
@@ -16,6 +16,8 @@ fn contains(bounds: &Bounds, p: [f32; 2]) -> bool {
 pub struct Samples {
     data: Vec<[f32; 2]>,
     bounds: Bounds,
+    /// Every finite particle, so that a zoom out shows those it had counted as escaped.
+    finite: Vec<[f32; 2]>,
     particles: Vec<[f32; 2]>,
     escaped: usize,
     nonfinite: usize,
@@ -28,7 +30,8 @@ impl Samples {
     ///
     /// [`Source::bounds`]: crate::data::Source::bounds
     pub fn new(bounds: Bounds) -> Self {
-        Self { data: Vec::new(), bounds, particles: Vec::new(), escaped: 0, nonfinite: 0, data_shading: None }
+        let (finite, particles) = (Vec::new(), Vec::new());
+        Self { data: Vec::new(), bounds, finite, particles, escaped: 0, nonfinite: 0, data_shading: None }
     }
 
     /// The training data that is drawn.
@@ -57,18 +60,23 @@ impl Samples {
 
     /// Keeps the particles inside the bounds and counts the others.
     pub fn set_particles(&mut self, all: &[[f32; 2]]) {
+        self.finite.clear();
+        self.finite.extend(all.iter().filter(|p| p[0].is_finite() && p[1].is_finite()));
+        self.nonfinite = all.len() - self.finite.len();
+        self.select_particles();
+    }
+
+    /// Shows `bounds` instead (a zoom or a pan): the particles are chosen again, and the data
+    /// is shaded again for the next grid.
+    pub fn set_bounds(&mut self, bounds: Bounds) {
+        self.bounds = bounds;
+        self.select_particles();
+    }
+
+    fn select_particles(&mut self) {
         self.particles.clear();
-        self.escaped = 0;
-        self.nonfinite = 0;
-        for &p in all {
-            if !(p[0].is_finite() && p[1].is_finite()) {
-                self.nonfinite += 1;
-            } else if contains(&self.bounds, p) {
-                self.particles.push(p);
-            } else {
-                self.escaped += 1;
-            }
-        }
+        self.particles.extend(self.finite.iter().filter(|&&p| contains(&self.bounds, p)));
+        self.escaped = self.finite.len() - self.particles.len();
     }
 
     /// The plane region shown (before it is widened to square dots).

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use color_eyre::Report;
 use color_eyre::eyre::WrapErr;
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind};
 use ratatui::crossterm::terminal::{
     self as crossterm_terminal, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
 };
@@ -46,7 +46,7 @@ use ratatui::layout::{Position, Rect};
 use signal_hook::consts::SIGSTOP;
 
 use crate::app::App;
-use crate::app::keys::{Action, action_for, draw_action_for, pointer_for};
+use crate::app::keys::{Action, action_for, draw_action_for, key_of_hint, pointer_for, view_pointer_for};
 use crate::config::Config;
 use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
@@ -257,29 +257,35 @@ fn event_loop(
         let timeout = if app.expects_snapshots() { BUSY_POLL } else { IDLE_POLL };
         if event::poll(timeout).wrap_err("reading the keyboard")? {
             for _ in 0..EVENTS_PER_TURN {
-                match event::read().wrap_err("reading the keyboard")? {
-                    Event::Key(key) => match action_of(app, key) {
-                        // The terminal is the loop's: it suspends at the top of the next turn.
-                        Some(Action::Suspend) => suspend_key = true,
-                        Some(action) => {
-                            if let Some(command) = app.update(action) {
-                                worker.send(command);
-                            }
-                            dirty = true;
-                        }
-                        None => {}
-                    },
+                let action = match event::read().wrap_err("reading the keyboard")? {
+                    Event::Key(key) => action_of(app, key),
                     Event::Mouse(mouse) => {
                         let size = terminal.size().wrap_err("reading the terminal's size")?;
                         let screen = Rect::from((Position::ORIGIN, size));
-                        let region =
-                            ui::samples_transform(app, screen).and_then(|t| t.region_at(mouse.column, mouse.row));
-                        if let Some(pointer) = pointer_for(mouse.kind, region) {
-                            dirty |= app.pointer(pointer, Instant::now());
+                        match clicked_hint(app, mouse, screen) {
+                            Some(key) => action_of(app, key),
+                            None => {
+                                dirty |= pointer_event(app, mouse, screen);
+                                None
+                            }
                         }
                     }
-                    Event::Resize(..) => dirty = true,
-                    _ => {}
+                    Event::Resize(..) => {
+                        dirty = true;
+                        None
+                    }
+                    _ => None,
+                };
+                match action {
+                    // The terminal is the loop's: it suspends at the top of the next turn.
+                    Some(Action::Suspend) => suspend_key = true,
+                    Some(action) => {
+                        if let Some(command) = app.update(action) {
+                            worker.send(command);
+                        }
+                        dirty = true;
+                    }
+                    None => {}
                 }
                 if app.should_quit() {
                     return Ok(Outcome::Quit);
@@ -297,6 +303,27 @@ fn event_loop(
             }
         }
     }
+}
+
+/// The key a left click on one of the footer's hints stands for.
+fn clicked_hint(app: &App, mouse: event::MouseEvent, screen: Rect) -> Option<event::KeyEvent> {
+    if mouse.kind != MouseEventKind::Down(MouseButton::Left) {
+        return None;
+    }
+    let (hint, at) = ui::footer_hint_at(app, screen, mouse.column, mouse.row)?;
+    key_of_hint(hint, at)
+}
+
+/// Hands a mouse event to what is under the pointer: draw mode's canvas, or the samples
+/// panel's view. Whether the screen changed.
+fn pointer_event(app: &mut App, mouse: event::MouseEvent, screen: Rect) -> bool {
+    let region = ui::samples_transform(app, screen).and_then(|t| t.region_at(mouse.column, mouse.row));
+    let now = Instant::now();
+    if app.drawing().is_some() {
+        return pointer_for(mouse.kind, region).is_some_and(|pointer| app.pointer(pointer, now));
+    }
+    view_pointer_for(mouse.kind, region, (mouse.column, mouse.row))
+        .is_some_and(|pointer| app.view_pointer(pointer, now))
 }
 
 /// What `key` does in `app`'s state: draw mode has keys of its own.

@@ -110,6 +110,44 @@ pub struct Footer<'a> {
     pub paused: bool,
 }
 
+impl Footer<'_> {
+    /// The hints that fit `width` columns, most useful first, each with the column it starts
+    /// at: " key what  key what  …".
+    fn hints_laid_out(&self, width: u16) -> Vec<(usize, &'static str, &'static str)> {
+        let hints: &[(&'static str, &'static str)] = match (self.mode, self.comparing) {
+            _ if self.drawing => &DRAW_HINTS,
+            (Mode::Single, _) => &HINTS,
+            (Mode::Annealed, false) => &ANNEALED_HINTS,
+            (Mode::Annealed, true) => &COMPARE_HINTS,
+        };
+        let mut laid_out = Vec::new();
+        let mut used = 1;
+        for &(key, what) in hints {
+            let needed = key.chars().count() + 1 + what.chars().count() + 2;
+            if used + needed > usize::from(width) {
+                break;
+            }
+            laid_out.push((used, key, what));
+            used += needed;
+        }
+        laid_out
+    }
+
+    /// The hint under `column` (from the footer's left edge) of a footer `width` wide, and
+    /// where in its key the column falls (0 past the key): a click there acts as the key.
+    /// None while a notice stands in place of the hints.
+    pub fn hint_at(&self, width: u16, column: u16) -> Option<(&'static str, usize)> {
+        if self.notice.is_some() {
+            return None;
+        }
+        let column = usize::from(column);
+        self.hints_laid_out(width).into_iter().find_map(|(start, key, what)| {
+            let (key_len, end) = (key.chars().count(), start + key.chars().count() + 1 + what.chars().count());
+            (start..end).contains(&column).then(|| (key, if column - start < key_len { column - start } else { 0 }))
+        })
+    }
+}
+
 impl Widget for Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         if let Some(Notice { message: Message::Unavailable(why), .. }) = self.notice {
@@ -133,19 +171,7 @@ impl Widget for Footer<'_> {
             return;
         }
         let mut spans = vec![Span::raw(" ")];
-        let mut width = 1;
-        let hints: &[(&str, &str)] = match (self.mode, self.comparing) {
-            _ if self.drawing => &DRAW_HINTS,
-            (Mode::Single, _) => &HINTS,
-            (Mode::Annealed, false) => &ANNEALED_HINTS,
-            (Mode::Annealed, true) => &COMPARE_HINTS,
-        };
-        for &(key, what) in hints {
-            let needed = key.chars().count() + 1 + what.chars().count() + 2;
-            if width + needed > usize::from(area.width) {
-                break;
-            }
-            width += needed;
+        for (_, key, what) in self.hints_laid_out(area.width) {
             let what = if key == "Space" && self.paused { "resume" } else { what };
             spans.extend([Span::styled(key, theme::KEY), Span::styled(format!(" {what}  "), theme::DIM)]);
         }
@@ -208,7 +234,7 @@ impl Help {
             },
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
-            key("v", "samples: shaded data + particles / particle density / points".into()),
+            key("v / 0", "samples: shaded / density / points · 0 undoes wheel zoom, drag".into()),
             key("f", "score field arrows: off / learned / exact / learned − exact".into()),
             key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),
@@ -365,6 +391,37 @@ mod tests {
             " not saved to …directory/run.safetensors: No such file or directory (os error 2)\n"
         );
         assert_eq!(Some(buf[(1, 0)].fg), theme::ERROR.fg);
+    }
+
+    #[test]
+    fn a_click_falls_on_the_hint_drawn_under_it() {
+        let footer = Footer { notice: None, drawing: false, mode: Mode::Single, comparing: false, paused: false };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 1));
+        footer.render(buf.area, &mut buf);
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        let footer = Footer { notice: None, drawing: false, mode: Mode::Single, comparing: false, paused: false };
+        // Every column of every hint as drawn maps back to that hint.
+        for (key, what) in [("?", "help"), ("Space", "pause"), ("d", "data set"), ("e", "draw")] {
+            let start = text.find(&format!("{key} {what}")).expect("drawn") as u16;
+            let start = text[..usize::from(start)].chars().count() as u16;
+            for offset in 0..(key.chars().count() + 1 + what.chars().count()) as u16 {
+                let at = usize::from(offset).min(key.chars().count());
+                let want = (key, if at < key.chars().count() { at } else { 0 });
+                assert_eq!(footer.hint_at(100, start + offset), Some(want), "{key} + {offset}");
+            }
+        }
+        assert_eq!(footer.hint_at(100, 0), None, "the margin");
+        let two_spaces = text.find("help  ").unwrap() as u16 + 5;
+        assert_eq!(footer.hint_at(100, two_spaces), None, "between hints");
+        // The pair's halves.
+        let plus = text.chars().collect::<Vec<_>>().windows(3).position(|w| w == ['+', '/', '-']);
+        if let Some(plus) = plus {
+            assert_eq!(footer.hint_at(100, plus as u16), Some(("+/-", 0)));
+            assert_eq!(footer.hint_at(100, plus as u16 + 2), Some(("+/-", 2)));
+        }
+        let notice = Notice::new(Message::Unavailable("why"));
+        let with_notice = Footer { notice: Some(&notice), ..footer };
+        assert_eq!(with_notice.hint_at(100, 3), None, "a notice has no hints");
     }
 
     #[test]

@@ -136,19 +136,34 @@ impl App {
                     view: self.view(),
                     colour: self.colour(),
                     field: self.field_overlay(),
+                    zoomed: self.zoomed(),
                 }
                 .render(samples, buf),
             }
         }
         Status { app: self }.render(status, buf);
-        let paused = self.state() == Some(TrainerState::Paused);
-        let drawing = self.drawing().is_some();
-        Footer { notice: self.notice(), drawing, mode: self.config().mode, comparing: self.comparing(), paused }
-            .render(footer, buf);
+        footer_of(self).render(footer, buf);
         if self.help_open() {
             Help { mode: self.config().mode }.render(area, buf);
         }
     }
+}
+
+/// The footer as `app` shows it.
+fn footer_of(app: &App) -> Footer<'_> {
+    let paused = app.state() == Some(TrainerState::Paused);
+    let drawing = app.drawing().is_some();
+    Footer { notice: app.notice(), drawing, mode: app.config().mode, comparing: app.comparing(), paused }
+}
+
+/// The key hint a click at (`column`, `row`) of `app`'s screen of `area` falls on, if any,
+/// and where in the key (see [`Footer::hint_at`]). The help overlay hides the footer.
+pub fn footer_hint_at(app: &App, area: Rect, column: u16, row: u16) -> Option<(&'static str, usize)> {
+    let footer = areas(app, area)?.footer;
+    if app.help_open() || row != footer.y || column < footer.x {
+        return None;
+    }
+    footer_of(app).hint_at(footer.width, column - footer.x)
 }
 
 /// What shows instead of the layout on a terminal that cannot hold it.

@@ -114,6 +114,8 @@ pub struct Scatter<'a> {
     /// `false` under `NO_COLOR`: glyphs stand in for the shades.
     pub colour: bool,
     pub field: Option<FieldOverlay<'a>>,
+    /// The view is not the data set's bounds (the mouse zoomed or panned it).
+    pub zoomed: bool,
 }
 
 /// The view's name: long, and short for a narrow panel.
@@ -166,13 +168,15 @@ fn legend(samples: &Samples, view: View, colour: bool) -> Line<'static> {
 
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Scatter { samples, view, colour, field: overlay } = self;
+        let Scatter { samples, view, colour, field: overlay, zoomed } = self;
         let transform = PlotTransform::new(area, samples.bounds());
         // A field evaluated for another lattice (the panel was just resized) is not drawn.
         let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
         let legend = legend(samples, view, colour);
+        // Zoomed in, the particles outside the view have not escaped anywhere.
+        let outside = if zoomed { "off view" } else { "escaped" };
         let lost =
-            Line::styled(format!(" escaped {} · non-finite {} ", samples.escaped(), samples.nonfinite()), theme::DIM);
+            Line::styled(format!(" {outside} {} · non-finite {} ", samples.escaped(), samples.nonfinite()), theme::DIM);
         // Room left of the right-hand title, and right of the legend (a title drawn later
         // overwrites one it meets).
         let width = usize::from(transform.area.width);
@@ -186,17 +190,29 @@ impl Widget for Scatter<'_> {
             .title(Span::styled(title, theme::TITLE))
             .title(lost.right_aligned())
             .title_bottom(legend.clone().left_aligned());
-        if let (Some(o), Some(f)) = (overlay, drawn) {
-            let largest = field::largest(o.kind, f);
-            if largest.width() < width.saturating_sub(legend.width()) {
-                block = block.title_bottom(largest.right_aligned());
-            }
+        // Bottom right: the field's scale when arrows are drawn, else the plane's ranges.
+        let corner = match (overlay, drawn) {
+            (Some(o), Some(f)) => field::largest(o.kind, f),
+            _ => Line::styled(ranges(transform.bounds), theme::DIM),
+        };
+        if corner.width() < width.saturating_sub(legend.width()) {
+            block = block.title_bottom(corner.right_aligned());
         }
         plot(samples, view, colour, block, area, buf);
         if let (Some(o), Some(f)) = (overlay, drawn) {
             field::draw_arrows(&transform, f, o.kind, buf);
         }
     }
+}
+
+/// The plane region a plot shows, " x −1.61…2.61 · y −1.21…1.61 ", to the hundredth of its
+/// width: more decimals as a zoom narrows it.
+pub fn ranges(bounds: Bounds) -> String {
+    let axis = |[lo, hi]: [f64; 2]| {
+        let decimals = (2 - (hi - lo).log10().floor() as i32).clamp(0, 9) as usize;
+        format!("{lo:.decimals$}…{hi:.decimals$}")
+    };
+    format!(" x {} · y {} ", axis(bounds.x), axis(bounds.y))
 }
 
 /// `samples` in `block` as `view` says. The compare view draws its panels with this too.
@@ -321,6 +337,12 @@ mod tests {
     }
 
     #[test]
+    fn ranges_carry_decimals_for_the_width_shown() {
+        assert_eq!(ranges(Bounds { x: [-1.612, 2.612], y: [-1.2, 1.6] }), " x -1.61…2.61 · y -1.20…1.60 ");
+        assert_eq!(ranges(Bounds { x: [0.1234, 0.1534], y: [10.0, 250.0] }), " x 0.1234…0.1534 · y 10…250 ");
+    }
+
+    #[test]
     fn escaped_and_nonfinite_particles_are_counted_not_kept() {
         let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
         s.set_particles(&[[0.5, 0.5], [9.0, 0.0], [f32::NAN, 1.0], [0.0, f32::INFINITY]]);
@@ -341,7 +363,7 @@ mod tests {
         let area = Rect::new(0, 0, 60, 10);
         s.shade_data(PlotTransform::new(area, s.bounds()).grid());
         let mut buf = Buffer::empty(area);
-        Scatter { samples: &s, view, colour: true, field: None }.render(area, &mut buf);
+        Scatter { samples: &s, view, colour: true, field: None, zoomed: false }.render(area, &mut buf);
         buf
     }
 
