@@ -233,7 +233,7 @@ mod cpu {
             let (vendor, family, model) = (field("vendor_id"), field("cpu family"), field("model"));
             let (vendor, family, model) =
                 (vendor.expect("vendor_id"), family.expect("cpu family"), model.expect("model"));
-            let text = description();
+            let text = crate::nn::cpu::path::cpu_description();
             assert!(text.contains(&format!("({vendor}, family {family}, model {model})")), "{text}");
         }
     }
@@ -287,6 +287,36 @@ mod tests {
         assert!(KernelPath::Portable.runs_here());
         assert_eq!(KernelPath::Avx2.runs_here(), has("avx2") && has("fma"), "{flags:?}");
         assert_eq!(KernelPath::Avx512.runs_here(), has("avx2") && has("fma") && has("avx512f"), "{flags:?}");
+    }
+
+    /// The path this CPU takes, worked out again from what Linux reports of it (vendor,
+    /// family, model and flags in /proc/cpuinfo): the CPUID reading and the rule together.
+    #[test]
+    fn this_cpus_path_is_the_rule_applied_to_what_linux_reports() {
+        let Ok(cpuinfo) = std::fs::read_to_string("/proc/cpuinfo") else {
+            eprintln!("SKIPPED this_cpus_path_is_the_rule_applied_to_what_linux_reports: no /proc/cpuinfo");
+            return;
+        };
+        let field = |name: &str| {
+            cpuinfo.lines().find_map(|l| {
+                let (key, value) = l.split_once(':')?;
+                (key.trim() == name).then(|| value.trim().to_string())
+            })
+        };
+        let flags = field("flags").unwrap_or_default();
+        let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+        let intel = field("vendor_id").as_deref() == Some("GenuineIntel");
+        let (family, model) = (field("cpu family").unwrap_or_default(), field("model").unwrap_or_default());
+        let server_model = ["106", "108", "143", "173", "174", "207"].contains(&model.as_str());
+        let two_units = intel && family == "6" && (server_model || has("avx512_fp16") || has("amx_tile"));
+        let want = if !(has("avx2") && has("fma")) {
+            KernelPath::Portable
+        } else if has("avx512f") && two_units {
+            KernelPath::Avx512
+        } else {
+            KernelPath::Avx2
+        };
+        assert_eq!(for_this_cpu(), want, "{} (flags: {flags})", cpu_description());
     }
 
     /// Unset means the rule; every name this CPU runs parses to its path; an unknown name or a
