@@ -235,6 +235,9 @@ mod cpu {
                 (vendor.expect("vendor_id"), family.expect("cpu family"), model.expect("model"));
             let text = crate::nn::cpu::path::cpu_description();
             assert!(text.contains(&format!("({vendor}, family {family}, model {model})")), "{text}");
+            // The brand string first, as Linux reads it from the same CPUID leaves.
+            let brand = field("model name").expect("model name");
+            assert!(text.starts_with(&format!("{brand} (")), "{text} against {brand:?}");
         }
     }
 }
