@@ -19,14 +19,9 @@ pub fn fma_peak(path: KernelPath, seconds: f64) -> Option<f64> {
     if path == KernelPath::Portable || !path.runs_here() {
         return None;
     }
+    let (chains, lanes) = chains_for(path);
     // SAFETY: the path's features were checked just above.
-    let run = |iterations: u64| unsafe {
-        match path {
-            KernelPath::Avx512 => chains_zmm(iterations),
-            _ => chains_ymm(iterations),
-        }
-    };
-    let lanes = if path == KernelPath::Avx512 { 16.0 } else { 8.0 };
+    let run = |iterations: u64| unsafe { chains(iterations) };
     // Grow the count until one run takes a tenth of the time, then time the rest.
     let mut iterations = 1u64 << 16;
     loop {
@@ -41,6 +36,15 @@ pub fn fma_peak(path: KernelPath, seconds: f64) -> Option<f64> {
             return Some(gflops(iterations, lanes, elapsed));
         }
         iterations *= 2;
+    }
+}
+
+/// The loop that measures `path`'s peak, and its lanes per register: zmm for AVX-512, ymm for
+/// AVX2.
+fn chains_for(path: KernelPath) -> (unsafe fn(u64), f64) {
+    match path {
+        KernelPath::Avx512 => (chains_zmm, 16.0),
+        _ => (chains_ymm, 8.0),
     }
 }
 
@@ -84,6 +88,17 @@ mod tests {
         assert_eq!(gflops(1_000_000_000, 8.0, 1.0), 192.0);
         // Half the rounds, twice the lanes, twice the time: 96.
         assert_eq!(gflops(500_000_000, 16.0, 2.0), 96.0);
+    }
+
+    /// The AVX-512 figure is measured on zmm registers and counts 16 lanes, the AVX2 one on
+    /// ymm with 8: the ymm loop counted as 16 lanes would report twice the AVX2 peak on any
+    /// CPU, and no timing could tell that from a CPU with two 512-bit units.
+    #[test]
+    fn each_path_is_measured_on_its_own_registers() {
+        let (zmm, lanes) = chains_for(KernelPath::Avx512);
+        assert!(std::ptr::fn_addr_eq(zmm, chains_zmm as unsafe fn(u64)) && lanes == 16.0);
+        let (ymm, lanes) = chains_for(KernelPath::Avx2);
+        assert!(std::ptr::fn_addr_eq(ymm, chains_ymm as unsafe fn(u64)) && lanes == 8.0);
     }
 
     /// A measured peak is a positive figure below what the hardware could do at all: two FMA
