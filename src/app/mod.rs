@@ -16,6 +16,7 @@ pub mod notice;
 pub mod past_runs;
 pub mod samples;
 pub mod view;
+mod view_actions;
 pub mod zoom;
 
 use std::path::{Path, PathBuf};
@@ -27,12 +28,12 @@ use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
 use crate::app::next_run::{TRAINING_PACES, next_dataset, next_mode, steps_per_second};
 use crate::app::notice::{
-    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_FIELD_COMPARING, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
-    NOTICE_TIME, Notice, single_sigma_advice,
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NOTICE_TIME, Notice,
+    single_sigma_advice,
 };
 use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
-use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window, next_field_view};
+use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window};
 use crate::config::{Config, Mode};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
@@ -309,50 +310,15 @@ impl App {
                 self.compared = None;
                 Some(Command::Compare(self.comparing))
             }
-            Action::ToggleScale => {
-                self.scale = match self.scale {
-                    Scale::Log => Scale::Linear,
-                    Scale::Linear => Scale::Log,
-                };
-                self.replot();
-                None
-            }
-            Action::ToggleWindow => {
-                self.window = match self.window {
-                    Window::Full => Window::Recent,
-                    Window::Recent => Window::Full,
-                };
-                self.replot();
-                None
-            }
-            Action::ToggleFisher => {
-                self.fisher_curve = match self.fisher_curve {
-                    FisherCurve::Shown => FisherCurve::Hidden,
-                    FisherCurve::Hidden => FisherCurve::Shown,
-                };
-                self.replot();
-                None
-            }
-            Action::CycleView => {
-                self.view = self.view.next();
-                None
-            }
-            // The compare view's two panels have no room for arrows (see `sync_field`).
-            Action::CycleField if self.comparing => {
-                self.notice = Some(Notice::new(Message::Unavailable(NO_FIELD_COMPARING)));
-                None
-            }
-            // The trainer hears of it from `sync_field`, which knows the screen's size.
-            Action::CycleField => {
-                self.field_view = next_field_view(self.field_view);
-                None
-            }
-            Action::ToggleHelp => {
-                self.help = !self.help;
-                None
-            }
-            Action::CloseHelp => {
-                self.help = false;
+            Action::ToggleScale
+            | Action::ToggleWindow
+            | Action::ToggleFisher
+            | Action::CycleView
+            | Action::CycleField
+            | Action::ToggleHelp
+            | Action::CloseHelp
+            | Action::ResetView => {
+                self.change_view(action);
                 None
             }
             Action::Quit => {
@@ -362,10 +328,6 @@ impl App {
             // The terminal is the dashboard's, not the UI state's: its event loop suspends.
             Action::Suspend => None,
             Action::StartDrawing | Action::Draw(_) => self.draw_command(action),
-            Action::ResetView => {
-                self.reset_view();
-                None
-            }
         }
     }
 

@@ -1,0 +1,50 @@
+//! The keys that change only how the screen shows the run: the loss axis, its window and the
+//! Fisher curve, the samples view and the score field over it, the samples panel's zoom, and
+//! the help. None of them sends the trainer anything (the score field reaches it through
+//! `App::sync_field`, which knows the screen's size).
+
+use crate::app::App;
+use crate::app::keys::Action;
+use crate::app::notice::{Message, NO_FIELD_COMPARING, Notice};
+use crate::app::view::{FisherCurve, Scale, Window, next_field_view};
+
+impl App {
+    /// Applies one of the view's actions (see the module docs); others are not for it.
+    pub(super) fn change_view(&mut self, action: Action) {
+        match action {
+            Action::ToggleScale => {
+                self.scale = match self.scale {
+                    Scale::Log => Scale::Linear,
+                    Scale::Linear => Scale::Log,
+                };
+                self.replot();
+            }
+            Action::ToggleWindow => {
+                self.window = match self.window {
+                    Window::Full => Window::Recent,
+                    Window::Recent => Window::Full,
+                };
+                self.replot();
+            }
+            Action::ToggleFisher => {
+                self.fisher_curve = match self.fisher_curve {
+                    FisherCurve::Shown => FisherCurve::Hidden,
+                    FisherCurve::Hidden => FisherCurve::Shown,
+                };
+                self.replot();
+            }
+            Action::CycleView => self.view = self.view.next(),
+            // The compare view's two panels have no room for arrows (see `sync_field`).
+            Action::CycleField if self.comparing => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_FIELD_COMPARING)));
+            }
+            Action::CycleField => self.field_view = next_field_view(self.field_view),
+            Action::ToggleHelp => self.help = !self.help,
+            Action::CloseHelp => self.help = false,
+            Action::ResetView => {
+                self.reset_view();
+            }
+            _ => unreachable!("{action:?} is not a view action"),
+        }
+    }
+}
