@@ -83,14 +83,15 @@ impl App {
             self.notice = Some(Notice::new(Message::Unavailable(NO_DRAWING_TOO_FEW)));
             return None;
         }
-        let written = crate::fs::write_new(&self.drawing_dir, &drawing_stem(SystemTime::now()), "csv", |out| {
+        let stem = drawing_stem(SystemTime::now());
+        let written = crate::fs::write_new(&self.drawing_dir, &stem, "csv", |out| {
             writeln!(out, "x,y")?;
             points.iter().try_for_each(|p| writeln!(out, "{},{}", p[0], p[1]))
         });
         let path = match written {
             Ok(path) => path,
             Err(err) => {
-                let path = self.drawing_dir.join(drawing_stem(SystemTime::now()) + ".csv");
+                let path = self.drawing_dir.join(stem + ".csv");
                 let saved = Saved { path, error: Some(err.to_string()), replaced: false };
                 self.notice = Some(Notice::new(Message::Saved(saved)));
                 return None;

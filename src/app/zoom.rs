@@ -53,7 +53,7 @@ pub(super) struct Click {
 }
 
 /// `bounds` scaled by `factor` about `at` (which stays where it is on screen).
-pub fn zoomed(bounds: Bounds, at: [f64; 2], factor: f64) -> Bounds {
+pub fn scaled_about(bounds: Bounds, at: [f64; 2], factor: f64) -> Bounds {
     let scale = |[lo, hi]: [f64; 2], c: f64| [c + (lo - c) * factor, c + (hi - c) * factor];
     Bounds { x: scale(bounds.x, at[0]), y: scale(bounds.y, at[1]) }
 }
@@ -73,7 +73,7 @@ impl App {
         match event {
             ViewPointer::Wheel { closer, at } => {
                 let factor = if closer { 1.0 / ZOOM_STEP } else { ZOOM_STEP };
-                let next = zoomed(self.samples.bounds(), at, factor);
+                let next = scaled_about(self.samples.bounds(), at, factor);
                 let home = self.config.source.bounds();
                 let ratio = (next.x[1] - next.x[0]) / (home.x[1] - home.x[0]);
                 let allowed = (NARROWEST..=WIDEST).contains(&ratio);
@@ -136,9 +136,9 @@ mod tests {
     #[test]
     fn zooming_keeps_the_point_under_the_pointer_and_in_then_out_is_where_it_began() {
         let b = Bounds { x: [-2.0, 2.0], y: [-1.0, 1.0] };
-        let z = zoomed(b, [1.0, 0.5], 0.5);
+        let z = scaled_about(b, [1.0, 0.5], 0.5);
         assert_eq!(z, Bounds { x: [-0.5, 1.5], y: [-0.25, 0.75] });
-        assert!(close(zoomed(z, [1.0, 0.5], 2.0), b));
+        assert!(close(scaled_about(z, [1.0, 0.5], 2.0), b));
         assert_eq!(moved(b, [0.5, -1.0]), Bounds { x: [-1.5, 2.5], y: [-2.0, 0.0] });
     }
 

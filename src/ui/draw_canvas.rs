@@ -6,12 +6,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::canvas::{Canvas, Points};
+use ratatui::widgets::canvas::Canvas;
 use ratatui::widgets::{Block, Widget};
 
 use crate::app::drawing::Drawing;
 use crate::data::Bounds;
-use crate::ui::scatter::PlotTransform;
+use crate::ui::scatter::{Cloud, PlotTransform};
 use crate::ui::theme;
 
 pub struct DrawCanvas<'a> {
@@ -40,13 +40,12 @@ impl Widget for DrawCanvas<'_> {
                 .unwrap_or_default();
         let block = Block::bordered().title(Span::styled(title, theme::VALUE)).title_bottom(legend);
         block.render(area, buf);
-        let coords: Vec<(f64, f64)> =
-            self.drawing.points().iter().map(|p| (f64::from(p[0]), f64::from(p[1]))).collect();
+        let drawn = Cloud { points: self.drawing.points(), color: theme::DATA };
         Canvas::default()
             .marker(Marker::Braille)
             .x_bounds(t.bounds.x)
             .y_bounds(t.bounds.y)
-            .paint(|ctx| ctx.draw(&Points { coords: &coords, color: theme::DATA }))
+            .paint(|ctx| ctx.draw(&drawn))
             .render(t.area, buf);
     }
 }

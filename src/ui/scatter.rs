@@ -93,9 +93,9 @@ impl PlotTransform {
 }
 
 /// Points given as `[x, y]` in `f32`, drawn without converting the whole set first.
-struct Cloud<'a> {
-    points: &'a [[f32; 2]],
-    color: Color,
+pub struct Cloud<'a> {
+    pub points: &'a [[f32; 2]],
+    pub color: Color,
 }
 
 impl Shape for Cloud<'_> {
