@@ -826,3 +826,51 @@ fn the_wheel_zooms_a_drag_pans_0_resets_and_a_click_on_a_hint_presses_its_key() 
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }
+
+/// The step in "at step N" on the loss panel's header, under the crosshair.
+fn crosshair_step(screen: &str) -> Option<u64> {
+    let after = screen.split("at step ").nth(1)?;
+    after.split_whitespace().next()?.parse().ok()
+}
+
+/// The mouse over the loss panel: motion puts a crosshair there and the header reads the
+/// curves at its step; the wheel zooms the step range (named in the title) and `0` shows
+/// every step again; a click on a legend entry hides its curve and another shows it; motion
+/// off the graphs takes the crosshair away.
+#[test]
+fn the_loss_panel_reads_a_step_under_the_pointer_zooms_and_hides_curves() {
+    let pane = Pane::start("loss-mouse", 120, 40, LONG);
+    pane.wait_until("a test loss", |s| s.contains("• test"));
+    // Motion with no button (SGR 35) over the middle of the loss graph.
+    pane.mouse(35, 30, 12, false);
+    let screen = pane.wait_until("the crosshair", |s| crosshair_step(s).is_some());
+    let step = crosshair_step(&screen).unwrap();
+    let last = screen.split("step ").filter_map(|s| s.split('/').next()?.parse::<u64>().ok()).max();
+    assert!(step > 0 && last.is_some_and(|last| step < last), "{step} within the run so far:\n{screen}");
+    assert!(screen.contains('│'), "the crosshair's line");
+    // Two notches of the wheel over the graph: a range of steps in the title.
+    pane.mouse(64, 30, 12, false);
+    pane.mouse(64, 30, 12, false);
+    pane.wait_until("a zoomed range", |s| s.contains("(0: all)"));
+    // A click on the test loss's entry hides it; another shows it again.
+    let header_column = |s: &str, text: &str| {
+        let row = s.lines().nth(1)?;
+        Some(row[..row.find(text)?].chars().count() as u16 + 1)
+    };
+    let screen = pane.screen();
+    let column = header_column(&screen, "test").expect("the test entry");
+    pane.mouse(0, column, 2, false);
+    pane.mouse(0, column, 2, true);
+    let hidden = pane.wait_until("the test loss hidden", |s| s.lines().nth(1).is_some_and(|l| l.contains("◌ test")));
+    let column = header_column(&hidden, "test").expect("still named");
+    pane.mouse(0, column, 2, false);
+    pane.mouse(0, column, 2, true);
+    pane.wait_until("the test loss shown", |s| s.lines().nth(1).is_some_and(|l| l.contains("• test")));
+    // Off the graph (over the samples panel): the crosshair goes; `0`: every step.
+    pane.mouse(35, 90, 12, false);
+    pane.wait_until("no crosshair", |s| crosshair_step(s).is_none());
+    pane.keys(&["0"]);
+    pane.wait_until("every step", |s| s.contains("Loss log₁₀ · all steps"));
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}

@@ -3,6 +3,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
 use crate::app::drawing::{Pointer, Region, Stroke};
+use crate::app::loss_pointer::{LossPointer, LossTarget};
 use crate::app::zoom::ViewPointer;
 
 /// What a key asks for.
@@ -180,6 +181,28 @@ pub fn view_pointer_for(kind: MouseEventKind, region: Option<Region>, cell: (u16
     }
 }
 
+/// What a mouse event does over the loss panel, given what is under the pointer there
+/// (`None`: off the panel's graphs and legend) and its terminal cell. Motion and a left drag
+/// move the crosshair; a press on a legend entry hides or shows its curve; motion or a press
+/// anywhere else takes the crosshair away.
+pub fn loss_pointer_for(kind: MouseEventKind, target: Option<LossTarget>, cell: (u16, u16)) -> Option<LossPointer> {
+    match (kind, target) {
+        (MouseEventKind::ScrollUp, Some(LossTarget::Graph { step })) => Some(LossPointer::Wheel { closer: true, step }),
+        (MouseEventKind::ScrollDown, Some(LossTarget::Graph { step })) => {
+            Some(LossPointer::Wheel { closer: false, step })
+        }
+        (MouseEventKind::Down(MouseButton::Left), Some(LossTarget::Graph { step })) => {
+            Some(LossPointer::Press { step, cell })
+        }
+        (MouseEventKind::Moved | MouseEventKind::Drag(MouseButton::Left), Some(LossTarget::Graph { step })) => {
+            Some(LossPointer::Point { step })
+        }
+        (MouseEventKind::Down(MouseButton::Left), Some(LossTarget::Legend(curve))) => Some(LossPointer::Toggle(curve)),
+        (MouseEventKind::Moved | MouseEventKind::Down(_), _) => Some(LossPointer::Leave),
+        _ => None,
+    }
+}
+
 /// The key a click on a footer hint stands for: the hint's key (`Space`, `Enter`, `Esc`, a
 /// letter), or for a pair such as `+/-` the half clicked (`at`: the column within the key;
 /// elsewhere in the hint, its first). Hints that name a mouse action stand for no key.
@@ -200,6 +223,32 @@ pub fn key_of_hint(hint: &str, at: usize) -> Option<KeyEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::view::Curve;
+
+    #[test]
+    fn the_loss_panel_takes_the_wheel_presses_and_motion() {
+        let graph = Some(LossTarget::Graph { step: 120.0 });
+        let legend = Some(LossTarget::Legend(Curve::Test));
+        let left = MouseButton::Left;
+        let cases = [
+            (MouseEventKind::ScrollUp, graph, Some(LossPointer::Wheel { closer: true, step: 120.0 })),
+            (MouseEventKind::ScrollDown, graph, Some(LossPointer::Wheel { closer: false, step: 120.0 })),
+            (MouseEventKind::Down(left), graph, Some(LossPointer::Press { step: 120.0, cell: (5, 6) })),
+            (MouseEventKind::Moved, graph, Some(LossPointer::Point { step: 120.0 })),
+            (MouseEventKind::Drag(left), graph, Some(LossPointer::Point { step: 120.0 })),
+            (MouseEventKind::Down(left), legend, Some(LossPointer::Toggle(Curve::Test))),
+            (MouseEventKind::Moved, legend, Some(LossPointer::Leave)),
+            (MouseEventKind::Moved, None, Some(LossPointer::Leave)),
+            (MouseEventKind::Down(MouseButton::Right), graph, Some(LossPointer::Leave)),
+            (MouseEventKind::ScrollUp, None, None),
+            (MouseEventKind::ScrollUp, legend, None),
+            (MouseEventKind::Up(left), graph, None),
+            (MouseEventKind::Drag(MouseButton::Right), graph, None),
+        ];
+        for (kind, target, want) in cases {
+            assert_eq!(loss_pointer_for(kind, target, (5, 6)), want, "{kind:?} over {target:?}");
+        }
+    }
 
     #[test]
     fn a_hint_stands_for_its_key() {

@@ -22,9 +22,11 @@
 //! flatten the others. Another kind's loss is another quantity: it is drawn only where it
 //! falls in the range, and named as such ([`PastCurve::same_kind`]).
 
+use std::collections::BTreeSet;
+
 use crate::app::loss_history::{Ends, LossHistory, LossPoint, RECENT_STEPS};
 use crate::app::past_runs::{LossKind, PastRun, PastRuns};
-use crate::app::view::{FisherCurve, Scale, Window};
+use crate::app::view::{Curve, FisherCurve, LossView, Scale, Window};
 
 /// A loss this many times the larger end of the raw losses' 2nd–98th percentile range has run
 /// away: the trainer stops a run at 10⁴ times the untrained loss, long after the chart should
@@ -40,10 +42,15 @@ pub struct LossPlot {
     pub test: Vec<(f64, f64)>,
     /// The Fisher divergence on its own axis; `None` when hidden (`i`) or not measured yet.
     pub fisher: Option<FisherPlot>,
+    /// The steps shown: the window's range, or the wheel's zoom of it.
     pub x_bounds: [f64; 2],
+    /// The window's whole range of steps, which the wheel zooms within.
+    pub whole: [f64; 2],
     pub y_bounds: [f64; 2],
     pub scale: Scale,
     pub window: Window,
+    /// The curves the legend has hidden: named there, not drawn.
+    pub hidden: BTreeSet<Curve>,
     /// Log was asked for but the loss is not positive throughout.
     pub log_refused: bool,
     /// Points that ran away (drawn at the top edge instead), by step, and the first such loss
@@ -100,50 +107,57 @@ pub fn value_at(scale: Scale, y: f64) -> f64 {
 }
 
 impl LossPlot {
-    /// The plot of `history`, a loss of `kind`, with `past` runs under it, in `scale`; a loss
-    /// that is not positive throughout (implicit score matching's can be negative) has no log,
-    /// so such a plot falls back to linear.
-    pub fn new(
-        history: &LossHistory,
-        kind: LossKind,
-        past: &PastRuns,
-        scale: Scale,
-        window: Window,
-        fisher_curve: FisherCurve,
-    ) -> Self {
+    /// The plot of `history`, a loss of `kind`, with `past` runs under it, as `view` asks: a
+    /// loss that is not positive throughout (implicit score matching's can be negative) has
+    /// no log, so such a plot falls back to linear. The range fits the curves in the steps
+    /// shown that are not hidden.
+    pub fn new(history: &LossHistory, kind: LossKind, past: &PastRuns, view: &LossView) -> Self {
+        let hidden = |curve| view.hidden.contains(&curve);
         let last = history.last_step().unwrap_or(0);
-        let first = match window {
+        let window_start = match view.window {
             Window::Full => 0,
             Window::Recent => last.saturating_sub(RECENT_STEPS as u64),
         };
         // The full history reaches as far as the longest run of this kind of loss (another
         // kind may well be off the axis, its steps empty); the recent window is the current
         // run's last steps.
-        let end = match window {
+        let window_end = match view.window {
             Window::Full => {
                 let same_kind = past.iter().filter(|r| r.kind == kind);
                 same_kind.filter_map(|r| r.points.last()).map(|p| p.0).fold(last, u64::max)
             }
             Window::Recent => last,
         };
-        let train: Vec<LossPoint> = match window {
-            Window::Full => history.train().points().collect(),
-            Window::Recent => history.recent().collect(),
+        let whole = [window_start as f64, window_end.max(window_start + 1) as f64];
+        let x_bounds = view.steps.range(whole);
+        let (first, end) = (x_bounds[0].floor() as u64, x_bounds[1].ceil() as u64);
+        // The recent steps one point each where the range lies within them, else the buckets.
+        let recent_from = history.recent().next().map_or(u64::MAX, |p| p.step);
+        let in_view = |p: &LossPoint| (first..=end).contains(&p.step);
+        let train: Vec<LossPoint> = if view.window == Window::Recent || first >= recent_from {
+            history.recent().filter(in_view).collect()
+        } else {
+            history.train().points().filter(in_view).collect()
         };
-        let in_view = |p: &LossPoint| p.step >= first;
         let test: Vec<LossPoint> = history.test().points().filter(in_view).collect();
 
         let runaway_above = runaway_threshold(train.iter().map(|p| p.raw));
         let runs_away = |v: f64| !v.is_finite() || v.abs() > runaway_above;
-        let kept = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(u64, f64)> {
+        let kept = |curve, points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(u64, f64)> {
+            if hidden(curve) {
+                return Vec::new();
+            }
             points.iter().map(|p| (p.step, value(p))).filter(|&(_, v)| !runs_away(v)).collect()
         };
-        let (raw_kept, smooth_kept, test_kept) =
-            (kept(&train, |p| p.raw), kept(&train, |p| p.smooth), kept(&test, |p| p.raw));
+        let (raw_kept, smooth_kept, test_kept) = (
+            kept(Curve::Raw, &train, |p| p.raw),
+            kept(Curve::Smooth, &train, |p| p.smooth),
+            kept(Curve::Test, &test, |p| p.raw),
+        );
         // Each earlier run of this kind's points in view, and whether each stays in the range.
         let past_in_view: Vec<(&PastRun, Vec<InView>)> = past
             .iter()
-            .filter(|run| run.kind == kind)
+            .filter(|run| run.kind == kind && !hidden(Curve::Past(run.number)))
             .map(|run| {
                 let own = runaway_threshold(run.points.iter().map(|p| p.1)).min(runaway_above);
                 let points = run.points.iter().filter(|p| (first..=end).contains(&p.0));
@@ -153,8 +167,8 @@ impl LossPlot {
         let past_kept = || past_in_view.iter().flat_map(|(_, points)| points).filter(|p| p.2);
         let positive = raw_kept.iter().chain(&smooth_kept).chain(&test_kept).all(|&(_, v)| v > 0.0)
             && past_kept().all(|p| p.1 > 0.0);
-        let log_refused = scale == Scale::Log && !positive;
-        let scale = if log_refused { Scale::Linear } else { scale };
+        let log_refused = view.scale == Scale::Log && !positive;
+        let scale = if log_refused { Scale::Linear } else { view.scale };
         let to_plot = |points: &[(u64, f64)]| -> Vec<(f64, f64)> {
             points.iter().map(|&(step, v)| (step as f64, plotted(scale, v))).collect()
         };
@@ -180,21 +194,27 @@ impl LossPlot {
                     .collect(),
             })
             .collect();
-        // Another kind's points where they fall in the range, none held at an edge.
+        // Another kind's points where they fall in the range, none held at an edge; a hidden
+        // run keeps its legend entry, without points.
         let in_range = |y: f64| (y_bounds[0]..=y_bounds[1]).contains(&y);
-        for run in past.iter().filter(|run| run.kind != kind) {
-            let points =
-                run.points.iter().filter(|p| (first..=end).contains(&p.0) && (p.1 > 0.0 || scale == Scale::Linear));
+        for run in past.iter().filter(|run| run.kind != kind || hidden(Curve::Past(run.number))) {
+            let points = run.points.iter().filter(|p| {
+                !hidden(Curve::Past(run.number))
+                    && (first..=end).contains(&p.0)
+                    && (p.1 > 0.0 || scale == Scale::Linear)
+            });
             let points = points.map(|&(step, v)| (step as f64, plotted(scale, v))).filter(|p| in_range(p.1)).collect();
-            past_curves.push(PastCurve { number: run.number, label: run.label.clone(), same_kind: false, points });
+            let same_kind = run.kind == kind;
+            past_curves.push(PastCurve { number: run.number, label: run.label.clone(), same_kind, points });
         }
         past_curves.sort_by_key(|c| c.number);
         let past = past_curves;
 
-        // Every point, a runaway one at the edge it ran towards.
+        // Every point, a runaway one at the edge it ran towards; a hidden curve has none, but
+        // its runaway steps are still marked.
         let mut runaway = Vec::new();
         let mut runaway_loss = None;
-        let mut series = |points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(f64, f64)> {
+        let mut series = |curve, points: &[LossPoint], value: fn(&LossPoint) -> f64| -> Vec<(f64, f64)> {
             let mut plotted_points = Vec::with_capacity(points.len());
             for p in points {
                 let v = value(p);
@@ -207,28 +227,32 @@ impl LossPlot {
                 };
                 plotted_points.push((p.step as f64, y));
             }
+            if hidden(curve) {
+                plotted_points.clear();
+            }
             plotted_points
         };
-        let raw = series(&train, |p| p.raw);
-        let smooth = series(&train, |p| p.smooth);
-        let test = series(&test, |p| p.raw);
+        let raw = series(Curve::Raw, &train, |p| p.raw);
+        let smooth = series(Curve::Smooth, &train, |p| p.smooth);
+        let test = series(Curve::Test, &test, |p| p.raw);
         runaway.sort_by(f64::total_cmp);
         runaway.dedup();
 
-        let fisher = match fisher_curve {
-            FisherCurve::Shown => FisherPlot::new(history, scale, first),
+        let fisher = match view.fisher_curve {
+            FisherCurve::Shown => FisherPlot::new(history, view.scale, [first, end], hidden(Curve::Fisher)),
             FisherCurve::Hidden => None,
         };
-        let x_bounds = [first as f64, end.max(first + 1) as f64];
         Self {
             raw,
             smooth,
             test,
             fisher,
             x_bounds,
+            whole,
             y_bounds,
             scale,
-            window,
+            window: view.window,
+            hidden: view.hidden.clone(),
             log_refused,
             runaway,
             runaway_loss,
@@ -238,21 +262,30 @@ impl LossPlot {
         }
     }
 
+    /// The step range is a zoom of the window's, not all of it.
+    pub fn zoomed(&self) -> bool {
+        self.x_bounds != self.whole
+    }
+
+    /// Nothing to plot yet: no train loss and no test loss in the run.
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty() && self.test.is_empty()
+        self.latest_smooth.is_none() && self.test_ends.is_none()
     }
 }
 
 impl FisherPlot {
-    /// The readouts from step `first` on, in `scale` when they are all positive (else linear);
-    /// `None` before the first finite one.
-    fn new(history: &LossHistory, scale: Scale, first: u64) -> Option<Self> {
-        let readings: Vec<LossPoint> = history.fisher().points().filter(|p| p.step >= first).collect();
+    /// The readouts in the steps `shown`, in `scale` when they are all positive (else linear);
+    /// `None` before the first finite one. A hidden curve keeps its chart and its header,
+    /// with no points.
+    fn new(history: &LossHistory, scale: Scale, shown: [u64; 2], hidden: bool) -> Option<Self> {
+        let in_view = |p: &LossPoint| (shown[0]..=shown[1]).contains(&p.step);
+        let readings: Vec<LossPoint> = history.fisher().points().filter(in_view).collect();
         let scale = if readings.iter().all(|p| p.raw > 0.0) { scale } else { Scale::Linear };
         let points: Vec<(f64, f64)> =
             readings.iter().map(|p| (p.step as f64, plotted(scale, p.raw))).filter(|(_, y)| y.is_finite()).collect();
         let y_bounds = padded(range(points.iter().map(|&(_, y)| y)));
-        (!points.is_empty()).then(|| Self { points, y_bounds, scale, ends: history.fisher_ends() })
+        let shown_points = if hidden { Vec::new() } else { points.clone() };
+        (!points.is_empty()).then(|| Self { points: shown_points, y_bounds, scale, ends: history.fisher_ends() })
     }
 }
 
@@ -301,6 +334,10 @@ mod tests {
     use crate::objective::Objective;
     use crate::trainer::TestPoint;
 
+    fn view(scale: Scale, window: Window, fisher_curve: FisherCurve) -> LossView {
+        LossView { scale, window, fisher_curve, ..LossView::default() }
+    }
+
     fn dsm() -> LossKind {
         LossKind::of(&Config::default())
     }
@@ -326,9 +363,7 @@ mod tests {
                 &history(300, &[1.31e7]),
                 dsm(),
                 &PastRuns::default(),
-                scale,
-                Window::Full,
-                FisherCurve::Shown,
+                &view(scale, Window::Full, FisherCurve::Shown),
             );
             let top = plot.y_bounds[1];
             assert!(value_at(scale, top) < 250.0, "{scale:?}: the range is the sane loss's, top {top}");
@@ -345,9 +380,7 @@ mod tests {
             &history(300, &[f32::NAN, f32::NAN]),
             dsm(),
             &PastRuns::default(),
-            Scale::Log,
-            Window::Full,
-            FisherCurve::Shown,
+            &view(Scale::Log, Window::Full, FisherCurve::Shown),
         );
         assert_eq!(plot.runaway, [301.0, 302.0], "the raw losses and the moving average after them");
         assert!(plot.runaway_loss.is_some_and(f64::is_nan));
@@ -361,7 +394,7 @@ mod tests {
         for step in 1..=1000u64 {
             h.push_train(step, 1000.0 * 0.01f32.powf((step - 1) as f32 / 999.0));
         }
-        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), &view(Scale::Log, Window::Full, FisherCurve::Shown));
         assert!(plot.runaway.is_empty(), "{:?}", plot.runaway);
     }
 
@@ -371,14 +404,14 @@ mod tests {
         for (epoch, fisher) in [(0, 24.9f32), (1, 9.0), (2, 3.6)] {
             h.push_fisher(TestPoint { epoch, step: 100 * epoch as u64, loss: fisher });
         }
-        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), &view(Scale::Log, Window::Full, FisherCurve::Shown));
         let fisher = plot.fisher.as_ref().expect("shown");
         let [lo, hi] = fisher.y_bounds;
         assert!(value_at(Scale::Log, lo) < 3.6 && value_at(Scale::Log, hi) > 24.9);
         assert!(value_at(Scale::Log, plot.y_bounds[0]) > 150.0, "the loss is not stretched down to it");
         assert_eq!(fisher.ends, Some(Ends { first: f64::from(24.9f32), last: f64::from(3.6f32) }));
         assert!(
-            LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden)
+            LossPlot::new(&h, dsm(), &PastRuns::default(), &view(Scale::Log, Window::Full, FisherCurve::Hidden))
                 .fisher
                 .is_none()
         );
@@ -401,7 +434,7 @@ mod tests {
             negative.push_train(step, -30.0);
         }
         past.keep(3, ism, "run 3".into(), &negative);
-        let plot = LossPlot::new(&history(300, &[]), dsm(), &past, Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&history(300, &[]), dsm(), &past, &view(Scale::Log, Window::Full, FisherCurve::Shown));
         assert_eq!(plot.x_bounds, [0.0, 600.0], "as far as the longest run");
         let [lo, hi] = plot.y_bounds.map(|y| value_at(Scale::Log, y));
         assert!(lo < 100.0 && hi < 250.0, "the range takes in run 1, not run 2's runaway: {lo} {hi}");
@@ -413,7 +446,8 @@ mod tests {
         assert!(plot.runaway.is_empty(), "the current run's marks are its own");
 
         // The recent window is the current run's: the earlier runs are cut to it.
-        let recent = LossPlot::new(&history(300, &[]), dsm(), &past, Scale::Log, Window::Recent, FisherCurve::Shown);
+        let recent =
+            LossPlot::new(&history(300, &[]), dsm(), &past, &view(Scale::Log, Window::Recent, FisherCurve::Shown));
         assert_eq!(recent.x_bounds, [0.0, 300.0]);
         assert!(recent.past.iter().all(|c| c.points.iter().all(|p| p.0 <= 300.0)));
     }

@@ -5,12 +5,14 @@
 //! trainer should get, so both are tested without a terminal or a thread. Nothing here
 //! imports `ui`: the widgets read this state, never the reverse.
 
+pub mod crosshair;
 pub mod density;
 mod draw_mode;
 pub mod drawing;
 pub mod keys;
 pub mod loss_history;
 pub mod loss_plot;
+pub mod loss_pointer;
 pub mod next_run;
 pub mod notice;
 pub mod past_runs;
@@ -22,6 +24,7 @@ pub mod zoom;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::app::crosshair::Reading;
 use crate::app::drawing::Drawing;
 use crate::app::keys::Action;
 use crate::app::loss_history::LossHistory;
@@ -33,7 +36,7 @@ use crate::app::notice::{
 };
 use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
-use crate::app::view::{FieldOverlay, FisherCurve, PlotGrids, Scale, View, Window};
+use crate::app::view::{Curve, FieldOverlay, FisherCurve, LossView, PlotGrids, Scale, StepZoom, View, Window};
 use crate::config::{Config, Mode};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
@@ -80,9 +83,9 @@ pub struct App {
     colour: bool,
     run_id: u64,
     settings: Settings,
-    scale: Scale,
-    window: Window,
-    fisher_curve: FisherCurve,
+    loss_view: LossView,
+    /// The step under the loss panel's crosshair, and each curve's value there.
+    reading: Option<Reading>,
     view: View,
     /// Which score field the scatter shows arrows of, if any.
     field_view: Option<FieldKind>,
@@ -115,7 +118,7 @@ pub struct App {
     drawing_dir: PathBuf,
     /// The point of the plane a left drag on the samples panel holds under the pointer.
     grab: Option<zoom::Grab>,
-    /// The last press on the samples panel, for double clicks.
+    /// The last press on either panel, for double clicks.
     last_click: Option<zoom::Click>,
 }
 
@@ -139,9 +142,8 @@ impl App {
             colour: true,
             run_id: 0,
             settings,
-            scale: Scale::default(),
-            window: Window::default(),
-            fisher_curve: FisherCurve::default(),
+            loss_view: LossView::default(),
+            reading: None,
             view: View::default(),
             field_view: None,
             field_lattice: None,
@@ -253,6 +255,7 @@ impl App {
             }
             Action::ClearPastRuns => {
                 self.past_runs.clear();
+                self.loss_view.hidden.retain(|curve| !matches!(curve, Curve::Past(_)));
                 self.replot();
                 None
             }
@@ -354,6 +357,8 @@ impl App {
         self.compared = None;
         self.status = None;
         self.losses = LossHistory::default();
+        // Its steps start again, as its samples panel starts at its data set's bounds.
+        self.loss_view.steps = StepZoom::Whole;
         self.replot();
         self.samples = Samples::new(self.config.source.bounds());
         self.field = None;
@@ -482,14 +487,9 @@ impl App {
     }
 
     fn replot(&mut self) {
-        self.plot = LossPlot::new(
-            &self.losses,
-            LossKind::of(&self.config),
-            &self.past_runs,
-            self.scale,
-            self.window,
-            self.fisher_curve,
-        );
+        self.plot = LossPlot::new(&self.losses, LossKind::of(&self.config), &self.past_runs, &self.loss_view);
+        self.reading =
+            self.reading.as_ref().map(|r| Reading::at(r.step, &self.losses, &self.past_runs, &self.loss_view.hidden));
     }
 
     /// The run's state as shown: the trainer's, except that a pause the user has asked for
@@ -541,15 +541,15 @@ impl App {
     }
 
     pub fn scale(&self) -> Scale {
-        self.scale
+        self.loss_view.scale
     }
 
     pub fn window(&self) -> Window {
-        self.window
+        self.loss_view.window
     }
 
     pub fn fisher_curve(&self) -> FisherCurve {
-        self.fisher_curve
+        self.loss_view.fisher_curve
     }
 
     pub fn view(&self) -> View {

@@ -1,5 +1,7 @@
-//! How the panels show what they show: the loss axis, its window, the Fisher curve, what the
-//! scatter draws and which score field goes over it. Pure state; `ui` draws it.
+//! How the panels show what they show: the loss axis, its window and step range, its curves,
+//! what the scatter draws and which score field goes over it. Pure state; `ui` draws it.
+
+use std::collections::BTreeSet;
 
 use crate::app::density::Grid;
 use crate::eval::score_field::{Field, FieldKind};
@@ -29,6 +31,72 @@ pub enum FisherCurve {
     #[default]
     Shown,
     Hidden,
+}
+
+/// The narrowest step range the wheel zooms the loss panel to.
+pub const FEWEST_STEPS: f64 = 20.0;
+
+/// The loss panel's step range under the wheel: the window's whole range, a stretch of it, or
+/// its last so many steps (a zoom whose range reaches the newest step keeps following it as
+/// training goes on, as a live chart should).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum StepZoom {
+    #[default]
+    Whole,
+    Span([f64; 2]),
+    Trailing(f64),
+}
+
+impl StepZoom {
+    /// The steps shown out of the window's range `whole`: a span that has left it (the window
+    /// changed under it) shows the whole.
+    pub fn range(self, whole: [f64; 2]) -> [f64; 2] {
+        let [lo, hi] = whole;
+        match self {
+            StepZoom::Whole => whole,
+            StepZoom::Span([a, b]) if a >= lo && b <= hi && b > a => [a, b],
+            StepZoom::Span(_) => whole,
+            StepZoom::Trailing(width) => [(hi - width).max(lo), hi],
+        }
+    }
+
+    /// The zoom after one wheel notch over `step`: the range shown scaled by `factor` about it
+    /// (the step stays under the pointer), no narrower than [`FEWEST_STEPS`], slid back inside
+    /// `whole` at its ends; as wide as `whole` or wider is the whole again.
+    pub fn scaled_about(self, whole: [f64; 2], step: f64, factor: f64) -> StepZoom {
+        let [a, b] = self.range(whole);
+        let width = ((b - a) * factor).max(FEWEST_STEPS);
+        if width >= whole[1] - whole[0] {
+            return StepZoom::Whole;
+        }
+        let step = step.clamp(a, b);
+        let lo = (step - (step - a) * width / (b - a)).clamp(whole[0], whole[1] - width);
+        if lo + width >= whole[1] { StepZoom::Trailing(width) } else { StepZoom::Span([lo, lo + width]) }
+    }
+}
+
+/// A curve the loss panel's legend names: a click on its entry hides it, another shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Curve {
+    /// The train loss's moving average.
+    Smooth,
+    Test,
+    /// The train loss per step, under the moving average.
+    Raw,
+    Fisher,
+    /// An earlier run's moving average, by its run number.
+    Past(u64),
+}
+
+/// How the loss panel shows the losses: the axis (`l`), the window (`h`), the Fisher chart
+/// (`i`), the step range under the wheel, and the curves hidden from the legend.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LossView {
+    pub scale: Scale,
+    pub window: Window,
+    pub fisher_curve: FisherCurve,
+    pub steps: StepZoom,
+    pub hidden: BTreeSet<Curve>,
 }
 
 /// How the scatter panel draws the data and the particles (`v` moves to the next).
@@ -82,4 +150,39 @@ pub fn next_field_view(view: Option<FieldKind>) -> Option<FieldKind> {
 pub struct FieldOverlay<'a> {
     pub kind: FieldKind,
     pub field: Option<&'a Field>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WHOLE: [f64; 2] = [0.0, 1000.0];
+
+    #[test]
+    fn a_zoom_keeps_the_step_under_the_pointer_and_stays_inside_the_whole() {
+        let z = StepZoom::Whole.scaled_about(WHOLE, 500.0, 0.5);
+        assert_eq!(z, StepZoom::Span([250.0, 750.0]));
+        assert_eq!(z.scaled_about(WHOLE, 500.0, 2.0), StepZoom::Whole, "in then out: where it began");
+        assert_eq!(StepZoom::Whole.scaled_about(WHOLE, 50.0, 0.8), StepZoom::Span([10.0, 810.0]));
+        // Near the start, slid back inside: about step 50, [−100, 200] would leave it.
+        assert_eq!(StepZoom::Span([0.0, 100.0]).scaled_about(WHOLE, 50.0, 3.0), StepZoom::Span([0.0, 300.0]));
+        // Reaching the newest step, it follows it.
+        let trailing = StepZoom::Whole.scaled_about(WHOLE, 1000.0, 0.5);
+        assert_eq!(trailing, StepZoom::Trailing(500.0));
+        assert_eq!(trailing.range([0.0, 3000.0]), [2500.0, 3000.0]);
+        assert_eq!(trailing.range([0.0, 300.0]), [0.0, 300.0], "no more than there is");
+    }
+
+    #[test]
+    fn a_zoom_stops_at_the_fewest_steps_and_a_span_the_window_left_shows_the_whole() {
+        let mut z = StepZoom::Whole;
+        for _ in 0..40 {
+            z = z.scaled_about(WHOLE, 300.0, 0.8);
+        }
+        let [lo, hi] = z.range(WHOLE);
+        assert_eq!(hi - lo, FEWEST_STEPS);
+        assert!((lo..=hi).contains(&300.0));
+        assert_eq!(StepZoom::Span([100.0, 200.0]).range([500.0, 1500.0]), [500.0, 1500.0]);
+        assert_eq!(StepZoom::Whole.scaled_about([0.0, 10.0], 5.0, 0.8), StepZoom::Whole, "fewer steps than that");
+    }
 }

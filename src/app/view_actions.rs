@@ -1,5 +1,5 @@
 //! The keys that change only how the screen shows the run: the loss axis, its window and the
-//! Fisher curve, the samples view and the score field over it, the samples panel's zoom, and
+//! Fisher curve, the samples view and the score field over it, both panels' zoom, and
 //! the help. None of them sends the trainer anything (the score field reaches it through
 //! `App::sync_field`, which knows the screen's size).
 
@@ -13,21 +13,21 @@ impl App {
     pub(super) fn change_view(&mut self, action: Action) {
         match action {
             Action::ToggleScale => {
-                self.scale = match self.scale {
+                self.loss_view.scale = match self.loss_view.scale {
                     Scale::Log => Scale::Linear,
                     Scale::Linear => Scale::Log,
                 };
                 self.replot();
             }
             Action::ToggleWindow => {
-                self.window = match self.window {
+                self.loss_view.window = match self.loss_view.window {
                     Window::Full => Window::Recent,
                     Window::Recent => Window::Full,
                 };
                 self.replot();
             }
             Action::ToggleFisher => {
-                self.fisher_curve = match self.fisher_curve {
+                self.loss_view.fisher_curve = match self.loss_view.fisher_curve {
                     FisherCurve::Shown => FisherCurve::Hidden,
                     FisherCurve::Hidden => FisherCurve::Shown,
                 };
@@ -41,8 +41,10 @@ impl App {
             Action::CycleField => self.field_view = next_field_view(self.field_view),
             Action::ToggleHelp => self.help = !self.help,
             Action::CloseHelp => self.help = false,
+            // Both panels' zooms: the samples panel's plane and the loss panel's steps.
             Action::ResetView => {
                 self.reset_view();
+                self.reset_steps();
             }
             _ => unreachable!("{action:?} is not a view action"),
         }

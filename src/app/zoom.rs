@@ -83,10 +83,7 @@ impl App {
                 allowed
             }
             ViewPointer::Press { at, cell } => {
-                let double =
-                    self.last_click.is_some_and(|c| c.cell == cell && now.duration_since(c.when) <= DOUBLE_CLICK);
-                self.last_click = (!double).then_some(Click { when: now, cell });
-                if double {
+                if self.double_click(cell, now) {
                     self.grab = None;
                     return self.reset_view();
                 }
@@ -107,6 +104,14 @@ impl App {
                 false
             }
         }
+    }
+
+    /// A press on `cell` at `now` is the second of a double click (on either panel); a third
+    /// starts the next.
+    pub(super) fn double_click(&mut self, cell: (u16, u16), now: Instant) -> bool {
+        let double = self.last_click.is_some_and(|c| c.cell == cell && now.duration_since(c.when) <= DOUBLE_CLICK);
+        self.last_click = (!double).then_some(Click { when: now, cell });
+        double
     }
 
     /// `0` or a double click: the data set's own bounds; whether the view changed.

@@ -46,7 +46,9 @@ use ratatui::layout::{Position, Rect};
 use signal_hook::consts::SIGSTOP;
 
 use crate::app::App;
-use crate::app::keys::{Action, action_for, draw_action_for, key_of_hint, pointer_for, view_pointer_for};
+use crate::app::keys::{
+    Action, action_for, draw_action_for, key_of_hint, loss_pointer_for, pointer_for, view_pointer_for,
+};
 use crate::config::Config;
 use crate::nn::Mlp;
 use crate::trainer::worker::{Shutdown, Worker};
@@ -314,16 +316,22 @@ fn clicked_hint(app: &App, mouse: event::MouseEvent, screen: Rect) -> Option<eve
     key_of_hint(hint, at)
 }
 
-/// Hands a mouse event to what is under the pointer: draw mode's canvas, or the samples
-/// panel's view. Whether the screen changed.
+/// Hands a mouse event to what is under the pointer: draw mode's canvas, or the loss panel
+/// and the samples panel's view (a release goes to the samples panel wherever it falls, to
+/// end a drag begun there). Whether the screen changed.
 fn pointer_event(app: &mut App, mouse: event::MouseEvent, screen: Rect) -> bool {
     let region = ui::samples_transform(app, screen).and_then(|t| t.region_at(mouse.column, mouse.row));
-    let now = Instant::now();
+    let (cell, now) = ((mouse.column, mouse.row), Instant::now());
     if app.drawing().is_some() {
         return pointer_for(mouse.kind, region).is_some_and(|pointer| app.pointer(pointer, now));
     }
-    view_pointer_for(mouse.kind, region, (mouse.column, mouse.row))
-        .is_some_and(|pointer| app.view_pointer(pointer, now))
+    let target = ui::loss_target_at(app, screen, mouse.column, mouse.row);
+    let on_loss_panel = ui::loss_panel(app, screen).is_some_and(|panel| panel.contains(Position::new(cell.0, cell.1)));
+    let mut changed = loss_pointer_for(mouse.kind, target, cell).is_some_and(|pointer| app.loss_pointer(pointer, now));
+    if !on_loss_panel || matches!(mouse.kind, MouseEventKind::Up(_)) {
+        changed |= view_pointer_for(mouse.kind, region, cell).is_some_and(|pointer| app.view_pointer(pointer, now));
+    }
+    changed
 }
 
 /// What `key` does in `app`'s state: draw mode has keys of its own.

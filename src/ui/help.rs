@@ -234,7 +234,7 @@ impl Help {
             },
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
-            key("v / 0", "samples: shaded / density / points · 0 undoes wheel zoom, drag".into()),
+            key("v / 0", "samples: shaded / density / points · 0 undoes the panels' zoom".into()),
             key("f", "score field arrows: off / learned / exact / learned − exact".into()),
             key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),

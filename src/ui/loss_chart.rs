@@ -21,15 +21,17 @@
 //! lays them out.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Color;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::{Marker, line};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
+use crate::app::crosshair::Reading;
 use crate::app::loss_history::{Ends, RECENT_STEPS};
 use crate::app::loss_plot::{LossPlot, PastCurve, value_at};
-use crate::app::view::{Scale, Window};
+use crate::app::loss_pointer::LossTarget;
+use crate::app::view::{Curve, Scale, Window};
 use crate::shown::format_sig;
 use crate::ui::{format_count, theme, ticks};
 
@@ -45,14 +47,78 @@ const COLUMNS_PER_X_TICK: u16 = 8;
 const X_TITLE: &str = "step";
 /// An earlier run's curve: a dot a column, lighter than any braille line.
 const PAST_GLYPH: &str = "·";
+/// A hidden curve's legend glyph.
+const HIDDEN_GLYPH: &str = "◌";
+/// The crosshair's line, in the cells of its column that no curve has drawn in.
+const CROSSHAIR: &str = "│";
 
 pub struct LossChart<'a> {
     pub plot: &'a LossPlot,
     pub steps_per_epoch: u64,
+    /// The crosshair's readout, while the pointer is on a graph.
+    pub reading: Option<&'a Reading>,
 }
 
 /// A tick: its plot coordinate and its label.
 type Tick = (f64, String);
+
+/// A header row's spans, each with the curve a click on it hides or shows (`None`: a title or
+/// a gap).
+type Keyed = Vec<(Span<'static>, Option<Curve>)>;
+
+/// Where the panel's parts fall, worked out once for drawing and for the mouse.
+struct Panel {
+    loss_area: Rect,
+    /// The loss chart's header and, under it, the earlier runs' legend.
+    header: Vec<Keyed>,
+    loss_ticks: Vec<Tick>,
+    loss_rows: u16,
+    /// The Fisher chart, when shown and there is room: its area, header and ticks.
+    fisher: Option<(Rect, Keyed, Vec<Tick>)>,
+    label_width: u16,
+    x_ticks: Vec<Tick>,
+}
+
+impl Panel {
+    fn new(plot: &LossPlot, reading: Option<&Reading>, inner: Rect) -> Self {
+        let fisher = plot.fisher.as_ref().filter(|_| inner.height >= LOSS_MIN_ROWS + FISHER_MIN_ROWS);
+        let fisher_rows = fisher.map_or(0, |_| (inner.height / 3).max(FISHER_MIN_ROWS));
+        let [loss_area, fisher_area] =
+            inner.layout(&Layout::vertical([Constraint::Fill(1), Constraint::Length(fisher_rows)]));
+        // The x axis and its labels go under the lowest chart; each chart has a header row.
+        // The earlier runs' legend, under the header, as many rows as a third of the chart.
+        let mut header = vec![loss_header(plot, reading, inner.width)];
+        header.extend(past_legend(plot, reading, inner.width, loss_area.height / 3));
+        let loss_rows = loss_area.height.saturating_sub(header.len() as u16 + if fisher.is_some() { 0 } else { 2 });
+        let loss_ticks = y_ticks(plot.y_bounds, plot.scale, loss_rows);
+        let fisher = fisher.map(|f| {
+            let ticks = y_ticks(f.y_bounds, f.scale, fisher_area.height.saturating_sub(3));
+            let latest = match reading {
+                Some(r) => r.fisher.map(|(_, v)| v),
+                None => f.points.last().map(|&(_, y)| value_at(f.scale, y)),
+            };
+            let ends = if reading.is_some() { None } else { f.ends };
+            let hidden = plot.hidden.contains(&Curve::Fisher);
+            (fisher_area, fisher_header(ends, latest, hidden, inner.width), ticks)
+        });
+        // One label column for both charts, so that their graphs line up.
+        let fisher_ticks = fisher.iter().flat_map(|(_, _, ticks)| ticks);
+        let label_width = loss_ticks.iter().chain(fisher_ticks).map(|(_, l)| l.chars().count() as u16).max();
+        let label_width = label_width.unwrap_or(0).min(inner.width / 3);
+        let x_ticks = x_ticks(plot.x_bounds, inner.width.saturating_sub(label_width + 1));
+        Self { loss_area, header, loss_ticks, loss_rows, fisher, label_width, x_ticks }
+    }
+
+    /// The loss graph's own area (inside the axes).
+    fn loss_graph(&self) -> Rect {
+        graph_area(self.loss_area, self.header.len() as u16, self.label_width, self.fisher.is_none())
+    }
+
+    /// The Fisher graph's own area, when it is shown.
+    fn fisher_graph(&self) -> Option<Rect> {
+        self.fisher.as_ref().map(|(area, _, _)| graph_area(*area, 1, self.label_width, true))
+    }
+}
 
 impl Widget for LossChart<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -63,6 +129,10 @@ impl Widget for LossChart<'_> {
             (Scale::Linear, true) => "linear (loss ≤ 0: no log)",
         };
         let window = match plot.window {
+            _ if plot.zoomed() => {
+                let [first, last] = plot.x_bounds.map(|x| format_count(x.round() as u64));
+                format!("steps {first}–{last} (0: all)")
+            }
             Window::Full => "all steps".to_string(),
             Window::Recent => format!("last {RECENT_STEPS} steps"),
         };
@@ -79,24 +149,9 @@ impl Widget for LossChart<'_> {
             return;
         }
 
-        let fisher = plot.fisher.as_ref().filter(|_| inner.height >= LOSS_MIN_ROWS + FISHER_MIN_ROWS);
-        let fisher_rows = fisher.map_or(0, |_| (inner.height / 3).max(FISHER_MIN_ROWS));
-        let [loss_area, fisher_area] =
-            inner.layout(&Layout::vertical([Constraint::Fill(1), Constraint::Length(fisher_rows)]));
-        // The x axis and its labels go under the lowest chart; each chart has a header row.
-        // The earlier runs' legend, under the header, as many rows as a third of the chart.
-        let legend = past_legend(&plot.past, inner.width, loss_area.height / 3);
-        let header_rows = 1 + legend.len() as u16;
-        let loss_rows = loss_area.height.saturating_sub(header_rows + if fisher.is_some() { 0 } else { 2 });
-        let loss_ticks = y_ticks(plot.y_bounds, plot.scale, loss_rows);
-        let fisher_ticks =
-            fisher.map(|f| y_ticks(f.y_bounds, f.scale, fisher_area.height.saturating_sub(3))).unwrap_or_default();
-        // One label column for both charts, so that their graphs line up.
-        let label_width = loss_ticks.iter().chain(&fisher_ticks).map(|(_, l)| l.chars().count() as u16).max();
-        let label_width = label_width.unwrap_or(0).min(inner.width / 3);
-        let graph_cols = inner.width.saturating_sub(label_width + 1);
-        let x_ticks = x_ticks(plot.x_bounds, graph_cols);
-        let (marks, every) = epoch_marks(plot, self.steps_per_epoch, graph_cols, loss_rows);
+        let panel = Panel::new(plot, self.reading, inner);
+        let graph_cols = inner.width.saturating_sub(panel.label_width + 1);
+        let (marks, every) = epoch_marks(plot, self.steps_per_epoch, graph_cols, panel.loss_rows);
 
         block.title_bottom(footnote(every, plot, inner.width)).render(area, buf);
 
@@ -112,37 +167,89 @@ impl Widget for LossChart<'_> {
             Dataset::default().marker(Marker::Dot).graph_type(GraphType::Scatter).style(theme::TEST).data(&plot.test),
             curve(&plot.smooth, theme::TRAIN_SMOOTH),
         ];
-        let mut header = vec![loss_header(plot, inner.width)];
-        header.extend(legend);
         let loss_graph = Graph {
-            header,
+            header: panel.header.iter().map(line).collect(),
             y_bounds: plot.y_bounds,
-            y_ticks: &loss_ticks,
-            x_ticks: fisher.is_none().then_some(&x_ticks),
+            y_ticks: &panel.loss_ticks,
+            x_ticks: panel.fisher.is_none().then_some(&panel.x_ticks),
             x_bounds: plot.x_bounds,
-            label_width,
+            label_width: panel.label_width,
         }
-        .render(datasets, loss_area, buf);
+        .render(datasets, panel.loss_area, buf);
         for curve in &plot.past {
             draw_past(curve, plot, loss_graph, buf);
         }
         mark_runaway(plot, loss_graph, buf);
+        let mut graphs = vec![loss_graph];
 
-        if let Some(fisher) = fisher {
-            Graph {
-                header: vec![fisher_header(
-                    fisher.ends,
-                    fisher.points.last().map(|&(_, y)| value_at(fisher.scale, y)),
-                    inner.width,
-                )],
-                y_bounds: fisher.y_bounds,
-                y_ticks: &fisher_ticks,
-                x_ticks: Some(&x_ticks),
-                x_bounds: plot.x_bounds,
-                label_width,
-            }
-            .render(vec![curve(&fisher.points, theme::FISHER)], fisher_area, buf);
+        if let (Some((fisher_area, header, ticks)), Some(fisher)) = (&panel.fisher, &plot.fisher) {
+            graphs.push(
+                Graph {
+                    header: vec![line(header)],
+                    y_bounds: fisher.y_bounds,
+                    y_ticks: ticks,
+                    x_ticks: Some(&panel.x_ticks),
+                    x_bounds: plot.x_bounds,
+                    label_width: panel.label_width,
+                }
+                .render(vec![curve(&fisher.points, theme::FISHER)], *fisher_area, buf),
+            );
         }
+        if let Some(reading) = self.reading {
+            for graph in graphs {
+                draw_crosshair(reading.step, plot.x_bounds, graph, buf);
+            }
+        }
+    }
+}
+
+/// What is at (`column`, `row`) of a loss panel drawn in `area`: a graph's step, or a legend
+/// entry's curve.
+pub fn target_at(plot: &LossPlot, reading: Option<&Reading>, area: Rect, column: u16, row: u16) -> Option<LossTarget> {
+    let inner = Block::bordered().inner(area);
+    if plot.is_empty() {
+        return None;
+    }
+    let panel = Panel::new(plot, reading, inner);
+    let at = Position { x: column, y: row };
+    let in_header =
+        |top: u16, keyed: &Keyed| (row == top && column >= inner.x).then(|| curve_at(keyed, column - inner.x));
+    let headers = panel.header.iter().enumerate().map(|(i, keyed)| (panel.loss_area.y + i as u16, keyed));
+    let fisher_header = panel.fisher.iter().map(|(area, keyed, _)| (area.y, keyed));
+    if let Some(curve) = headers.chain(fisher_header).find_map(|(top, keyed)| in_header(top, keyed)) {
+        return curve.map(LossTarget::Legend);
+    }
+    let graph = [Some(panel.loss_graph()), panel.fisher_graph()].into_iter().flatten().find(|g| g.contains(at))?;
+    let [x0, x1] = plot.x_bounds;
+    // The middle of the column: `cell` puts that step back in this column.
+    let step = x0 + (f64::from(column - graph.x) + 0.5) * (x1 - x0) / f64::from(graph.width);
+    Some(LossTarget::Graph { step })
+}
+
+/// A dim vertical line down `graph` at `step`, in the cells no curve has drawn in.
+fn draw_crosshair(step: f64, x_bounds: [f64; 2], graph: Rect, buf: &mut Buffer) {
+    if graph.is_empty() || !(x_bounds[0]..=x_bounds[1]).contains(&step) {
+        return;
+    }
+    let col = graph.x + cell(step, x_bounds, graph.width, 2);
+    for row in graph.top()..graph.bottom() {
+        let target = &mut buf[(col, row)];
+        if target.symbol() == " " {
+            target.set_symbol(CROSSHAIR).set_style(theme::CROSSHAIR);
+        }
+    }
+}
+
+/// The graph's own area in a chart drawn in `area`: under `header_rows` rows, right of the y
+/// labels and their axis, and above the x axis and its labels when the chart has them.
+fn graph_area(area: Rect, header_rows: u16, label_width: u16, x_axis: bool) -> Rect {
+    let [_, chart_area] = area.layout(&Layout::vertical([Constraint::Length(header_rows), Constraint::Fill(1)]));
+    let axis_rows = if x_axis { 2 } else { 0 };
+    Rect {
+        x: chart_area.x + label_width + 1,
+        width: chart_area.width.saturating_sub(label_width + 1),
+        height: chart_area.height.saturating_sub(axis_rows),
+        ..chart_area
     }
 }
 
@@ -177,13 +284,7 @@ impl Graph<'_> {
         let y_axis = Axis::default().bounds(self.y_bounds).labels([blank.clone(), blank]).style(theme::AXIS);
         Chart::new(datasets).legend_position(None).x_axis(x_axis).y_axis(y_axis).render(chart_area, buf);
 
-        let axis_rows = if self.x_ticks.is_some() { 2 } else { 0 };
-        let graph = Rect {
-            x: chart_area.x + self.label_width + 1,
-            width: chart_area.width.saturating_sub(self.label_width + 1),
-            height: chart_area.height.saturating_sub(axis_rows),
-            ..chart_area
-        };
+        let graph = graph_area(area, rows, self.label_width, self.x_ticks.is_some());
         if graph.is_empty() {
             return graph;
         }
@@ -271,56 +372,119 @@ fn change(ends: Ends) -> Option<String> {
     })
 }
 
-/// The first of `lines` that fits `width` (the panel's), else the last.
-fn fitting(lines: Vec<Line<'static>>, width: u16) -> Line<'static> {
-    let fits = |line: &Line| line.width() < usize::from(width);
-    let last = lines.len().saturating_sub(1);
-    lines.into_iter().enumerate().find(|(i, line)| fits(line) || *i == last).map(|(_, line)| line).unwrap_or_default()
+/// The first of `options` that fits `width` (the panel's), else the last.
+fn fitting(options: Vec<Keyed>, width: u16) -> Keyed {
+    let last = options.len().saturating_sub(1);
+    let fits = |keyed: &Keyed| keyed_width(keyed) < usize::from(width);
+    options.into_iter().enumerate().find(|(i, keyed)| fits(keyed) || *i == last).map(|(_, k)| k).unwrap_or_default()
+}
+
+fn keyed_width(keyed: &Keyed) -> usize {
+    keyed.iter().map(|(span, _)| span.width()).sum()
+}
+
+fn line(keyed: &Keyed) -> Line<'static> {
+    Line::from(keyed.iter().map(|(span, _)| span.clone()).collect::<Vec<_>>())
+}
+
+/// The curve whose entry covers `column` (counted from the row's start), if any.
+fn curve_at(keyed: &Keyed, column: u16) -> Option<Curve> {
+    let mut start = 0;
+    for (span, curve) in keyed {
+        let end = start + span.width();
+        if (start..end).contains(&usize::from(column)) {
+            return *curve;
+        }
+        start = end;
+    }
+    None
+}
+
+/// A legend entry: the curve's glyph and its text; when hidden, a hollow glyph and its name
+/// struck through, so that it reads as off with or without colour.
+fn entry(curve: Curve, glyph: &str, colour: Style, text: String, name: &str, hidden: bool) -> Keyed {
+    if hidden {
+        let struck = theme::DIM.add_modifier(Modifier::CROSSED_OUT);
+        return vec![
+            (Span::styled(format!("{HIDDEN_GLYPH} "), theme::DIM), Some(curve)),
+            (Span::styled(name.to_string(), struck), Some(curve)),
+        ];
+    }
+    vec![(Span::styled(format!("{glyph} "), colour), Some(curve)), (Span::styled(text, theme::DIM), Some(curve))]
+}
+
+fn gap(text: &str) -> (Span<'static>, Option<Curve>) {
+    (Span::raw(text.to_string()), None)
 }
 
 /// The loss chart's header: the axis title, then each curve's key with its latest value and
-/// the test loss's fall since its first reading, shorter when the panel is narrow.
-fn loss_header(plot: &LossPlot, width: u16) -> Line<'static> {
+/// the test loss's fall since its first reading, shorter when the panel is narrow. Under the
+/// crosshair it reads the curves at its step instead.
+fn loss_header(plot: &LossPlot, reading: Option<&Reading>, width: u16) -> Keyed {
+    let hidden = |curve| plot.hidden.contains(&curve);
+    let shown = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or_else(|| "—".to_string(), format_sig);
     // Before the first step (a loaded run of 0 epochs) there is no moving average yet: a dash.
-    let ema = plot.latest_smooth.filter(|v| v.is_finite()).map_or_else(|| "—".to_string(), format_sig);
-    let test = plot.test_ends.map(|e| (format_sig(e.last), change(e)));
-    // Names and the fall in words, then names only, then values only.
-    let build = |named: bool, worded: bool| {
-        let mut spans = vec![Span::styled("loss ", theme::TITLE), Span::styled("━ ", theme::TRAIN_SMOOTH)];
-        spans.push(Span::styled(if named { format!("EMA {ema}") } else { ema.clone() }, theme::DIM));
+    let ema = shown(reading.map_or(plot.latest_smooth, |r| r.smooth));
+    let test = plot.test_ends.map(|e| match reading {
+        Some(r) => (shown(r.test.map(|(_, v)| v)), None),
+        None => (format_sig(e.last), change(e)),
+    });
+    let raw = reading.map(|r| shown(r.raw));
+    // Names and the fall in words, then names only, then values only; the raw loss's entry
+    // goes before the other curves' names do.
+    let build = |named: bool, worded: bool, with_raw: bool| {
+        let mut keyed: Keyed = vec![(Span::styled("loss ", theme::TITLE), None)];
+        if let Some(r) = reading {
+            let step = format_count(r.step.round() as u64);
+            keyed.push((
+                Span::styled(if named { format!("at step {step} ") } else { format!("@{step} ") }, theme::VALUE),
+                None,
+            ));
+        }
+        let text = if named { format!("EMA {ema}") } else { ema.clone() };
+        keyed.extend(entry(Curve::Smooth, "━", theme::TRAIN_SMOOTH.into(), text, "EMA", hidden(Curve::Smooth)));
         if let Some((last, change)) = &test {
-            spans.push(Span::styled(" • ", theme::TEST));
             let change = match (change, worded) {
                 (Some(c), true) => format!(" ({c} since start)"),
                 (Some(c), false) => format!(" {c}"),
                 (None, _) => String::new(),
             };
             let text = if named { format!("test {last}{change}") } else { format!("{last}{change}") };
-            spans.push(Span::styled(text, theme::DIM));
+            keyed.push(gap(" "));
+            keyed.extend(entry(Curve::Test, "•", theme::TEST.into(), text, "test", hidden(Curve::Test)));
         }
-        if worded {
-            spans.extend([Span::styled(" ─ ", theme::TRAIN_RAW), Span::styled("raw", theme::DIM)]);
+        let text = match (&raw, named || worded) {
+            (Some(value), true) => format!("raw {value}"),
+            (Some(value), false) => value.clone(),
+            (None, true) => "raw".to_string(),
+            (None, false) => String::new(),
+        };
+        if with_raw {
+            keyed.push(gap(" "));
+            keyed.extend(entry(Curve::Raw, "─", theme::TRAIN_RAW.into(), text, "raw", hidden(Curve::Raw)));
         }
-        Line::from(spans)
+        keyed
     };
-    fitting(vec![build(true, true), build(true, false), build(false, false)], width)
+    let options = [(true, true, true), (true, false, true), (true, false, false), (false, false, true)];
+    let options = options.into_iter().chain([(false, false, false)]);
+    fitting(options.map(|(named, worded, with_raw)| build(named, worded, with_raw)).collect(), width)
 }
 
-/// The Fisher chart's header: its axis title, its latest value and its fall since the first
-/// reading, the figure that the flat loss above hides.
-fn fisher_header(ends: Option<Ends>, latest: Option<f64>, width: u16) -> Line<'static> {
-    let value = latest.map(format_sig).unwrap_or_default();
+/// The Fisher chart's header: its axis title, its latest value (or the crosshair's) and its
+/// fall since the first reading, the figure that the flat loss above hides.
+fn fisher_header(ends: Option<Ends>, latest: Option<f64>, hidden: bool, width: u16) -> Keyed {
+    let value = latest.map(format_sig).unwrap_or_else(|| "—".to_string());
     let change = ends.and_then(change);
     let build = |long: bool| {
-        let mut spans = vec![Span::styled("Fisher ", theme::TITLE), Span::styled("━ ", theme::FISHER)];
         let text = match (&change, long) {
             (Some(c), true) => format!("divergence {value} ({c} since start)"),
             (Some(c), false) => format!("{value} {c}"),
             (None, true) => format!("divergence {value}"),
             (None, false) => value.clone(),
         };
-        spans.push(Span::styled(text, theme::DIM));
-        Line::from(spans)
+        let mut keyed: Keyed = vec![(Span::styled("Fisher ", theme::TITLE), None)];
+        keyed.extend(entry(Curve::Fisher, "━", theme::FISHER.into(), text, "divergence", hidden));
+        keyed
     };
     fitting(vec![build(true), build(false)], width)
 }
@@ -345,26 +509,30 @@ fn footnote(marks_every: Option<u64>, plot: &LossPlot, width: u16) -> Line<'stat
         }
         Line::from(spans)
     };
-    fitting(vec![build(true), build(false)], width.saturating_sub(2))
+    let unkeyed = |line: Line<'static>| line.spans.into_iter().map(|span| (span, None)).collect();
+    line(&fitting(vec![unkeyed(build(true)), unkeyed(build(false))], width.saturating_sub(2)))
 }
 
-/// The earlier runs' keys, "· run 1 DSM moons σ0.1 s0", packed into at most `rows` lines of
-/// `width` (the last runs kept when they do not all fit, the newest being the likeliest to be
-/// compared).
-fn past_legend(past: &[PastCurve], width: u16, rows: u16) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for curve in past {
+/// The earlier runs' keys, "· run 1 DSM moons σ0.1 s0" (and its value under the crosshair),
+/// packed into at most `rows` lines of `width` (the last runs kept when they do not all fit,
+/// the newest being the likeliest to be compared).
+fn past_legend(plot: &LossPlot, reading: Option<&Reading>, width: u16, rows: u16) -> Vec<Keyed> {
+    let mut lines: Vec<Keyed> = Vec::new();
+    for curve in &plot.past {
         // Another kind of loss is another quantity: said, so that its curve, off the axis or
         // crossing it, is not read as this loss.
-        let label = if curve.same_kind { curve.label.clone() } else { format!("{} (other loss)", curve.label) };
-        let entry_width = 2 + label.chars().count();
-        let entry = [Span::styled(format!("{PAST_GLYPH} "), theme::PAST_RUN), Span::styled(label, theme::DIM)];
+        let mut label = if curve.same_kind { curve.label.clone() } else { format!("{} (other loss)", curve.label) };
+        if let Some(&(_, value)) = reading.and_then(|r| r.past.iter().find(|p| p.0 == curve.number)) {
+            label = format!("{label} {}", format_sig(value));
+        }
+        let hidden = plot.hidden.contains(&Curve::Past(curve.number));
+        let entry = entry(Curve::Past(curve.number), PAST_GLYPH, theme::PAST_RUN.into(), label.clone(), &label, hidden);
         match lines.last_mut() {
-            Some(line) if line.width() + 3 + entry_width <= usize::from(width) => {
-                line.spans.push(Span::raw("   "));
-                line.spans.extend(entry);
+            Some(line) if keyed_width(line) + 3 + keyed_width(&entry) <= usize::from(width) => {
+                line.push(gap("   "));
+                line.extend(entry);
             }
-            _ => lines.push(Line::from(entry.to_vec())),
+            _ => lines.push(entry),
         }
     }
     let skip = lines.len().saturating_sub(usize::from(rows));
@@ -447,15 +615,19 @@ fn nice_multiples() -> impl Iterator<Item = u64> {
 
 #[cfg(test)]
 mod tests {
-    use ratatui::style::Modifier;
+    use std::collections::BTreeSet;
 
     use super::*;
     use crate::app::loss_history::LossHistory;
     use crate::app::past_runs::{LossKind, PastRuns};
-    use crate::app::view::FisherCurve;
+    use crate::app::view::{FisherCurve, LossView};
     use crate::config::Config;
     use crate::trainer::TestPoint;
     use crate::ui::buffer_text;
+
+    fn view(scale: Scale, window: Window, fisher_curve: FisherCurve) -> LossView {
+        LossView { scale, window, fisher_curve, ..LossView::default() }
+    }
 
     /// What the default run does: the loss falls from 210 to 165 (÷1.3), the Fisher divergence
     /// from 24.9 to 3.6 (÷6.9); `tail` is appended to the train losses.
@@ -483,7 +655,7 @@ mod tests {
     fn draw(plot: &LossPlot, width: u16, height: u16) -> Buffer {
         let area = Rect::new(0, 0, width, height);
         let mut buf = Buffer::empty(area);
-        LossChart { plot, steps_per_epoch: 63 }.render(area, &mut buf);
+        LossChart { plot, steps_per_epoch: 63, reading: None }.render(area, &mut buf);
         buf
     }
 
@@ -505,8 +677,12 @@ mod tests {
     #[test]
     fn the_loss_and_the_fisher_divergence_each_get_round_ticks_and_a_header() {
         for scale in [Scale::Log, Scale::Linear] {
-            let plot =
-                LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), scale, Window::Full, FisherCurve::Shown);
+            let plot = LossPlot::new(
+                &history(&[]),
+                dsm(),
+                &PastRuns::default(),
+                &view(scale, Window::Full, FisherCurve::Shown),
+            );
             let buf = draw(&plot, 60, 30);
             let labels = y_labels(&buf);
             assert!(labels.len() >= 5, "{scale:?}: {labels:?}");
@@ -520,8 +696,12 @@ mod tests {
 
     #[test]
     fn a_larger_panel_gets_more_ticks() {
-        let plot =
-            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(
+            &history(&[]),
+            dsm(),
+            &PastRuns::default(),
+            &view(Scale::Log, Window::Full, FisherCurve::Shown),
+        );
         let (small, large) = (draw(&plot, 36, 17), draw(&plot, 100, 50));
         assert!(y_labels(&large).len() > y_labels(&small).len() + 3);
         let x_ticks = |buf: &Buffer| buffer_text(buf).matches('┴').count();
@@ -534,9 +714,7 @@ mod tests {
             &history(&[1.31e7]),
             dsm(),
             &PastRuns::default(),
-            Scale::Log,
-            Window::Full,
-            FisherCurve::Shown,
+            &view(Scale::Log, Window::Full, FisherCurve::Shown),
         );
         let buf = draw(&plot, 60, 30);
         let text = buffer_text(&buf);
@@ -548,8 +726,12 @@ mod tests {
 
     #[test]
     fn without_colour_the_curves_differ_by_glyph_or_weight() {
-        let plot =
-            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(
+            &history(&[]),
+            dsm(),
+            &PastRuns::default(),
+            &view(Scale::Log, Window::Full, FisherCurve::Shown),
+        );
         let mut buf = draw(&plot, 60, 30);
         theme::strip_colours(buf.area, &mut buf);
         let text = buffer_text(&buf);
@@ -566,8 +748,12 @@ mod tests {
 
     #[test]
     fn a_hidden_fisher_curve_leaves_the_loss_the_panel() {
-        let plot =
-            LossPlot::new(&history(&[]), dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Hidden);
+        let plot = LossPlot::new(
+            &history(&[]),
+            dsm(),
+            &PastRuns::default(),
+            &view(Scale::Log, Window::Full, FisherCurve::Hidden),
+        );
         let text = buffer_text(&draw(&plot, 60, 30));
         assert!(!text.contains("Fisher") && text.contains("step"), "{text}");
     }
@@ -582,7 +768,7 @@ mod tests {
     fn a_run_without_train_steps_shows_a_dash_for_the_moving_average() {
         // A checkpoint loaded with --epochs 0: a test reading, no train step.
         let plot = LossPlot { test_ends: Some(Ends { first: 189.0, last: 189.0 }), ..LossPlot::default() };
-        let header: String = loss_header(&plot, 60).spans.iter().map(|span| span.content.as_ref()).collect();
+        let header: String = loss_header(&plot, None, 60).iter().map(|(span, _)| span.content.as_ref()).collect();
         assert!(header.contains("EMA — • test 189"), "{header}");
     }
 
@@ -592,7 +778,7 @@ mod tests {
         for step in 1..=100 {
             h.push_train(step, 50.0 - step as f32);
         }
-        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), &view(Scale::Log, Window::Full, FisherCurve::Shown));
         assert_eq!(plot.scale, Scale::Linear);
         assert!(buffer_text(&draw(&plot, 60, 12)).contains("linear (loss ≤ 0: no log)"));
     }
@@ -603,7 +789,8 @@ mod tests {
         for step in 1..=5000 {
             h.push_train(step, 1.0 + (step % 7) as f32);
         }
-        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), Scale::Linear, Window::Recent, FisherCurve::Shown);
+        let plot =
+            LossPlot::new(&h, dsm(), &PastRuns::default(), &view(Scale::Linear, Window::Recent, FisherCurve::Shown));
         assert_eq!(plot.x_bounds, [4000.0, 5000.0]);
         assert_eq!(plot.raw.len(), RECENT_STEPS);
     }
@@ -617,7 +804,7 @@ mod tests {
         }
         past.keep(1, dsm(), "run 1 DSM moons σ0.1 s0".into(), &lower);
         past.keep(2, dsm(), "run 2 DSM moons σ0.1 s1".into(), &history(&[]));
-        let plot = LossPlot::new(&history(&[]), dsm(), &past, Scale::Log, Window::Full, FisherCurve::Shown);
+        let plot = LossPlot::new(&history(&[]), dsm(), &past, &view(Scale::Log, Window::Full, FisherCurve::Shown));
         let mut buf = draw(&plot, 80, 30);
         let text = buffer_text(&buf);
         let legend = text.lines().nth(2).unwrap();
@@ -631,5 +818,78 @@ mod tests {
         theme::strip_colours(buf.area, &mut buf);
         let past_cells = buf.content().iter().filter(|c| c.symbol() == "·");
         assert!(past_cells.clone().count() > 40 && past_cells.into_iter().all(|c| c.modifier.contains(Modifier::DIM)));
+    }
+
+    /// The column and row where `text` starts in `buf`, if drawn.
+    fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
+        buffer_text(buf).lines().enumerate().find_map(|(row, line)| {
+            let byte = line.find(text)?;
+            Some((line[..byte].chars().count() as u16, row as u16))
+        })
+    }
+
+    #[test]
+    fn a_click_finds_the_legend_entry_under_it_and_a_graph_its_step() {
+        let mut past = PastRuns::default();
+        past.keep(1, dsm(), "run 1 DSM moons σ0.1 s0".into(), &history(&[]));
+        let plot = LossPlot::new(&history(&[]), dsm(), &past, &view(Scale::Log, Window::Full, FisherCurve::Shown));
+        let area = Rect::new(0, 0, 70, 30);
+        let buf = draw(&plot, 70, 30);
+        for (text, curve) in [
+            ("EMA", Curve::Smooth),
+            ("━ EMA", Curve::Smooth),
+            ("test", Curve::Test),
+            ("raw", Curve::Raw),
+            ("divergence", Curve::Fisher),
+            ("run 1", Curve::Past(1)),
+        ] {
+            let (col, row) = find(&buf, text).unwrap_or_else(|| panic!("{text} drawn:\n{}", buffer_text(&buf)));
+            assert_eq!(target_at(&plot, None, area, col + 1, row), Some(LossTarget::Legend(curve)), "{text}");
+        }
+        let (col, row) = find(&buf, "loss ").unwrap();
+        assert_eq!(target_at(&plot, None, area, col + 1, row), None, "the title is no entry");
+        // Every column of the graphs maps to a step that the crosshair draws in that column.
+        let text = buffer_text(&buf);
+        let labels_row = text.lines().collect::<Vec<_>>().iter().rposition(|l| l.contains("step")).unwrap() as u16;
+        let graph_row = labels_row - 4;
+        let columns: Vec<u16> = (0..70).filter(|&c| target_at(&plot, None, area, c, graph_row).is_some()).collect();
+        assert!(columns.len() > 50, "{columns:?}");
+        for &col in &columns {
+            let Some(LossTarget::Graph { step }) = target_at(&plot, None, area, col, graph_row) else { panic!() };
+            assert!((plot.x_bounds[0]..=plot.x_bounds[1]).contains(&step));
+            let reading = Reading::at(step, &history(&[]), &past, &plot.hidden);
+            let mut buf = Buffer::empty(area);
+            LossChart { plot: &plot, steps_per_epoch: 63, reading: Some(&reading) }.render(area, &mut buf);
+            // Down both graphs, every cell of the column is the crosshair's or a curve's.
+            let panel = Panel::new(&plot, Some(&reading), Block::bordered().inner(area));
+            let graphs = [Some(panel.loss_graph()), panel.fisher_graph()].into_iter().flatten();
+            let rows: Vec<u16> = graphs.flat_map(|g| g.top()..g.bottom()).collect();
+            assert!(rows.iter().all(|&row| buf[(col, row)].symbol() != " "), "column {col}");
+            let crosshair = rows.iter().filter(|&&row| buf[(col, row)].symbol() == CROSSHAIR).count();
+            assert!(crosshair > 0, "column {col}");
+        }
+        assert_eq!(target_at(&plot, None, area, 0, graph_row), None, "the border");
+    }
+
+    #[test]
+    fn under_the_crosshair_the_headers_read_its_step_and_a_hidden_curve_is_struck_through() {
+        let h = history(&[]);
+        let hidden = BTreeSet::from([Curve::Test]);
+        let view = LossView { hidden: hidden.clone(), ..LossView::default() };
+        let plot = LossPlot::new(&h, dsm(), &PastRuns::default(), &view);
+        let reading = Reading::at(300.0, &h, &PastRuns::default(), &hidden);
+        let area = Rect::new(0, 0, 90, 30);
+        let mut buf = Buffer::empty(area);
+        LossChart { plot: &plot, steps_per_epoch: 63, reading: Some(&reading) }.render(area, &mut buf);
+        let text = buffer_text(&buf);
+        let raw = format_sig(reading.raw.unwrap());
+        let ema = format_sig(reading.smooth.unwrap());
+        assert!(text.contains(&format!("loss at step 300 ━ EMA {ema} ◌ test ─ raw {raw}")), "{text}");
+        let fisher = format_sig(reading.fisher.unwrap().1);
+        assert!(text.contains(&format!("Fisher ━ divergence {fisher}")), "{text}");
+        assert!(!text.contains("since start"), "the falls are the latest values', not the step's");
+        let (col, row) = find(&buf, "◌ test").unwrap();
+        assert!(buf[(col + 2, row)].modifier.contains(Modifier::CROSSED_OUT));
+        assert!(plot.test.is_empty(), "not drawn");
     }
 }

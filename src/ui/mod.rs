@@ -36,6 +36,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::App;
+use crate::app::loss_pointer::LossTarget;
 use crate::app::view::PlotGrids;
 use crate::eval::score_field::Lattice;
 use crate::trainer::protocol::TrainerState;
@@ -94,6 +95,17 @@ pub fn samples_panel(app: &App, area: Rect) -> Option<Rect> {
 
 /// How the scatter panel maps the plane onto `app`'s screen of `area`, while it is shown: the
 /// dashboard turns a mouse position into the region of the plane under it with this.
+/// The loss panel, when it is on screen (not in the compare view).
+pub fn loss_panel(app: &App, area: Rect) -> Option<Rect> {
+    areas(app, area).map(|a| a.loss).filter(|loss| !loss.is_empty())
+}
+
+/// What is under (`column`, `row`) in the loss panel: a graph's step or a legend entry.
+pub fn loss_target_at(app: &App, area: Rect, column: u16, row: u16) -> Option<LossTarget> {
+    let panel = loss_panel(app, area)?;
+    loss_chart::target_at(app.plot(), app.reading(), panel, column, row)
+}
+
 pub fn samples_transform(app: &App, area: Rect) -> Option<PlotTransform> {
     samples_panel(app, area).map(|panel| PlotTransform::new(panel, app.samples().bounds()))
 }
@@ -128,7 +140,8 @@ impl App {
         if self.comparing() {
             ComparePanels { sides: self.compared(), view: self.view(), colour: self.colour() }.render(compare, buf);
         } else {
-            LossChart { plot: self.plot(), steps_per_epoch: self.config().steps_per_epoch() as u64 }.render(loss, buf);
+            let steps_per_epoch = self.config().steps_per_epoch() as u64;
+            LossChart { plot: self.plot(), steps_per_epoch, reading: self.reading() }.render(loss, buf);
             match self.drawing() {
                 Some(drawing) => DrawCanvas { drawing, bounds: self.samples().bounds() }.render(samples, buf),
                 None => Scatter {

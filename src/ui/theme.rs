@@ -89,6 +89,8 @@ pub const TITLE: Style = Style::new().add_modifier(Modifier::BOLD);
 pub const AXIS: Style = Style::new().fg(GRAY);
 /// Labels and secondary text.
 pub const DIM: Style = Style::new().fg(GRAY);
+/// The loss panel's crosshair: as faint as the axes, under the curves.
+pub const CROSSHAIR: Style = Style::new().fg(GRAY);
 pub const VALUE: Style = Style::new().add_modifier(Modifier::BOLD);
 pub const KEY: Style = Style::new().fg(ORANGE).add_modifier(Modifier::BOLD);
 
