@@ -72,7 +72,7 @@ fn parse_override(value: Option<&str>) -> Result<Option<KernelPath>, String> {
     }
 }
 
-/// The rule: AVX-512 on the Intel server cores known to have two 512-bit FMA units per core,
+/// The rule: AVX-512 on the cores known to have two 512-bit FMA units (Intel server, AMD Zen 5),
 /// AVX2 + FMA on every other CPU that has them, the portable code elsewhere.
 pub fn for_this_cpu() -> KernelPath {
     rule(KernelPath::Avx2.runs_here(), KernelPath::Avx512.runs_here() && cpu::has_two_fma512_units())
@@ -139,22 +139,29 @@ mod cpu {
         (family, model)
     }
 
-    /// Intel Xeons whose cores have two 512-bit FMA units: Ice Lake-SP (family 6, models 106
-    /// and 108), Sapphire Rapids (143), Emerald Rapids (207), Granite Rapids (173, 174); and
-    /// any Intel CPU with AVX512-FP16 or AMX, which only these server cores carry (a virtual
-    /// machine may hide the model, as one of ours reports 167, but passes the features on).
-    /// Not Skylake-SP/Cascade Lake (85): some of those have one unit, and the model does not
-    /// say which. AMD keeps AVX2: Zen 4 splits 512-bit operations in two, and Zen 5 is not
-    /// measured yet.
+    /// Cores with two full-width 512-bit FMA pipes. Intel Xeons: Ice Lake-SP (family 6,
+    /// models 106 and 108), Sapphire Rapids (143), Emerald Rapids (207), Granite Rapids (173,
+    /// 174); and any Intel CPU with AVX512-FP16 or AMX, which only these server cores carry (a
+    /// virtual machine may hide the model, as one of ours reports 167, but passes the features
+    /// on). Not Skylake-SP/Cascade Lake (85): some of those have one unit, and the model does
+    /// not say which. AMD Zen 5 (family 26) where its FPU is 512 bits wide: EPYC 9005 "Turin"
+    /// and "Turin Dense" (models 0x00–0x1F; model 2 measured at twice the AVX2 peak,
+    /// `docs/performance.md`) and Ryzen 9000 "Granite Ridge" (0x40–0x4F). Not Zen 5's laptop
+    /// parts (Strix Point, Krackan Point: 256-bit datapaths), nor unmeasured family-26 models,
+    /// nor Zen 4 (family 25), which splits 512-bit operations in two: they keep AVX2.
     pub fn has_two_fma512_units() -> bool {
         two_fma512_units(&identity())
     }
 
     fn two_fma512_units(id: &Identity) -> bool {
         let avx512_fp16_or_amx = id.leaf7_edx & (1 << 23 | 1 << 24) != 0;
-        &id.vendor == b"GenuineIntel"
-            && id.family == 6
-            && (avx512_fp16_or_amx || matches!(id.model, 106 | 108 | 143 | 173 | 174 | 207))
+        match &id.vendor {
+            b"GenuineIntel" => {
+                id.family == 6 && (avx512_fp16_or_amx || matches!(id.model, 106 | 108 | 143 | 173 | 174 | 207))
+            }
+            b"AuthenticAMD" => id.family == 26 && matches!(id.model, 0x00..=0x1F | 0x40..=0x4F),
+            _ => false,
+        }
     }
 
     /// The brand string (CPUID leaves 0x8000_0002–4) with vendor, family and model.
@@ -186,6 +193,8 @@ mod cpu {
         fn family_and_model_of_known_signatures() {
             let known = [
                 (0x00A1_0F11, (25, 17)), // AMD EPYC 9004, Zen 4 "Genoa"
+                (0x00B0_0F21, (26, 2)),  // AMD EPYC 9005, Zen 5 "Turin"
+                (0x00B4_0F40, (26, 68)), // AMD Ryzen 9000, Zen 5 "Granite Ridge"
                 (0x0008_06F8, (6, 143)), // Intel Xeon, Sapphire Rapids
                 (0x000C_06F2, (6, 207)), // Intel Xeon, Emerald Rapids
                 (0x0005_0654, (6, 85)),  // Intel Xeon, Skylake-SP
@@ -198,7 +207,8 @@ mod cpu {
         }
 
         /// The rule's table: Intel server cores with two 512-bit FMA units by model or by
-        /// AVX512-FP16 / AMX (a virtual machine's odd model); not Skylake-SP, not AMD.
+        /// AVX512-FP16 / AMX (a virtual machine's odd model); not Skylake-SP; AMD Zen 5 by
+        /// model, never Zen 4.
         #[test]
         fn two_fma512_units_by_identity() {
             let id =
@@ -215,6 +225,15 @@ mod cpu {
             assert!(two_fma512_units(&id(intel, 6, 167, 1 << 24)), "model 167 with AMX");
             assert!(!two_fma512_units(&id(intel, 6, 167, 1 << 22)), "another leaf-7 bit");
             assert!(!two_fma512_units(&id(amd, 25, 17, 1 << 23 | 1 << 24)), "Zen 4, whatever it reports");
+            for model in [0x00, 0x02, 0x11, 0x1F, 0x40, 0x44, 0x4F] {
+                assert!(two_fma512_units(&id(amd, 26, model, 0)), "Zen 5 server or desktop, model {model:#x}");
+                assert!(!two_fma512_units(&id(intel, 26, model, 0)), "the same family and model from Intel");
+            }
+            for model in [0x20, 0x24, 0x2F, 0x3F, 0x60, 0x70] {
+                assert!(!two_fma512_units(&id(amd, 26, model, 0)), "Zen 5 laptop or unmeasured, model {model:#x}");
+            }
+            assert!(!two_fma512_units(&id(amd, 27, 2, 0)), "a later family is not assumed");
+            assert!(!two_fma512_units(&id(b"HygonGenuine", 26, 2, 0)), "another vendor");
         }
     }
 }
@@ -289,7 +308,10 @@ mod tests {
         let intel = field("vendor_id").as_deref() == Some("GenuineIntel");
         let (family, model) = (field("cpu family").unwrap_or_default(), field("model").unwrap_or_default());
         let server_model = ["106", "108", "143", "173", "174", "207"].contains(&model.as_str());
-        let two_units = intel && family == "6" && (server_model || has("avx512_fp16") || has("amx_tile"));
+        let intel_two_units = intel && family == "6" && (server_model || has("avx512_fp16") || has("amx_tile"));
+        let amd = field("vendor_id").as_deref() == Some("AuthenticAMD");
+        let zen5_full_width = model.parse::<u32>().is_ok_and(|m| m < 0x20 || (0x40..0x50).contains(&m));
+        let two_units = intel_two_units || (amd && family == "26" && zen5_full_width);
         let want = if !(has("avx2") && has("fma")) {
             KernelPath::Portable
         } else if has("avx512f") && two_units {
