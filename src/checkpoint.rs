@@ -36,7 +36,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Mode};
 use crate::data::Source;
-use crate::fs::write_atomic;
+use crate::fs::{write_atomic, write_new};
 use crate::nn::mlp::DIM;
 use crate::nn::{Linear, Mlp};
 
@@ -344,12 +344,10 @@ fn check_offsets(bytes: &[u8]) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The file `w` writes without `--save`: in `dir` (the dashboard's: the current directory,
-/// `Path::new("")`), named for what it holds
-/// (data set, objective, seed, run and step) so that the name says which `--objective` (and
-/// `--mode`) a later `--load` needs; a name already taken (another dashboard with the same
-/// seed, run and step) gets `-2`, `-3`, … so that no save overwrites another.
-pub fn default_path(dir: &Path, config: &Config, run_id: u64, step: u64) -> PathBuf {
+/// The name `w` gives a checkpoint without `--save` (before its suffix): named for what it
+/// holds (data set, objective, seed, run and step) so that the name says which `--objective`
+/// (and `--mode`) a later `--load` needs.
+pub fn default_stem(config: &Config, run_id: u64, step: u64) -> String {
     let data = match &config.source {
         Source::Builtin(b) => b.name().to_string(),
         Source::File { path, .. } => {
@@ -359,12 +357,16 @@ pub fn default_path(dir: &Path, config: &Config, run_id: u64, step: u64) -> Path
     };
     // An annealed model's file says so: loading it needs --mode annealed.
     let mode = if config.mode == Mode::Annealed { "-annealed" } else { "" };
-    let stem =
-        format!("dsm-tui-{data}-{}{mode}-seed{}-run{}-step{step}", config.objective.name(), config.seed, run_id + 1);
-    (1..)
-        .map(|n| dir.join(if n == 1 { format!("{stem}.safetensors") } else { format!("{stem}-{n}.safetensors") }))
-        .find(|path| !path.exists())
-        .expect("some suffix is free")
+    format!("dsm-tui-{data}-{}{mode}-seed{}-run{}-step{step}", config.objective.name(), config.seed, run_id + 1)
+}
+
+/// Writes a new checkpoint in `dir` named `{stem}.safetensors`, or `{stem}-2.safetensors`,
+/// `-3` … when that name is taken (another dashboard with the same seed, run and step), and
+/// returns its path. No file is ever replaced, not even one made between looking for a free
+/// name and writing ([`write_new`]).
+pub fn save_new(dir: &Path, stem: &str, model: &Mlp<f32>, config: &Config) -> io::Result<PathBuf> {
+    let bytes = to_bytes(model, config).map_err(io::Error::other)?;
+    write_new(dir, stem, "safetensors", |out| out.write_all(&bytes))
 }
 
 #[cfg(test)]
@@ -376,33 +378,31 @@ mod tests {
     #[test]
     fn the_default_checkpoint_name_says_what_it_holds() {
         let config = Config { objective: Objective::Ism, ..Config::for_builtin(Builtin::SwissRoll) };
-        let name = default_path(Path::new(""), &config, 2, 6300);
-        assert_eq!(name, PathBuf::from("dsm-tui-swiss-roll-ism-seed0-run3-step6300.safetensors"));
+        assert_eq!(default_stem(&config, 2, 6300), "dsm-tui-swiss-roll-ism-seed0-run3-step6300");
         let annealed = Config { mode: Mode::Annealed, ..Config::default() };
-        let name = default_path(Path::new(""), &annealed, 0, 5);
-        assert_eq!(name, PathBuf::from("dsm-tui-moons-dsm-annealed-seed0-run1-step5.safetensors"));
+        assert_eq!(default_stem(&annealed, 0, 5), "dsm-tui-moons-dsm-annealed-seed0-run1-step5");
         let points = std::sync::Arc::new(ndarray::Array2::zeros((10, 2)));
         let file = Config { source: Source::File { path: "/data/my points.v2.csv".into(), points }, ..config };
-        assert_eq!(
-            default_path(Path::new(""), &file, 0, 5),
-            PathBuf::from("dsm-tui-my_points_v2-ism-seed0-run1-step5.safetensors")
-        );
+        assert_eq!(default_stem(&file, 0, 5), "dsm-tui-my_points_v2-ism-seed0-run1-step5");
     }
 
     /// Two dashboards with the same seed saving at the same step must not overwrite each
-    /// other: the second name gets a suffix.
+    /// other: the second name gets a suffix, and every file keeps what was written to it.
     #[test]
     fn a_default_name_already_taken_gets_a_suffix() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let config = Config { seed: 7, ..Config::default() };
-        let name = |path: PathBuf| path.strip_prefix(dir.path()).expect("in the directory").to_path_buf();
-        let first = default_path(dir.path(), &config, 0, 126);
-        assert_eq!(name(first.clone()), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126.safetensors"));
+        let mut rng = crate::seeds::stream_rng(7, crate::seeds::Stream::Weights);
+        let model = Mlp::<f32>::init(config.hidden, config.depth, config.activation, &mut rng);
+        let stem = default_stem(&config, 0, 126);
+        let name = |path: &Path| path.strip_prefix(dir.path()).expect("in the directory").to_path_buf();
+        let first = dir.path().join(format!("{stem}.safetensors"));
         std::fs::write(&first, b"taken").expect("write");
-        let second = default_path(dir.path(), &config, 0, 126);
-        std::fs::write(&second, b"taken too").expect("write");
-        let third = default_path(dir.path(), &config, 0, 126);
-        assert_eq!(name(second), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126-2.safetensors"));
-        assert_eq!(name(third), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126-3.safetensors"));
+        let second = save_new(dir.path(), &stem, &model, &config).expect("saved");
+        let third = save_new(dir.path(), &stem, &model, &config).expect("saved");
+        assert_eq!(name(&second), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126-2.safetensors"));
+        assert_eq!(name(&third), PathBuf::from("dsm-tui-moons-dsm-seed7-run1-step126-3.safetensors"));
+        assert_eq!(std::fs::read(&first).expect("read"), b"taken", "not replaced");
+        assert_eq!(load(&third, &config).expect("a checkpoint").width(), config.hidden);
     }
 }

@@ -46,8 +46,8 @@ pub enum Command {
     /// Start (`true`) a comparison of the two samplers under the current weights, or drop it.
     /// Annealed mode only: it needs the noise-conditional model.
     Compare(bool),
-    /// Save the run's weights and configuration to this file, or to
-    /// [`crate::checkpoint::default_path`] in the current directory.
+    /// Save the run's weights and configuration to this file, or to a new file in the current
+    /// directory named for the run ([`crate::checkpoint::save_new`]).
     Save(Option<PathBuf>),
     /// Evaluate the score fields on this lattice from now on (kept across new runs), or stop.
     ShowField(Option<Lattice>),

@@ -1,7 +1,7 @@
 //! One run of the dashboard's trainer: its [`Session`], its particles and their chain, and
 //! how much of it the UI has been sent. A new run (`n`, `o`, `d`, `a`) replaces it whole.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint;
@@ -154,17 +154,31 @@ impl Run {
         });
     }
 
-    /// Writes the weights and configuration (its seed is the run's) to `path`, unless the run
-    /// diverged: such weights are of no use, and may not even load.
-    pub fn save(&self, path: &Path) -> Saved {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let replaced = path.exists();
+    /// Writes the weights and configuration (its seed is the run's) to `to` (`--save`), or
+    /// to a new file in the working directory named for the run ([`checkpoint::save_new`]),
+    /// unless the run diverged: such weights are of no use, and may not even load.
+    pub fn save(&self, to: Option<&Path>) -> Saved {
         let session = &self.session;
-        let error = if session.divergence().is_some() {
-            Some("the run diverged; n starts a new one".to_string())
+        let (model, config) = (session.model(), session.config());
+        let stem = checkpoint::default_stem(config, self.id, session.step());
+        let replaced = to.is_some_and(Path::exists);
+        let written = if session.divergence().is_some() {
+            Err("the run diverged; n starts a new one".to_string())
         } else {
-            checkpoint::save(&path, session.model(), session.config()).err().map(|e| e.to_string())
+            let written = match to {
+                Some(path) => checkpoint::save(path, model, config).map(|()| path.to_path_buf()),
+                None => checkpoint::save_new(Path::new(""), &stem, model, config),
+            };
+            written.map_err(|e| e.to_string())
         };
+        // A failed save names the file it was for.
+        let (path, error) = match written {
+            Ok(path) => (path, None),
+            Err(error) => {
+                (to.map_or_else(|| PathBuf::from(format!("{stem}.safetensors")), Path::to_path_buf), Some(error))
+            }
+        };
+        let path = std::path::absolute(&path).unwrap_or(path);
         Saved { path, error, replaced }
     }
 

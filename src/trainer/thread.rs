@@ -37,13 +37,11 @@
 //! sure the UI has the final state, then blocks on the command channel: no polling. It stops
 //! on [`Command::Quit`], when the command channel closes, or when a send finds the UI gone.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant};
 
-use crate::checkpoint;
 use crate::config::Config;
 use crate::eval::score_field::Field;
 use crate::nn::Mlp;
@@ -238,13 +236,7 @@ impl Trainer {
             Command::SetStepScale(c) => self.run.chain.set_step_scale(c),
             Command::Advance(by) => self.run.advance(by),
             Command::Compare(on) => self.run.compare(on, &self.settings),
-            Command::Save(to) => {
-                let run = &self.run;
-                let path = to.unwrap_or_else(|| {
-                    checkpoint::default_path(Path::new(""), run.session.config(), run.id, run.session.step())
-                });
-                self.saved = Some(run.save(&path));
-            }
+            Command::Save(to) => self.saved = Some(self.run.save(to.as_deref())),
             Command::ShowField(lattice) => {
                 self.field_view = lattice.map(FieldCache::new);
                 self.field = None;
