@@ -155,9 +155,11 @@ pub struct Cli {
     /// x + σ_L²·s(x, σ_L); α plays the part of η/2 in the single-σ step)
     #[arg(long, help_heading = "Sampler", value_enum, default_value_t = Config::default().mode)]
     pub mode: Mode,
-    /// Annealed mode: noise levels MAX:MIN:L, geometric from σ_max to σ_min
-    #[arg(long, help_heading = "Sampler", value_name = "MAX:MIN:L", default_value_t = Config::default().levels)]
-    pub sigmas: NoiseLevels,
+    /// Annealed mode: noise levels MAX:MIN:L, geometric from σ_max to σ_min [default: from the
+    /// data: σ_max its largest pairwise distance, σ_min its median nearest-neighbour distance,
+    /// 10 levels; about 3.5:0.012:10 on the moons]
+    #[arg(long, help_heading = "Sampler", value_name = "MAX:MIN:L")]
+    pub sigmas: Option<NoiseLevels>,
     /// Annealed mode: Langevin steps T per level [1..=100000]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().level_steps)]
     pub level_steps: usize,
@@ -257,7 +259,7 @@ impl Cli {
         if let Some(path) = &self.plot {
             check(PlotFormat::from_path(path).is_some(), "plot", crate::shown::path(path), PlotFormat::ACCEPTED)?;
         }
-        Ok(Config {
+        let config = Config {
             source,
             count,
             noise,
@@ -274,11 +276,14 @@ impl Cli {
             steps: self.steps,
             eta: self.eta,
             mode,
-            levels: self.sigmas.clone(),
+            levels: self.sigmas.clone().unwrap_or_default(),
+            levels_from_data: false,
             level_steps: self.level_steps,
             step_scale: self.step_scale,
             seed: self.seed,
-        })
+        };
+        // Without --sigmas the levels follow the data's scale (`noise_levels`).
+        Ok(if self.sigmas.is_some() { config } else { config.with_levels_from_data() })
     }
 }
 

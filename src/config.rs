@@ -5,10 +5,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::data::{Builtin, Source};
+use crate::data::{Builtin, Dataset, Source};
 use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
+use crate::seeds::{Stream, stream_rng};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
@@ -42,6 +43,9 @@ pub struct Config {
     pub mode: Mode,
     /// Annealed mode: the noise levels σ₁ > … > σ_L.
     pub levels: NoiseLevels,
+    /// The levels were chosen from the data ([`Config::with_levels_from_data`]), not given
+    /// with `--sigmas`: a new run on other data chooses them again.
+    pub levels_from_data: bool,
     /// Annealed mode: Langevin steps T at each level.
     pub level_steps: usize,
     /// Annealed mode: c in the step size αᵢ = c·σᵢ².
@@ -72,6 +76,7 @@ impl Default for Config {
             eta: 1e-2,
             mode: Mode::Single,
             levels: NoiseLevels::default(),
+            levels_from_data: false,
             level_steps: 100,
             step_scale: 0.1,
             seed: 0,
@@ -102,6 +107,19 @@ impl Config {
     /// takes ~4 s.
     pub fn with_annealed_training(self) -> Self {
         Self { hidden: 64, depth: 4, epochs: 800, lr_gamma: 0.9925, ..self }
+    }
+
+    /// The run's data set: generated (or the file's points shuffled) from its seed, as the
+    /// session that trains on it draws it.
+    pub fn dataset(&self) -> Dataset {
+        self.source.dataset(self.count, self.noise, &mut stream_rng(self.seed, Stream::Data))
+    }
+
+    /// This configuration with its noise levels chosen from its training split
+    /// ([`NoiseLevels::from_data`]), as runs without `--sigmas` have them.
+    pub fn with_levels_from_data(self) -> Self {
+        let levels = NoiseLevels::from_data(self.dataset().train());
+        Self { levels, levels_from_data: true, ..self }
     }
 
     pub fn train_len(&self) -> usize {

@@ -559,8 +559,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// A seed writes the same samples on every x86-64 CPU with AVX2 + FMA, Intel's or AMD's, on
 /// either kernel path: the kernels use IEEE operations only (SiLU once used the `rcpps`
 /// estimate, which Intel and AMD round differently, and the Xeon and Zen 4 wrote different
-/// files for the same seed). The fingerprints are those an AMD Zen 4 wrote on 2026-12-05,
-/// after the change; the Intel Xeon has not run this test yet. If it fails on one CPU kind
+/// files for the same seed). The single-σ fingerprint is the one an AMD Zen 4 wrote on
+/// 2026-12-05, after the change, and an AMD Zen 5 writes it too; the annealed one was written
+/// again on the Zen 5 when annealing's levels came to follow the data and its particles to
+/// start from the prior (a change of the run, not of the CPU). The Intel Xeon has not run
+/// this test yet. If it fails on one CPU kind
 /// only, something else in the pipeline depends on the CPU: find it rather than re-pin.
 #[test]
 fn a_seed_writes_the_same_samples_on_any_cpu() {
@@ -574,7 +577,7 @@ fn a_seed_writes_the_same_samples_on_any_cpu() {
     let samples = dir.file("s.csv");
     let runs: [(&[&str], u64); 2] = [
         (&["--epochs", "5", "--steps", "50"], 0x4c96_cf0a_cdb2_41fc),
-        (&["--mode", "annealed", "--epochs", "5"], 0x2ba9_9215_9065_cc30),
+        (&["--mode", "annealed", "--epochs", "5"], 0x09ec_499e_dd54_ac37),
     ];
     for (args, want) in runs {
         for path in [KernelPath::Avx2, KernelPath::Avx512].into_iter().filter(|p| p.runs_here()) {

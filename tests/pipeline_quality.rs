@@ -72,7 +72,8 @@ fn default_pipeline_samples_the_moons_as_well_as_the_reference_notebook() {
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
 
         // The run is the course's configuration: the bounds are about that one.
-        let course = serde_json::to_value(Config { seed, ..Config::default() }).expect("config serialises");
+        let course = serde_json::to_value(Config { seed, ..Config::default() }.with_levels_from_data())
+            .expect("config serialises");
         assert!(
             same(&summary["config"], &course),
             "seed {seed}: --once did not run the default configuration:\n{}\nvs\n{course}",

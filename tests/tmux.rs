@@ -334,7 +334,7 @@ fn replaced_runs_stay_in_the_loss_legend_until_x_and_a_switches_to_annealed() {
     pane.wait_for("loss ━ EMA");
     pane.keys(&["a"]);
     let annealed = pane.wait_until("an annealed run", |s| {
-        s.contains("moons · run 3 · seed 0") && s.contains("DSM σ 1→0.01 ×10") && s.contains("· run 2 ISM moons s0")
+        s.contains("moons · run 3 · seed 0") && s.contains("DSM σ 3.47→0.012 ×10") && s.contains("· run 2 ISM moons s0")
     });
     assert!(annealed.contains("a single-σ") || annealed.contains("c compare"), "annealed mode's hints:\n{annealed}");
     pane.keys(&["q"]);
@@ -645,7 +645,7 @@ fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
     // Flat out, training is over before the schedule ends, which then stays ended.
     let args = ["--mode", "annealed", "--level-steps", "20", "--steps", "200", "--pace", "max"];
     let pane = Pane::start("annealed", 100, 30, &args);
-    let screen = pane.wait_for("DSM σ 1→0.01 ×10");
+    let screen = pane.wait_for("DSM σ 3.47→0.012 ×10");
     assert!(screen.contains(" p hold  . step  > level  c compare"), "{screen}");
     pane.wait_until("the particles to go through the levels", |s| s.contains("level 2/10") || s.contains("done"));
 
@@ -657,19 +657,19 @@ fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
     pane.wait_for("level 1/10 · step 1/20");
     pane.keys(&[">"]);
     let level_2 = pane.wait_until("level 2 and its readout", |s| {
-        s.contains("level 2/10 · step 0/20   σ 0.599   α 0.0359") && has_readout(s)
+        s.contains("level 2/10 · step 0/20   σ 1.85   α 0.342") && has_readout(s)
     });
     assert!(level_2.contains("total 20/201 steps"), "{level_2}");
 
     // The score field at the particles' level, following them down the schedule.
     pane.keys(&["f"]);
-    pane.wait_until("the learned field at σ₂", |s| field_title(s, "learned", "0.599") && arrows(s) > 30);
+    pane.wait_until("the learned field at σ₂", |s| field_title(s, "learned", "1.85") && arrows(s) > 30);
     pane.keys(&[">"]);
     pane.wait_until("the field at σ₃", |s| {
-        s.contains("level 3/10 · step 0/20") && field_title(s, "learned", "0.359")
+        s.contains("level 3/10 · step 0/20") && field_title(s, "learned", "0.985")
     });
     pane.keys(&["f"]);
-    pane.wait_until("the exact field at σ₃", |s| field_title(s, "exact", "0.359") && arrows(s) > 30);
+    pane.wait_until("the exact field at σ₃", |s| field_title(s, "exact", "0.985") && arrows(s) > 30);
 
     // Side by side, held until let go; both end with their figures in the titles.
     pane.keys(&["c"]);
@@ -678,15 +678,15 @@ fn annealed_mode_steps_through_the_levels_and_compares_the_samplers() {
     let compared = pane.wait_until("both sides to end", |s| s.matches("steps, done").count() == 2);
     assert!(compared.contains("single-σ · ED 0.") && compared.contains("annealed · ED 0."), "{compared}");
     assert!(compared.contains("upper "), "{compared}");
-    // (The arrow in the schedule "σ 1→0.01" is not the field's.)
-    assert_eq!(arrows(&compared.replace("1→0.01", "")), 0, "no field over the compare view: {compared}");
+    // (The arrow in the schedule "σ 3.47→0.012" is not the field's.)
+    assert_eq!(arrows(&compared.replace("3.47→0.012", "")), 0, "no field over the compare view: {compared}");
     pane.keys(&["f"]);
     pane.wait_for("the score field draws on the main view: c goes back to it");
     pane.keys(&["c"]);
     // Back, the field again; `p` let the particles go, so they run to the end and the
     // field follows them down to σ_L.
     pane.wait_until("the field at the end of the schedule", |s| {
-        s.contains("┌ Loss") && s.contains("total 201/201 steps") && field_title(s, "exact", "0.01")
+        s.contains("┌ Loss") && s.contains("total 201/201 steps") && field_title(s, "exact", "0.012")
     });
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);

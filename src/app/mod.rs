@@ -343,7 +343,8 @@ impl App {
         let label = past_runs::label(self.run_id + 1, &self.config, diverged);
         self.past_runs.keep(self.run_id + 1, LossKind::of(&self.config), label, &self.losses);
         let from_checkpoint = self.loaded.is_some() && self.run_id == 0;
-        self.config = next;
+        // Levels chosen from the data are chosen again from the new run's data and seed.
+        self.config = if next.levels_from_data { next.with_levels_from_data() } else { next };
         self.run_id += 1;
         self.notice = if from_checkpoint {
             Some(Notice::new(Message::Changed(format!(

@@ -11,6 +11,7 @@ use crate::eval::metrics::{Quality, quality};
 use crate::headless::pipeline::{RunError, Summary, sample, shape, summarize, train};
 use crate::headless::progress::Progress;
 use crate::sampling::compare::{Side, sides};
+use crate::sampling::start::Start;
 
 /// One sampler's result in [`run`].
 #[derive(Clone, Debug, Serialize)]
@@ -33,7 +34,7 @@ pub fn run(config: &Config, progress: &Progress) -> Result<(Summary, [SamplerRes
         progress.finish();
         Ok::<_, RunError>((side, started.elapsed().as_secs_f64()))
     };
-    let [single, annealed_side] = sides(&annealed);
+    let [single, annealed_side] = sides(&annealed, Start::for_run(&annealed, session.data().train()));
     let (single, single_seconds) = run_side(single)?;
     let (annealed_side, annealed_seconds) = run_side(annealed_side)?;
     // The annealed side is `--once --mode annealed`'s own run: the summary is of it.
@@ -63,7 +64,7 @@ pub fn text(summary: &Summary, results: &[SamplerResult; 2]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "noise-conditional model, seed {}: {} particles from the same U[-1,1]² start\n\
+        "noise-conditional model, seed {}: {} particles each, single-σ from U[-1,1]², annealed from N(mean, σ₁²I)\n\
          single-σ: σ={}, {} steps, η={}   annealed: σ {} × {} steps, α = {}·σ², then denoised",
         c.seed,
         c.particles,

@@ -23,6 +23,7 @@ use crate::nn::Mlp;
 use crate::objective::Objective;
 use crate::sampling::chain::Chain;
 use crate::sampling::langevin::Particles;
+use crate::sampling::start::Start;
 use crate::trainer::{Divergence, Session};
 
 /// The files a run writes at its end, each only if asked for.
@@ -160,7 +161,7 @@ pub fn finish(
     let (session, train_seconds) = train(config, start, progress)?;
 
     let started = Instant::now();
-    let mut particles = Particles::uniform(config.particles, config.seed, 0);
+    let mut particles = Start::for_run(config, session.data().train()).particles(config.particles, config.seed, 0);
     let mut chain = Chain::for_run(config);
     sample(&mut chain, session.model(), &mut particles, progress)?;
     progress.finish();

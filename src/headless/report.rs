@@ -59,10 +59,11 @@ pub fn text(s: &Summary) -> String {
         }
         Mode::Annealed => writeln!(
             out,
-            "sampler   annealed Langevin: {} particles from U[-1,1]², σ {} ({} levels) × {} steps, α = {}·σ², then denoised",
+            "sampler   annealed Langevin: {} particles from N(mean, σ₁²I), σ {} ({} levels{}) × {} steps, α = {}·σ², then denoised",
             c.particles,
             c.levels,
             c.levels.len(),
+            if c.levels_from_data { ", from the data" } else { "" },
             c.level_steps,
             crate::shown::number(c.step_scale)
         ),

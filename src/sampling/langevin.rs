@@ -86,6 +86,17 @@ impl Particles {
         })
     }
 
+    /// `count` particles from N(`centre`, `sigma`² I), on the streams [`Particles::uniform`]
+    /// draws from.
+    pub fn gaussian(count: usize, seed: u64, restart: u64, centre: [f32; 2], sigma: f32) -> Self {
+        Self::in_chunks(count, seed, restart, |rows, rng| {
+            Array2::from_shape_fn((rows.len(), DIM), |(_, d)| {
+                let z: f32 = StandardNormal.sample(rng);
+                centre[d] + sigma * z
+            })
+        })
+    }
+
     /// Chunks of [`CHUNK`] particles, each with its own noise stream; `positions` gives a
     /// chunk's starting points from its rows and its stream.
     fn in_chunks(

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::eval::metrics::Point;
 use crate::nn::Mlp;
 use crate::sampling::compare::{self, Side};
+use crate::sampling::start::Start;
 use crate::trainer::figures::{self, FIGURES_EVERY};
 use crate::trainer::protocol::{CompareStatus, Figures, SideStatus};
 
@@ -22,9 +23,10 @@ pub struct LiveComparison {
 }
 
 impl LiveComparison {
-    /// The sides of `config` (the run's: its seed, σ, η, schedule and c).
-    pub fn new(config: &Config) -> Self {
-        Self { sides: compare::sides(config), figures: [None, None], figures_at: None }
+    /// The sides of `config` (the run's: its seed, σ, η, schedule and c), the annealed one
+    /// from `annealed_start`.
+    pub fn new(config: &Config, annealed_start: Start) -> Self {
+        Self { sides: compare::sides(config, annealed_start), figures: [None, None], figures_at: None }
     }
 
     pub fn is_done(&self) -> bool {

@@ -10,6 +10,7 @@ use crate::eval::metrics::{Point, to_points};
 use crate::nn::Mlp;
 use crate::sampling::chain::{Chain, Readout};
 use crate::sampling::langevin::Particles;
+use crate::sampling::start::Start;
 use crate::trainer::Session;
 use crate::trainer::compare::LiveComparison;
 use crate::trainer::figures::{self, Steady};
@@ -22,6 +23,8 @@ pub struct Run {
     pub seed: u64,
     pub session: Session,
     pub particles: Particles,
+    /// Where the particles start, and start again on `r`.
+    pub start: Start,
     pub chain: Chain,
     pub comparison: Option<LiveComparison>,
     pub test_points: Vec<Point>,
@@ -54,10 +57,12 @@ impl Run {
         let session = Session::for_dashboard(config, start);
         let test_points = to_points(session.data().test());
         let floor = figures::floor(session.fresh_data().view(), &test_points);
+        let start = Start::for_run(config, session.data().train());
         Self {
             id,
             seed,
-            particles: Particles::uniform(config.particles, seed, restart),
+            particles: start.particles(config.particles, seed, restart),
+            start,
             chain: chain_for(config, settings),
             comparison: None,
             session,
@@ -116,10 +121,10 @@ impl Run {
         !settings.particles_held && settings.steps_per_frame > 0 && !done
     }
 
-    /// Fresh particles from U[−1, 1]² on stream `restart` of their own, and the chain from
-    /// its start.
+    /// Fresh particles from the sampler's start (U[−1, 1]², or annealing's prior) on stream
+    /// `restart` of their own, and the chain from its start.
     pub fn resample(&mut self, restart: u64, settings: &Settings) {
-        self.particles = Particles::uniform(self.session.config().particles, self.seed, restart);
+        self.particles = self.start.particles(self.session.config().particles, self.seed, restart);
         self.chain = chain_for(self.session.config(), settings);
         self.figures = None;
     }
@@ -150,7 +155,8 @@ impl Run {
     pub fn compare(&mut self, on: bool, settings: &Settings) {
         let config = self.session.config();
         self.comparison = (on && config.mode == Mode::Annealed).then(|| {
-            LiveComparison::new(&Config { eta: settings.eta, step_scale: settings.step_scale, ..config.clone() })
+            let config = Config { eta: settings.eta, step_scale: settings.step_scale, ..config.clone() };
+            LiveComparison::new(&config, self.start)
         });
     }
 

@@ -225,7 +225,7 @@ impl Session {
             "the model must have the configured architecture (the checkpoint loader checks it)"
         );
         let seed = config.seed;
-        let data = config.source.dataset(config.count, config.noise, &mut stream_rng(seed, Stream::Data));
+        let data = config.dataset();
         let adam = Adam::new(AdamConfig { lr: config.lr, ..AdamConfig::default() }, &model.layers);
         let test_len = data.test().nrows();
         let mut test_rng = stream_rng(seed, Stream::TestNoise);

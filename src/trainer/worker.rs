@@ -119,6 +119,7 @@ mod tests {
     use crate::objective::Objective;
     use crate::sampling::chain::Chain;
     use crate::sampling::langevin::Particles;
+    use crate::sampling::start::Start;
     use crate::seeds::{Stream, stream_rng};
     use crate::trainer::Session;
     use crate::trainer::protocol::Advance;
@@ -363,7 +364,8 @@ mod tests {
         let config = small_annealed();
         let mut session = Session::new(&config);
         while session.train_step().expect("trains").is_some() {}
-        let mut expected = Particles::uniform(config.particles, config.seed, 0);
+        let mut expected =
+            Start::for_run(&config, config.dataset().train()).particles(config.particles, config.seed, 0);
         let mut chain = Chain::annealed(&config);
 
         let held = Settings { particles_held: true, ..running() };

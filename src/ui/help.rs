@@ -211,7 +211,7 @@ impl Help {
             lines.extend([
                 key(". / >", "one Langevin step / to the end of the level (holds them)".into()),
                 key("c", "single-σ and annealed Langevin side by side, same start".into()),
-                key("r", "fresh particles from U[-1,1]², the schedule from level 1".into()),
+                key("r", "fresh particles from N(mean, σ₁²I), the schedule from level 1".into()),
             ]);
         } else {
             lines.extend([
