@@ -38,6 +38,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use crate::app::App;
 use crate::app::loss_pointer::LossTarget;
 use crate::app::view::PlotGrids;
+use crate::config::Mode;
 use crate::eval::score_field::Lattice;
 use crate::trainer::protocol::TrainerState;
 use compare::ComparePanels;
@@ -149,7 +150,7 @@ impl App {
                     view: self.view(),
                     colour: self.colour(),
                     field: self.field_overlay(),
-                    zoomed: self.zoomed(),
+                    off_view: self.zoomed() || self.config().mode == Mode::Annealed,
                 }
                 .render(samples, buf),
             }

@@ -114,8 +114,10 @@ pub struct Scatter<'a> {
     /// `false` under `NO_COLOR`: glyphs stand in for the shades.
     pub colour: bool,
     pub field: Option<FieldOverlay<'a>>,
-    /// The view is not the data set's bounds (the mouse zoomed or panned it).
-    pub zoomed: bool,
+    /// Particles outside the view are not lost: the mouse zoomed or panned it, or they are
+    /// annealing's, which start from the wide prior of its first level ("off view" then,
+    /// not "escaped").
+    pub off_view: bool,
 }
 
 /// The view's name: long, and short for a narrow panel.
@@ -168,13 +170,12 @@ fn legend(samples: &Samples, view: View, colour: bool) -> Line<'static> {
 
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Scatter { samples, view, colour, field: overlay, zoomed } = self;
+        let Scatter { samples, view, colour, field: overlay, off_view } = self;
         let transform = PlotTransform::new(area, samples.bounds());
         // A field evaluated for another lattice (the panel was just resized) is not drawn.
         let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
         let legend = legend(samples, view, colour);
-        // Zoomed in, the particles outside the view have not escaped anywhere.
-        let outside = if zoomed { "off view" } else { "escaped" };
+        let outside = if off_view { "off view" } else { "escaped" };
         let lost =
             Line::styled(format!(" {outside} {} · non-finite {} ", samples.escaped(), samples.nonfinite()), theme::DIM);
         // Room left of the right-hand title, and right of the legend (a title drawn later
@@ -347,7 +348,7 @@ mod tests {
         let area = Rect::new(0, 0, 60, 10);
         s.shade_data(PlotTransform::new(area, s.bounds()).grid());
         let mut buf = Buffer::empty(area);
-        Scatter { samples: &s, view, colour: true, field: None, zoomed: false }.render(area, &mut buf);
+        Scatter { samples: &s, view, colour: true, field: None, off_view: false }.render(area, &mut buf);
         buf
     }
 
