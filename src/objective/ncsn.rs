@@ -3,8 +3,8 @@
 //!
 //! The network takes log σ as a third input and its output is divided by σ,
 //! s_θ(x, σ) = net_θ(x, log σ)/σ, so its targets stay O(1) at every level. Each sample draws
-//! its level σᵢ uniformly from the schedule; weighting the DSM loss by σᵢ² (which makes every
-//! level contribute alike) gives, per sample,
+//! its level σᵢ (log-uniformly over [σ_min, σ_max]: `trainer::session`); weighting the DSM
+//! loss by σᵢ² (which makes every level contribute alike) gives, per sample,
 //!
 //! σᵢ²‖s_θ(x̃ᵢ, σᵢ) + εᵢ/σᵢ‖² = ‖net_θ(x̃ᵢ, log σᵢ) + εᵢ‖²,   x̃ᵢ = xᵢ + σᵢεᵢ,
 //!
