@@ -7,16 +7,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Parser, ValueEnum};
 
 use crate::app::next_run::{TRAINING_PACES, steps_per_second, watchable_pace};
-use crate::config::{Config, InputError, Mode};
+use crate::config::{Config, InputError, Mode, Sampler};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::headless::plot::PlotFormat;
 use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
+use crate::sampling::diffusion::MIN_NFE;
 use crate::seeds::{Stream, stream_rng};
 use crate::shown::number;
 use crate::ui::{MIN_HEIGHT, MIN_WIDTH};
@@ -166,6 +167,15 @@ pub struct Cli {
     /// Annealed mode: c in the step size α = c·σᵢ² [(0, 10]]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().step_scale)]
     pub step_scale: f64,
+    /// Annealed mode: the sampler of the noise-conditional model; reverse-diffusion and
+    /// ode-euler run with --once (the dashboard samples with annealed Langevin)
+    /// [default: annealed]
+    #[arg(long, help_heading = "Sampler", value_enum)]
+    pub sampler: Option<Sampler>,
+    /// Reverse diffusion and the ODE: network evaluations, a grid of that many σ from σ_max
+    /// to σ_min (EDM's, ρ = 7) whose last step is Tweedie's denoiser [2..=100000]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().nfe)]
+    pub nfe: usize,
     /// Seed of every random draw (data, weights, noise, particles) [0..=2⁶⁴−1]
     #[arg(long, help_heading = "Training", default_value_t = Config::default().seed)]
     pub seed: u64,
@@ -226,6 +236,14 @@ impl Cli {
         check(positive(self.eta, 10.0), "eta", number(self.eta), "(0, 10]")?;
         check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
         check(positive(self.step_scale, 10.0), "step-scale", number(self.step_scale), "(0, 10]")?;
+        check(in_range(self.nfe, MIN_NFE, 100_000), "nfe", self.nfe, format!("{MIN_NFE}..=100000"))?;
+        let sampler = self.sampler.unwrap_or(Sampler::Annealed);
+        if sampler != Sampler::Annealed {
+            let name = sampler.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+            let needs = |ok: bool, what: &str| check(ok, "sampler", &name, format!("annealed, or {name} {what}"));
+            needs(mode == Mode::Annealed && !self.compare, "with --mode annealed (the noise-conditional model)")?;
+            needs(self.once, "with --once (the dashboard samples with annealed Langevin)")?;
+        }
         // --compare implies the annealed mode, whatever --mode says.
         check(
             !(mode == Mode::Annealed && self.objective == Objective::Ism),
@@ -280,6 +298,8 @@ impl Cli {
             levels_from_data: false,
             level_steps: self.level_steps,
             step_scale: self.step_scale,
+            sampler,
+            nfe: self.nfe,
             seed: self.seed,
         };
         // Without --sigmas the levels follow the data's scale (`noise_levels`).

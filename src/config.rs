@@ -50,6 +50,10 @@ pub struct Config {
     pub level_steps: usize,
     /// Annealed mode: c in the step size αᵢ = c·σᵢ².
     pub step_scale: f64,
+    /// Annealed mode: the sampler of the noise-conditional model.
+    pub sampler: Sampler,
+    /// Reverse diffusion and the ODE: network evaluations (`sampling::diffusion`).
+    pub nfe: usize,
     pub seed: u64,
 }
 
@@ -79,6 +83,8 @@ impl Default for Config {
             levels_from_data: false,
             level_steps: 100,
             step_scale: 0.1,
+            sampler: Sampler::Annealed,
+            nfe: 1000,
             seed: 0,
         }
     }
@@ -144,6 +150,18 @@ pub enum Mode {
     Single,
     /// Noise-conditional s(x, σ) over a schedule of σ, annealed Langevin (Song & Ermon 2019)
     Annealed,
+}
+
+/// How annealed mode samples its noise-conditional model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampler {
+    /// Annealed Langevin: --level-steps steps at each of the --sigmas levels (Song & Ermon 2019)
+    Annealed,
+    /// The reverse SDE's ancestral step down EDM's ρ = 7 grid of --nfe σ (Song et al. 2021)
+    ReverseDiffusion,
+    /// The probability-flow ODE dx/dσ = −σ·s(x, σ), Euler steps down the same grid
+    OdeEuler,
 }
 
 /// A flag whose value is outside its accepted range.

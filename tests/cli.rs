@@ -180,6 +180,9 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
         (&["--count", "9"], "--count", "'9'"),
         (&["--activation", "relu"], "--activation", "'relu'"),
         (&["--lr", "abc"], "--lr", "'abc'"),
+        (&["--mode", "annealed", "--nfe", "1"], "--nfe", "'1'"),
+        (&["--sampler", "ode-euler"], "--sampler", "'ode-euler'"),
+        (&["--sampler", "pc"], "--sampler", "'pc'"),
     ];
     for (extra, flag, value) in cases {
         // Default configuration otherwise: validation happens before any training.
@@ -593,4 +596,27 @@ fn a_seed_writes_the_same_samples_on_any_cpu() {
             assert_eq!(got, want, "{args:?} on the {} path: {got:#018x}, pinned {want:#018x}", path.name());
         }
     }
+}
+
+/// The diffusion samplers run with --once on the noise-conditional model: the JSON names the
+/// sampler and its budget, and each network evaluation is one step. Without --once they are
+/// refused (the dashboard samples with annealed Langevin) before any terminal is touched.
+#[test]
+fn the_diffusion_samplers_run_headless_with_their_budget() {
+    for (sampler, nfe) in [("reverse-diffusion", "20"), ("ode-euler", "7")] {
+        let args = ["--once", "--mode", "annealed", "--epochs", "2", "--particles", "300", "--json"];
+        let out = run(&[&args[..], &["--sampler", sampler, "--nfe", nfe]].concat(), None);
+        assert!(out.status.success(), "{sampler}: {}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(json["config"]["sampler"], sampler);
+        assert_eq!(json["config"]["nfe"].to_string(), nfe);
+        assert_eq!(json["samples"]["count"], 300);
+    }
+    let out = run(&["--mode", "annealed", "--sampler", "ode-euler"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("with --once"), "{}", text(&out.stderr));
+    // --compare sets annealed Langevin beside the single-σ chain: no other sampler.
+    let out = run(&["--once", "--compare", "--sampler", "reverse-diffusion"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--sampler"), "{}", text(&out.stderr));
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::config::Mode;
+use crate::config::{Mode, Sampler};
 use crate::data::Source;
 use crate::headless::pipeline::{Outputs, Summary};
 use crate::objective::Objective;
@@ -57,16 +57,31 @@ pub fn text(s: &Summary) -> String {
                 crate::shown::number(c.eta)
             )
         }
-        Mode::Annealed => writeln!(
-            out,
-            "sampler   annealed Langevin: {} particles from N(mean, σ₁²I), σ {} ({} levels{}) × {} steps, α = {}·σ², then denoised",
-            c.particles,
-            c.levels,
-            c.levels.len(),
-            if c.levels_from_data { ", from the data" } else { "" },
-            c.level_steps,
-            crate::shown::number(c.step_scale)
-        ),
+        Mode::Annealed => {
+            let from_data = if c.levels_from_data { ", from the data" } else { "" };
+            let diffusion = |name: &str| {
+                format!(
+                    "sampler   {name}: {} particles from N(mean, σ₁²I), σ {}→{}{from_data}, {} network evaluations on EDM's ρ = 7 grid, the last denoising",
+                    c.particles,
+                    crate::shown::number(c.levels.max),
+                    crate::shown::number(c.levels.min),
+                    c.nfe
+                )
+            };
+            match c.sampler {
+                Sampler::Annealed => writeln!(
+                    out,
+                    "sampler   annealed Langevin: {} particles from N(mean, σ₁²I), σ {} ({} levels{from_data}) × {} steps, α = {}·σ², then denoised",
+                    c.particles,
+                    c.levels,
+                    c.levels.len(),
+                    c.level_steps,
+                    crate::shown::number(c.step_scale)
+                ),
+                Sampler::ReverseDiffusion => writeln!(out, "{}", diffusion("reverse diffusion (VE SDE)")),
+                Sampler::OdeEuler => writeln!(out, "{}", diffusion("probability-flow ODE, Euler")),
+            }
+        }
     };
     let _ = writeln!(out);
     let train = match s.train_steps {

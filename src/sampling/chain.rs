@@ -6,7 +6,9 @@
 //! - [`Chain::Single`]: the course's chain on the single-σ model, x ← x + (η/2)·s(x) + √η·z;
 //! - [`Chain::AtSigma`]: that chain on the noise-conditional model read at one σ (the
 //!   single-σ side of `--compare`);
-//! - [`Chain::Annealed`]: annealed Langevin over the noise levels ([`AnnealedSampler`]).
+//! - [`Chain::Annealed`]: annealed Langevin over the noise levels ([`AnnealedSampler`]);
+//! - [`Chain::Diffusion`]: reverse diffusion or the probability-flow ODE down a grid of σ
+//!   ([`DiffusionSampler`]), `--once` only for now.
 //!
 //! Every step is x ← x + α·s(x, σ) + √(2α)·z: the single chains have α = η/2 at a fixed σ,
 //! the annealed one αᵢ = c·σᵢ² at level i, and its last step is the noise-free x + σ_L²·s.
@@ -23,8 +25,9 @@
 //! exact score, mean‖s‖ → E‖x‖/σ² = √(π/2)/σ, so SNR = √(c/2) at every level: scaling αᵢ
 //! with σᵢ² keeps the ratio of drift to noise the same all the way down.
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, Sampler};
 use crate::nn::Mlp;
+use crate::sampling::diffusion::{DiffusionSampler, Step};
 use crate::sampling::langevin::ConditionalScore;
 use crate::sampling::langevin::{AnnealedPosition, AnnealedSampler, AtLevel, Particles};
 
@@ -51,6 +54,7 @@ pub enum Chain {
         limit: Option<u64>,
     },
     Annealed(AnnealedSampler),
+    Diffusion(DiffusionSampler),
 }
 
 /// The step a chain takes next: x ← x + α·s(x, σ) + √(2α)·z, without the noise term when
@@ -77,8 +81,16 @@ impl Chain {
     pub fn for_run(config: &Config) -> Self {
         match config.mode {
             Mode::Single => Chain::Single { eta: config.eta, sigma: config.sigma, limit: Some(config.steps as u64) },
-            Mode::Annealed => Chain::annealed(config),
+            Mode::Annealed => match config.sampler {
+                Sampler::Annealed => Chain::annealed(config),
+                Sampler::ReverseDiffusion => Chain::diffusion(Step::ReverseDiffusion, config),
+                Sampler::OdeEuler => Chain::diffusion(Step::OdeEuler, config),
+            },
         }
+    }
+
+    fn diffusion(step: Step, config: &Config) -> Self {
+        Chain::Diffusion(DiffusionSampler::new(step, &config.levels, config.nfe))
     }
 
     /// The dashboard's chain: the course's chain without end, or the annealed schedule.
@@ -100,6 +112,7 @@ impl Chain {
                 limit.map(|l| l.saturating_sub(particles.steps_taken()))
             }
             Chain::Annealed(sampler) => Some(sampler.remaining() as u64),
+            Chain::Diffusion(sampler) => Some(sampler.remaining() as u64),
         }
     }
 
@@ -117,6 +130,7 @@ impl Chain {
                 particles.langevin(&field, *eta as f32, steps);
             }
             Chain::Annealed(sampler) => sampler.advance(particles, &ConditionalScore { model }, steps),
+            Chain::Diffusion(sampler) => sampler.advance(particles, &ConditionalScore { model }, steps),
         }
     }
 
@@ -135,6 +149,7 @@ impl Chain {
                 particles.langevin_part(&field, *eta as f32, chunks);
             }
             Chain::Annealed(sampler) => sampler.advance_part(particles, &ConditionalScore { model }, chunks),
+            Chain::Diffusion(sampler) => sampler.advance_part(particles, &ConditionalScore { model }, chunks),
         }
     }
 
@@ -158,6 +173,11 @@ impl Chain {
                 NextStep { sigma, alpha: sigma * sigma, noise: false }
             }
             Chain::Annealed(sampler) => NextStep { sigma: sampler.sigma(), alpha: sampler.alpha(), noise: true },
+            // α is the drift's factor; the noise's is √α for reverse diffusion (not √(2α)).
+            Chain::Diffusion(sampler) => {
+                let (drift, diffusion) = sampler.factors();
+                NextStep { sigma: sampler.sigma(), alpha: drift, noise: diffusion > 0.0 }
+            }
         }
     }
 
@@ -168,6 +188,14 @@ impl Chain {
             Chain::Single { eta, sigma, .. } | Chain::AtSigma { eta, sigma, .. } => format!("σ {sigma} · η {eta}"),
             Chain::Annealed(s) => {
                 format!("σ {}→{} ×{} · c {}", s.levels.max, s.levels.min, s.levels.len(), s.step_scale)
+            }
+            Chain::Diffusion(s) => {
+                let name = match s.step {
+                    Step::ReverseDiffusion => "reverse diffusion",
+                    Step::OdeEuler => "ODE Euler",
+                };
+                let (max, min) = (s.grid[0], s.grid[s.grid.len() - 1]);
+                format!("{name} · σ {max}→{min} · {} NFE", s.grid.len())
             }
         }
     }
@@ -186,11 +214,15 @@ impl Chain {
         let step = self.next_step();
         let mean_score = match self {
             Chain::Single { .. } => particles.mean_score_norm(model),
-            Chain::AtSigma { .. } | Chain::Annealed(_) => {
+            Chain::AtSigma { .. } | Chain::Annealed(_) | Chain::Diffusion(_) => {
                 particles.mean_score_norm(&AtLevel { field: &ConditionalScore { model }, sigma: step.sigma as f32 })
             }
         };
-        let signal_to_noise = mean_score.filter(|_| step.noise).map(|m| signal_to_noise(step.alpha, m));
+        let signal_to_noise = mean_score.filter(|_| step.noise).map(|m| match self {
+            // Drift α·m over noise √α·E‖z‖.
+            Chain::Diffusion(_) => step.alpha.sqrt() * m / MEAN_NOISE_NORM,
+            _ => signal_to_noise(step.alpha, m),
+        });
         Readout { mean_score, signal_to_noise }
     }
 
