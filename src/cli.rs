@@ -17,7 +17,7 @@ use crate::headless::plot::PlotFormat;
 use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
-use crate::sampling::diffusion::MIN_NFE;
+use crate::sampling::diffusion::{MIN_HEUN_NFE, MIN_NFE};
 use crate::seeds::{Stream, stream_rng};
 use crate::shown::number;
 use crate::ui::{MIN_HEIGHT, MIN_WIDTH};
@@ -167,8 +167,8 @@ pub struct Cli {
     /// Annealed mode: c in the step size α = c·σᵢ² [(0, 10]]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().step_scale)]
     pub step_scale: f64,
-    /// Annealed mode: the sampler of the noise-conditional model; reverse-diffusion and
-    /// ode-euler run with --once (the dashboard samples with annealed Langevin)
+    /// Annealed mode: the sampler of the noise-conditional model; reverse-diffusion,
+    /// ode-euler and ode-heun run with --once (the dashboard samples with annealed Langevin)
     /// [default: annealed]
     #[arg(long, help_heading = "Sampler", value_enum)]
     pub sampler: Option<Sampler>,
@@ -243,6 +243,10 @@ impl Cli {
             let needs = |ok: bool, what: &str| check(ok, "sampler", &name, format!("annealed, or {name} {what}"));
             needs(mode == Mode::Annealed && !self.compare, "with --mode annealed (the noise-conditional model)")?;
             needs(self.once, "with --once (the dashboard samples with annealed Langevin)")?;
+        }
+        if sampler == Sampler::OdeHeun {
+            let accepted = format!("{MIN_HEUN_NFE}..=100000 with ode-heun (a step takes two evaluations)");
+            check(self.nfe >= MIN_HEUN_NFE, "nfe", self.nfe, accepted)?;
         }
         // --compare implies the annealed mode, whatever --mode says.
         check(

@@ -162,6 +162,8 @@ pub enum Sampler {
     ReverseDiffusion,
     /// The probability-flow ODE dx/dσ = −σ·s(x, σ), Euler steps down the same grid
     OdeEuler,
+    /// The same ODE, Heun's steps (two evaluations each; Karras et al. 2022)
+    OdeHeun,
 }
 
 /// A flag whose value is outside its accepted range.

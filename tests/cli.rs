@@ -183,6 +183,7 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
         (&["--mode", "annealed", "--nfe", "1"], "--nfe", "'1'"),
         (&["--sampler", "ode-euler"], "--sampler", "'ode-euler'"),
         (&["--sampler", "pc"], "--sampler", "'pc'"),
+        (&["--mode", "annealed", "--sampler", "ode-heun", "--nfe", "2"], "--nfe", "'2'"),
     ];
     for (extra, flag, value) in cases {
         // Default configuration otherwise: validation happens before any training.
@@ -603,7 +604,7 @@ fn a_seed_writes_the_same_samples_on_any_cpu() {
 /// refused (the dashboard samples with annealed Langevin) before any terminal is touched.
 #[test]
 fn the_diffusion_samplers_run_headless_with_their_budget() {
-    for (sampler, nfe) in [("reverse-diffusion", "20"), ("ode-euler", "7")] {
+    for (sampler, nfe) in [("reverse-diffusion", "20"), ("ode-euler", "7"), ("ode-heun", "9")] {
         let args = ["--once", "--mode", "annealed", "--epochs", "2", "--particles", "300", "--json"];
         let out = run(&[&args[..], &["--sampler", sampler, "--nfe", nfe]].concat(), None);
         assert!(out.status.success(), "{sampler}: {}", text(&out.stderr));

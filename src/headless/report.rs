@@ -6,6 +6,7 @@ use crate::config::{Mode, Sampler};
 use crate::data::Source;
 use crate::headless::pipeline::{Outputs, Summary};
 use crate::objective::Objective;
+use crate::sampling::chain::Chain;
 
 /// The summary as one JSON object (`--once --json`).
 pub fn json(summary: &Summary) -> String {
@@ -59,13 +60,18 @@ pub fn text(s: &Summary) -> String {
         }
         Mode::Annealed => {
             let from_data = if c.levels_from_data { ", from the data" } else { "" };
+            // Heun's steps take two evaluations: an even budget leaves one unspent.
+            let evaluations = match Chain::for_run(c) {
+                Chain::Diffusion(sampler) => sampler.evaluations(),
+                _ => c.nfe,
+            };
             let diffusion = |name: &str| {
                 format!(
                     "sampler   {name}: {} particles from N(mean, σ₁²I), σ {}→{}{from_data}, {} network evaluations on EDM's ρ = 7 grid, the last denoising",
                     c.particles,
                     crate::shown::number(c.levels.max),
                     crate::shown::number(c.levels.min),
-                    c.nfe
+                    evaluations
                 )
             };
             match c.sampler {
@@ -80,6 +86,7 @@ pub fn text(s: &Summary) -> String {
                 ),
                 Sampler::ReverseDiffusion => writeln!(out, "{}", diffusion("reverse diffusion (VE SDE)")),
                 Sampler::OdeEuler => writeln!(out, "{}", diffusion("probability-flow ODE, Euler")),
+                Sampler::OdeHeun => writeln!(out, "{}", diffusion("probability-flow ODE, Heun")),
             }
         }
     };

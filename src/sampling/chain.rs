@@ -85,6 +85,7 @@ impl Chain {
                 Sampler::Annealed => Chain::annealed(config),
                 Sampler::ReverseDiffusion => Chain::diffusion(Step::ReverseDiffusion, config),
                 Sampler::OdeEuler => Chain::diffusion(Step::OdeEuler, config),
+                Sampler::OdeHeun => Chain::diffusion(Step::OdeHeun, config),
             },
         }
     }
@@ -193,9 +194,10 @@ impl Chain {
                 let name = match s.step {
                     Step::ReverseDiffusion => "reverse diffusion",
                     Step::OdeEuler => "ODE Euler",
+                    Step::OdeHeun => "ODE Heun",
                 };
                 let (max, min) = (s.grid[0], s.grid[s.grid.len() - 1]);
-                format!("{name} · σ {max}→{min} · {} NFE", s.grid.len())
+                format!("{name} · σ {max}→{min} · {} NFE", s.evaluations())
             }
         }
     }

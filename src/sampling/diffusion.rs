@@ -6,13 +6,17 @@
 //! - **reverse diffusion** (the reverse SDE's ancestral step; `docs/theory.md` 4b derives it
 //!   from the reversed Markov chain): x ← x + (σᵢ² − σᵢ₊₁²)·s(x, σᵢ) + √(σᵢ² − σᵢ₊₁²)·z;
 //! - **probability-flow ODE, Euler**: dx/dσ = −σ·s(x, σ), one Euler step from σᵢ to σᵢ₊₁:
-//!   x ← x + (σᵢ − σᵢ₊₁)·σᵢ·s(x, σᵢ), no noise: the same marginals, deterministically.
+//!   x ← x + (σᵢ − σᵢ₊₁)·σᵢ·s(x, σᵢ), no noise: the same marginals, deterministically;
+//! - **the ODE, Heun** (Karras et al. 2022): the Euler step to a trial point x′, then
+//!   x ← x + (σᵢ₊₁ − σᵢ)·(d(x, σᵢ) + d(x′, σᵢ₊₁))/2 with d = −σ·s: second order, two
+//!   evaluations a step.
 //!
 //! **The grid** is EDM's (Karras et al. 2022) with ρ = 7:
 //! σᵢ = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0 … N−1, which spends its
 //! steps where the score changes fastest, at small σ. **The budget** is in network
 //! evaluations (`--nfe`): a grid of N points takes N − 1 steps of one evaluation each and the
-//! denoising step, N in all.
+//! denoising step, N in all; Heun's steps take two, so its grid has (N − 1)/2 + 1 points
+//! (rounded down: an even budget leaves one evaluation unspent).
 //!
 //! Every step is x ← x + drift·s(x, σ) + diffusion·z ([`Particles::drift_diffuse`]), so the
 //! particles' chunks and noise streams are those of the Langevin samplers: the same bits on
@@ -27,11 +31,25 @@ pub const RHO: f64 = 7.0;
 /// The fewest network evaluations a run may take: one step and the denoising step.
 pub const MIN_NFE: usize = 2;
 
+/// The fewest evaluations Heun's run may take: one step and the denoising step.
+pub const MIN_HEUN_NFE: usize = 3;
+
 /// Which step [`DiffusionSampler`] takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     ReverseDiffusion,
     OdeEuler,
+    OdeHeun,
+}
+
+impl Step {
+    /// Network evaluations a step down the grid takes.
+    pub fn evaluations(self) -> usize {
+        match self {
+            Step::ReverseDiffusion | Step::OdeEuler => 1,
+            Step::OdeHeun => 2,
+        }
+    }
 }
 
 /// `points` values of σ from `max` down to `min` on EDM's ρ = 7 grid (the ends exact).
@@ -57,9 +75,16 @@ pub struct DiffusionSampler {
 }
 
 impl DiffusionSampler {
-    /// A run of `nfe` network evaluations (at least [`MIN_NFE`]) between `levels`' ends.
+    /// A run of at most `nfe` network evaluations (at least one step and the denoising
+    /// step) between `levels`' ends.
     pub fn new(step: Step, levels: &NoiseLevels, nfe: usize) -> Self {
-        Self { step, grid: edm_grid(levels.max, levels.min, nfe.max(MIN_NFE)), taken: 0 }
+        let points = (nfe.saturating_sub(1) / step.evaluations()).max(1) + 1;
+        Self { step, grid: edm_grid(levels.max, levels.min, points), taken: 0 }
+    }
+
+    /// Network evaluations of the whole run.
+    pub fn evaluations(&self) -> usize {
+        (self.grid.len() - 1) * self.step.evaluations() + 1
     }
 
     pub fn remaining(&self) -> usize {
@@ -86,7 +111,7 @@ impl DiffusionSampler {
                     let gap = sigma * sigma - next * next;
                     (gap, gap.sqrt())
                 }
-                Step::OdeEuler => ((sigma - next) * sigma, 0.0),
+                Step::OdeEuler | Step::OdeHeun => ((sigma - next) * sigma, 0.0),
             },
         }
     }
@@ -94,16 +119,26 @@ impl DiffusionSampler {
     /// Up to `steps` steps under `field`, stopping at the end.
     pub fn advance(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, steps: usize) {
         for _ in 0..steps.min(self.remaining()) {
-            let (drift, diffusion) = self.factors();
-            let at = AtLevel { field, sigma: self.sigma() as f32 };
-            particles.drift_diffuse(&at, drift as f32, diffusion as f32, 1);
+            match (self.step, self.grid.get(self.taken + 1)) {
+                (Step::OdeHeun, Some(&next)) => particles.heun(field, self.sigma() as f32, next as f32),
+                _ => {
+                    let (drift, diffusion) = self.factors();
+                    let at = AtLevel { field, sigma: self.sigma() as f32 };
+                    particles.drift_diffuse(&at, drift as f32, diffusion as f32, 1);
+                }
+            }
             self.taken += 1;
         }
     }
 
-    /// The next `chunks` chunks' part of the next step (see [`Particles::drift_diffuse_part`]).
+    /// The next `chunks` chunks' part of the next step (see [`Particles::drift_diffuse_part`]);
+    /// a Heun step is taken whole.
     pub fn advance_part(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, chunks: usize) {
         if self.is_done() {
+            return;
+        }
+        if self.step == Step::OdeHeun && self.taken + 1 < self.grid.len() {
+            self.advance(particles, field, 1);
             return;
         }
         let (drift, diffusion) = self.factors();
@@ -142,5 +177,11 @@ mod tests {
         let ode = DiffusionSampler::new(Step::OdeEuler, &levels, 3);
         assert_eq!(ode.factors(), ((4.0 - next) * 4.0, 0.0));
         assert_eq!(DiffusionSampler::new(Step::OdeEuler, &levels, 0).remaining(), MIN_NFE);
+        // Heun: two evaluations a step, one for the denoising step.
+        for (nfe, points, used) in [(3, 2, 3), (4, 2, 3), (5, 3, 5), (51, 26, 51), (1, 2, 3)] {
+            let heun = DiffusionSampler::new(Step::OdeHeun, &levels, nfe);
+            assert_eq!((heun.grid.len(), heun.evaluations()), (points, used), "budget {nfe}");
+        }
+        assert_eq!(DiffusionSampler::new(Step::ReverseDiffusion, &levels, 50).evaluations(), 50);
     }
 }
