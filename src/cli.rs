@@ -17,7 +17,7 @@ use crate::headless::plot::PlotFormat;
 use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
-use crate::sampling::diffusion::{MIN_HEUN_NFE, MIN_NFE};
+use crate::sampling::diffusion::{MIN_NFE, MIN_TWO_EVALUATION_NFE};
 use crate::seeds::{Stream, stream_rng};
 use crate::shown::number;
 use crate::ui::{MIN_HEIGHT, MIN_WIDTH};
@@ -168,7 +168,7 @@ pub struct Cli {
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().step_scale)]
     pub step_scale: f64,
     /// Annealed mode: the sampler of the noise-conditional model; reverse-diffusion,
-    /// ode-euler and ode-heun run with --once (the dashboard samples with annealed Langevin)
+    /// ode-euler, ode-heun and pc run with --once (the dashboard samples with annealed Langevin)
     /// [default: annealed]
     #[arg(long, help_heading = "Sampler", value_enum)]
     pub sampler: Option<Sampler>,
@@ -176,6 +176,10 @@ pub struct Cli {
     /// to σ_min (EDM's, ρ = 7) whose last step is Tweedie's denoiser [2..=100000]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().nfe)]
     pub nfe: usize,
+    /// Predictor–corrector: the corrector's signal-to-noise ratio r, its step
+    /// ε = 2·(r·E‖z‖/mean‖s‖)² (Song et al. 2021's 0.16 for variance-exploding models) [(0, 10]]
+    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().snr)]
+    pub snr: f64,
     /// Seed of every random draw (data, weights, noise, particles) [0..=2⁶⁴−1]
     #[arg(long, help_heading = "Training", default_value_t = Config::default().seed)]
     pub seed: u64,
@@ -244,9 +248,11 @@ impl Cli {
             needs(mode == Mode::Annealed && !self.compare, "with --mode annealed (the noise-conditional model)")?;
             needs(self.once, "with --once (the dashboard samples with annealed Langevin)")?;
         }
-        if sampler == Sampler::OdeHeun {
-            let accepted = format!("{MIN_HEUN_NFE}..=100000 with ode-heun (a step takes two evaluations)");
-            check(self.nfe >= MIN_HEUN_NFE, "nfe", self.nfe, accepted)?;
+        check(positive(self.snr, 10.0), "snr", number(self.snr), "(0, 10]")?;
+        if matches!(sampler, Sampler::OdeHeun | Sampler::Pc) {
+            let accepted =
+                format!("{MIN_TWO_EVALUATION_NFE}..=100000 with ode-heun or pc (a step takes two evaluations)");
+            check(self.nfe >= MIN_TWO_EVALUATION_NFE, "nfe", self.nfe, accepted)?;
         }
         // --compare implies the annealed mode, whatever --mode says.
         check(
@@ -304,6 +310,7 @@ impl Cli {
             step_scale: self.step_scale,
             sampler,
             nfe: self.nfe,
+            snr: self.snr,
             seed: self.seed,
         };
         // Without --sigmas the levels follow the data's scale (`noise_levels`).

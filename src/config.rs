@@ -54,6 +54,8 @@ pub struct Config {
     pub sampler: Sampler,
     /// Reverse diffusion and the ODE: network evaluations (`sampling::diffusion`).
     pub nfe: usize,
+    /// Predictor–corrector: the corrector's signal-to-noise ratio r.
+    pub snr: f64,
     pub seed: u64,
 }
 
@@ -85,6 +87,7 @@ impl Default for Config {
             step_scale: 0.1,
             sampler: Sampler::Annealed,
             nfe: 1000,
+            snr: 0.16,
             seed: 0,
         }
     }
@@ -164,6 +167,9 @@ pub enum Sampler {
     OdeEuler,
     /// The same ODE, Heun's steps (two evaluations each; Karras et al. 2022)
     OdeHeun,
+    /// Predictor–corrector: a Langevin corrector step of signal-to-noise ratio --snr, then
+    /// reverse diffusion (two evaluations a step; Song et al. 2021)
+    Pc,
 }
 
 /// A flag whose value is outside its accepted range.

@@ -604,7 +604,7 @@ fn a_seed_writes_the_same_samples_on_any_cpu() {
 /// refused (the dashboard samples with annealed Langevin) before any terminal is touched.
 #[test]
 fn the_diffusion_samplers_run_headless_with_their_budget() {
-    for (sampler, nfe) in [("reverse-diffusion", "20"), ("ode-euler", "7"), ("ode-heun", "9")] {
+    for (sampler, nfe) in [("reverse-diffusion", "20"), ("ode-euler", "7"), ("ode-heun", "9"), ("pc", "11")] {
         let args = ["--once", "--mode", "annealed", "--epochs", "2", "--particles", "300", "--json"];
         let out = run(&[&args[..], &["--sampler", sampler, "--nfe", nfe]].concat(), None);
         assert!(out.status.success(), "{sampler}: {}", text(&out.stderr));

@@ -7,9 +7,9 @@
 //!   √((s² + σ_min²)/(s² + σ_max²))·s²/(s² + σ_min²), particle by particle. Euler's error is
 //!   first order in the step: checked to fall about tenfold from 100 to 1000 evaluations;
 //!   Heun's, second order, about a hundredfold from 10 to 100 steps.
-//! - Reverse diffusion, started from the exact N(μ, (s² + σ_max²) I), ends (after Tweedie's
-//!   step) at N(μ, s⁴/(s² + σ_min²) I): its mean and variance are checked within stated
-//!   multiples of their standard errors.
+//! - Reverse diffusion and predictor–corrector, started from the exact N(μ, (s² + σ_max²) I),
+//!   end (after Tweedie's step) at N(μ, s⁴/(s² + σ_min²) I): their means and variances are
+//!   checked within stated multiples of their standard errors.
 
 use dsm_tui::noise_levels::NoiseLevels;
 use dsm_tui::sampling::diffusion::{DiffusionSampler, Step};
@@ -50,7 +50,11 @@ fn run(step: Step, nfe: usize, particles: &mut Particles) {
     sampler.advance(particles, &Gaussian, nfe + 5);
     assert!(sampler.is_done());
     assert_eq!(sampler.evaluations(), nfe, "the whole budget");
-    let steps = (nfe - 1) / step.evaluations() + 1;
+    // The particles count their moves: a corrector step is one of its own.
+    let steps = match step {
+        Step::PredictorCorrector { .. } => nfe,
+        _ => (nfe - 1) / step.evaluations() + 1,
+    };
     assert_eq!(particles.steps_taken(), steps as u64, "the grid's steps and the denoising step");
 }
 
@@ -93,9 +97,19 @@ fn heuns_steps_follow_it_to_second_order() {
 
 #[test]
 fn reverse_diffusion_ends_at_the_data_distribution() {
+    ends_at_the_data_distribution(Step::ReverseDiffusion);
+}
+
+#[test]
+fn predictor_corrector_ends_at_the_data_distribution() {
+    ends_at_the_data_distribution(Step::PredictorCorrector { snr: 0.16 });
+}
+
+fn ends_at_the_data_distribution(step: Step) {
     let n = 20_000;
     let mut particles = prior(n);
-    run(Step::ReverseDiffusion, 1000, &mut particles);
+    // An odd budget: two-evaluation steps spend it all.
+    run(step, 1001, &mut particles);
     let end = particles.positions();
     let variance_want = S.powi(4) / (S * S + SIGMA_MIN * SIGMA_MIN);
     for (d, mu) in MU.into_iter().enumerate() {
@@ -105,11 +119,11 @@ fn reverse_diffusion_ends_at_the_data_distribution() {
         // Standard errors: √(v/n) = 0.0035 for the mean, v·√(2/n) = 0.0025 for the variance;
         // the bars are 5 of them, plus 2% of v for the steps' discretisation.
         let mean_se = (variance_want / n as f64).sqrt();
-        assert!((mean - f64::from(mu)).abs() < 5.0 * mean_se, "dimension {d}: mean {mean}");
+        assert!((mean - f64::from(mu)).abs() < 5.0 * mean_se, "{step:?}, dimension {d}: mean {mean}");
         let var_se = variance_want * (2.0 / n as f64).sqrt();
         assert!(
             (variance - variance_want).abs() < 5.0 * var_se + 0.02 * variance_want,
-            "dimension {d}: variance {variance} vs {variance_want}"
+            "{step:?}, dimension {d}: variance {variance} vs {variance_want}"
         );
     }
 }

@@ -87,6 +87,9 @@ pub fn text(s: &Summary) -> String {
                 Sampler::ReverseDiffusion => writeln!(out, "{}", diffusion("reverse diffusion (VE SDE)")),
                 Sampler::OdeEuler => writeln!(out, "{}", diffusion("probability-flow ODE, Euler")),
                 Sampler::OdeHeun => writeln!(out, "{}", diffusion("probability-flow ODE, Heun")),
+                Sampler::Pc => {
+                    writeln!(out, "{}", diffusion(&format!("predictor–corrector, r = {}", crate::shown::number(c.snr))))
+                }
             }
         }
     };

@@ -29,10 +29,8 @@ use crate::config::{Config, Mode, Sampler};
 use crate::nn::Mlp;
 use crate::sampling::diffusion::{DiffusionSampler, Step};
 use crate::sampling::langevin::ConditionalScore;
+pub use crate::sampling::langevin::MEAN_NOISE_NORM;
 use crate::sampling::langevin::{AnnealedPosition, AnnealedSampler, AtLevel, Particles};
-
-/// E‖z‖ for z ~ N(0, I₂): the mean of a Rayleigh(1) variable, √(π/2).
-pub const MEAN_NOISE_NORM: f64 = 1.253_314_137_315_500_3;
 
 /// √(α/2)·mean‖s‖ / E‖z‖: see the module's documentation.
 pub fn signal_to_noise(alpha: f64, mean_score: f64) -> f64 {
@@ -86,6 +84,7 @@ impl Chain {
                 Sampler::ReverseDiffusion => Chain::diffusion(Step::ReverseDiffusion, config),
                 Sampler::OdeEuler => Chain::diffusion(Step::OdeEuler, config),
                 Sampler::OdeHeun => Chain::diffusion(Step::OdeHeun, config),
+                Sampler::Pc => Chain::diffusion(Step::PredictorCorrector { snr: config.snr }, config),
             },
         }
     }
@@ -192,9 +191,10 @@ impl Chain {
             }
             Chain::Diffusion(s) => {
                 let name = match s.step {
-                    Step::ReverseDiffusion => "reverse diffusion",
-                    Step::OdeEuler => "ODE Euler",
-                    Step::OdeHeun => "ODE Heun",
+                    Step::ReverseDiffusion => "reverse diffusion".to_string(),
+                    Step::OdeEuler => "ODE Euler".to_string(),
+                    Step::OdeHeun => "ODE Heun".to_string(),
+                    Step::PredictorCorrector { snr } => format!("PC r {snr}"),
                 };
                 let (max, min) = (s.grid[0], s.grid[s.grid.len() - 1]);
                 format!("{name} · σ {max}→{min} · {} NFE", s.evaluations())

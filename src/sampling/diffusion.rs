@@ -9,7 +9,10 @@
 //!   x ← x + (σᵢ − σᵢ₊₁)·σᵢ·s(x, σᵢ), no noise: the same marginals, deterministically;
 //! - **the ODE, Heun** (Karras et al. 2022): the Euler step to a trial point x′, then
 //!   x ← x + (σᵢ₊₁ − σᵢ)·(d(x, σᵢ) + d(x′, σᵢ₊₁))/2 with d = −σ·s: second order, two
-//!   evaluations a step.
+//!   evaluations a step;
+//! - **predictor–corrector** (Song et al. 2021, Algorithms 2 and 4): at each σᵢ a Langevin
+//!   corrector step whose size is set by the signal-to-noise ratio r (`--snr`,
+//!   [`Particles::correct`]), then the reverse-diffusion step: two evaluations a step.
 //!
 //! **The grid** is EDM's (Karras et al. 2022) with ρ = 7:
 //! σᵢ = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0 … N−1, which spends its
@@ -31,15 +34,20 @@ pub const RHO: f64 = 7.0;
 /// The fewest network evaluations a run may take: one step and the denoising step.
 pub const MIN_NFE: usize = 2;
 
-/// The fewest evaluations Heun's run may take: one step and the denoising step.
-pub const MIN_HEUN_NFE: usize = 3;
+/// The fewest evaluations a run of two-evaluation steps (Heun, predictor–corrector) may
+/// take: one step and the denoising step.
+pub const MIN_TWO_EVALUATION_NFE: usize = 3;
 
 /// Which step [`DiffusionSampler`] takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Step {
     ReverseDiffusion,
     OdeEuler,
     OdeHeun,
+    /// Reverse diffusion after a Langevin corrector step of signal-to-noise ratio `snr`.
+    PredictorCorrector {
+        snr: f64,
+    },
 }
 
 impl Step {
@@ -47,7 +55,7 @@ impl Step {
     pub fn evaluations(self) -> usize {
         match self {
             Step::ReverseDiffusion | Step::OdeEuler => 1,
-            Step::OdeHeun => 2,
+            Step::OdeHeun | Step::PredictorCorrector { .. } => 2,
         }
     }
 }
@@ -107,7 +115,7 @@ impl DiffusionSampler {
             // The last step: Tweedie's denoiser.
             None => (sigma * sigma, 0.0),
             Some(&next) => match self.step {
-                Step::ReverseDiffusion => {
+                Step::ReverseDiffusion | Step::PredictorCorrector { .. } => {
                     let gap = sigma * sigma - next * next;
                     (gap, gap.sqrt())
                 }
@@ -121,6 +129,12 @@ impl DiffusionSampler {
         for _ in 0..steps.min(self.remaining()) {
             match (self.step, self.grid.get(self.taken + 1)) {
                 (Step::OdeHeun, Some(&next)) => particles.heun(field, self.sigma() as f32, next as f32),
+                (Step::PredictorCorrector { snr }, Some(_)) => {
+                    particles.correct(field, self.sigma() as f32, snr);
+                    let (drift, diffusion) = self.factors();
+                    let at = AtLevel { field, sigma: self.sigma() as f32 };
+                    particles.drift_diffuse(&at, drift as f32, diffusion as f32, 1);
+                }
                 _ => {
                     let (drift, diffusion) = self.factors();
                     let at = AtLevel { field, sigma: self.sigma() as f32 };
@@ -132,12 +146,12 @@ impl DiffusionSampler {
     }
 
     /// The next `chunks` chunks' part of the next step (see [`Particles::drift_diffuse_part`]);
-    /// a Heun step is taken whole.
+    /// a Heun or predictor–corrector step is taken whole.
     pub fn advance_part(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, chunks: usize) {
         if self.is_done() {
             return;
         }
-        if self.step == Step::OdeHeun && self.taken + 1 < self.grid.len() {
+        if self.step.evaluations() == 2 && self.taken + 1 < self.grid.len() {
             self.advance(particles, field, 1);
             return;
         }

@@ -28,6 +28,9 @@ use crate::seeds::{Stream, StreamRng, stream_rng};
 /// 5000 particles give both cores plenty of chunks.
 pub const CHUNK: usize = 256;
 
+/// E‖z‖ for z ~ N(0, I₂): the mean of a Rayleigh(1) variable, √(π/2).
+pub const MEAN_NOISE_NORM: f64 = 1.253_314_137_315_500_3;
+
 /// Anything that can evaluate a score field on a batch of points.
 pub trait ScoreField: Sync {
     type Scratch: Send;
@@ -214,6 +217,43 @@ impl Particles {
             },
         );
         self.steps_taken += 1;
+    }
+
+    /// One Langevin corrector step at `sigma` with signal-to-noise ratio `snr` (Song et al.
+    /// 2021, Algorithm 4, variance exploding): x ← x + ε·s + √(2ε)·z with
+    /// ε = 2·(snr·E‖z‖ / mean‖s‖)², the mean over all the particles (finite scores only).
+    /// E‖z‖ = √(π/2) is the expectation, where the reference code takes the batch's own mean
+    /// of ‖z‖: the same to ~1% at 5000 particles, and it keeps the step from depending on
+    /// how the particles are split. One evaluation: the scores are computed once, reduced
+    /// in chunk order, then applied.
+    pub fn correct(&mut self, field: &impl ConditionalScoreField, sigma: f32, snr: f64) {
+        let sums: Vec<(f64, usize)> = self
+            .chunks
+            .par_iter_mut()
+            .with_max_len(1)
+            .map_init(
+                || field.scratch(CHUNK),
+                |scratch, chunk| {
+                    field.score_at(chunk.positions.view(), sigma, &mut chunk.scores.view_mut(), scratch);
+                    let norms = chunk.scores.rows().into_iter().map(|s| f64::from(s[0]).hypot(f64::from(s[1])));
+                    norms.filter(|n| n.is_finite()).fold((0.0, 0), |(t, c), n| (t + n, c + 1))
+                },
+            )
+            .collect();
+        let (total, count) = sums.iter().fold((0.0, 0), |(t, c), &(total, count)| (t + total, c + count));
+        self.steps_taken += 1;
+        if count == 0 || total == 0.0 {
+            return;
+        }
+        let step = 2.0 * (snr * MEAN_NOISE_NORM / (total / count as f64)).powi(2);
+        let (drift, diffusion) = (step as f32, (2.0 * step).sqrt() as f32);
+        self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| {
+            let Chunk { positions, scores, rng } = chunk;
+            Zip::from(positions).and(&*scores).for_each(|x, &s| {
+                let z: f32 = StandardNormal.sample(rng);
+                *x += drift * s + diffusion * z;
+            });
+        });
     }
 
     /// Mean ‖s(x)‖ over the particles where they are now, counting those whose score is
