@@ -8,8 +8,10 @@
 mod counting_allocator;
 
 use counting_allocator::allocations_during;
-use dsm_tui::config::Config;
-use dsm_tui::sampling::langevin::Particles;
+use dsm_tui::config::{Config, Mode};
+use dsm_tui::noise_levels::NoiseLevels;
+use dsm_tui::sampling::diffusion::{DiffusionSampler, Step};
+use dsm_tui::sampling::langevin::{ConditionalScore, Particles};
 use dsm_tui::trainer::Session;
 
 /// Training steps inside one epoch (the end of an epoch evaluates, which is not a step).
@@ -80,4 +82,22 @@ fn steady_state_steps_do_not_allocate() {
         two_threads <= chunks * short.max(1),
         "Langevin on the default pool: {two_threads} allocations for 300 steps of {chunks} chunks"
     );
+
+    // Reverse diffusion and the ODE (Euler, Heun) follow their whole grid as one plan per
+    // chunk: on one thread a run of 601 evaluations allocates what a run of 5 does (the plan
+    // and one set of buffers per task). Predictor–corrector, whose corrector averages over
+    // every particle each step, still allocates per step (`docs/samplers.md`).
+    let config = Config { mode: Mode::Annealed, epochs: 1, count: 1000, hidden: 16, ..Config::default() };
+    let model = Session::new(&config).model().clone();
+    let field = ConditionalScore { model: &model };
+    let levels = NoiseLevels::geometric(3.0, 0.01, 10);
+    for step in [Step::ReverseDiffusion, Step::OdeEuler, Step::OdeHeun] {
+        let run = |nfe| {
+            let mut particles = Particles::uniform(2000, 0, 0);
+            let mut sampler = DiffusionSampler::new(step, &levels, nfe);
+            single.install(|| allocations_during(|| sampler.advance(&mut particles, &field, nfe)))
+        };
+        let (short, long) = (run(5), run(601));
+        assert_eq!(short, long, "{step:?}: {short} allocations for 5 evaluations, {long} for 601");
+    }
 }

@@ -26,7 +26,7 @@
 //! any number of threads.
 
 use crate::noise_levels::NoiseLevels;
-use crate::sampling::langevin::{AtLevel, ConditionalScoreField, Particles};
+use crate::sampling::langevin::{AtLevel, ConditionalScoreField, Particles, PlannedStep};
 
 /// EDM's ρ: the grid's curvature (ρ = 1 is evenly spaced in σ, ρ → ∞ geometric).
 pub const RHO: f64 = 7.0;
@@ -110,8 +110,13 @@ impl DiffusionSampler {
 
     /// The next step's drift and diffusion factors in x ← x + drift·s(x, σ) + diffusion·z.
     pub fn factors(&self) -> (f64, f64) {
-        let sigma = self.sigma();
-        match self.grid.get(self.taken + 1) {
+        self.factors_at(self.taken.min(self.grid.len() - 1))
+    }
+
+    /// Those factors for the step after `taken` steps.
+    fn factors_at(&self, taken: usize) -> (f64, f64) {
+        let sigma = self.grid[taken];
+        match self.grid.get(taken + 1) {
             // The last step: Tweedie's denoiser.
             None => (sigma * sigma, 0.0),
             Some(&next) => match self.step {
@@ -124,25 +129,43 @@ impl DiffusionSampler {
         }
     }
 
-    /// Up to `steps` steps under `field`, stopping at the end.
-    pub fn advance(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, steps: usize) {
-        for _ in 0..steps.min(self.remaining()) {
-            match (self.step, self.grid.get(self.taken + 1)) {
-                (Step::OdeHeun, Some(&next)) => particles.heun(field, self.sigma() as f32, next as f32),
-                (Step::PredictorCorrector { snr }, Some(_)) => {
-                    particles.correct(field, self.sigma() as f32, snr);
-                    let (drift, diffusion) = self.factors();
-                    let at = AtLevel { field, sigma: self.sigma() as f32 };
-                    particles.drift_diffuse(&at, drift as f32, diffusion as f32, 1);
-                }
-                _ => {
-                    let (drift, diffusion) = self.factors();
-                    let at = AtLevel { field, sigma: self.sigma() as f32 };
-                    particles.drift_diffuse(&at, drift as f32, diffusion as f32, 1);
-                }
+    /// The step after `taken` steps, for a sampler whose particles move each on its own (all
+    /// but predictor–corrector, whose corrector averages over every particle).
+    fn planned(&self, taken: usize) -> PlannedStep {
+        let sigma = self.grid[taken];
+        match (self.step, self.grid.get(taken + 1)) {
+            (Step::OdeHeun, Some(&next)) => PlannedStep::Heun { from: sigma as f32, to: next as f32 },
+            _ => {
+                let (drift, diffusion) = self.factors_at(taken);
+                PlannedStep::DriftDiffuse { sigma: sigma as f32, drift: drift as f32, diffusion: diffusion as f32 }
             }
-            self.taken += 1;
         }
+    }
+
+    /// Up to `steps` steps under `field`, stopping at the end. Without a corrector the whole
+    /// stretch is one plan that each chunk follows with one set of buffers
+    /// ([`Particles::follow`]): no allocation per step.
+    pub fn advance(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, steps: usize) {
+        let steps = steps.min(self.remaining());
+        if let Step::PredictorCorrector { snr } = self.step {
+            for _ in 0..steps {
+                if self.taken + 1 < self.grid.len() {
+                    particles.correct(field, self.sigma() as f32, snr);
+                }
+                let (drift, diffusion) = self.factors();
+                particles.drift_diffuse(
+                    &AtLevel { field, sigma: self.sigma() as f32 },
+                    drift as f32,
+                    diffusion as f32,
+                    1,
+                );
+                self.taken += 1;
+            }
+            return;
+        }
+        let plan: Vec<PlannedStep> = (self.taken..self.taken + steps).map(|taken| self.planned(taken)).collect();
+        particles.follow(field, &plan);
+        self.taken += steps;
     }
 
     /// The next `chunks` chunks' part of the next step (see [`Particles::drift_diffuse_part`]);

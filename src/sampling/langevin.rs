@@ -73,6 +73,67 @@ impl Chunk {
     }
 }
 
+/// One step of a plan that every particle follows on its own ([`Particles::follow`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlannedStep {
+    /// x ← x + drift·s(x, σ) + diffusion·z.
+    DriftDiffuse { sigma: f32, drift: f32, diffusion: f32 },
+    /// Heun's step of dx/dσ = −σ·s(x, σ) from σ = `from` to `to` ([`Particles::heun`]).
+    Heun { from: f32, to: f32 },
+}
+
+/// A chunk's buffers for Heun's trial point and its slope.
+struct HeunBuffers {
+    trial: Array2<f32>,
+    slope: Array2<f32>,
+}
+
+impl HeunBuffers {
+    fn new() -> Self {
+        Self { trial: Array2::zeros((CHUNK, DIM)), slope: Array2::zeros((CHUNK, DIM)) }
+    }
+}
+
+impl Chunk {
+    /// Heun's step from σ = `from` to `to`: Euler to a trial point, then the mean slope.
+    fn heun<C: ConditionalScoreField>(
+        &mut self,
+        field: &C,
+        [from, to]: [f32; 2],
+        scratch: &mut C::Scratch,
+        buffers: &mut HeunBuffers,
+    ) {
+        let h = to - from;
+        let rows = self.positions.nrows();
+        let (mut trial, mut slope) = (buffers.trial.slice_mut(s![..rows, ..]), buffers.slope.slice_mut(s![..rows, ..]));
+        field.score_at(self.positions.view(), from, &mut self.scores.view_mut(), scratch);
+        Zip::from(&mut trial).and(&self.positions).and(&self.scores).for_each(|t, &x, &s| *t = x - h * from * s);
+        field.score_at(trial.view(), to, &mut slope, scratch);
+        Zip::from(&mut self.positions).and(&self.scores).and(&slope).for_each(|x, &s0, &s1| {
+            *x += h * (-from * s0 - to * s1) / 2.0;
+        });
+    }
+
+    /// `step` of a plan; `buffers` exist when the plan has Heun's steps.
+    fn planned<C: ConditionalScoreField>(
+        &mut self,
+        field: &C,
+        step: PlannedStep,
+        scratch: &mut C::Scratch,
+        buffers: Option<&mut HeunBuffers>,
+    ) {
+        match step {
+            PlannedStep::DriftDiffuse { sigma, drift, diffusion } => {
+                self.step(&AtLevel { field, sigma }, drift, diffusion, scratch);
+            }
+            PlannedStep::Heun { from, to } => {
+                let buffers = buffers.expect("a plan with Heun's steps has their buffers");
+                self.heun(field, [from, to], scratch, buffers);
+            }
+        }
+    }
+}
+
 pub struct Particles {
     chunks: Vec<Chunk>,
     steps_taken: u64,
@@ -199,24 +260,29 @@ impl Particles {
     /// (Karras et al. 2022, Algorithm 1): an Euler step to a trial point, then the mean of the
     /// slopes at both ends; two evaluations, no noise.
     pub fn heun(&mut self, field: &impl ConditionalScoreField, from: f32, to: f32) {
-        let h = to - from;
-        self.chunks.par_iter_mut().with_max_len(1).for_each_init(
-            || (field.scratch(CHUNK), Array2::<f32>::zeros((CHUNK, DIM)), Array2::<f32>::zeros((CHUNK, DIM))),
-            |(scratch, trial, slope), chunk| {
-                let rows = chunk.positions.nrows();
-                let (mut trial, mut slope) = (trial.slice_mut(s![..rows, ..]), slope.slice_mut(s![..rows, ..]));
-                field.score_at(chunk.positions.view(), from, &mut chunk.scores.view_mut(), scratch);
-                Zip::from(&mut trial)
-                    .and(&chunk.positions)
-                    .and(&chunk.scores)
-                    .for_each(|t, &x, &s| *t = x - h * from * s);
-                field.score_at(trial.view(), to, &mut slope, scratch);
-                Zip::from(&mut chunk.positions).and(&chunk.scores).and(&slope).for_each(|x, &s0, &s1| {
-                    *x += h * (-from * s0 - to * s1) / 2.0;
-                });
+        self.follow(field, &[PlannedStep::Heun { from, to }]);
+    }
+
+    /// Takes the steps of `plan` in order, each particle on its own (the samplers whose step
+    /// needs nothing from the other particles): each chunk runs the whole plan with one set
+    /// of buffers, so a plan of any length allocates as one step does. A step begun in parts
+    /// is the plan's first: the chunks that have taken it skip it.
+    pub fn follow(&mut self, field: &impl ConditionalScoreField, plan: &[PlannedStep]) {
+        if plan.is_empty() {
+            return;
+        }
+        let swept = self.swept;
+        let heun = plan.iter().any(|step| matches!(step, PlannedStep::Heun { .. }));
+        self.chunks.par_iter_mut().enumerate().with_max_len(1).for_each_init(
+            || (field.scratch(CHUNK), heun.then(HeunBuffers::new)),
+            |(scratch, buffers), (c, chunk)| {
+                for &step in &plan[usize::from(c < swept)..] {
+                    chunk.planned(field, step, scratch, buffers.as_mut());
+                }
             },
         );
-        self.steps_taken += 1;
+        self.swept = 0;
+        self.steps_taken += plan.len() as u64;
     }
 
     /// One Langevin corrector step at `sigma` with signal-to-noise ratio `snr` (Song et al.
