@@ -24,6 +24,7 @@ pub mod field;
 pub mod heatmap;
 pub mod help;
 pub mod loss_chart;
+mod loss_legend;
 pub mod scatter;
 pub mod shading;
 pub mod status;
