@@ -60,8 +60,13 @@ struct Chunk {
 impl Chunk {
     /// One step of x ← x + drift·s(x) + diffusion·z (no noise drawn when `diffusion` is 0).
     fn step<F: ScoreField>(&mut self, field: &F, drift: f32, diffusion: f32, scratch: &mut F::Scratch) {
+        field.score(self.positions.view(), &mut self.scores.view_mut(), scratch);
+        self.move_by_scores(drift, diffusion);
+    }
+
+    /// x ← x + drift·s + diffusion·z with the scores already in `scores`.
+    fn move_by_scores(&mut self, drift: f32, diffusion: f32) {
         let Chunk { positions, scores, rng } = self;
-        field.score(positions.view(), &mut scores.view_mut(), scratch);
         if diffusion == 0.0 {
             Zip::from(&mut *positions).and(&*scores).for_each(|x, &s| *x += drift * s);
             return;
@@ -301,25 +306,15 @@ impl Particles {
                 || field.scratch(CHUNK),
                 |scratch, chunk| {
                     field.score_at(chunk.positions.view(), sigma, &mut chunk.scores.view_mut(), scratch);
-                    let norms = chunk.scores.rows().into_iter().map(|s| f64::from(s[0]).hypot(f64::from(s[1])));
-                    norms.filter(|n| n.is_finite()).fold((0.0, 0), |(t, c), n| (t + n, c + 1))
+                    finite_norm_sum(&chunk.scores)
                 },
             )
             .collect();
-        let (total, count) = sums.iter().fold((0.0, 0), |(t, c), &(total, count)| (t + total, c + count));
         self.steps_taken += 1;
-        if count == 0 || total == 0.0 {
-            return;
-        }
-        let step = 2.0 * (snr * MEAN_NOISE_NORM / (total / count as f64)).powi(2);
+        let Some(mean_score) = mean_of(&sums).filter(|&m| m > 0.0) else { return };
+        let step = 2.0 * (snr * MEAN_NOISE_NORM / mean_score).powi(2);
         let (drift, diffusion) = (step as f32, (2.0 * step).sqrt() as f32);
-        self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| {
-            let Chunk { positions, scores, rng } = chunk;
-            Zip::from(positions).and(&*scores).for_each(|x, &s| {
-                let z: f32 = StandardNormal.sample(rng);
-                *x += drift * s + diffusion * z;
-            });
-        });
+        self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| chunk.move_by_scores(drift, diffusion));
     }
 
     /// Mean ‖s(x)‖ over the particles where they are now, counting those whose score is
@@ -334,13 +329,11 @@ impl Particles {
                 |scratch, chunk| {
                     let mut scores = Array2::zeros(chunk.positions.dim());
                     field.score(chunk.positions.view(), &mut scores.view_mut(), scratch);
-                    let norms = scores.rows().into_iter().map(|s| f64::from(s[0]).hypot(f64::from(s[1])));
-                    norms.filter(|n| n.is_finite()).fold((0.0, 0), |(total, count), n| (total + n, count + 1))
+                    finite_norm_sum(&scores)
                 },
             )
             .collect();
-        let (total, count) = sums.iter().fold((0.0, 0), |(t, c), &(total, count)| (t + total, c + count));
-        (count > 0).then(|| total / count as f64)
+        mean_of(&sums)
     }
 
     /// All positions, `[count, 2]`, in particle order.
@@ -363,6 +356,19 @@ impl Particles {
     pub fn from_positions(positions: ArrayView2<f32>, seed: u64, restart: u64) -> Self {
         Self::in_chunks(positions.nrows(), seed, restart, |rows, _| positions.slice(s![rows, ..]).to_owned())
     }
+}
+
+/// The sum of the finite ‖s‖ over the rows of `scores`, and how many there are.
+fn finite_norm_sum(scores: &Array2<f32>) -> (f64, usize) {
+    let norms = scores.rows().into_iter().map(|s| f64::from(s[0]).hypot(f64::from(s[1])));
+    norms.filter(|n| n.is_finite()).fold((0.0, 0), |(total, count), n| (total + n, count + 1))
+}
+
+/// The mean over chunks' [`finite_norm_sum`]s, added in chunk order (the same on any number
+/// of threads); `None` when no score was finite.
+fn mean_of(sums: &[(f64, usize)]) -> Option<f64> {
+    let (total, count) = sums.iter().fold((0.0, 0), |(t, c), &(total, count)| (t + total, c + count));
+    (count > 0).then(|| total / count as f64)
 }
 
 /// A score that also takes the noise level: s(x, σ) ≈ ∇ log q_σ(x).
