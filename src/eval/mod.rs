@@ -2,8 +2,10 @@
 //! - [`metrics`]: sample quality (energy distance, the moons' shares), as the course's
 //!   `metrics.py` defines it;
 //! - [`fisher`]: the Fisher divergence to the noised training set, whose score is exact;
+//! - [`mixture`]: Gaussian mixtures blurred by σ in closed form (density, score, divergence);
 //! - [`score_field`]: the learned and the exact score on a lattice, for the field view.
 
 pub mod fisher;
 pub mod metrics;
+pub mod mixture;
 pub mod score_field;
