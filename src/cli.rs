@@ -13,6 +13,7 @@ use clap::{Parser, ValueEnum};
 use crate::app::next_run::{TRAINING_PACES, steps_per_second, watchable_pace};
 use crate::config::{Config, InputError, Mode, Sampler};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
+use crate::eval::likelihood::MIN_NFE as LIKELIHOOD_MIN_NFE;
 use crate::headless::plot::PlotFormat;
 use crate::nn::Activation;
 use crate::noise_levels::NoiseLevels;
@@ -63,6 +64,20 @@ pub struct Cli {
     /// step up to 2^20 steps, past that each the mean of a run of steps (memory stays bounded)
     #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub history_out: Option<PathBuf>,
+    /// With --once and --mode annealed: also measure the model's log-likelihood of the test
+    /// split through the probability-flow ODE (exact divergence, fourth-order Runge–Kutta from
+    /// σ_min to σ_max), in nats per point, spending NFE network evaluations per point
+    /// [4..=100000; 200 when no number is given]
+    #[arg(
+        long,
+        help_heading = "Headless run",
+        value_name = "NFE",
+        requires = "once",
+        num_args = 0..=1,
+        default_missing_value = "200",
+        conflicts_with_all = ["compare", "compare_objectives"]
+    )]
+    pub likelihood: Option<usize>,
     /// With --once: also print the dashboard's final screen, as text
     #[arg(long, help_heading = "Headless run", requires = "once", conflicts_with_all = ["json", "compare_objectives"])]
     pub frame: bool,
@@ -249,6 +264,12 @@ impl Cli {
             needs(self.once, "with --once (the dashboard samples with annealed Langevin)")?;
         }
         check(positive(self.snr, 10.0), "snr", number(self.snr), "(0, 10]")?;
+        if let Some(nfe) = self.likelihood {
+            let accepted = format!("{LIKELIHOOD_MIN_NFE}..=100000 (four evaluations a Runge–Kutta step)");
+            check(in_range(nfe, LIKELIHOOD_MIN_NFE, 100_000), "likelihood", nfe, accepted)?;
+            let accepted = "annealed with --likelihood (the ODE needs the noise-conditional model)";
+            check(mode == Mode::Annealed, "mode", "single", accepted)?;
+        }
         if matches!(sampler, Sampler::OdeHeun | Sampler::Pc) {
             let accepted =
                 format!("{MIN_TWO_EVALUATION_NFE}..=100000 with ode-heun or pc (a step takes two evaluations)");
@@ -311,6 +332,7 @@ impl Cli {
             sampler,
             nfe: self.nfe,
             snr: self.snr,
+            likelihood: self.likelihood,
             seed: self.seed,
         };
         // Without --sigmas the levels follow the data's scale (`noise_levels`).

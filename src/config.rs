@@ -56,6 +56,9 @@ pub struct Config {
     pub nfe: usize,
     /// Predictor–corrector: the corrector's signal-to-noise ratio r.
     pub snr: f64,
+    /// `--once` in annealed mode: also measure the test split's log-likelihood through the
+    /// probability-flow ODE, with this many network evaluations per point (`eval::likelihood`).
+    pub likelihood: Option<usize>,
     pub seed: u64,
 }
 
@@ -88,6 +91,7 @@ impl Default for Config {
             sampler: Sampler::Annealed,
             nfe: 1000,
             snr: 0.16,
+            likelihood: None,
             seed: 0,
         }
     }

@@ -184,6 +184,9 @@ fn bad_input_is_one_line_naming_flag_value_and_range_with_exit_2_and_no_file() {
         (&["--sampler", "ode-euler"], "--sampler", "'ode-euler'"),
         (&["--sampler", "pc"], "--sampler", "'pc'"),
         (&["--mode", "annealed", "--sampler", "ode-heun", "--nfe", "2"], "--nfe", "'2'"),
+        (&["--mode", "annealed", "--likelihood", "3"], "--likelihood", "'3'"),
+        (&["--mode", "annealed", "--likelihood", "100001"], "--likelihood", "'100001'"),
+        (&["--likelihood"], "--mode", "'single'"),
     ];
     for (extra, flag, value) in cases {
         // Default configuration otherwise: validation happens before any training.
@@ -620,4 +623,27 @@ fn the_diffusion_samplers_run_headless_with_their_budget() {
     let out = run(&["--once", "--compare", "--sampler", "reverse-diffusion"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--sampler"), "{}", text(&out.stderr));
+}
+
+/// `--likelihood` reports the test split's NLL in the text and the JSON, with or without a
+/// budget of its own; it needs --once (the dashboard does not measure it).
+#[test]
+fn the_likelihood_is_reported_in_text_and_json() {
+    let args = ["--once", "--mode", "annealed", "--epochs", "2", "--particles", "300", "--level-steps", "5"];
+    let out = run(&[&args[..], &["--likelihood", "40", "--json"]].concat(), None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["likelihood"]["nfe"], 40);
+    assert!(json["likelihood"]["test_nll"].as_f64().is_some_and(f64::is_finite), "{}", json["likelihood"]);
+    let out = run(&[&args[..], &["--likelihood"]].concat(), None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = text(&out.stdout).lines().find(|l| l.starts_with("likelihood")).map(str::to_string);
+    assert!(line.as_ref().is_some_and(|l| l.contains("nats/point") && l.contains("200 evaluations")), "{line:?}");
+    // Without it, no figure and no time spent.
+    let out = run(&[&args[..], &["--json"]].concat(), None);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(json["likelihood"].is_null());
+    let out = run(&["--mode", "annealed", "--likelihood"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--once"), "{}", text(&out.stderr));
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 pub use csv::{CsvError, CsvPoints, MIN_POINTS, load_csv, read_csv};
 pub use moons::two_moons;
+pub use toys::eight_gaussian_modes;
 
 /// The course's split: the first 80% of the (shuffled) points train, the rest test.
 pub const TRAIN_FRACTION: f64 = 0.8;

@@ -51,13 +51,21 @@ pub fn swiss_roll(n: usize, noise: f64, rng: &mut impl Rng) -> Dataset {
     with_noise(clean, noise, rng)
 }
 
-/// Eight modes at radius 2, angles kπ/4, chosen uniformly; label k.
+/// The eight Gaussians' centres: radius 2, angles kπ/4.
+pub fn eight_gaussian_modes() -> [[f64; 2]; 8] {
+    std::array::from_fn(|k| {
+        let angle = PI * k as f64 / 4.0;
+        [2.0 * angle.cos(), 2.0 * angle.sin()]
+    })
+}
+
+/// Eight modes ([`eight_gaussian_modes`]) chosen uniformly, N(mode, noise² I) each; label k.
 pub fn eight_gaussians(n: usize, noise: f64, rng: &mut impl Rng) -> Dataset {
+    let modes = eight_gaussian_modes();
     let clean = (0..n)
         .map(|_| {
             let k: u8 = rng.random_range(0..8);
-            let angle = PI * f64::from(k) / 4.0;
-            ([2.0 * angle.cos(), 2.0 * angle.sin()], k)
+            (modes[usize::from(k)], k)
         })
         .collect();
     with_noise(clean, noise, rng)

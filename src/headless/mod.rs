@@ -132,7 +132,7 @@ pub fn run(job: Job) -> Outcome {
         }
         Err(RunError::Interrupted { signal, stop }) => {
             let left = match stop {
-                Stop::Training { .. } | Stop::Sampling { .. } => "nothing written",
+                Stop::Training { .. } | Stop::Sampling { .. } | Stop::Likelihood => "nothing written",
                 Stop::Writing => "no file replaced, the temporaries removed",
             };
             crate::error_line!("interrupted {stop} ({}); {left}", signals::name(signal));

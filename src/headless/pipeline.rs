@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::checkpoint;
 use crate::config::Config;
+use crate::eval::likelihood::{TestLikelihood, test_likelihood};
 use crate::eval::metrics::{Quality, Shape, quality};
 use crate::fs;
 use crate::headless::output::{write_data, write_history, write_samples};
@@ -53,6 +54,8 @@ pub struct Summary {
     /// Energy distance of a fresh draw of as many data points as particles (for a file: of the
     /// training split): what a perfect sampler would score.
     pub floor_energy_distance: f64,
+    /// `--likelihood`: the test split's negative log-likelihood through the ODE.
+    pub likelihood: Option<TestLikelihood>,
     pub train_seconds: f64,
     pub sampling_seconds: f64,
     pub train_steps_per_second: f64,
@@ -88,6 +91,8 @@ pub enum Stop {
     Sampling {
         step: u64,
     },
+    /// Measuring the likelihood, before it began.
+    Likelihood,
     /// Writing the outputs, before the first rename: the temporaries are removed.
     Writing,
 }
@@ -97,6 +102,7 @@ impl fmt::Display for Stop {
         match self {
             Stop::Training { step } => write!(f, "during training at step {step}"),
             Stop::Sampling { step } => write!(f, "during sampling at step {step}"),
+            Stop::Likelihood => write!(f, "before measuring the likelihood"),
             Stop::Writing => write!(f, "while writing the files"),
         }
     }
@@ -168,7 +174,14 @@ pub fn finish(
     let sampling_seconds = started.elapsed().as_secs_f64();
 
     let samples = particles.positions();
-    let summary = summarize(config, &session, &particles, train_seconds, sampling_seconds);
+    let mut summary = summarize(config, &session, &particles, train_seconds, sampling_seconds);
+    if let Some(nfe) = config.likelihood {
+        check(progress, Stop::Likelihood)?;
+        progress.start("likelihood", 1);
+        let data = session.data();
+        summary.likelihood = Some(test_likelihood(config, session.model(), data.train(), data.test(), nfe));
+        progress.finish();
+    }
 
     // Every file is written to a temporary first; all are renamed into place only once all
     // are written, so a failure leaves every old file as it was.
@@ -261,6 +274,7 @@ pub(super) fn summarize(
         initial_fisher_divergence: session.history().fisher.first().map_or(f32::NAN, |p| p.loss),
         samples: quality(particles.positions().view(), test, shape),
         floor_energy_distance: floor.energy_distance,
+        likelihood: None,
         train_seconds,
         sampling_seconds,
         train_steps_per_second: session.step() as f64 / train_seconds,

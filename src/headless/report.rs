@@ -128,6 +128,17 @@ pub fn text(s: &Summary) -> String {
         "          escaped (|x| or |y| > {}) {}   non-finite {}",
         q.escape_radius, q.escaped, q.nonfinite
     );
+    if let Some(l) = &s.likelihood {
+        let exact = l.exact_nll.map_or(String::new(), |exact| format!("   the generating density's {exact:.3}"));
+        let _ = writeln!(
+            out,
+            "likelihood test NLL {:.3} nats/point{exact} (log q at σ_min = {}: probability-flow ODE, exact divergence, {} evaluations/point, {:.2} s)",
+            l.test_nll,
+            crate::shown::number(l.sigma_min),
+            l.nfe,
+            l.seconds
+        );
+    }
     let _ = writeln!(
         out,
         "time      training {:.2} s ({:.0} steps/s)   sampling {:.2} s ({:.3e} particle-steps/s)",

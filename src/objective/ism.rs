@@ -73,6 +73,10 @@ impl<F: Real> IsmTerms<F> {
 }
 
 /// Forward pass with tangents: fills the workspace and returns the batch's terms.
+///
+/// `x` is `[rows, inputs]`: a noise-conditional network's rows carry log σ as a third
+/// column, which the tangents leave alone (they run along e₁ and e₂ of the point), so the
+/// trace is over the point's coordinates.
 pub fn forward<F: Real>(model: &Mlp<F>, x: ArrayView2<F>, ws: &mut IsmWorkspace<F>) -> IsmTerms<F> {
     let rows = x.nrows();
     assert!(rows <= ws.capacity, "batch of {rows} rows exceeds ISM workspace capacity {}", ws.capacity);
@@ -115,6 +119,15 @@ pub fn forward<F: Real>(model: &Mlp<F>, x: ArrayView2<F>, ws: &mut IsmWorkspace<
     let trace = (0..DIM).map(|c| out.slice(s![(c + 1) * rows..(c + 2) * rows, c]).sum()).fold(F::zero(), |a, b| a + b);
     let n = F::lit(rows as f64);
     IsmTerms { half_norm: half_norm / n, trace: trace / n }
+}
+
+/// After [`forward`] on `rows` rows: the network's outputs (`[rows, 2]`), with each row's
+/// trace of their Jacobian in x, ∂s₁/∂x₁ + ∂s₂/∂x₂, written to `traces`.
+pub fn outputs_and_traces<'a, F: Real>(ws: &'a IsmWorkspace<F>, rows: usize, traces: &mut [F]) -> ArrayView2<'a, F> {
+    for (i, trace) in traces[..rows].iter_mut().enumerate() {
+        *trace = ws.output[[rows + i, 0]] + ws.output[[2 * rows + i, 1]];
+    }
+    ws.output.slice(s![..rows, ..])
 }
 
 /// a = f(z), ȧ⁽ᶜ⁾ = f′(z)·ż⁽ᶜ⁾ in place over hidden layer `l`, keeping ż, f′ and f″.
