@@ -72,8 +72,19 @@ pub struct Figure<'a> {
     pub steps_per_epoch: usize,
 }
 
+/// A figure `--plot` can write: it draws itself on any of plotters' backends.
+pub trait Drawable {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+impl Drawable for Figure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        draw(root, self)
+    }
+}
+
 /// Draws `figure` in `format` and returns the file's bytes.
-pub fn render(figure: &Figure, format: PlotFormat) -> io::Result<Vec<u8>> {
+pub fn render(figure: &impl Drawable, format: PlotFormat) -> io::Result<Vec<u8>> {
     register_fonts()?;
     let (width, height) = SIZE;
     match format {
@@ -81,7 +92,7 @@ pub fn render(figure: &Figure, format: PlotFormat) -> io::Result<Vec<u8>> {
             let mut rgb = vec![0u8; width as usize * height as usize * 3];
             {
                 let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-                draw(&root, figure).map_err(drawing_error)?;
+                figure.draw(&root).map_err(drawing_error)?;
                 root.present().map_err(drawing_error)?;
             }
             let mut bytes = Vec::new();
@@ -97,7 +108,7 @@ pub fn render(figure: &Figure, format: PlotFormat) -> io::Result<Vec<u8>> {
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                draw(&root, figure).map_err(drawing_error)?;
+                figure.draw(&root).map_err(drawing_error)?;
                 root.present().map_err(drawing_error)?;
             }
             Ok(svg.into_bytes())
@@ -106,7 +117,7 @@ pub fn render(figure: &Figure, format: PlotFormat) -> io::Result<Vec<u8>> {
 }
 
 /// Renders `figure` in the format `path`'s extension names.
-pub fn render_for(path: &Path, figure: &Figure) -> io::Result<Vec<u8>> {
+pub fn render_for(path: &Path, figure: &impl Drawable) -> io::Result<Vec<u8>> {
     let format =
         PlotFormat::from_path(path).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, PlotFormat::ACCEPTED))?;
     render(figure, format)
@@ -126,7 +137,7 @@ fn register_fonts() -> io::Result<()> {
     if ok { Ok(()) } else { Err(io::Error::other("the built-in font DejaVu Sans could not be parsed")) }
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, figure: &Figure) -> DrawResult<DB> {
     root.fill(&WHITE)?;
@@ -138,26 +149,26 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, figure: &Figure) -> D
     draw_losses(&right, figure)
 }
 
-fn panel_title<DB: DrawingBackend>(
+pub(super) fn panel_title<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     area.titled(title, ("sans-serif", 20).into_font().color(&BLACK))
 }
 
-fn label_font() -> TextStyle<'static> {
+pub(super) fn label_font() -> TextStyle<'static> {
     ("sans-serif", 16).into_font().color(&AXIS_COLOUR)
 }
 
-fn legend_font() -> TextStyle<'static> {
+pub(super) fn legend_font() -> TextStyle<'static> {
     ("sans-serif", 16).into_font().color(&BLACK)
 }
 
 /// Label areas of both charts (pixels): wide enough for "1e-2"-style tick labels and the
 /// axis description.
-const X_LABEL_AREA: u32 = 56;
-const Y_LABEL_AREA: u32 = 76;
-const CHART_MARGIN: u32 = 16;
+pub(super) const X_LABEL_AREA: u32 = 56;
+pub(super) const Y_LABEL_AREA: u32 = 76;
+pub(super) const CHART_MARGIN: u32 = 16;
 
 fn draw_samples<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figure) -> DrawResult<DB> {
     let area = panel_title(area, "Langevin samples over the data")?;
@@ -276,7 +287,7 @@ fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figur
 }
 
 /// Both charts' grid, axes and fonts.
-fn house_style<'a, 'b, 'c, X, Y, DB>(
+pub(super) fn house_style<'a, 'b, 'c, X, Y, DB>(
     mesh: &'c mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
 ) -> &'c mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
 where
@@ -332,7 +343,7 @@ where
 /// only, so a loss that moves less than a decade got no label at all. The sparsest set giving
 /// at least two: the powers of ten, then 1-2-5 in each decade, then evenly spaced round
 /// values (steps of 1, 0.5, 0.2 or 0.1 times the power of ten below the range's width).
-fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(super) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let decades = lo.log10().floor() as i32..=hi.log10().ceil() as i32;
     let inside = |mantissas: &[f64]| -> Vec<f64> {
         decades
@@ -355,7 +366,7 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// Tick labels short enough for the label area: 3 significant digits.
-fn format_loss(v: f64) -> String {
+pub(super) fn format_loss(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e4 || v.abs() < 1e-2) {
         format!("{v:.1e}")
     } else {
