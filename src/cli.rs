@@ -54,6 +54,13 @@ pub struct Cli {
     /// particles, and print them side by side
     #[arg(long, help_heading = "Headless run", requires = "once", conflicts_with_all = ["compare_objectives", "samples_out", "data_out", "history_out", "plot", "load", "save", "frame"])]
     pub compare: bool,
+    /// With --once: train the noise-conditional model (or --load it), then sample it with
+    /// every sampler (annealed, reverse-diffusion, pc, ode-euler, ode-heun) at 5, 10, 20, 50,
+    /// 100, 200, 500 and 1000 network evaluations from the same starting particles, and print
+    /// energy distance, shares, stragglers and time for each; --plot draws energy distance
+    /// against evaluations
+    #[arg(long, help_heading = "Headless run", requires = "once", conflicts_with_all = ["compare", "compare_objectives", "samples_out", "data_out", "history_out", "save", "frame", "sampler", "nfe", "likelihood"])]
+    pub sampler_sweep: bool,
     /// With --once: write the final samples as CSV (x,y)
     #[arg(long, help_heading = "Outputs", value_name = "FILE", requires = "once")]
     pub samples_out: Option<PathBuf>,
@@ -224,7 +231,8 @@ impl Cli {
             Source::Builtin(b) => Config::for_builtin(*b),
             Source::File { .. } => Config::default(),
         };
-        let mode = if self.compare { Mode::Annealed } else { self.mode };
+        // --compare and --sampler-sweep sample the noise-conditional model, whatever --mode says.
+        let mode = if self.compare || self.sampler_sweep { Mode::Annealed } else { self.mode };
         let defaults = match mode {
             Mode::Single => defaults,
             Mode::Annealed => defaults.with_annealed_training(),

@@ -116,6 +116,8 @@ fn job(cli: Cli, config: Config, start: Option<Mlp<f32>>) -> Job {
         Task::Objectives
     } else if cli.compare {
         Task::Compare
+    } else if cli.sampler_sweep {
+        Task::Sweep { start, plot: cli.plot }
     } else {
         let outputs = Outputs {
             samples: cli.samples_out,

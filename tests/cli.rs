@@ -647,3 +647,44 @@ fn the_likelihood_is_reported_in_text_and_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--once"), "{}", text(&out.stderr));
 }
+
+/// `--sampler-sweep` runs every sampler at every budget from the same starting particles:
+/// each row is what `--once --sampler X --nfe N` gives on its own (same model, same start,
+/// same streams, so the same energy distance to the last bit), and `--plot` draws it.
+#[test]
+fn the_sampler_sweep_runs_every_sampler_at_every_budget() {
+    let dir = TempDir::new("sweep");
+    let figure = dir.file("sweep.svg");
+    let args = ["--once", "--count", "400", "--epochs", "2", "--particles", "200"];
+    let out = run(&[&args[..], &["--sampler-sweep", "--json", "--plot", &figure]].concat(), None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["config"]["mode"], "annealed", "the sweep samples the noise-conditional model");
+    let rows = json["rows"].as_array().expect("rows");
+    let spent = |sampler: &str| -> Vec<u64> {
+        rows.iter().filter(|r| r["sampler"] == sampler).map(|r| r["nfe"].as_u64().expect("NFE")).collect()
+    };
+    // Annealed: ten levels, T = NFE/10 steps each and the denoising step; none below T = 1.
+    assert_eq!(spent("annealed"), [11, 21, 51, 101, 201, 501, 1001]);
+    assert_eq!(spent("reverse-diffusion"), [5, 10, 20, 50, 100, 200, 500, 1000]);
+    assert_eq!(spent("ode-euler"), [5, 10, 20, 50, 100, 200, 500, 1000]);
+    assert_eq!(spent("ode-heun"), [5, 9, 19, 49, 99, 199, 499, 999]);
+    assert_eq!(spent("pc"), [5, 9, 19, 49, 99, 199, 499, 999]);
+    assert_eq!(rows.len(), 7 + 4 * 8);
+    assert!(rows.iter().all(|r| r["samples"]["count"] == 200 && r["seconds"].as_f64().is_some()));
+    let svg = std::fs::read_to_string(&figure).expect("the figure");
+    assert!(svg.contains("predictor–corrector") && svg.contains("floor: fresh data"));
+
+    for (sampler, nfe) in [("reverse-diffusion", 20), ("ode-heun", 9)] {
+        let budget = nfe.to_string();
+        let alone =
+            run(&[&args[..], &["--mode", "annealed", "--sampler", sampler, "--nfe", &budget, "--json"]].concat(), None);
+        let alone: serde_json::Value = serde_json::from_slice(&alone.stdout).expect("JSON");
+        let row = rows.iter().find(|r| r["sampler"] == sampler && r["nfe"] == nfe).expect("the row");
+        assert_eq!(row["samples"]["energy_distance"], alone["samples"]["energy_distance"], "{sampler} at {nfe}");
+    }
+
+    let out = run(&["--once", "--sampler-sweep", "--sampler", "pc"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--sampler"), "{}", text(&out.stderr));
+}

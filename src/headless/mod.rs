@@ -9,6 +9,7 @@
 //! - [`report`]: a plain run's summary, as text or JSON.
 //! - [`objectives`]: `--compare-objectives`, DSM beside ISM.
 //! - [`compare`]: `--compare`, the single-σ sampler beside the annealed one.
+//! - [`sweep`]: `--sampler-sweep`, every sampler at every budget ([`sweep_plot`]: its figure).
 //! - [`frame`]: `--frame`, the dashboard's final screen as text.
 //! - [`output`], [`plot`]: the files (CSV, figure); [`progress`]: the bar and the signals.
 
@@ -20,6 +21,10 @@ pub mod pipeline;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod sweep;
+pub mod sweep_plot;
+
+use std::path::PathBuf;
 
 use libc::c_int;
 
@@ -46,6 +51,9 @@ pub enum Task {
     Objectives,
     /// `--compare` ([`compare`]).
     Compare,
+    /// `--sampler-sweep` ([`sweep`]), from `start`'s weights when given, with its figure
+    /// written to `plot` when given.
+    Sweep { start: Option<Mlp<f32>>, plot: Option<PathBuf> },
 }
 
 /// How the result is printed.
@@ -99,6 +107,10 @@ pub fn run(job: Job) -> Outcome {
             .map(|pair| if json { objectives::json(&pair) } else { objectives::text(&pair) }),
         Task::Compare => compare::run(&config, &progress).map(|(summary, results)| {
             if json { compare::json(&summary, &results) } else { compare::text(&summary, &results) }
+        }),
+        Task::Sweep { start, plot } => sweep::run(&config, start, plot.as_deref(), &progress).map(|sweep| {
+            let written = plot.map_or(String::new(), |p| format!("wrote     figure {}\n", crate::shown::path(&p)));
+            if json { sweep::json(&sweep) } else { sweep::text(&sweep) + &written }
         }),
         Task::Run { start, outputs, frame } => pipeline::finish(&config, start, &outputs, &progress).map(|finished| {
             if let Some((width, height)) = frame {

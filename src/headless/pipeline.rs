@@ -109,7 +109,7 @@ impl fmt::Display for Stop {
 }
 
 /// `Err` if a terminating signal has come: the run stops at `stop`.
-fn check(progress: &Progress, stop: Stop) -> Result<(), RunError> {
+pub(super) fn check(progress: &Progress, stop: Stop) -> Result<(), RunError> {
     progress.signal().map_or(Ok(()), |signal| Err(RunError::Interrupted { signal, stop }))
 }
 
