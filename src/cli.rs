@@ -194,10 +194,11 @@ pub struct Cli {
     /// [default: annealed]
     #[arg(long, help_heading = "Sampler", value_enum)]
     pub sampler: Option<Sampler>,
-    /// Reverse diffusion and the ODE: network evaluations, a grid of that many σ from σ_max
-    /// to σ_min (EDM's, ρ = 7) whose last step is Tweedie's denoiser [2..=100000]
-    #[arg(long, help_heading = "Sampler", default_value_t = Config::default().nfe)]
-    pub nfe: usize,
+    /// Reverse diffusion, PC and the ODE: network evaluations, a grid of that many σ from
+    /// σ_max to σ_min (EDM's, ρ = 7) whose last step is Tweedie's denoiser [2..=100000;
+    /// default: 200, 50 for ode-heun]
+    #[arg(long, help_heading = "Sampler")]
+    pub nfe: Option<usize>,
     /// Predictor–corrector: the corrector's signal-to-noise ratio r, its step
     /// ε = 2·(r·E‖z‖/mean‖s‖)² (Song et al. 2021's 0.16 for variance-exploding models) [(0, 10]]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().snr)]
@@ -263,8 +264,9 @@ impl Cli {
         check(positive(self.eta, 10.0), "eta", number(self.eta), "(0, 10]")?;
         check(in_range(self.level_steps, 1, 100_000), "level-steps", self.level_steps, "1..=100000")?;
         check(positive(self.step_scale, 10.0), "step-scale", number(self.step_scale), "(0, 10]")?;
-        check(in_range(self.nfe, MIN_NFE, 100_000), "nfe", self.nfe, format!("{MIN_NFE}..=100000"))?;
         let sampler = self.sampler.unwrap_or(Sampler::Annealed);
+        let nfe = self.nfe.unwrap_or(sampler.default_nfe());
+        check(in_range(nfe, MIN_NFE, 100_000), "nfe", nfe, format!("{MIN_NFE}..=100000"))?;
         if sampler != Sampler::Annealed {
             let name = sampler.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
             let needs = |ok: bool, what: &str| check(ok, "sampler", &name, format!("annealed, or {name} {what}"));
@@ -281,7 +283,7 @@ impl Cli {
         if matches!(sampler, Sampler::OdeHeun | Sampler::Pc) {
             let accepted =
                 format!("{MIN_TWO_EVALUATION_NFE}..=100000 with ode-heun or pc (a step takes two evaluations)");
-            check(self.nfe >= MIN_TWO_EVALUATION_NFE, "nfe", self.nfe, accepted)?;
+            check(nfe >= MIN_TWO_EVALUATION_NFE, "nfe", nfe, accepted)?;
         }
         // --compare implies the annealed mode, whatever --mode says.
         check(
@@ -338,7 +340,7 @@ impl Cli {
             level_steps: self.level_steps,
             step_scale: self.step_scale,
             sampler,
-            nfe: self.nfe,
+            nfe,
             snr: self.snr,
             likelihood: self.likelihood,
             seed: self.seed,

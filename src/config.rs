@@ -89,7 +89,7 @@ impl Default for Config {
             level_steps: 100,
             step_scale: 0.1,
             sampler: Sampler::Annealed,
-            nfe: 1000,
+            nfe: Sampler::Annealed.default_nfe(),
             snr: 0.16,
             likelihood: None,
             seed: 0,
@@ -174,6 +174,19 @@ pub enum Sampler {
     /// Predictor–corrector: a Langevin corrector step of signal-to-noise ratio --snr, then
     /// reverse diffusion (two evaluations a step; Song et al. 2021)
     Pc,
+}
+
+impl Sampler {
+    /// The budget `--nfe` defaults to: from `scripts/sampler_sweep.py` on seeds 0–4
+    /// (`docs/samplers.md`), where each sampler reaches the quality it keeps at ten times
+    /// the budget. Annealed Langevin's is its levels × `--level-steps` + 1, not this.
+    pub fn default_nfe(self) -> usize {
+        match self {
+            Sampler::ReverseDiffusion | Sampler::Pc | Sampler::OdeEuler => 200,
+            Sampler::OdeHeun => 50,
+            Sampler::Annealed => 1000,
+        }
+    }
 }
 
 /// A flag whose value is outside its accepted range.

@@ -616,6 +616,13 @@ fn the_diffusion_samplers_run_headless_with_their_budget() {
         assert_eq!(json["config"]["nfe"].to_string(), nfe);
         assert_eq!(json["samples"]["count"], 300);
     }
+    // Without --nfe, each its own default budget (docs/samplers.md).
+    for (sampler, nfe) in [("reverse-diffusion", 200), ("pc", 200), ("ode-euler", 200), ("ode-heun", 50)] {
+        let args =
+            ["--once", "--mode", "annealed", "--epochs", "1", "--particles", "50", "--json", "--sampler", sampler];
+        let json: serde_json::Value = serde_json::from_slice(&run(&args, None).stdout).expect("JSON");
+        assert_eq!(json["config"]["nfe"], nfe, "{sampler}");
+    }
     let out = run(&["--mode", "annealed", "--sampler", "ode-euler"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("with --once"), "{}", text(&out.stderr));
