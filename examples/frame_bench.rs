@@ -112,7 +112,7 @@ fn frame_time() {
         session.train_step().expect("the default configuration does not diverge");
     }
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    let mut chain = Chain::for_dashboard(&config);
+    let mut chain = Chain::for_dashboard(&config, config.sampler);
     chain.advance(&mut particles, session.model(), 200);
     let snapshot = Snapshot::capture(&session, &particles, &chain, 0, true);
 

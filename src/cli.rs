@@ -189,9 +189,8 @@ pub struct Cli {
     /// Annealed mode: c in the step size α = c·σᵢ² [(0, 10]]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().step_scale)]
     pub step_scale: f64,
-    /// Annealed mode: the sampler of the noise-conditional model; reverse-diffusion,
-    /// ode-euler, ode-heun and pc run with --once (the dashboard samples with annealed Langevin)
-    /// [default: annealed]
+    /// Annealed mode: the sampler of the noise-conditional model (in the dashboard, `s`
+    /// cycles them) [default: annealed]
     #[arg(long, help_heading = "Sampler", value_enum)]
     pub sampler: Option<Sampler>,
     /// Reverse diffusion, PC and the ODE: network evaluations, a grid of that many σ from
@@ -271,7 +270,6 @@ impl Cli {
             let name = sampler.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
             let needs = |ok: bool, what: &str| check(ok, "sampler", &name, format!("annealed, or {name} {what}"));
             needs(mode == Mode::Annealed && !self.compare, "with --mode annealed (the noise-conditional model)")?;
-            needs(self.once, "with --once (the dashboard samples with annealed Langevin)")?;
         }
         check(positive(self.snr, 10.0), "snr", number(self.snr), "(0, 10]")?;
         if let Some(nfe) = self.likelihood {

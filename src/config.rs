@@ -177,6 +177,25 @@ pub enum Sampler {
 }
 
 impl Sampler {
+    /// The sampler after this one in `--sampler`'s list, the last followed by the first: the
+    /// dashboard's `s`.
+    pub fn next(self) -> Self {
+        let all = <Sampler as clap::ValueEnum>::value_variants();
+        let at = all.iter().position(|&s| s == self).unwrap_or(0);
+        all[(at + 1) % all.len()]
+    }
+
+    /// The name the dashboard shows.
+    pub fn title(self) -> &'static str {
+        match self {
+            Sampler::Annealed => "annealed Langevin",
+            Sampler::ReverseDiffusion => "reverse diffusion",
+            Sampler::Pc => "predictor–corrector",
+            Sampler::OdeEuler => "ODE, Euler",
+            Sampler::OdeHeun => "ODE, Heun",
+        }
+    }
+
     /// The budget `--nfe` defaults to: from `scripts/sampler_sweep.py` on seeds 0–4
     /// (`docs/samplers.md`), where each sampler reaches the quality it keeps at ten times
     /// the budget. Annealed Langevin's is its levels × `--level-steps` + 1, not this.

@@ -51,6 +51,7 @@ fn the_comparison_ends_with_the_figures_of_once_compare() {
         steps_per_frame: 20,
         particles_held: true,
         training_pace: None,
+        sampler: dsm_tui::config::Sampler::Annealed,
     };
     let worker = Worker::spawn(&config, held, None).unwrap();
     until(&worker, |s| s.status.state == TrainerState::Finished);

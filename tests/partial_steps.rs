@@ -23,11 +23,11 @@ fn parts_match_whole_steps(mode: Mode) {
     let model = session.model();
     let steps = 8; // annealed: both levels (2 × 3) and the denoising step, then the end
     let mut whole = Particles::uniform(config.particles, config.seed, 0);
-    let mut whole_chain = Chain::for_dashboard(&config);
+    let mut whole_chain = Chain::for_dashboard(&config, config.sampler);
     whole_chain.advance(&mut whole, model, steps);
 
     let mut parts = Particles::uniform(config.particles, config.seed, 0);
-    let mut chain = Chain::for_dashboard(&config);
+    let mut chain = Chain::for_dashboard(&config, config.sampler);
     let sizes = [1, 3, 2, 4, 1];
     for (i, &chunks) in sizes.iter().cycle().enumerate() {
         if parts.steps_taken() >= 6 {
@@ -61,7 +61,7 @@ fn a_step_counts_once_every_chunk_has_taken_it() {
     let config = config(Mode::Single);
     let session = Session::new(&config);
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    let mut chain = Chain::for_dashboard(&config);
+    let mut chain = Chain::for_dashboard(&config, config.sampler);
     assert_eq!(particles.chunk_count(), 4);
     chain.advance_part(&mut particles, session.model(), 3);
     assert_eq!((particles.steps_taken(), particles.chunk_steps()), (0, 3));

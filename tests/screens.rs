@@ -68,7 +68,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
             step,
             lr: config.lr * config.lr_gamma.powi((step / per_epoch) as i32),
             langevin_steps: 1230,
-            chain: ChainStatus::fresh(config),
+            chain: ChainStatus::fresh(config, config.sampler),
             flowing: true,
             figures: Some(Figures { energy_distance: 0.0123, upper_moon_share: Some(0.481), langevin_steps: 1200 }),
             energy_floor: Some(0.00091),
@@ -294,6 +294,7 @@ fn annealed_app() -> App {
     let chain = ChainStatus {
         next: NextStep { sigma, alpha, noise: true },
         position: Some(AnnealedPosition { level: 2, step: 41, denoised: false }),
+        progress: None,
         done: false,
         readout: Some(Readout {
             mean_score: Some(mean_score),
@@ -315,7 +316,7 @@ fn annealed_status_flowing_at_80x24() {
     for expected in [
         "DSM σ 1→0.01 ×10   Fisher divergence 3.74 (÷6.65)   test loss 163 (÷1.43)",
         "level 3/10 · step 41/100   σ 0.359   α 0.0129   total 241/1001 steps",
-        "c 0.100   steps/frame 10   particles 5000   p holds them to step through",
+        "c 0.100   steps/frame 10   particles 5000   s sampler  p hold",
         " p hold  . step  > level  c compare",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");

@@ -35,7 +35,7 @@ fn on_a_fixed_model_the_live_energy_distance_stays_within_15_percent_from_readin
     // The dashboard's endless chain, past the course's 1000 steps, so the particles are
     // spread as the model says.
     let mut particles = Particles::uniform(config.particles, config.seed, 0);
-    let mut chain = Chain::for_dashboard(&config);
+    let mut chain = Chain::for_dashboard(&config, config.sampler);
     chain.advance(&mut particles, model, 1000);
 
     let mut steady = Steady::default();

@@ -33,6 +33,8 @@ pub enum Action {
     AdvanceLevel,
     /// `c`: the two samplers side by side, or back.
     ToggleCompare,
+    /// `s`: the annealed mode's next sampler.
+    CycleSampler,
     ToggleScale,
     ToggleWindow,
     ToggleFisher,
@@ -111,6 +113,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             '.' => Action::AdvanceStep,
             '>' => Action::AdvanceLevel,
             'c' => Action::ToggleCompare,
+            's' => Action::CycleSampler,
             'l' => Action::ToggleScale,
             'h' => Action::ToggleWindow,
             'i' => Action::ToggleFisher,

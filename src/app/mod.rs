@@ -31,8 +31,8 @@ use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
 use crate::app::next_run::{TRAINING_PACES, next_dataset, next_mode, steps_per_second};
 use crate::app::notice::{
-    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NOTICE_TIME, Notice,
-    single_sigma_advice,
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NO_SAMPLERS, NOTICE_TIME,
+    Notice, single_sigma_advice,
 };
 use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
@@ -131,6 +131,7 @@ impl App {
             steps_per_frame: DEFAULT_STEPS_PER_FRAME,
             particles_held: false,
             training_pace: None,
+            sampler: config.sampler,
         };
         Self {
             samples: Samples::new(config.source.bounds()),
@@ -302,6 +303,11 @@ impl App {
             Action::AdvanceStep | Action::AdvanceLevel => {
                 Some(Command::Advance(if action == Action::AdvanceStep { Advance::Step } else { Advance::Level }))
             }
+            Action::CycleSampler if self.config.mode == Mode::Single => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_SAMPLERS)));
+                None
+            }
+            Action::CycleSampler => Some(Command::SetSampler(self.settings.sampler.next())),
             Action::ToggleCompare if self.config.mode == Mode::Single => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_COMPARE)));
                 None
@@ -643,7 +649,7 @@ pub(crate) mod tests {
                 step,
                 lr: 0.01,
                 langevin_steps: 7,
-                chain: ChainStatus::fresh(&Config::default()),
+                chain: ChainStatus::fresh(&Config::default(), crate::config::Sampler::Annealed),
                 flowing: true,
                 figures: None,
                 energy_floor: None,
@@ -1039,6 +1045,25 @@ pub(crate) mod tests {
         assert_eq!(app.update(Action::SwitchObjective), None, "no ISM run");
         assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_ANNEALED_ISM)));
         assert_eq!(app.run_id(), 0);
+    }
+
+    #[test]
+    fn s_cycles_the_samplers_in_annealed_mode_and_says_what_to_do_in_single_mode() {
+        let mut single = App::new(Config::default());
+        assert_eq!(single.update(Action::CycleSampler), None);
+        assert_eq!(single.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_SAMPLERS)));
+
+        let mut app = App::new(annealed());
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            match app.update(Action::CycleSampler) {
+                Some(Command::SetSampler(sampler)) => seen.push(sampler),
+                other => panic!("expected SetSampler, got {other:?}"),
+            }
+            assert_eq!(app.settings().sampler, *seen.last().unwrap(), "shown at once");
+        }
+        use crate::config::Sampler::*;
+        assert_eq!(seen, [ReverseDiffusion, OdeEuler, OdeHeun, Pc, Annealed], "every one, then back");
     }
 
     #[test]

@@ -40,6 +40,8 @@ impl Notice {
 
 /// `c` in single mode.
 pub const NO_COMPARE: &str = "c needs the noise-conditional model: run dsm-tui --mode annealed";
+/// `s` in single mode.
+pub const NO_SAMPLERS: &str = "s needs the noise-conditional model: a switches to annealed mode";
 /// `o` in annealed mode.
 pub const NO_ANNEALED_ISM: &str = "annealed mode trains by DSM: ISM has no noise-conditional version here";
 

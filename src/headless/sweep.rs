@@ -131,17 +131,6 @@ pub fn json(sweep: &Sweep) -> String {
     serde_json::to_string(sweep).expect("a sweep always serialises")
 }
 
-/// A sampler's name as the table and the figure show it.
-pub fn name(sampler: Sampler) -> &'static str {
-    match sampler {
-        Sampler::Annealed => "annealed Langevin",
-        Sampler::ReverseDiffusion => "reverse diffusion",
-        Sampler::Pc => "predictor–corrector",
-        Sampler::OdeEuler => "ODE, Euler",
-        Sampler::OdeHeun => "ODE, Heun",
-    }
-}
-
 /// The table `--sampler-sweep` prints.
 pub fn text(sweep: &Sweep) -> String {
     let c = &sweep.config;
@@ -166,7 +155,7 @@ pub fn text(sweep: &Sweep) -> String {
     let _ = writeln!(out, "{:>10}{:>11}", "escaped", "seconds");
     let mut last = None;
     for row in &sweep.rows {
-        let label = if last == Some(row.sampler) { "" } else { name(row.sampler) };
+        let label = if last == Some(row.sampler) { "" } else { row.sampler.title() };
         last = Some(row.sampler);
         let q = &row.samples;
         let _ = write!(out, "{label:<22}{:>6}{:>17.5}", row.nfe, q.energy_distance);

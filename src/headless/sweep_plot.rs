@@ -11,7 +11,7 @@ use crate::headless::plot::{
     CHART_MARGIN, DrawResult, Drawable, X_LABEL_AREA, Y_LABEL_AREA, format_loss, house_style, legend_font, log_ticks,
     panel_title,
 };
-use crate::headless::sweep::{SAMPLERS, Sweep, name};
+use crate::headless::sweep::{SAMPLERS, Sweep};
 
 /// One colour per sampler (colour-blind-safe: Okabe and Ito's palette).
 fn colour(sampler: Sampler) -> RGBColor {
@@ -67,7 +67,7 @@ impl Drawable for SweepFigure<'_> {
             let style = colour(sampler).stroke_width(2);
             chart
                 .draw_series(LineSeries::new(points, style).point_size(4))?
-                .label(name(sampler))
+                .label(sampler.title())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
         }
         let floor = sweep.floor_energy_distance;

@@ -64,6 +64,16 @@ pub struct NextStep {
     pub noise: bool,
 }
 
+/// Where a [`Chain::Diffusion`] is: steps down the grid (the denoising step the last) and
+/// network evaluations, each taken and in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridProgress {
+    pub steps_taken: usize,
+    pub steps: usize,
+    pub evaluations_spent: usize,
+    pub evaluations: usize,
+}
+
 /// The next step's figures over the particles where they are (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Readout {
@@ -79,25 +89,33 @@ impl Chain {
     pub fn for_run(config: &Config) -> Self {
         match config.mode {
             Mode::Single => Chain::Single { eta: config.eta, sigma: config.sigma, limit: Some(config.steps as u64) },
-            Mode::Annealed => match config.sampler {
-                Sampler::Annealed => Chain::annealed(config),
-                Sampler::ReverseDiffusion => Chain::diffusion(Step::ReverseDiffusion, config),
-                Sampler::OdeEuler => Chain::diffusion(Step::OdeEuler, config),
-                Sampler::OdeHeun => Chain::diffusion(Step::OdeHeun, config),
-                Sampler::Pc => Chain::diffusion(Step::PredictorCorrector { snr: config.snr }, config),
-            },
+            Mode::Annealed => Chain::of_sampler(config, config.sampler, config.nfe),
         }
     }
 
-    fn diffusion(step: Step, config: &Config) -> Self {
-        Chain::Diffusion(DiffusionSampler::new(step, &config.levels, config.nfe))
+    /// `sampler` on `config`'s noise-conditional model, with a budget of `nfe` evaluations
+    /// (annealed Langevin's is `config`'s levels and steps).
+    fn of_sampler(config: &Config, sampler: Sampler, nfe: usize) -> Self {
+        let diffusion = |step| Chain::Diffusion(DiffusionSampler::new(step, &config.levels, nfe));
+        match sampler {
+            Sampler::Annealed => Chain::annealed(config),
+            Sampler::ReverseDiffusion => diffusion(Step::ReverseDiffusion),
+            Sampler::OdeEuler => diffusion(Step::OdeEuler),
+            Sampler::OdeHeun => diffusion(Step::OdeHeun),
+            Sampler::Pc => diffusion(Step::PredictorCorrector { snr: config.snr }),
+        }
     }
 
-    /// The dashboard's chain: the course's chain without end, or the annealed schedule.
-    pub fn for_dashboard(config: &Config) -> Self {
+    /// The dashboard's chain: the course's chain without end, or in annealed mode `sampler`
+    /// (the `s` key's), at `config`'s budget when it is `config`'s sampler and at its own
+    /// default otherwise.
+    pub fn for_dashboard(config: &Config, sampler: Sampler) -> Self {
         match config.mode {
             Mode::Single => Chain::Single { eta: config.eta, sigma: config.sigma, limit: None },
-            Mode::Annealed => Chain::annealed(config),
+            Mode::Annealed => {
+                let nfe = if sampler == config.sampler { config.nfe } else { sampler.default_nfe() };
+                Chain::of_sampler(config, sampler, nfe)
+            }
         }
     }
 
@@ -206,6 +224,19 @@ impl Chain {
     pub fn position(&self) -> Option<AnnealedPosition> {
         match self {
             Chain::Annealed(sampler) => Some(sampler.position),
+            _ => None,
+        }
+    }
+
+    /// Where a reverse-diffusion or ODE chain is down its grid.
+    pub fn progress(&self) -> Option<GridProgress> {
+        match self {
+            Chain::Diffusion(sampler) => Some(GridProgress {
+                steps_taken: sampler.taken,
+                steps: sampler.grid.len(),
+                evaluations_spent: sampler.evaluations_spent(),
+                evaluations: sampler.evaluations(),
+            }),
             _ => None,
         }
     }

@@ -95,6 +95,12 @@ impl DiffusionSampler {
         (self.grid.len() - 1) * self.step.evaluations() + 1
     }
 
+    /// Network evaluations of the steps taken so far.
+    pub fn evaluations_spent(&self) -> usize {
+        let down = self.taken.min(self.grid.len() - 1);
+        down * self.step.evaluations() + usize::from(self.is_done())
+    }
+
     pub fn remaining(&self) -> usize {
         self.grid.len() - self.taken
     }
@@ -220,5 +226,19 @@ mod tests {
             assert_eq!((heun.grid.len(), heun.evaluations()), (points, used), "budget {nfe}");
         }
         assert_eq!(DiffusionSampler::new(Step::ReverseDiffusion, &levels, 50).evaluations(), 50);
+    }
+
+    #[test]
+    fn the_evaluations_spent_count_up_to_the_whole_budget() {
+        let levels = NoiseLevels::geometric(4.0, 0.01, 10);
+        let mut heun = DiffusionSampler::new(Step::OdeHeun, &levels, 7);
+        let spent: Vec<usize> = (0..=heun.grid.len())
+            .map(|taken| {
+                heun.taken = taken;
+                heun.evaluations_spent()
+            })
+            .collect();
+        assert_eq!(spent, [0, 2, 4, 6, 7], "three Heun steps of two, then the denoising step");
+        assert_eq!(heun.evaluations(), 7);
     }
 }

@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{Config, Sampler};
 use crate::eval::metrics::Quality;
 use crate::eval::score_field::{Field, Lattice};
-use crate::sampling::chain::{Chain, NextStep, Readout};
+use crate::sampling::chain::{Chain, GridProgress, NextStep, Readout};
 use crate::sampling::langevin::{AnnealedPosition, Particles};
 use crate::trainer::{Divergence, Session, TestPoint};
 
@@ -43,6 +43,9 @@ pub enum Command {
     HoldParticles(bool),
     /// Move the particles (or both sides of the comparison) this far now.
     Advance(Advance),
+    /// Annealed mode: sample with this sampler from now on; the particles start again from
+    /// the prior, on a stream of their own.
+    SetSampler(Sampler),
     /// Start (`true`) a comparison of the two samplers under the current weights, or drop it.
     /// Annealed mode only: it needs the noise-conditional model.
     Compare(bool),
@@ -88,6 +91,8 @@ pub struct Settings {
     pub particles_held: bool,
     /// Training steps per frame, or `None`: as many as the frame has time for.
     pub training_pace: Option<usize>,
+    /// The annealed mode's sampler (`s` cycles it).
+    pub sampler: Sampler,
 }
 
 impl Settings {
@@ -102,6 +107,7 @@ impl Settings {
             Command::SetStepScale(c) => self.step_scale = c,
             Command::SetStepsPerFrame(steps) => self.steps_per_frame = steps,
             Command::SetTrainingPace(pace) => self.training_pace = pace,
+            Command::SetSampler(sampler) => self.sampler = sampler,
             Command::HoldParticles(held) => self.particles_held = held,
             // Stepping a flow that keeps moving would show nothing.
             Command::Advance(_) => self.particles_held = true,
@@ -143,6 +149,8 @@ pub struct ChainStatus {
     pub next: NextStep,
     /// Annealed: the level (from 0) and the step in it.
     pub position: Option<AnnealedPosition>,
+    /// Reverse diffusion, PC and the ODE: steps and evaluations down the grid.
+    pub progress: Option<GridProgress>,
     /// The chain has ended (annealed, after its denoising step).
     pub done: bool,
     /// While the particles are held: the next step's figures where they are.
@@ -154,15 +162,22 @@ impl ChainStatus {
         ChainStatus {
             next: chain.next_step(),
             position: chain.position(),
+            progress: chain.progress(),
             done: chain.is_done(particles),
             readout: None,
         }
     }
 
-    /// A chain of `config` that has not started.
-    pub fn fresh(config: &Config) -> Self {
-        let chain = Chain::for_dashboard(config);
-        ChainStatus { next: chain.next_step(), position: chain.position(), done: false, readout: None }
+    /// A chain of `config` with `sampler` that has not started.
+    pub fn fresh(config: &Config, sampler: Sampler) -> Self {
+        let chain = Chain::for_dashboard(config, sampler);
+        ChainStatus {
+            next: chain.next_step(),
+            position: chain.position(),
+            progress: chain.progress(),
+            done: false,
+            readout: None,
+        }
     }
 }
 

@@ -217,7 +217,7 @@ impl Run {
 
 /// The dashboard's chain for `config`, with the step size and c the user has set.
 pub fn chain_for(config: &Config, settings: &Settings) -> Chain {
-    let mut chain = Chain::for_dashboard(config);
+    let mut chain = Chain::for_dashboard(config, settings.sampler);
     chain.set_eta(settings.eta);
     chain.set_step_scale(settings.step_scale);
     chain
@@ -237,6 +237,7 @@ mod tests {
             steps_per_frame: 1,
             particles_held: false,
             training_pace: Some(5),
+            sampler: crate::config::Sampler::Annealed,
         };
         let mut run = Run::new(&config, 0, 0, None, &settings);
         let past = Instant::now();

@@ -231,7 +231,7 @@ impl Trainer {
                     *view = view.cleared();
                 }
             }
-            Command::Resample => self.resample(),
+            Command::Resample | Command::SetSampler(_) => self.resample(),
             Command::SetEta(eta) => self.run.chain.set_eta(eta),
             Command::SetStepScale(c) => self.run.chain.set_step_scale(c),
             Command::Advance(by) => self.run.advance(by),
@@ -495,6 +495,7 @@ mod tests {
             particles_held: false,
             // A fixed number of steps a frame, whatever the machine's speed.
             training_pace: Some(5),
+            sampler: config.sampler,
         };
         let (sender, snapshots) = std::sync::mpsc::sync_channel(1);
         let mut trainer = Trainer::new(config.clone(), settings, None, sender);

@@ -112,7 +112,7 @@ mod tests {
 
     use super::*;
     use crate::checkpoint;
-    use crate::config::Mode;
+    use crate::config::{Mode, Sampler};
     use crate::data::Builtin;
     use crate::eval::score_field::Field;
     use crate::eval::score_field::{self, Lattice};
@@ -140,6 +140,7 @@ mod tests {
             steps_per_frame: 2,
             particles_held: false,
             training_pace: None,
+            sampler: crate::config::Sampler::Annealed,
         }
     }
 
@@ -481,6 +482,23 @@ mod tests {
             again.status.langevin_steps
         );
         assert!(again.status.step > ended.status.step, "training went on meanwhile");
+        shutdown_within_watchdog(worker);
+    }
+
+    /// `s`'s command: the particles start again from the prior and follow the new sampler
+    /// down its grid, the status counting its steps and evaluations to the end.
+    #[test]
+    fn a_new_sampler_starts_the_particles_again_down_its_grid() {
+        let worker = Worker::spawn(&small_annealed(), running(), None).unwrap();
+        until(&worker, |s| s.status.state == TrainerState::Finished);
+        worker.send(Command::SetSampler(Sampler::OdeHeun));
+        let seen = until(&worker, |s| s.status.chain.done && s.status.chain.progress.is_some());
+        let progress: Vec<_> = seen.iter().filter_map(|s| s.status.chain.progress).collect();
+        let last = progress.last().expect("progress");
+        // Heun's default budget, 50: 24 steps of two and the denoising step.
+        assert_eq!((last.evaluations_spent, last.evaluations, last.steps_taken, last.steps), (49, 49, 25, 25));
+        assert!(progress.windows(2).all(|w| w[0].evaluations_spent <= w[1].evaluations_spent), "{progress:?}");
+        assert_eq!(seen.last().unwrap().status.langevin_steps, 25, "counted from the new start");
         shutdown_within_watchdog(worker);
     }
 

@@ -42,7 +42,7 @@ const HINTS: [(&str, &str); 22] = [
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 22] = [
+const ANNEALED_HINTS: [(&str, &str); 23] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -50,6 +50,7 @@ const ANNEALED_HINTS: [(&str, &str); 22] = [
     (".", "step"),
     (">", "level"),
     ("c", "compare"),
+    ("s", "sampler"),
     ("f", "field"),
     ("t", "pace"),
     ("r", "restart"),
@@ -210,7 +211,7 @@ impl Help {
         if annealed {
             lines.extend([
                 key(". / >", "one Langevin step / to the end of the level (holds them)".into()),
-                key("c", "single-σ and annealed Langevin side by side, same start".into()),
+                key("c / s", "single-σ beside annealed, same start / next sampler: SDE, ODE".into()),
                 key("r", "fresh particles from N(mean, σ₁²I), the schedule from level 1".into()),
             ]);
         } else {
@@ -324,7 +325,7 @@ mod tests {
                 step: 90,
                 lr: 0.01,
                 langevin_steps: 0,
-                chain: ChainStatus::fresh(&Config::default()),
+                chain: ChainStatus::fresh(&Config::default(), crate::config::Sampler::Annealed),
                 figures: None,
                 energy_floor: None,
                 trained_for: std::time::Duration::from_secs(3),

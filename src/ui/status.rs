@@ -16,8 +16,9 @@ use crate::app::App;
 use crate::app::drawing::MIN_DRAWN_POINTS;
 use crate::app::loss_history::Ends;
 use crate::app::next_run::{TRAINING_PACES, steps_per_second};
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, Sampler};
 use crate::objective::Objective;
+use crate::sampling::chain::GridProgress;
 use crate::shown::{duration, energy_distance, format_sig};
 use crate::trainer::protocol::{ChainStatus, FRAME, TrainerState};
 use crate::ui::help::keep_end;
@@ -163,7 +164,7 @@ impl Widget for Status<'_> {
 
         let langevin_steps = status.map_or(0, |s| s.langevin_steps);
         let per_frame = per_frame(settings.steps_per_frame, status.and_then(|s| s.langevin_per_second));
-        let chain = status.map_or_else(|| ChainStatus::fresh(config), |s| s.chain);
+        let chain = status.map_or_else(|| ChainStatus::fresh(config, settings.sampler), |s| s.chain);
         let mut sampler = vec![Line::from(match config.mode {
             Mode::Single => [
                 pair("Langevin η", format_sig(settings.eta)),
@@ -177,19 +178,20 @@ impl Widget for Status<'_> {
                 // particles are neither held nor compared).
                 let reruns =
                     app.state() == Some(TrainerState::Training) && !settings.particles_held && !app.comparing();
-                schedule(config, &chain, langevin_steps, reruns)
+                match chain.progress {
+                    Some(progress) => grid(settings.sampler, &chain, progress, reruns),
+                    None => schedule(config, &chain, langevin_steps, reruns),
+                }
             }
         })];
         if settings.particles_held {
             sampler.push(Line::from(held(config, &chain, app.comparing())));
         } else if config.mode == Mode::Annealed {
-            let flow = [
-                pair("c", format_sig(settings.step_scale)),
-                pair("steps/frame", per_frame.clone()),
-                pair("particles", config.particles.to_string()),
-            ];
-            let mut spans = flow.concat();
-            spans.push(Span::styled("p holds them to step through", theme::DIM));
+            // The step scale c is annealed Langevin's alone.
+            let scale = (chain.progress.is_none()).then(|| pair("c", format_sig(settings.step_scale)));
+            let flow = [pair("steps/frame", per_frame.clone()), pair("particles", config.particles.to_string())];
+            let mut spans: Vec<Span> = scale.into_iter().chain(flow).flatten().collect();
+            spans.push(Span::styled("s sampler  p hold", theme::DIM));
             sampler.push(Line::from(spans));
         }
 
@@ -280,6 +282,31 @@ fn schedule(config: &Config, chain: &ChainStatus, langevin_steps: u64, reruns: b
     spans
 }
 
+/// Where a reverse-diffusion, PC or ODE chain is down its grid of σ: the sampler, the step,
+/// σ(t) of its next evaluation and the network evaluations spent of its budget, or the end.
+fn grid(sampler: Sampler, chain: &ChainStatus, progress: GridProgress, reruns: bool) -> Vec<Span<'static>> {
+    let budget = format!("{}/{}", progress.evaluations_spent, progress.evaluations);
+    if chain.done {
+        let then = if reruns { "reruns while training" } else { "r restarts" };
+        return vec![
+            Span::styled("done", theme::FINISHED),
+            Span::styled(format!(": {} · {budget} evaluations · {then}   ", sampler.title()), theme::DIM),
+        ];
+    }
+    let step = if progress.steps_taken + 1 == progress.steps {
+        "denoising".to_string()
+    } else {
+        format!("{}/{}", progress.steps_taken, progress.steps - 1)
+    };
+    [
+        pair("sampler", sampler.title().to_string()),
+        pair("step", step),
+        pair("σ", format_sig(chain.next.sigma)),
+        pair("NFE", budget),
+    ]
+    .concat()
+}
+
 /// The held particles' next step: its σ and α (annealed: on the line above), the mean score
 /// norm and the signal-to-noise ratio, and the keys that move them. Comparing, or at the end
 /// of the schedule, there is no next step of the main chain to describe.
@@ -353,7 +380,7 @@ mod tests {
                 step: 790,
                 lr: 5.4e-3,
                 langevin_steps: 321,
-                chain: ChainStatus::fresh(&Config::default()),
+                chain: ChainStatus::fresh(&Config::default(), Sampler::Annealed),
                 figures: Some(Figures { energy_distance: 0.04567, upper_moon_share: Some(0.5), langevin_steps: 300 }),
                 energy_floor: Some(0.00087),
                 trained_for: std::time::Duration::from_secs(3),
