@@ -86,6 +86,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         saved: None,
         compare: None,
         field: None,
+        paths: None,
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Action {
     ToggleCompare,
     /// `s`: the annealed mode's next sampler.
     CycleSampler,
+    /// `j`: a few particles' paths through the sampler over the samples, or not.
+    TogglePaths,
     ToggleScale,
     ToggleWindow,
     ToggleFisher,
@@ -114,6 +116,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             '>' => Action::AdvanceLevel,
             'c' => Action::ToggleCompare,
             's' => Action::CycleSampler,
+            'j' => Action::TogglePaths,
             'l' => Action::ToggleScale,
             'h' => Action::ToggleWindow,
             'i' => Action::ToggleFisher,

@@ -31,8 +31,8 @@ use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
 use crate::app::next_run::{TRAINING_PACES, next_dataset, next_mode, steps_per_second};
 use crate::app::notice::{
-    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NO_SAMPLERS, NOTICE_TIME,
-    Notice, single_sigma_advice,
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PATHS_COMPARING, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
+    NO_SAMPLERS, NOTICE_TIME, Notice, single_sigma_advice,
 };
 use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
@@ -41,7 +41,7 @@ use crate::config::{Config, Mode};
 use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
 use crate::trainer::protocol::{
-    Advance, Command, CompareStatus, Figures, Settings, Snapshot, TrainerState, TrainerStatus,
+    Advance, Command, CompareStatus, Figures, Paths, Settings, Snapshot, TrainerState, TrainerStatus,
 };
 
 /// `+` and `-` multiply and divide η (annealed: c) by this.
@@ -93,6 +93,9 @@ pub struct App {
     field_lattice: Option<Lattice>,
     /// The latest fields on that lattice.
     field: Option<Field>,
+    /// The paths view (`j`) is on, and the latest paths the trainer traced.
+    paths_on: bool,
+    paths: Option<Paths>,
     help: bool,
     quit: bool,
     /// A command has gone to the trainer and its answer (a snapshot of this run) has not come
@@ -149,6 +152,8 @@ impl App {
             field_view: None,
             field_lattice: None,
             field: None,
+            paths_on: false,
+            paths: None,
             help: false,
             quit: false,
             awaiting_reply: false,
@@ -308,6 +313,15 @@ impl App {
                 None
             }
             Action::CycleSampler => Some(Command::SetSampler(self.settings.sampler.next())),
+            Action::TogglePaths if self.comparing => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_PATHS_COMPARING)));
+                None
+            }
+            Action::TogglePaths => {
+                self.paths_on = !self.paths_on;
+                self.paths = None;
+                Some(Command::ShowPaths(self.paths_on))
+            }
             Action::ToggleCompare if self.config.mode == Mode::Single => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_COMPARE)));
                 None
@@ -369,6 +383,7 @@ impl App {
         self.replot();
         self.samples = Samples::new(self.config.source.bounds());
         self.field = None;
+        self.paths = None;
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
     }
 
@@ -437,6 +452,9 @@ impl App {
             && Some(field.lattice) == self.field_lattice
         {
             self.field = Some(field);
+        }
+        if let Some(paths) = snapshot.paths.filter(|_| self.paths_on) {
+            self.paths = Some(paths);
         }
         self.samples.set_particles(&snapshot.particles);
         self.take_comparison(snapshot.compare);
@@ -572,6 +590,11 @@ impl App {
         self.compared.as_ref()
     }
 
+    /// The paths to draw over the samples: the view is on and the trainer has traced them.
+    pub fn paths(&self) -> Option<&Paths> {
+        self.paths.as_ref().filter(|_| self.paths_on)
+    }
+
     /// The score field view, when it is on.
     pub fn field_overlay(&self) -> Option<FieldOverlay<'_>> {
         self.field_view.map(|kind| FieldOverlay { kind, field: self.field.as_ref() })
@@ -667,6 +690,7 @@ pub(crate) mod tests {
             saved: None,
             compare: None,
             field: None,
+            paths: None,
         }
     }
 
@@ -699,6 +723,8 @@ pub(crate) mod tests {
             (KeyCode::Char('.'), Action::AdvanceStep),
             (KeyCode::Char('>'), Action::AdvanceLevel),
             (KeyCode::Char('c'), Action::ToggleCompare),
+            (KeyCode::Char('s'), Action::CycleSampler),
+            (KeyCode::Char('j'), Action::TogglePaths),
             (KeyCode::Char('l'), Action::ToggleScale),
             (KeyCode::Char('h'), Action::ToggleWindow),
             (KeyCode::Char('i'), Action::ToggleFisher),
@@ -769,7 +795,7 @@ pub(crate) mod tests {
 
     #[test]
     fn other_keys_releases_and_control_chords_do_nothing() {
-        assert_eq!(action_for(press(KeyCode::Char('j')), false), None);
+        assert_eq!(action_for(press(KeyCode::Char('k')), false), None);
         assert_eq!(action_for(press(KeyCode::Enter), false), None);
         let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
         assert_eq!(action_for(ctrl_r, false), None);
@@ -1064,6 +1090,25 @@ pub(crate) mod tests {
         }
         use crate::config::Sampler::*;
         assert_eq!(seen, [ReverseDiffusion, OdeEuler, OdeHeun, Pc, Annealed], "every one, then back");
+    }
+
+    #[test]
+    fn j_asks_for_the_paths_shows_what_comes_and_drops_them_when_off() {
+        let mut app = App::new(annealed());
+        assert_eq!(app.update(Action::TogglePaths), Some(Command::ShowPaths(true)));
+        let paths: Paths = vec![vec![[0.0, 0.0], [1.0, 1.0]]];
+        app.apply(Snapshot { paths: Some(paths.clone()), ..snapshot(0, TrainerState::Training, 3) });
+        assert_eq!(app.paths(), Some(&paths));
+        app.apply(snapshot(0, TrainerState::Training, 4));
+        assert_eq!(app.paths(), Some(&paths), "kept until new ones come");
+        assert_eq!(app.update(Action::TogglePaths), Some(Command::ShowPaths(false)));
+        assert_eq!(app.paths(), None);
+        app.apply(Snapshot { paths: Some(paths), ..snapshot(0, TrainerState::Training, 5) });
+        assert_eq!(app.paths(), None, "a late trace is not drawn with the view off");
+
+        app.update(Action::ToggleCompare);
+        assert_eq!(app.update(Action::TogglePaths), None);
+        assert_eq!(app.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_PATHS_COMPARING)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod field_cache;
 pub mod figures;
 pub mod flow;
 pub mod losses;
+pub mod path_cache;
 pub mod protocol;
 mod run;
 pub mod session;

@@ -54,6 +54,9 @@ pub enum Command {
     Save(Option<PathBuf>),
     /// Evaluate the score fields on this lattice from now on (kept across new runs), or stop.
     ShowField(Option<Lattice>),
+    /// Trace a few particles through the whole chain from now on (kept across new runs), or
+    /// stop.
+    ShowPaths(bool),
     Quit,
 }
 
@@ -111,7 +114,12 @@ impl Settings {
             Command::HoldParticles(held) => self.particles_held = held,
             // Stepping a flow that keeps moving would show nothing.
             Command::Advance(_) => self.particles_held = true,
-            Command::Resample | Command::Compare(_) | Command::Save(_) | Command::ShowField(_) | Command::Quit => {}
+            Command::Resample
+            | Command::Compare(_)
+            | Command::Save(_)
+            | Command::ShowField(_)
+            | Command::ShowPaths(_)
+            | Command::Quit => {}
         }
     }
 }
@@ -208,6 +216,8 @@ pub struct Snapshot {
     pub compare: Option<CompareStatus>,
     /// The score fields, when evaluated anew since the last delivered snapshot.
     pub field: Option<Field>,
+    /// The paths view's traces, when traced anew since the last delivered snapshot.
+    pub paths: Option<Paths>,
 }
 
 /// What a snapshot says of the run besides losses and points: the UI keeps the latest whole.
@@ -284,9 +294,14 @@ impl Snapshot {
             saved: None,
             compare: None,
             field: None,
+            paths: None,
         }
     }
 }
+
+/// The paths view's traces: per particle, its start, then its positions along the chain to
+/// its end (`sampling::paths`).
+pub type Paths = Vec<Vec<[f32; 2]>>;
 
 /// One side of the comparison as the UI draws it.
 #[derive(Clone, Debug, PartialEq)]

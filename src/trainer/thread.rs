@@ -52,7 +52,10 @@ use crate::trainer::compare::LiveComparison;
 use crate::trainer::field_cache::FieldCache;
 use crate::trainer::figures::FIGURES_EVERY;
 use crate::trainer::flow::{Flow, Piece, SAMPLING_TIME};
-use crate::trainer::protocol::{ChainStatus, Command, FRAME, Saved, Settings, Snapshot, TrainerState, TrainerStatus};
+use crate::trainer::path_cache::PathCache;
+use crate::trainer::protocol::{
+    ChainStatus, Command, FRAME, Paths, Saved, Settings, Snapshot, TrainerState, TrainerStatus,
+};
 use crate::trainer::run::Run;
 
 /// How long an ended annealed schedule stays on screen before it runs again while training
@@ -103,6 +106,10 @@ pub struct Trainer {
     field_view: Option<FieldCache>,
     /// The fields last evaluated, until a delivered snapshot has carried them.
     field: Option<Field>,
+    /// While the UI's paths view is on.
+    path_view: Option<PathCache>,
+    /// The paths last traced, until a delivered snapshot has carried them.
+    paths: Option<Paths>,
     /// When the annealed schedule was first seen ended while training went on.
     schedule_ended_at: Option<Instant>,
     /// Set while idle, blocked on the command channel: the handle's tests wait on it to know
@@ -131,6 +138,8 @@ impl Trainer {
             saved: None,
             field_view: None,
             field: None,
+            path_view: None,
+            paths: None,
             schedule_ended_at: None,
             waiting: Arc::default(),
         }
@@ -156,6 +165,7 @@ impl Trainer {
                 }
             }
             self.refresh_field();
+            self.refresh_paths();
             self.run.time_training(self.is_training(), Instant::now());
             if self.is_idle() {
                 if self.run.figures_stale() {
@@ -192,6 +202,7 @@ impl Trainer {
             // The frame may have taken the particles to the next level: their snapshot then
             // carries the field at its σ.
             self.refresh_field();
+            self.refresh_paths();
             if matches!(self.deliver(false), Delivery::UiGone) {
                 return;
             }
@@ -230,6 +241,9 @@ impl Trainer {
                 if let Some(view) = &mut self.field_view {
                     *view = view.cleared();
                 }
+                if self.path_view.is_some() {
+                    self.path_view = Some(PathCache::default());
+                }
             }
             Command::Resample | Command::SetSampler(_) => self.resample(),
             Command::SetEta(eta) => self.run.chain.set_eta(eta),
@@ -237,6 +251,10 @@ impl Trainer {
             Command::Advance(by) => self.run.advance(by),
             Command::Compare(on) => self.run.compare(on, &self.settings),
             Command::Save(to) => self.saved = Some(self.run.save(to.as_deref())),
+            Command::ShowPaths(on) => {
+                self.path_view = on.then(PathCache::default);
+                self.paths = None;
+            }
             Command::ShowField(lattice) => {
                 self.field_view = lattice.map(FieldCache::new);
                 self.field = None;
@@ -408,6 +426,16 @@ impl Trainer {
         }
     }
 
+    /// Traces the paths while the view is on and those traced are out of date.
+    fn refresh_paths(&mut self) {
+        let idle = self.is_idle();
+        let Some(view) = &mut self.path_view else { return };
+        if let Some(paths) = view.refresh(&self.run, &self.settings, idle) {
+            self.paths = Some(paths);
+            self.undelivered = true;
+        }
+    }
+
     fn refresh_figures_here(&mut self) {
         self.run.read_figures(self.resamples, self.settings.eta);
         self.figures_at = Some(Instant::now());
@@ -441,6 +469,7 @@ impl Trainer {
             saved: self.saved.clone(),
             compare: run.comparison.as_ref().map(LiveComparison::status),
             field: self.field.clone(),
+            paths: self.paths.clone(),
             train_from: run.undelivered.first_step(),
             train: run.undelivered.to_vec(),
             ..captured
@@ -471,6 +500,7 @@ impl Trainer {
             self.undelivered = false;
             self.saved = None;
             self.field = None;
+            self.paths = None;
         }
         delivery
     }

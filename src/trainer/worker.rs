@@ -502,6 +502,25 @@ mod tests {
         shutdown_within_watchdog(worker);
     }
 
+    /// While the paths view is on, the snapshots bring a dozen paths through the whole
+    /// chain; off, none.
+    #[test]
+    fn the_paths_come_only_while_asked() {
+        let worker = Worker::spawn(&small_annealed(), running(), None).unwrap();
+        let seen = until(&worker, |s| s.status.state == TrainerState::Finished);
+        assert!(seen.iter().all(|s| s.paths.is_none()), "nothing traced with the view off");
+        worker.send(Command::ShowPaths(true));
+        let paths = until(&worker, |s| s.paths.is_some()).pop().and_then(|s| s.paths).expect("paths");
+        assert_eq!(paths.len(), crate::sampling::paths::PATH_COUNT);
+        // Annealed: the start, the end of each of the 3 levels, the denoising step.
+        assert!(paths.iter().all(|p| p.len() == 5), "{:?}", paths.iter().map(Vec::len).collect::<Vec<_>>());
+        worker.send(Command::ShowPaths(false));
+        worker.send(Command::SetSampler(Sampler::OdeEuler));
+        let seen = until(&worker, |s| s.status.chain.done && s.status.chain.progress.is_some());
+        assert!(seen.iter().all(|s| s.paths.is_none()), "off again: none");
+        shutdown_within_watchdog(worker);
+    }
+
     #[test]
     fn a_single_sigma_model_has_no_comparison() {
         let worker = Worker::spawn(&small(), running(), None).unwrap();

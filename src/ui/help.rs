@@ -15,7 +15,7 @@ use crate::trainer::figures::{AVERAGED, FIGURE_PARTICLES, FIGURES_EVERY};
 use crate::ui::theme;
 
 /// Footer hints, most useful first: narrow terminals drop them from the end.
-const HINTS: [(&str, &str); 22] = [
+const HINTS: [(&str, &str); 23] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -38,11 +38,12 @@ const HINTS: [(&str, &str); 22] = [
     ("p", "hold"),
     (".", "step"),
     (">", "100 steps"),
+    ("j", "paths"),
 ];
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 23] = [
+const ANNEALED_HINTS: [(&str, &str); 24] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -54,6 +55,7 @@ const ANNEALED_HINTS: [(&str, &str); 23] = [
     ("f", "field"),
     ("t", "pace"),
     ("r", "restart"),
+    ("j", "paths"),
     ("n", "new run"),
     ("d", "data set"),
     ("e", "draw"),
@@ -236,7 +238,7 @@ impl Help {
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
             key("v / 0", "samples: shaded / density / points · 0 undoes the panels' zoom".into()),
-            key("f", "score field arrows: off / learned / exact / learned − exact".into()),
+            key("f / j", "score field: off / learned / exact / difference · j: 12 paths".into()),
             key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),
         ]);
@@ -343,6 +345,7 @@ mod tests {
             saved: Some(saved),
             compare: None,
             field: None,
+            paths: None,
         });
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {

@@ -39,14 +39,14 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use crate::app::App;
 use crate::app::loss_pointer::LossTarget;
 use crate::app::view::PlotGrids;
-use crate::config::Mode;
+use crate::config::{Mode, Sampler};
 use crate::eval::score_field::Lattice;
 use crate::trainer::protocol::TrainerState;
 use compare::ComparePanels;
 use draw_canvas::DrawCanvas;
 use help::{Footer, Help};
 use loss_chart::LossChart;
-use scatter::{PlotTransform, Scatter};
+use scatter::{PathOverlay, PlotTransform, Scatter};
 use status::Status;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -152,6 +152,10 @@ impl App {
                     colour: self.colour(),
                     field: self.field_overlay(),
                     off_view: self.zoomed() || self.config().mode == Mode::Annealed,
+                    paths: self.paths().map(|paths| PathOverlay {
+                        paths,
+                        by_level: self.config().mode == Mode::Annealed && self.settings().sampler == Sampler::Annealed,
+                    }),
                 }
                 .render(samples, buf),
             }

@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::canvas::{Canvas, Painter, Shape};
+use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Painter, Shape};
 use ratatui::widgets::{Block, Widget};
 
 use crate::app::density::Grid;
@@ -24,6 +24,7 @@ use crate::app::drawing::Region;
 use crate::app::samples::Samples;
 use crate::app::view::{FieldOverlay, View};
 use crate::data::Bounds;
+use crate::trainer::protocol::Paths;
 use crate::ui::shading::DATA_GLYPHS;
 use crate::ui::{field, heatmap, shading, theme};
 
@@ -118,6 +119,35 @@ pub struct Scatter<'a> {
     /// annealing's, which start from the wide prior of its first level ("off view" then,
     /// not "escaped").
     pub off_view: bool,
+    /// A few particles' paths through the sampler, drawn over the samples (`j`).
+    pub paths: Option<PathOverlay<'a>>,
+}
+
+/// The paths view's traces and how they were taken.
+#[derive(Clone, Copy)]
+pub struct PathOverlay<'a> {
+    pub paths: &'a Paths,
+    /// A point per annealing level, not per step (`sampling::paths`).
+    pub by_level: bool,
+}
+
+/// Paths as braille lines, each from its start to its end.
+struct PathLines<'a> {
+    paths: &'a Paths,
+}
+
+impl Shape for PathLines<'_> {
+    fn draw(&self, painter: &mut Painter) {
+        for path in self.paths {
+            for pair in path.windows(2) {
+                let [[x1, y1], [x2, y2]] = [pair[0], pair[1]].map(|p| p.map(f64::from));
+                // A non-finite point would draw a line to nowhere.
+                if [x1, y1, x2, y2].iter().all(|v| v.is_finite()) {
+                    CanvasLine { x1, y1, x2, y2, color: theme::PATHS }.draw(painter);
+                }
+            }
+        }
+    }
 }
 
 /// The view's name: long, and short for a narrow panel.
@@ -170,11 +200,18 @@ fn legend(samples: &Samples, view: View, colour: bool) -> Line<'static> {
 
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Scatter { samples, view, colour, field: overlay, off_view } = self;
+        let Scatter { samples, view, colour, field: overlay, off_view, paths } = self;
         let transform = PlotTransform::new(area, samples.bounds());
         // A field evaluated for another lattice (the panel was just resized) is not drawn.
         let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
-        let legend = legend(samples, view, colour);
+        let mut legend = legend(samples, view, colour);
+        if let Some(overlay) = paths {
+            let by_level = if overlay.by_level { ", by level" } else { "" };
+            legend.spans.extend([
+                Span::styled(" ╱ ", theme::PATHS),
+                Span::styled(format!("{} paths{by_level} ", overlay.paths.len()), theme::DIM),
+            ]);
+        }
         let outside = if off_view { "off view" } else { "escaped" };
         let lost =
             Line::styled(format!(" {outside} {} · non-finite {} ", samples.escaped(), samples.nonfinite()), theme::DIM);
@@ -200,6 +237,14 @@ impl Widget for Scatter<'_> {
             block = block.title_bottom(corner.right_aligned());
         }
         plot(samples, view, colour, block, area, buf);
+        if let Some(PathOverlay { paths, .. }) = paths {
+            Canvas::default()
+                .marker(Marker::Braille)
+                .x_bounds(transform.bounds.x)
+                .y_bounds(transform.bounds.y)
+                .paint(|ctx| ctx.draw(&PathLines { paths }))
+                .render(transform.area, buf);
+        }
         if let (Some(o), Some(f)) = (overlay, drawn) {
             field::draw_arrows(&transform, f, o.kind, buf);
         }
@@ -335,6 +380,42 @@ mod tests {
         assert_eq!((s.escaped(), s.nonfinite()), (1, 2));
     }
 
+    /// A path is drawn from its start to its end in the paths' colour, over the particles,
+    /// and the legend counts the paths.
+    #[test]
+    fn paths_are_drawn_over_the_particles_and_counted_in_the_legend() {
+        let mut s = Samples::new(Bounds { x: [-1.0, 1.0], y: [-1.0, 1.0] });
+        s.set_particles(&[[0.9, 0.9]]);
+        let area = Rect::new(0, 0, 60, 12);
+        let paths: Paths = vec![vec![[-0.9, -0.9], [0.0, 0.0], [0.9, 0.9]], vec![[0.5, -0.5], [f32::NAN, 0.0]]];
+        let overlay = PathOverlay { paths: &paths, by_level: false };
+        let mut buf = Buffer::empty(area);
+        let scatter = Scatter {
+            samples: &s,
+            view: View::Points,
+            colour: true,
+            field: None,
+            off_view: false,
+            paths: Some(overlay),
+        };
+        scatter.render(area, &mut buf);
+        let transform = PlotTransform::new(area, s.bounds());
+        let inner = transform.area;
+        // Every column the diagonal crosses has a path cell, and no other column has one.
+        let has_path =
+            |x: u16| (inner.top()..inner.bottom()).any(|y| buf[(x, y)].fg == theme::PATHS && is_braille(&buf[(x, y)]));
+        for x in inner.left()..inner.right() {
+            let centre = transform.cell_centre(x - inner.left(), 0)[0];
+            if centre.abs() < 0.85 {
+                assert!(has_path(x), "column {x} at x = {centre:.2}");
+            } else if centre.abs() > 1.0 {
+                assert!(!has_path(x), "column {x} at x = {centre:.2}");
+            }
+        }
+        let bottom: String = (0..area.width).map(|x| buf[(x, area.bottom() - 1)].symbol().to_string()).collect();
+        assert!(bottom.contains("2 paths"), "{bottom}");
+    }
+
     fn is_braille(cell: &ratatui::buffer::Cell) -> bool {
         cell.symbol().starts_with(|ch| ('\u{2801}'..='\u{28ff}').contains(&ch))
     }
@@ -348,7 +429,7 @@ mod tests {
         let area = Rect::new(0, 0, 60, 10);
         s.shade_data(PlotTransform::new(area, s.bounds()).grid());
         let mut buf = Buffer::empty(area);
-        Scatter { samples: &s, view, colour: true, field: None, off_view: false }.render(area, &mut buf);
+        Scatter { samples: &s, view, colour: true, field: None, off_view: false, paths: None }.render(area, &mut buf);
         buf
     }
 

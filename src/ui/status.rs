@@ -366,6 +366,7 @@ mod tests {
             saved: None,
             compare: None,
             field: None,
+            paths: None,
         }
     }
 
@@ -398,6 +399,7 @@ mod tests {
             saved: None,
             compare: None,
             field: None,
+            paths: None,
         });
         app
     }

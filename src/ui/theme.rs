@@ -43,6 +43,8 @@ const GRAY: Color = Color::Indexed(243);
 /// a pair that colour-blind eyes also tell apart.
 pub const DATA: Color = BLUE;
 pub const PARTICLES: Color = ORANGE;
+/// A few particles' paths over them (`j`): a third hue apart from both.
+pub const PATHS: Color = MAGENTA;
 
 /// The data's shading in the scatter's default view, sparse to dense: backgrounds from
 /// xterm's darkest blues (#00005f, #000087, #0000af), under orange particles that keep at
@@ -176,7 +178,7 @@ mod tests {
         // The doc comments' hex values are the ones checked.
         assert_eq!(xterm_rgb(32), [0x00, 0x87, 0xd7]);
         assert_eq!(xterm_rgb(243), [0x76, 0x76, 0x76]);
-        let roles = [DATA, PARTICLES, TRAIN_RAW, TRAIN_SMOOTH, TEST, FISHER, EPOCH_MARK, PAST_RUN];
+        let roles = [DATA, PARTICLES, PATHS, TRAIN_RAW, TRAIN_SMOOTH, TEST, FISHER, EPOCH_MARK, PAST_RUN];
         let styles = [
             FIELD_SHADES[0],
             FIELD_SHADES[2],
