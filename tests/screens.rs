@@ -87,6 +87,7 @@ fn synthetic(config: &Config, step: u64, state: TrainerState) -> Snapshot {
         compare: None,
         field: None,
         paths: None,
+        density: None,
     }
 }
 

@@ -37,6 +37,8 @@ pub enum Action {
     CycleSampler,
     /// `j`: a few particles' paths through the sampler over the samples, or not.
     TogglePaths,
+    /// `g`: the log-density view: off, the model's (ODE), the exact one.
+    CycleDensity,
     ToggleScale,
     ToggleWindow,
     ToggleFisher,
@@ -117,6 +119,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             'c' => Action::ToggleCompare,
             's' => Action::CycleSampler,
             'j' => Action::TogglePaths,
+            'g' => Action::CycleDensity,
             'l' => Action::ToggleScale,
             'h' => Action::ToggleWindow,
             'i' => Action::ToggleFisher,

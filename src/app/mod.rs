@@ -31,13 +31,17 @@ use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
 use crate::app::next_run::{TRAINING_PACES, next_dataset, next_mode, steps_per_second};
 use crate::app::notice::{
-    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PATHS_COMPARING, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
-    NO_SAMPLERS, NOTICE_TIME, Notice, single_sigma_advice,
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_DENSITY, NO_DENSITY_COMPARING, NO_PAST_RUNS, NO_PATHS_COMPARING,
+    NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NO_SAMPLERS, NOTICE_TIME, Notice, single_sigma_advice,
 };
 use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
-use crate::app::view::{Curve, FieldOverlay, FisherCurve, LossView, PlotGrids, Scale, StepZoom, View, Window};
+use crate::app::view::{
+    Curve, DensityKind, DensityOverlay, FieldOverlay, FisherCurve, LossView, PlotGrids, Scale, StepZoom, View, Window,
+    next_density_view,
+};
 use crate::config::{Config, Mode};
+use crate::eval::likelihood::LogDensityMap;
 use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
 use crate::trainer::protocol::{
@@ -93,6 +97,11 @@ pub struct App {
     field_lattice: Option<Lattice>,
     /// The latest fields on that lattice.
     field: Option<Field>,
+    /// Which log density the view shades, the lattice the trainer was last asked to map it
+    /// on, and its latest map.
+    density_view: Option<DensityKind>,
+    density_lattice: Option<Lattice>,
+    density: Option<LogDensityMap>,
     /// The paths view (`j`) is on, and the latest paths the trainer traced.
     paths_on: bool,
     paths: Option<Paths>,
@@ -152,6 +161,9 @@ impl App {
             field_view: None,
             field_lattice: None,
             field: None,
+            density_view: None,
+            density_lattice: None,
+            density: None,
             paths_on: false,
             paths: None,
             help: false,
@@ -313,6 +325,19 @@ impl App {
                 None
             }
             Action::CycleSampler => Some(Command::SetSampler(self.settings.sampler.next())),
+            Action::CycleDensity if self.config.mode == Mode::Single => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY)));
+                None
+            }
+            Action::CycleDensity if self.comparing => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY_COMPARING)));
+                None
+            }
+            // The trainer hears of it through `sync_density`, which knows the screen.
+            Action::CycleDensity => {
+                self.density_view = next_density_view(self.density_view);
+                None
+            }
             Action::TogglePaths if self.comparing => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_PATHS_COMPARING)));
                 None
@@ -384,6 +409,7 @@ impl App {
         self.samples = Samples::new(self.config.source.bounds());
         self.field = None;
         self.paths = None;
+        self.density = None;
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
     }
 
@@ -416,6 +442,20 @@ impl App {
         self.field = None;
         self.awaiting_reply = true;
         Some(Command::ShowField(lattice))
+    }
+
+    /// Brings what the trainer is asked to map in line with the log-density view, as
+    /// [`App::sync_field`] does for the field: `lattice` is a point per cell of the samples
+    /// panel as the screen is now. Called before each draw.
+    pub fn sync_density(&mut self, lattice: Option<Lattice>) -> Option<Command> {
+        let lattice = lattice.filter(|_| self.density_view.is_some());
+        if lattice == self.density_lattice {
+            return None;
+        }
+        self.density_lattice = lattice;
+        self.density = None;
+        self.awaiting_reply = true;
+        Some(Command::ShowDensity(lattice))
     }
 
     /// Takes in a snapshot from the trainer; `false` if it belongs to a replaced run and was
@@ -452,6 +492,11 @@ impl App {
             && Some(field.lattice) == self.field_lattice
         {
             self.field = Some(field);
+        }
+        if let Some(map) = snapshot.density
+            && Some(map.lattice) == self.density_lattice
+        {
+            self.density = Some(map);
         }
         if let Some(paths) = snapshot.paths.filter(|_| self.paths_on) {
             self.paths = Some(paths);
@@ -590,6 +635,16 @@ impl App {
         self.compared.as_ref()
     }
 
+    /// The log-density view, when it is on.
+    pub fn density_overlay(&self) -> Option<DensityOverlay<'_>> {
+        self.density_view.map(|kind| DensityOverlay { kind, map: self.density.as_ref() })
+    }
+
+    /// The lattice the trainer was last asked to map the log density on.
+    pub fn density_lattice(&self) -> Option<Lattice> {
+        self.density_lattice
+    }
+
     /// The paths to draw over the samples: the view is on and the trainer has traced them.
     pub fn paths(&self) -> Option<&Paths> {
         self.paths.as_ref().filter(|_| self.paths_on)
@@ -691,6 +746,7 @@ pub(crate) mod tests {
             compare: None,
             field: None,
             paths: None,
+            density: None,
         }
     }
 
@@ -1090,6 +1146,35 @@ pub(crate) mod tests {
         }
         use crate::config::Sampler::*;
         assert_eq!(seen, [ReverseDiffusion, OdeEuler, OdeHeun, Pc, Annealed], "every one, then back");
+    }
+
+    /// `g` cycles off → model → exact → off; the trainer is asked for a map on the lattice the
+    /// screen gives, once, and told to stop when the view goes off; a map for another lattice
+    /// is not kept. Single mode has no ODE: a notice.
+    #[test]
+    fn g_cycles_the_log_density_view_and_asks_for_maps_on_the_screens_lattice() {
+        let mut single = App::new(Config::default());
+        assert_eq!(single.update(Action::CycleDensity), None);
+        assert_eq!(single.notice().map(|n| &n.message), Some(&Message::Unavailable(NO_DENSITY)));
+
+        let mut app = App::new(annealed());
+        let lattice = Lattice { x0: -1.0, dx: 0.1, cols: 3, y0: 1.0, dy: -0.1, rows: 2 };
+        assert_eq!(app.sync_density(Some(lattice)), None, "off: nothing asked");
+        assert_eq!(app.update(Action::CycleDensity), None, "the draw loop tells the trainer");
+        assert_eq!(app.density_overlay().map(|o| o.kind), Some(DensityKind::Learned));
+        assert_eq!(app.sync_density(Some(lattice)), Some(Command::ShowDensity(Some(lattice))));
+        assert_eq!(app.sync_density(Some(lattice)), None, "asked once");
+        let map = LogDensityMap { lattice, sigma_min: 0.01, learned: Some(vec![0.0; 6]), exact: vec![-1.0; 6] };
+        let other = LogDensityMap { lattice: Lattice { cols: 4, ..lattice }, ..map.clone() };
+        app.apply(Snapshot { density: Some(other), ..snapshot(0, TrainerState::Training, 3) });
+        assert!(app.density_overlay().and_then(|o| o.map).is_none(), "another lattice's map is dropped");
+        app.apply(Snapshot { density: Some(map.clone()), ..snapshot(0, TrainerState::Training, 4) });
+        assert_eq!(app.density_overlay().and_then(|o| o.map), Some(&map));
+        app.update(Action::CycleDensity);
+        assert_eq!(app.density_overlay().map(|o| o.kind), Some(DensityKind::Exact));
+        app.update(Action::CycleDensity);
+        assert!(app.density_overlay().is_none());
+        assert_eq!(app.sync_density(Some(lattice)), Some(Command::ShowDensity(None)), "told to stop");
     }
 
     #[test]

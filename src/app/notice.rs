@@ -51,6 +51,10 @@ pub const NO_PAUSE_FINISHED: &str = "training is over: n starts a new run";
 pub const NO_PAUSE_DIVERGED: &str = "the run diverged: n starts a new one";
 
 /// `f` in the compare view.
+/// `g` in single mode.
+pub const NO_DENSITY: &str = "g needs the noise-conditional model (its ODE): a switches to annealed mode";
+/// `g` in the compare view.
+pub const NO_DENSITY_COMPARING: &str = "the log density draws on the main view: c goes back to it";
 /// `j` in the compare view.
 pub const NO_PATHS_COMPARING: &str = "the paths draw on the main view: c goes back to it";
 pub const NO_FIELD_COMPARING: &str = "the score field draws on the main view: c goes back to it";

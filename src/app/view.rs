@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::app::density::Grid;
+use crate::eval::likelihood::LogDensityMap;
 use crate::eval::score_field::{Field, FieldKind};
 
 /// The loss axis.
@@ -142,6 +143,32 @@ pub fn next_field_view(view: Option<FieldKind>) -> Option<FieldKind> {
         Some(FieldKind::Exact) => Some(FieldKind::Difference),
         Some(FieldKind::Difference) => None,
     }
+}
+
+/// Which log density the log-density view (`g`) shades the samples panel with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DensityKind {
+    /// The model's, through the probability-flow ODE.
+    Learned,
+    /// The training split blurred by σ_min, in closed form.
+    Exact,
+}
+
+/// `g`'s cycle: off, the model's, the exact one, off.
+pub fn next_density_view(view: Option<DensityKind>) -> Option<DensityKind> {
+    match view {
+        None => Some(DensityKind::Learned),
+        Some(DensityKind::Learned) => Some(DensityKind::Exact),
+        Some(DensityKind::Exact) => None,
+    }
+}
+
+/// The log-density view, when it is on: which density, and the latest map (none until the
+/// trainer's first arrives).
+#[derive(Clone, Copy, Debug)]
+pub struct DensityOverlay<'a> {
+    pub kind: DensityKind,
+    pub map: Option<&'a LogDensityMap>,
 }
 
 /// The score field view, when it is on: which field, and the latest evaluation of the

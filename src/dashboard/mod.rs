@@ -251,6 +251,9 @@ fn event_loop(
             if let Some(command) = app.sync_field(ui::field_lattice(app, screen)) {
                 worker.send(command);
             }
+            if let Some(command) = app.sync_density(ui::density_lattice(app, screen)) {
+                worker.send(command);
+            }
             app.shade_data(ui::plot_grids(app, screen));
             draw_whole_frame(terminal, app)?;
             app.frame_drawn(Instant::now());

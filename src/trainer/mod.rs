@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod compare;
+mod density_cache;
 mod field_cache;
 pub mod figures;
 pub mod flow;

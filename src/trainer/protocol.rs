@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{Config, Sampler};
+use crate::eval::likelihood::LogDensityMap;
 use crate::eval::metrics::Quality;
 use crate::eval::score_field::{Field, Lattice};
 use crate::sampling::chain::{Chain, GridProgress, NextStep, Readout};
@@ -57,6 +58,8 @@ pub enum Command {
     /// Trace a few particles through the whole chain from now on (kept across new runs), or
     /// stop.
     ShowPaths(bool),
+    /// Map log q_{σ_min} on this lattice from now on (kept across new runs), or stop.
+    ShowDensity(Option<Lattice>),
     Quit,
 }
 
@@ -119,6 +122,7 @@ impl Settings {
             | Command::Save(_)
             | Command::ShowField(_)
             | Command::ShowPaths(_)
+            | Command::ShowDensity(_)
             | Command::Quit => {}
         }
     }
@@ -218,6 +222,8 @@ pub struct Snapshot {
     pub field: Option<Field>,
     /// The paths view's traces, when traced anew since the last delivered snapshot.
     pub paths: Option<Paths>,
+    /// The log-density view's map, when computed anew since the last delivered snapshot.
+    pub density: Option<LogDensityMap>,
 }
 
 /// What a snapshot says of the run besides losses and points: the UI keeps the latest whole.
@@ -295,6 +301,7 @@ impl Snapshot {
             compare: None,
             field: None,
             paths: None,
+            density: None,
         }
     }
 }

@@ -43,12 +43,14 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TryS
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::eval::likelihood::LogDensityMap;
 use crate::eval::score_field::Field;
 use crate::nn::Mlp;
 use crate::rate::RateMeter;
 use crate::sampling::langevin::Particles;
 use crate::trainer::budget::SamplingBudget;
 use crate::trainer::compare::LiveComparison;
+use crate::trainer::density_cache::DensityCache;
 use crate::trainer::field_cache::FieldCache;
 use crate::trainer::figures::FIGURES_EVERY;
 use crate::trainer::flow::{Flow, Piece, SAMPLING_TIME};
@@ -110,6 +112,10 @@ pub struct Trainer {
     path_view: Option<PathCache>,
     /// The paths last traced, until a delivered snapshot has carried them.
     paths: Option<Paths>,
+    /// While the UI's log-density view is on.
+    density_view: Option<DensityCache>,
+    /// The map last computed, until a delivered snapshot has carried it.
+    density: Option<LogDensityMap>,
     /// When the annealed schedule was first seen ended while training went on.
     schedule_ended_at: Option<Instant>,
     /// Set while idle, blocked on the command channel: the handle's tests wait on it to know
@@ -140,6 +146,8 @@ impl Trainer {
             field: None,
             path_view: None,
             paths: None,
+            density_view: None,
+            density: None,
             schedule_ended_at: None,
             waiting: Arc::default(),
         }
@@ -166,6 +174,7 @@ impl Trainer {
             }
             self.refresh_field();
             self.refresh_paths();
+            self.refresh_density();
             self.run.time_training(self.is_training(), Instant::now());
             if self.is_idle() {
                 if self.run.figures_stale() {
@@ -203,6 +212,7 @@ impl Trainer {
             // carries the field at its σ.
             self.refresh_field();
             self.refresh_paths();
+            self.refresh_density();
             if matches!(self.deliver(false), Delivery::UiGone) {
                 return;
             }
@@ -244,6 +254,10 @@ impl Trainer {
                 if self.path_view.is_some() {
                     self.path_view = Some(PathCache::default());
                 }
+                if let Some(view) = &mut self.density_view {
+                    *view = view.cleared();
+                }
+                self.density = None;
             }
             Command::Resample | Command::SetSampler(_) => self.resample(),
             Command::SetEta(eta) => self.run.chain.set_eta(eta),
@@ -251,6 +265,10 @@ impl Trainer {
             Command::Advance(by) => self.run.advance(by),
             Command::Compare(on) => self.run.compare(on, &self.settings),
             Command::Save(to) => self.saved = Some(self.run.save(to.as_deref())),
+            Command::ShowDensity(lattice) => {
+                self.density_view = lattice.map(DensityCache::new);
+                self.density = None;
+            }
             Command::ShowPaths(on) => {
                 self.path_view = on.then(PathCache::default);
                 self.paths = None;
@@ -426,6 +444,16 @@ impl Trainer {
         }
     }
 
+    /// Maps the log density while the view is on and the map is out of date.
+    fn refresh_density(&mut self) {
+        let idle = self.is_idle();
+        let Some(view) = &mut self.density_view else { return };
+        if let Some(map) = view.refresh(&self.run.session, idle) {
+            self.density = Some(map);
+            self.undelivered = true;
+        }
+    }
+
     /// Traces the paths while the view is on and those traced are out of date.
     fn refresh_paths(&mut self) {
         let idle = self.is_idle();
@@ -470,6 +498,7 @@ impl Trainer {
             compare: run.comparison.as_ref().map(LiveComparison::status),
             field: self.field.clone(),
             paths: self.paths.clone(),
+            density: self.density.clone(),
             train_from: run.undelivered.first_step(),
             train: run.undelivered.to_vec(),
             ..captured
@@ -501,6 +530,7 @@ impl Trainer {
             self.saved = None;
             self.field = None;
             self.paths = None;
+            self.density = None;
         }
         delivery
     }

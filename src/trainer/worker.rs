@@ -521,6 +521,26 @@ mod tests {
         shutdown_within_watchdog(worker);
     }
 
+    /// While the log-density view is on, a map comes on its lattice: the model's through the
+    /// ODE and the exact one, as `eval::likelihood` computes them from the final weights.
+    #[test]
+    fn the_log_density_map_comes_on_the_lattice_asked() {
+        let config = small_annealed();
+        let worker = Worker::spawn(&config, running(), None).unwrap();
+        until(&worker, |s| s.status.state == TrainerState::Finished);
+        let lattice = Lattice { x0: -1.0, dx: 0.5, cols: 5, y0: 1.0, dy: -0.5, rows: 4 };
+        worker.send(Command::ShowDensity(Some(lattice)));
+        let map = until(&worker, |s| s.density.is_some()).pop().and_then(|s| s.density).expect("a map");
+        let mut session = Session::new(&config);
+        while session.train_step().expect("trains").is_some() {}
+        let train = session.data().train();
+        assert_eq!(map.lattice, lattice);
+        assert_eq!(map.exact, crate::eval::likelihood::exact_map(train, &config.levels, &lattice));
+        let learned = crate::eval::likelihood::learned_map(session.model(), train, &config.levels, &lattice);
+        assert_eq!(map.learned, Some(learned));
+        shutdown_within_watchdog(worker);
+    }
+
     #[test]
     fn a_single_sigma_model_has_no_comparison() {
         let worker = Worker::spawn(&small(), running(), None).unwrap();

@@ -43,7 +43,7 @@ const HINTS: [(&str, &str); 23] = [
 
 /// Annealed mode's: stepping and comparing come first, `o` has nothing to switch to, and
 /// `+`/`-` change c.
-const ANNEALED_HINTS: [(&str, &str); 24] = [
+const ANNEALED_HINTS: [(&str, &str); 25] = [
     ("?", "help"),
     ("q", "quit"),
     ("Space", "pause"),
@@ -56,6 +56,7 @@ const ANNEALED_HINTS: [(&str, &str); 24] = [
     ("t", "pace"),
     ("r", "restart"),
     ("j", "paths"),
+    ("g", "log q"),
     ("n", "new run"),
     ("d", "data set"),
     ("e", "draw"),
@@ -238,7 +239,11 @@ impl Help {
             key("[ / ]", "fewer / more Langevin steps per frame; 0 stops them".into()),
             key("l / h / i", format!("loss panel: log/linear · all/last {RECENT_STEPS} steps · Fisher curve")),
             key("v / 0", "samples: shaded / density / points · 0 undoes the panels' zoom".into()),
-            key("f / j", "score field: off / learned / exact / difference · j: 12 paths".into()),
+            if annealed {
+                key("f / j / g", "score field · a dozen paths · log q: model (ODE) / exact".into())
+            } else {
+                key("f / j", "score field: off / learned / exact / difference · j: 12 paths".into())
+            },
             key("? q Esc ^C", "this help (Esc or ? closes it) / quit".into()),
             Line::raw(""),
         ]);
@@ -346,6 +351,7 @@ mod tests {
             compare: None,
             field: None,
             paths: None,
+            density: None,
         });
         let area = Rect::new(0, 0, 60, 1);
         let footer = |app: &App, area: Rect| {

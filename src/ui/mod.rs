@@ -23,6 +23,7 @@ pub mod draw_canvas;
 pub mod field;
 pub mod heatmap;
 pub mod help;
+pub mod log_density;
 pub mod loss_chart;
 mod loss_legend;
 pub mod scatter;
@@ -120,6 +121,14 @@ pub fn field_lattice(app: &App, area: Rect) -> Option<Lattice> {
     field::lattice(&PlotTransform::new(panel, app.samples().bounds()))
 }
 
+/// The cells of the samples panel on `app`'s screen of `area`, while its log-density view is
+/// on and the scatter panel is shown: the lattice the trainer maps the log density on.
+pub fn density_lattice(app: &App, area: Rect) -> Option<Lattice> {
+    app.density_overlay()?;
+    let panel = samples_panel(app, area)?;
+    log_density::lattice(&PlotTransform::new(panel, app.samples().bounds()))
+}
+
 /// The grids of cells the scatters on `app`'s screen of `area` are drawn on: the data is
 /// shaded for these before the draw ([`App::shade_data`]).
 pub fn plot_grids(app: &App, area: Rect) -> PlotGrids {
@@ -152,6 +161,7 @@ impl App {
                     colour: self.colour(),
                     field: self.field_overlay(),
                     off_view: self.zoomed() || self.config().mode == Mode::Annealed,
+                    density: self.density_overlay(),
                     paths: self.paths().map(|paths| PathOverlay {
                         paths,
                         by_level: self.config().mode == Mode::Annealed && self.settings().sampler == Sampler::Annealed,

@@ -22,11 +22,11 @@ use ratatui::widgets::{Block, Widget};
 use crate::app::density::Grid;
 use crate::app::drawing::Region;
 use crate::app::samples::Samples;
-use crate::app::view::{FieldOverlay, View};
+use crate::app::view::{DensityOverlay, FieldOverlay, View};
 use crate::data::Bounds;
 use crate::trainer::protocol::Paths;
 use crate::ui::shading::DATA_GLYPHS;
-use crate::ui::{field, heatmap, shading, theme};
+use crate::ui::{field, heatmap, log_density, shading, theme};
 
 /// `bounds` widened on one side so that a canvas of `cols` × `rows` cells (2 × 4 braille
 /// dots each) draws one unit as long across as down.
@@ -121,6 +121,8 @@ pub struct Scatter<'a> {
     pub off_view: bool,
     /// A few particles' paths through the sampler, drawn over the samples (`j`).
     pub paths: Option<PathOverlay<'a>>,
+    /// The log-density view (`g`): the cells shaded under the particles.
+    pub density: Option<DensityOverlay<'a>>,
 }
 
 /// The paths view's traces and how they were taken.
@@ -200,11 +202,14 @@ fn legend(samples: &Samples, view: View, colour: bool) -> Line<'static> {
 
 impl Widget for Scatter<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Scatter { samples, view, colour, field: overlay, off_view, paths } = self;
+        let Scatter { samples, view, colour, field: overlay, off_view, paths, density } = self;
         let transform = PlotTransform::new(area, samples.bounds());
         // A field evaluated for another lattice (the panel was just resized) is not drawn.
         let drawn = overlay.and_then(|o| o.field).filter(|f| Some(f.lattice) == field::lattice(&transform));
-        let mut legend = legend(samples, view, colour);
+        let mut legend = match &density {
+            Some(d) => log_density::legend(d, colour),
+            None => legend(samples, view, colour),
+        };
         if let Some(overlay) = paths {
             let by_level = if overlay.by_level { ", by level" } else { "" };
             legend.spans.extend([
@@ -219,9 +224,10 @@ impl Widget for Scatter<'_> {
         // overwrites one it meets).
         let width = usize::from(transform.area.width);
         let room = width.saturating_sub(lost.width() + 1);
-        let title = match overlay {
-            None => view_title(view, room),
-            Some(o) => field::title(o.kind, drawn.map(|f| f.sigma), room, view_name(view).1),
+        let title = match (overlay, &density) {
+            (Some(o), _) => field::title(o.kind, drawn.map(|f| f.sigma), room, view_name(view).1),
+            (None, Some(d)) => log_density::title(d),
+            (None, None) => view_title(view, room),
         };
         let mut block = Block::bordered()
             .border_style(theme::BORDER)
@@ -237,6 +243,9 @@ impl Widget for Scatter<'_> {
             block = block.title_bottom(corner.right_aligned());
         }
         plot(samples, view, colour, block, area, buf);
+        if let Some(d) = &density {
+            log_density::draw(d, &transform, colour, buf);
+        }
         if let Some(PathOverlay { paths, .. }) = paths {
             Canvas::default()
                 .marker(Marker::Braille)
@@ -397,6 +406,7 @@ mod tests {
             field: None,
             off_view: false,
             paths: Some(overlay),
+            density: None,
         };
         scatter.render(area, &mut buf);
         let transform = PlotTransform::new(area, s.bounds());
@@ -429,7 +439,8 @@ mod tests {
         let area = Rect::new(0, 0, 60, 10);
         s.shade_data(PlotTransform::new(area, s.bounds()).grid());
         let mut buf = Buffer::empty(area);
-        Scatter { samples: &s, view, colour: true, field: None, off_view: false, paths: None }.render(area, &mut buf);
+        Scatter { samples: &s, view, colour: true, field: None, off_view: false, paths: None, density: None }
+            .render(area, &mut buf);
         buf
     }
 

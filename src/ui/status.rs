@@ -367,6 +367,7 @@ mod tests {
             compare: None,
             field: None,
             paths: None,
+            density: None,
         }
     }
 
@@ -400,6 +401,7 @@ mod tests {
             compare: None,
             field: None,
             paths: None,
+            density: None,
         });
         app
     }
