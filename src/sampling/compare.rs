@@ -1,9 +1,11 @@
-//! Single-σ against annealed Langevin on one noise-conditional model, each from its start
-//! (`sampling::start`) on the same particle streams. `--once --compare` and the dashboard's `c` both
-//! build their two samplers here, so for the same weights and seed they show the same
+//! Two samplers side by side on one noise-conditional model, each from its start
+//! (`sampling::start`) on the same particle streams: single-σ against annealed Langevin
+//! ([`sides`]), or annealed Langevin against reverse diffusion, PC or the ODE
+//! ([`sides_for`], the dashboard's `c` after `s`). `--once --compare` and the dashboard's `c`
+//! both build their two samplers here, so for the same weights and seed they show the same
 //! figures.
 
-use crate::config::Config;
+use crate::config::{Config, Sampler};
 use crate::sampling::chain::Chain;
 use crate::sampling::langevin::Particles;
 use crate::sampling::start::Start;
@@ -14,7 +16,7 @@ pub const ANNEALED: &str = "annealed";
 
 /// One sampler of the comparison and its particles.
 pub struct Side {
-    /// [`SINGLE`] or [`ANNEALED`].
+    /// [`SINGLE`], [`ANNEALED`] or the other sampler's title.
     pub name: &'static str,
     pub chain: Chain,
     pub particles: Particles,
@@ -34,4 +36,42 @@ pub fn sides(config: &Config, annealed_start: Start) -> [Side; 2] {
             particles: annealed_start.particles(config.particles, config.seed, 0),
         },
     ]
+}
+
+/// The comparison the dashboard's `c` shows with `sampler` chosen (`s`): single-σ against
+/// annealed Langevin ([`sides`]) while annealed Langevin is the sampler, else annealed
+/// Langevin against `sampler` at its budget ([`Chain::for_dashboard`]), both from the prior
+/// `annealed_start` on the same streams.
+pub fn sides_for(config: &Config, annealed_start: Start, sampler: Sampler) -> [Side; 2] {
+    let [single, annealed] = sides(config, annealed_start);
+    if sampler == Sampler::Annealed {
+        return [single, annealed];
+    }
+    let other = Side {
+        name: sampler.title(),
+        chain: Chain::for_dashboard(config, sampler),
+        particles: annealed_start.particles(config.particles, config.seed, 0),
+    };
+    [annealed, other]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Mode;
+
+    /// With annealed Langevin chosen, single-σ against it, as `--once --compare`; with another
+    /// sampler, annealed Langevin against it, both from the prior on the same streams.
+    #[test]
+    fn the_second_side_is_the_sampler_chosen() {
+        let config = Config { mode: Mode::Annealed, particles: 300, ..Config::default() }.with_levels_from_data();
+        let start = Start::Prior { centre: [0.5, 0.25], sigma: 3.0 };
+        let names = |sides: &[Side; 2]| sides.each_ref().map(|s| s.name);
+        assert_eq!(names(&sides_for(&config, start, Sampler::Annealed)), [SINGLE, ANNEALED]);
+        let [annealed, heun] = sides_for(&config, start, Sampler::OdeHeun);
+        assert_eq!([annealed.name, heun.name], [ANNEALED, "ODE, Heun"]);
+        assert!(matches!(annealed.chain, Chain::Annealed(_)));
+        assert!(matches!(&heun.chain, Chain::Diffusion(s) if s.evaluations() == 49), "Heun's default budget");
+        assert_eq!(annealed.particles.positions(), heun.particles.positions(), "the same start");
+    }
 }

@@ -156,7 +156,7 @@ impl Run {
         let config = self.session.config();
         self.comparison = (on && config.mode == Mode::Annealed).then(|| {
             let config = Config { eta: settings.eta, step_scale: settings.step_scale, ..config.clone() };
-            LiveComparison::new(&config, self.start)
+            LiveComparison::new(&config, self.start, settings.sampler)
         });
     }
 

@@ -259,7 +259,14 @@ impl Trainer {
                 }
                 self.density = None;
             }
-            Command::Resample | Command::SetSampler(_) => self.resample(),
+            Command::Resample => self.resample(),
+            Command::SetSampler(_) => {
+                self.resample();
+                // The comparison's second side is the sampler chosen.
+                if self.run.comparison.is_some() {
+                    self.run.compare(true, &self.settings);
+                }
+            }
             Command::SetEta(eta) => self.run.chain.set_eta(eta),
             Command::SetStepScale(c) => self.run.chain.set_step_scale(c),
             Command::Advance(by) => self.run.advance(by),

@@ -73,10 +73,11 @@ const ANNEALED_HINTS: [(&str, &str); 25] = [
 
 /// The compare view's (annealed mode): only keys that change what it shows. `f`, `l`, `h`
 /// and `i` concern panels it hides; `r` and `+`/`-` act on the particles behind it.
-const COMPARE_HINTS: [(&str, &str); 14] = [
+const COMPARE_HINTS: [(&str, &str); 15] = [
     ("?", "help"),
     ("q", "quit"),
     ("c", "back"),
+    ("s", "sampler"),
     ("Space", "pause"),
     ("t", "pace"),
     ("p", "hold"),
@@ -214,7 +215,7 @@ impl Help {
         if annealed {
             lines.extend([
                 key(". / >", "one Langevin step / to the end of the level (holds them)".into()),
-                key("c / s", "single-σ beside annealed, same start / next sampler: SDE, ODE".into()),
+                key("c / s", "beside annealed: single-σ or the sampler s picks (SDE, ODE)".into()),
                 key("r", "fresh particles from N(mean, σ₁²I), the schedule from level 1".into()),
             ]);
         } else {
