@@ -84,14 +84,13 @@ fn steady_state_steps_do_not_allocate() {
     );
 
     // Reverse diffusion and the ODE (Euler, Heun) follow their whole grid as one plan per
-    // chunk: on one thread a run of 601 evaluations allocates what a run of 5 does (the plan
-    // and one set of buffers per task). Predictor–corrector, whose corrector averages over
-    // every particle each step, still allocates per step (`docs/samplers.md`).
+    // chunk, predictor–corrector as a plan on one set of buffers per thread: on one thread a
+    // run of 601 evaluations allocates what a run of 5 does.
     let config = Config { mode: Mode::Annealed, epochs: 1, count: 1000, hidden: 16, ..Config::default() };
     let model = Session::new(&config).model().clone();
     let field = ConditionalScore { model: &model };
     let levels = NoiseLevels::geometric(3.0, 0.01, 10);
-    for step in [Step::ReverseDiffusion, Step::OdeEuler, Step::OdeHeun] {
+    for step in [Step::ReverseDiffusion, Step::OdeEuler, Step::OdeHeun, Step::PredictorCorrector { snr: 0.16 }] {
         let run = |nfe| {
             let mut particles = Particles::uniform(2000, 0, 0);
             let mut sampler = DiffusionSampler::new(step, &levels, nfe);

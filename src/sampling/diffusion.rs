@@ -12,7 +12,7 @@
 //!   evaluations a step;
 //! - **predictor–corrector** (Song et al. 2021, Algorithms 2 and 4): at each σᵢ a Langevin
 //!   corrector step whose size is set by the signal-to-noise ratio r (`--snr`,
-//!   [`Particles::correct`]), then the reverse-diffusion step: two evaluations a step.
+//!   [`Particles::predict_correct`]), then the reverse-diffusion step: two evaluations a step.
 //!
 //! **The grid** is EDM's (Karras et al. 2022) with ρ = 7:
 //! σᵢ = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0 … N−1, which spends its
@@ -26,7 +26,7 @@
 //! any number of threads.
 
 use crate::noise_levels::NoiseLevels;
-use crate::sampling::langevin::{AtLevel, ConditionalScoreField, Particles, PlannedStep};
+use crate::sampling::langevin::{AtLevel, ConditionalScoreField, Particles, PcStep, PlannedStep};
 
 /// EDM's ρ: the grid's curvature (ρ = 1 is evenly spaced in σ, ρ → ∞ geometric).
 pub const RHO: f64 = 7.0;
@@ -150,23 +150,25 @@ impl DiffusionSampler {
 
     /// Up to `steps` steps under `field`, stopping at the end. Without a corrector the whole
     /// stretch is one plan that each chunk follows with one set of buffers
-    /// ([`Particles::follow`]): no allocation per step.
+    /// ([`Particles::follow`]); with one, a plan the chunks take a pass at a time, on one set
+    /// of buffers per thread ([`Particles::predict_correct`]): no allocation per step.
     pub fn advance(&mut self, particles: &mut Particles, field: &impl ConditionalScoreField, steps: usize) {
         let steps = steps.min(self.remaining());
         if let Step::PredictorCorrector { snr } = self.step {
-            for _ in 0..steps {
-                if self.taken + 1 < self.grid.len() {
-                    particles.correct(field, self.sigma() as f32, snr);
-                }
-                let (drift, diffusion) = self.factors();
-                particles.drift_diffuse(
-                    &AtLevel { field, sigma: self.sigma() as f32 },
-                    drift as f32,
-                    diffusion as f32,
-                    1,
-                );
-                self.taken += 1;
-            }
+            let plan: Vec<PcStep> = (self.taken..self.taken + steps)
+                .map(|taken| {
+                    let (drift, diffusion) = self.factors_at(taken);
+                    PcStep {
+                        sigma: self.grid[taken] as f32,
+                        // The denoising step has no corrector.
+                        snr: (taken + 1 < self.grid.len()).then_some(snr),
+                        drift: drift as f32,
+                        diffusion: diffusion as f32,
+                    }
+                })
+                .collect();
+            particles.predict_correct(field, &plan);
+            self.taken += steps;
             return;
         }
         let plan: Vec<PlannedStep> = (self.taken..self.taken + steps).map(|taken| self.planned(taken)).collect();

@@ -17,6 +17,8 @@
 //! still takes the whole step on its own stream, so the particles are the same bits as after
 //! whole steps; only their step count waits until every chunk has taken the step.
 
+use std::sync::Mutex;
+
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip, s};
 use rand_distr::{Distribution, StandardNormal, Uniform};
 use rayon::prelude::*;
@@ -76,6 +78,16 @@ impl Chunk {
             *x += drift * s + diffusion * z;
         });
     }
+}
+
+/// One step of [`Particles::predict_correct`]: the corrector's signal-to-noise ratio (none for
+/// the denoising step), then the predictor's x ← x + drift·s(x, σ) + diffusion·z at σ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PcStep {
+    pub sigma: f32,
+    pub snr: Option<f64>,
+    pub drift: f32,
+    pub diffusion: f32,
 }
 
 /// One step of a plan that every particle follows on its own ([`Particles::follow`]).
@@ -290,31 +302,55 @@ impl Particles {
         self.steps_taken += plan.len() as u64;
     }
 
-    /// One Langevin corrector step at `sigma` with signal-to-noise ratio `snr` (Song et al.
-    /// 2021, Algorithm 4, variance exploding): x ← x + ε·s + √(2ε)·z with
-    /// ε = 2·(snr·E‖z‖ / mean‖s‖)², the mean over all the particles (finite scores only).
-    /// E‖z‖ = √(π/2) is the expectation, where the reference code takes the batch's own mean
-    /// of ‖z‖: the same to ~1% at 5000 particles, and it keeps the step from depending on
-    /// how the particles are split. One evaluation: the scores are computed once, reduced
-    /// in chunk order, then applied.
-    pub fn correct(&mut self, field: &impl ConditionalScoreField, sigma: f32, snr: f64) {
-        let sums: Vec<(f64, usize)> = self
-            .chunks
-            .par_iter_mut()
-            .with_max_len(1)
-            .map_init(
-                || field.scratch(CHUNK),
-                |scratch, chunk| {
-                    field.score_at(chunk.positions.view(), sigma, &mut chunk.scores.view_mut(), scratch);
-                    finite_norm_sum(&chunk.scores)
-                },
-            )
-            .collect();
-        self.steps_taken += 1;
-        let Some(mean_score) = mean_of(&sums).filter(|&m| m > 0.0) else { return };
-        let step = 2.0 * (snr * MEAN_NOISE_NORM / mean_score).powi(2);
-        let (drift, diffusion) = (step as f32, (2.0 * step).sqrt() as f32);
-        self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| chunk.move_by_scores(drift, diffusion));
+    /// Predictor–corrector steps in order (Song et al. 2021, Algorithm 2): each a Langevin
+    /// corrector step at σ (when it has one: not the denoising step), then its predictor
+    /// x ← x + drift·s(x, σ) + diffusion·z.
+    ///
+    /// The corrector (Algorithm 4, variance exploding) is x ← x + ε·s + √(2ε)·z with
+    /// ε = 2·(r·E‖z‖ / mean‖s‖)², r the signal-to-noise ratio and the mean over all the
+    /// particles (finite scores only). E‖z‖ = √(π/2) is the expectation, where the reference
+    /// code takes the batch's own mean of ‖z‖: the same to ~1% at 5000 particles, and it
+    /// keeps the step from depending on how the particles are split. One evaluation: the
+    /// scores are computed once, reduced in chunk order, then applied. The corrector's mean needs every
+    /// particle's score before any moves, so each step is two passes over the chunks; the
+    /// buffers are one set per thread for the whole run, so a run of any length allocates as
+    /// one step does. A step begun in parts is the first: the chunks that have taken it skip
+    /// its predictor.
+    pub fn predict_correct<C: ConditionalScoreField>(&mut self, field: &C, steps: &[PcStep]) {
+        let Some(first) = steps.first() else { return };
+        let swept = std::mem::take(&mut self.swept);
+        assert!(swept == 0 || first.snr.is_none(), "only the denoising step, without a corrector, is taken in parts");
+        // One set of buffers per thread: what a task uses depends on its thread, never what it
+        // computes. A task holds its thread's set while it runs: a score that waited on other
+        // rayon tasks could run one on this thread and block on the same set (none does).
+        let pool: Vec<Mutex<C::Scratch>> =
+            (0..rayon::current_num_threads().max(1)).map(|_| Mutex::new(field.scratch(CHUNK))).collect();
+        let scratch = || {
+            let slot = rayon::current_thread_index().unwrap_or(0) % pool.len();
+            pool[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let mut sums = vec![(0.0, 0); self.chunks.len()];
+        for (k, step) in steps.iter().enumerate() {
+            if let Some(snr) = step.snr {
+                self.chunks.par_iter_mut().zip(&mut sums).with_max_len(1).for_each(|(chunk, sum)| {
+                    field.score_at(chunk.positions.view(), step.sigma, &mut chunk.scores.view_mut(), &mut scratch());
+                    *sum = finite_norm_sum(&chunk.scores);
+                });
+                self.steps_taken += 1;
+                if let Some(mean_score) = mean_of(&sums).filter(|&m| m > 0.0) {
+                    let size = 2.0 * (snr * MEAN_NOISE_NORM / mean_score).powi(2);
+                    let (drift, diffusion) = (size as f32, (2.0 * size).sqrt() as f32);
+                    self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| chunk.move_by_scores(drift, diffusion));
+                }
+            }
+            let at = AtLevel { field, sigma: step.sigma };
+            let skip = if k == 0 { swept } else { 0 };
+            self.chunks[skip..]
+                .par_iter_mut()
+                .with_max_len(1)
+                .for_each(|chunk| chunk.step(&at, step.drift, step.diffusion, &mut scratch()));
+            self.steps_taken += 1;
+        }
     }
 
     /// Mean ‖s(x)‖ over the particles where they are now, counting those whose score is
