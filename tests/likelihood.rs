@@ -162,3 +162,22 @@ fn a_network_trained_on_gaussian_data_scores_the_analytic_likelihood() {
     let exact_nll = test.iter().sum::<f64>() / test.len() as f64;
     assert!((nll - exact_nll).abs() < 0.03, "model {nll} vs analytic {exact_nll} nats/point");
 }
+
+/// Started at any σ on the way down (where the dashboard's ODE particles are), the ODE gives
+/// log q_σ: a Gaussian's, N(μ, (s² + σ²) I), to a thousandth of a nat.
+#[test]
+fn from_any_sigma_the_ode_gives_the_blurred_log_density() {
+    let centre = [1.0, -2.0];
+    let gaussian = GaussianMixture::new(vec![centre], 0.25);
+    let sigma = 0.7;
+    let ode = OdeLikelihood::from_sigma(sigma, 20.0, DEFAULT_NFE);
+    assert_eq!((ode.grid[0], *ode.grid.last().unwrap()), (sigma, 20.0));
+    let points = draw(&[centre], (0.25f64 + sigma * sigma).sqrt(), 200, 4);
+    let estimates = ode.log_densities(&gaussian, &gaussian, points.view());
+    let worst = estimates
+        .iter()
+        .zip(points.rows())
+        .map(|(estimate, x)| (estimate - gaussian.log_density([x[0], x[1]], sigma)).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-3, "worst error {worst} nats");
+}

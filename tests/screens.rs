@@ -297,6 +297,7 @@ fn annealed_app() -> App {
         next: NextStep { sigma, alpha, noise: true },
         position: Some(AnnealedPosition { level: 2, step: 41, denoised: false }),
         progress: None,
+        log_density: None,
         done: false,
         readout: Some(Readout {
             mean_score: Some(mean_score),

@@ -184,6 +184,27 @@ pub fn learned_map(model: &Mlp<f32>, train: ArrayView2<f32>, levels: &NoiseLevel
     logs.into_iter().map(|v| v as f32).collect()
 }
 
+/// Particles the dashboard's ODE estimate averages over ([`mean_log_density`]).
+pub const ESTIMATE_POINTS: usize = 128;
+
+/// The model's mean log q_σ over the first [`ESTIMATE_POINTS`] of `points`, particles at σ
+/// on their way down the probability-flow ODE: carried up to σ_max at [`MAP_NFE`] and read
+/// there against the training split blurred by σ_max. For particles distributed as q_σ it
+/// estimates −H(q_σ), the negative entropy of the data blurred by σ, which rises as σ
+/// shrinks: the dashboard's status shows it as the ODE's particles descend.
+pub fn mean_log_density(
+    model: &Mlp<f32>,
+    train: ArrayView2<f32>,
+    levels: &NoiseLevels,
+    sigma: f64,
+    points: ArrayView2<f32>,
+) -> f64 {
+    let points = points.slice(s![..points.nrows().min(ESTIMATE_POINTS), ..]).mapv(f64::from);
+    let ode = OdeLikelihood::from_sigma(sigma.min(levels.max), levels.max, MAP_NFE);
+    let logs = ode.log_densities(&ConditionalNetwork::new(model), &GaussianMixture::of_points(train), points.view());
+    logs.iter().sum::<f64>() / logs.len().max(1) as f64
+}
+
 /// The density `config`'s data is drawn from, where it has a closed form: the eight
 /// Gaussians, N(mode, noise² I) each.
 pub fn generating_density(config: &Config) -> Option<GaussianMixture> {
@@ -218,7 +239,12 @@ impl OdeLikelihood {
     /// least)
     /// between `levels`' ends.
     pub fn new(levels: &NoiseLevels, nfe: usize) -> Self {
-        let mut grid = edm_grid(levels.max, levels.min, (nfe / 4).max(1) + 1);
+        Self::from_sigma(levels.min, levels.max, nfe)
+    }
+
+    /// The same from σ = `low` (any level down the grid, where particles are) to `high`.
+    pub fn from_sigma(low: f64, high: f64, nfe: usize) -> Self {
+        let mut grid = edm_grid(high, low, (nfe / 4).max(1) + 1);
         grid.reverse();
         Self { grid }
     }

@@ -228,6 +228,12 @@ impl Chain {
         }
     }
 
+    /// The chain follows the probability-flow ODE (Euler or Heun): its particles carry a
+    /// density the likelihood can follow.
+    pub fn is_ode(&self) -> bool {
+        matches!(self, Chain::Diffusion(s) if matches!(s.step, Step::OdeEuler | Step::OdeHeun))
+    }
+
     /// Where a reverse-diffusion or ODE chain is down its grid.
     pub fn progress(&self) -> Option<GridProgress> {
         match self {

@@ -167,6 +167,10 @@ pub struct ChainStatus {
     pub done: bool,
     /// While the particles are held: the next step's figures where they are.
     pub readout: Option<Readout>,
+    /// The ODE's particles: the model's mean log q_σ where they were at σ (the last
+    /// measurement: once a second while they flow), in nats
+    /// (`eval::likelihood::mean_log_density`).
+    pub log_density: Option<(f64, f64)>,
 }
 
 impl ChainStatus {
@@ -177,6 +181,7 @@ impl ChainStatus {
             progress: chain.progress(),
             done: chain.is_done(particles),
             readout: None,
+            log_density: None,
         }
     }
 
@@ -189,6 +194,7 @@ impl ChainStatus {
             progress: chain.progress(),
             done: false,
             readout: None,
+            log_density: None,
         }
     }
 }

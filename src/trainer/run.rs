@@ -39,6 +39,9 @@ pub struct Run {
     pub training_since: Option<Instant>,
     /// The step-through readout and what it was measured for.
     pub readout: Option<(ReadoutKey, Readout)>,
+    /// The ODE's mean log density where the particles are, with the (training step, particle
+    /// steps) it was measured at, and its σ.
+    pub log_density: Option<((u64, u64), (f64, f64))>,
     /// The train losses not yet delivered (the session keeps none).
     pub undelivered: Undelivered,
     pub delivered_test: usize,
@@ -74,6 +77,7 @@ impl Run {
             trained_for: Duration::ZERO,
             training_since: None,
             readout: None,
+            log_density: None,
             undelivered: Undelivered::default(),
             delivered_test: 0,
             data_delivered: false,
@@ -127,6 +131,29 @@ impl Run {
         self.particles = self.start.particles(self.session.config().particles, self.seed, restart);
         self.chain = chain_for(self.session.config(), settings);
         self.figures = None;
+        self.log_density = None;
+    }
+
+    /// The ODE's particles need their mean log density measured again: they or the weights
+    /// moved since.
+    pub fn log_density_stale(&self) -> bool {
+        self.chain.is_ode()
+            && self.comparison.is_none()
+            && self.log_density.is_none_or(|(at, _)| at != (self.session.step(), self.particles.steps_taken()))
+    }
+
+    /// Measures the ODE's mean log density where the particles are now.
+    pub fn read_log_density(&mut self) {
+        let sigma = self.chain.next_step().sigma;
+        let config = self.session.config();
+        let estimate = crate::eval::likelihood::mean_log_density(
+            self.session.model(),
+            self.session.data().train(),
+            &config.levels,
+            sigma,
+            self.particles.positions().view(),
+        );
+        self.log_density = Some(((self.session.step(), self.particles.steps_taken()), (sigma, estimate)));
     }
 
     /// Held particles get the next step's readout, measured again when anything it depends

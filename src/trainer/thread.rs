@@ -99,6 +99,8 @@ pub struct Trainer {
     last_deadline: Option<Instant>,
     figures_at: Option<Instant>,
     readout_at: Option<Instant>,
+    /// When the ODE's mean log density was last measured.
+    log_density_at: Option<Instant>,
     sampling: SamplingBudget,
     /// Something changed since the last delivered snapshot.
     undelivered: bool,
@@ -139,6 +141,7 @@ impl Trainer {
             last_deadline: None,
             figures_at: None,
             readout_at: None,
+            log_density_at: None,
             sampling: SamplingBudget::default(),
             undelivered: true,
             saved: None,
@@ -182,6 +185,11 @@ impl Trainer {
                 }
                 if self.readout_stale() {
                     self.refresh_readout_here();
+                }
+                if self.run.log_density_stale() {
+                    self.run.read_log_density();
+                    self.log_density_at = Some(Instant::now());
+                    self.undelivered = true;
                 }
                 if let Some(comparison) = &mut self.run.comparison
                     && comparison.figures_due()
@@ -379,6 +387,11 @@ impl Trainer {
         if figures_due && self.sampling.spend(flat_out, || self.run.read_figures(resamples, eta)) {
             self.figures_at = Some(Instant::now());
         }
+        // The ODE's mean log density, as often as the figures (256 particles up the ODE).
+        let log_density_due = self.run.log_density_stale() && once_a_while(self.log_density_at);
+        if log_density_due && self.sampling.spend(flat_out, || self.run.read_log_density()) {
+            self.log_density_at = Some(Instant::now());
+        }
         let Run { session, particles, chain, comparison, test_points, moons, readout, .. } = &mut self.run;
         let budget = &mut self.sampling;
         if readout_due
@@ -491,6 +504,7 @@ impl Trainer {
                 },
                 chain: ChainStatus {
                     readout: run.readout.filter(|_| self.settings.particles_held).map(|(_, r)| r),
+                    log_density: run.log_density.filter(|_| run.chain.is_ode()).map(|(_, v)| v),
                     ..status.chain
                 },
                 flowing: self.is_flowing(),

@@ -541,6 +541,29 @@ mod tests {
         shutdown_within_watchdog(worker);
     }
 
+    /// Held on the ODE, the status carries the model's mean log density where the particles
+    /// are, at their σ, as `eval::likelihood` measures it; other samplers carry none.
+    #[test]
+    fn the_odes_particles_carry_their_mean_log_density() {
+        let config = small_annealed();
+        let held = Settings { particles_held: true, sampler: Sampler::OdeHeun, ..running() };
+        let worker = Worker::spawn(&config, held, None).unwrap();
+        until(&worker, |s| s.status.state == TrainerState::Finished);
+        worker.send(Command::Advance(Advance::Step));
+        let seen = until(&worker, |s| s.status.langevin_steps == 1 && s.status.chain.log_density.is_some());
+        let status = seen.last().unwrap().status;
+        let (sigma, log_density) = status.chain.log_density.unwrap();
+        assert_eq!(sigma, status.chain.next.sigma, "measured where they are");
+        assert!(log_density.is_finite() && log_density < 5.0, "{log_density}");
+        worker.send(Command::SetSampler(Sampler::ReverseDiffusion));
+        worker.send(Command::Advance(Advance::Step));
+        let seen = until(&worker, |s| {
+            s.status.langevin_steps == 1 && s.status.chain.progress.is_some_and(|p| p.evaluations == 200)
+        });
+        assert!(seen.last().unwrap().status.chain.log_density.is_none(), "not an ODE");
+        shutdown_within_watchdog(worker);
+    }
+
     #[test]
     fn a_single_sigma_model_has_no_comparison() {
         let worker = Worker::spawn(&small(), running(), None).unwrap();

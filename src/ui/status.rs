@@ -283,14 +283,16 @@ fn schedule(config: &Config, chain: &ChainStatus, langevin_steps: u64, reruns: b
 }
 
 /// Where a reverse-diffusion, PC or ODE chain is down its grid of σ: the sampler, the step,
-/// σ(t) of its next evaluation and the network evaluations spent of its budget, or the end.
+/// σ(t) of its next evaluation, the network evaluations spent of its budget and, for the
+/// ODE, the model's mean log density where the particles are; or the end.
 fn grid(sampler: Sampler, chain: &ChainStatus, progress: GridProgress, reruns: bool) -> Vec<Span<'static>> {
     let budget = format!("{}/{}", progress.evaluations_spent, progress.evaluations);
     if chain.done {
         let then = if reruns { "reruns while training" } else { "r restarts" };
+        let log_q = chain.log_density.map_or_else(String::new, |(_, l)| format!(" · log q {l:.2}"));
         return vec![
             Span::styled("done", theme::FINISHED),
-            Span::styled(format!(": {} · {budget} evaluations · {then}   ", sampler.title()), theme::DIM),
+            Span::styled(format!(": {} · {budget} evaluations{log_q} · {then}   ", sampler.title()), theme::DIM),
         ];
     }
     let step = if progress.steps_taken + 1 == progress.steps {
@@ -298,13 +300,20 @@ fn grid(sampler: Sampler, chain: &ChainStatus, progress: GridProgress, reruns: b
     } else {
         format!("{}/{}", progress.steps_taken, progress.steps - 1)
     };
-    [
+    let mut spans = [
         pair("sampler", sampler.title().to_string()),
         pair("step", step),
         pair("σ", format_sig(chain.next.sigma)),
         pair("NFE", budget),
     ]
-    .concat()
+    .concat();
+    // Measured once a second: while the particles flow, at a σ they have left.
+    if let Some((sigma, log_density)) = chain.log_density {
+        let name =
+            if sigma == chain.next.sigma { "log q".to_string() } else { format!("log q(σ {})", format_sig(sigma)) };
+        spans.extend(pair(&name, format!("{log_density:.2}")));
+    }
+    spans
 }
 
 /// The held particles' next step: its σ and α (annealed: on the line above), the mean score
