@@ -185,6 +185,17 @@ impl Sampler {
         all[(at + 1) % all.len()]
     }
 
+    /// The compare view's left side after `side` (`None`: single-σ): single-σ, then every
+    /// sampler in `--sampler`'s order, then single-σ again (the dashboard's `b`).
+    pub fn next_beside(side: Option<Sampler>) -> Option<Sampler> {
+        let first = <Sampler as clap::ValueEnum>::value_variants()[0];
+        match side {
+            None => Some(first),
+            Some(s) if s.next() == first => None,
+            Some(s) => Some(s.next()),
+        }
+    }
+
     /// The name the dashboard shows.
     pub fn title(self) -> &'static str {
         match self {

@@ -52,6 +52,7 @@ fn the_comparison_ends_with_the_figures_of_once_compare() {
         particles_held: true,
         training_pace: None,
         sampler: dsm_tui::config::Sampler::Annealed,
+        beside: None,
     };
     let worker = Worker::spawn(&config, held, None).unwrap();
     until(&worker, |s| s.status.state == TrainerState::Finished);

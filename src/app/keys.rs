@@ -35,6 +35,8 @@ pub enum Action {
     ToggleCompare,
     /// `s`: the annealed mode's next sampler.
     CycleSampler,
+    /// `b`: the compare view's next left-hand sampler.
+    CycleBeside,
     /// `j`: a few particles' paths through the sampler over the samples, or not.
     TogglePaths,
     /// `g`: the log-density view: off, the model's (ODE), the exact one.
@@ -118,6 +120,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
             '>' => Action::AdvanceLevel,
             'c' => Action::ToggleCompare,
             's' => Action::CycleSampler,
+            'b' => Action::CycleBeside,
             'j' => Action::TogglePaths,
             'g' => Action::CycleDensity,
             'l' => Action::ToggleScale,

@@ -40,7 +40,7 @@ use crate::app::view::{
     Curve, DensityKind, DensityOverlay, FieldOverlay, FisherCurve, LossView, PlotGrids, Scale, StepZoom, View, Window,
     next_density_view,
 };
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, Sampler};
 use crate::eval::likelihood::LogDensityMap;
 use crate::eval::score_field::{Field, FieldKind, Lattice};
 use crate::rate::RateMeter;
@@ -144,6 +144,7 @@ impl App {
             particles_held: false,
             training_pace: None,
             sampler: config.sampler,
+            beside: None,
         };
         Self {
             samples: Samples::new(config.source.bounds()),
@@ -325,6 +326,11 @@ impl App {
                 None
             }
             Action::CycleSampler => Some(Command::SetSampler(self.settings.sampler.next())),
+            Action::CycleBeside if self.config.mode == Mode::Single => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_SAMPLERS)));
+                None
+            }
+            Action::CycleBeside => Some(Command::SetBeside(Sampler::next_beside(self.settings.beside))),
             Action::CycleDensity if self.config.mode == Mode::Single => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY)));
                 None
@@ -780,6 +786,7 @@ pub(crate) mod tests {
             (KeyCode::Char('>'), Action::AdvanceLevel),
             (KeyCode::Char('c'), Action::ToggleCompare),
             (KeyCode::Char('s'), Action::CycleSampler),
+            (KeyCode::Char('b'), Action::CycleBeside),
             (KeyCode::Char('j'), Action::TogglePaths),
             (KeyCode::Char('l'), Action::ToggleScale),
             (KeyCode::Char('h'), Action::ToggleWindow),
@@ -1146,6 +1153,18 @@ pub(crate) mod tests {
         }
         use crate::config::Sampler::*;
         assert_eq!(seen, [ReverseDiffusion, OdeEuler, OdeHeun, Pc, Annealed], "every one, then back");
+
+        // `b`: the compare view's left side, from single-σ through every sampler and back.
+        let mut left = Vec::new();
+        for _ in 0..6 {
+            match app.update(Action::CycleBeside) {
+                Some(Command::SetBeside(beside)) => left.push(beside),
+                other => panic!("expected SetBeside, got {other:?}"),
+            }
+            assert_eq!(app.settings().beside, *left.last().unwrap());
+        }
+        assert_eq!(left, [Some(Annealed), Some(ReverseDiffusion), Some(OdeEuler), Some(OdeHeun), Some(Pc), None]);
+        assert_eq!(single.update(Action::CycleBeside), None, "single mode: no samplers to choose");
     }
 
     /// `g` cycles off → model → exact → off; the trainer is asked for a map on the lattice the

@@ -1,7 +1,7 @@
 //! Two samplers side by side on one noise-conditional model, each from its start
 //! (`sampling::start`) on the same particle streams: single-σ against annealed Langevin
-//! ([`sides`]), or annealed Langevin against reverse diffusion, PC or the ODE
-//! ([`sides_for`], the dashboard's `c` after `s`). `--once --compare` and the dashboard's `c`
+//! ([`sides`]), or any two of them and the score-SDE samplers ([`sides_for`], the dashboard's
+//! `c` with `b` and `s`). `--once --compare` and the dashboard's `c`
 //! both build their two samplers here, so for the same weights and seed they show the same
 //! figures.
 
@@ -38,21 +38,18 @@ pub fn sides(config: &Config, annealed_start: Start) -> [Side; 2] {
     ]
 }
 
-/// The comparison the dashboard's `c` shows with `sampler` chosen (`s`): single-σ against
-/// annealed Langevin ([`sides`]) while annealed Langevin is the sampler, else annealed
-/// Langevin against `sampler` at its budget ([`Chain::for_dashboard`]), both from the prior
-/// `annealed_start` on the same streams.
-pub fn sides_for(config: &Config, annealed_start: Start, sampler: Sampler) -> [Side; 2] {
-    let [single, annealed] = sides(config, annealed_start);
-    if sampler == Sampler::Annealed {
-        return [single, annealed];
-    }
-    let other = Side {
-        name: sampler.title(),
+/// The comparison the dashboard's `c` shows: on the left `beside` (`b`; `None`: the
+/// course's single-σ chain from U[−1, 1]², as [`sides`]), on the right `sampler` (`s`), each
+/// of the noise-conditional model's samplers at its dashboard budget
+/// ([`Chain::for_dashboard`]) from the prior `annealed_start`, all on the same streams.
+pub fn sides_for(config: &Config, annealed_start: Start, beside: Option<Sampler>, sampler: Sampler) -> [Side; 2] {
+    let side = |sampler: Sampler| Side {
+        name: if sampler == Sampler::Annealed { ANNEALED } else { sampler.title() },
         chain: Chain::for_dashboard(config, sampler),
         particles: annealed_start.particles(config.particles, config.seed, 0),
     };
-    [annealed, other]
+    let [single, _] = sides(config, annealed_start);
+    [beside.map_or(single, side), side(sampler)]
 }
 
 #[cfg(test)]
@@ -60,15 +57,18 @@ mod tests {
     use super::*;
     use crate::config::Mode;
 
-    /// With annealed Langevin chosen, single-σ against it, as `--once --compare`; with another
-    /// sampler, annealed Langevin against it, both from the prior on the same streams.
+    /// By default single-σ against annealed Langevin, as `--once --compare`; any two samplers
+    /// otherwise, the noise-conditional ones from the prior on the same streams.
     #[test]
-    fn the_second_side_is_the_sampler_chosen() {
+    fn the_sides_are_the_samplers_chosen() {
         let config = Config { mode: Mode::Annealed, particles: 300, ..Config::default() }.with_levels_from_data();
         let start = Start::Prior { centre: [0.5, 0.25], sigma: 3.0 };
         let names = |sides: &[Side; 2]| sides.each_ref().map(|s| s.name);
-        assert_eq!(names(&sides_for(&config, start, Sampler::Annealed)), [SINGLE, ANNEALED]);
-        let [annealed, heun] = sides_for(&config, start, Sampler::OdeHeun);
+        assert_eq!(names(&sides_for(&config, start, None, Sampler::Annealed)), [SINGLE, ANNEALED]);
+        assert_eq!(names(&sides_for(&config, start, None, Sampler::Pc)), [SINGLE, "predictor–corrector"]);
+        let [euler, pc] = sides_for(&config, start, Some(Sampler::OdeEuler), Sampler::Pc);
+        assert_eq!([euler.name, pc.name], ["ODE, Euler", "predictor–corrector"]);
+        let [annealed, heun] = sides_for(&config, start, Some(Sampler::Annealed), Sampler::OdeHeun);
         assert_eq!([annealed.name, heun.name], [ANNEALED, "ODE, Heun"]);
         assert!(matches!(annealed.chain, Chain::Annealed(_)));
         assert!(matches!(&heun.chain, Chain::Diffusion(s) if s.evaluations() == 49), "Heun's default budget");

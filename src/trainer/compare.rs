@@ -1,5 +1,5 @@
 //! The dashboard's comparison (`c`): both sides of [`compare::sides_for`] (single-σ and
-//! annealed Langevin, or annealed Langevin and the sampler `s` chose, from the same start) advanced a frame at a time under the run's current weights,
+//! annealed Langevin by default, or the samplers `b` and `s` chose, from the same start) advanced a frame at a time under the run's current weights,
 //! with their figures, measured as the status line's ([`figures::reading`], once a second
 //! and once more when a side ends; never averaged, as each step changes the side's
 //! distribution). Up to [`figures::FIGURE_PARTICLES`] particles an ended side's figures are
@@ -23,10 +23,11 @@ pub struct LiveComparison {
 }
 
 impl LiveComparison {
-    /// The sides of `config` (the run's: its seed, σ, η, schedule and c) with `sampler`
-    /// chosen ([`compare::sides_for`]), the annealed ones from `annealed_start`.
-    pub fn new(config: &Config, annealed_start: Start, sampler: Sampler) -> Self {
-        Self { sides: compare::sides_for(config, annealed_start, sampler), figures: [None, None], figures_at: None }
+    /// The sides of `config` (the run's: its seed, σ, η, schedule and c): `beside` and
+    /// `sampler` ([`compare::sides_for`]), the noise-conditional ones from `annealed_start`.
+    pub fn new(config: &Config, annealed_start: Start, beside: Option<Sampler>, sampler: Sampler) -> Self {
+        let sides = compare::sides_for(config, annealed_start, beside, sampler);
+        Self { sides, figures: [None, None], figures_at: None }
     }
 
     pub fn is_done(&self) -> bool {

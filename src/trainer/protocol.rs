@@ -47,6 +47,9 @@ pub enum Command {
     /// Annealed mode: sample with this sampler from now on; the particles start again from
     /// the prior, on a stream of their own.
     SetSampler(Sampler),
+    /// The compare view's left side (`None`: the course's single-σ chain); a comparison on
+    /// starts again.
+    SetBeside(Option<Sampler>),
     /// Start (`true`) a comparison of the two samplers under the current weights, or drop it.
     /// Annealed mode only: it needs the noise-conditional model.
     Compare(bool),
@@ -97,8 +100,10 @@ pub struct Settings {
     pub particles_held: bool,
     /// Training steps per frame, or `None`: as many as the frame has time for.
     pub training_pace: Option<usize>,
-    /// The annealed mode's sampler (`s` cycles it).
+    /// The annealed mode's sampler (`s` cycles it), the compare view's right side.
     pub sampler: Sampler,
+    /// The compare view's left side (`b` cycles it; `None`: single-σ).
+    pub beside: Option<Sampler>,
 }
 
 impl Settings {
@@ -114,6 +119,7 @@ impl Settings {
             Command::SetStepsPerFrame(steps) => self.steps_per_frame = steps,
             Command::SetTrainingPace(pace) => self.training_pace = pace,
             Command::SetSampler(sampler) => self.sampler = sampler,
+            Command::SetBeside(beside) => self.beside = beside,
             Command::HoldParticles(held) => self.particles_held = held,
             // Stepping a flow that keeps moving would show nothing.
             Command::Advance(_) => self.particles_held = true,

@@ -183,7 +183,7 @@ impl Run {
         let config = self.session.config();
         self.comparison = (on && config.mode == Mode::Annealed).then(|| {
             let config = Config { eta: settings.eta, step_scale: settings.step_scale, ..config.clone() };
-            LiveComparison::new(&config, self.start, settings.sampler)
+            LiveComparison::new(&config, self.start, settings.beside, settings.sampler)
         });
     }
 
@@ -265,6 +265,7 @@ mod tests {
             particles_held: false,
             training_pace: Some(5),
             sampler: crate::config::Sampler::Annealed,
+            beside: None,
         };
         let mut run = Run::new(&config, 0, 0, None, &settings);
         let past = Instant::now();

@@ -270,7 +270,12 @@ impl Trainer {
             Command::Resample => self.resample(),
             Command::SetSampler(_) => {
                 self.resample();
-                // The comparison's second side is the sampler chosen.
+                // The comparison's right side is the sampler chosen.
+                if self.run.comparison.is_some() {
+                    self.run.compare(true, &self.settings);
+                }
+            }
+            Command::SetBeside(_) => {
                 if self.run.comparison.is_some() {
                     self.run.compare(true, &self.settings);
                 }
@@ -577,6 +582,7 @@ mod tests {
             // A fixed number of steps a frame, whatever the machine's speed.
             training_pace: Some(5),
             sampler: config.sampler,
+            beside: None,
         };
         let (sender, snapshots) = std::sync::mpsc::sync_channel(1);
         let mut trainer = Trainer::new(config.clone(), settings, None, sender);

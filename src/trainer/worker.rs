@@ -141,6 +141,7 @@ mod tests {
             particles_held: false,
             training_pace: None,
             sampler: crate::config::Sampler::Annealed,
+            beside: None,
         }
     }
 

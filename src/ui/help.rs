@@ -73,11 +73,12 @@ const ANNEALED_HINTS: [(&str, &str); 25] = [
 
 /// The compare view's (annealed mode): only keys that change what it shows. `f`, `l`, `h`
 /// and `i` concern panels it hides; `r` and `+`/`-` act on the particles behind it.
-const COMPARE_HINTS: [(&str, &str); 15] = [
+const COMPARE_HINTS: [(&str, &str); 16] = [
     ("?", "help"),
     ("q", "quit"),
     ("c", "back"),
-    ("s", "sampler"),
+    ("b", "left"),
+    ("s", "right"),
     ("Space", "pause"),
     ("t", "pace"),
     ("p", "hold"),
@@ -215,7 +216,7 @@ impl Help {
         if annealed {
             lines.extend([
                 key(". / >", "one Langevin step / to the end of the level (holds them)".into()),
-                key("c / s", "beside annealed: single-σ or the sampler s picks (SDE, ODE)".into()),
+                key("s / c / b", "next sampler · c: side by side, s on the right, b the left".into()),
                 key("r", "fresh particles from N(mean, σ₁²I), the schedule from level 1".into()),
             ]);
         } else {
