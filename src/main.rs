@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dsm_tui::bench;
-use dsm_tui::checkpoint;
+use dsm_tui::checkpoint::{self, Problem};
 use dsm_tui::cli::{Cli, Command, one_line};
 use dsm_tui::config::Config;
 use dsm_tui::dashboard;
@@ -88,6 +88,14 @@ fn main() -> ExitCode {
     // A checkpoint is input like the flags: a bad one is bad input, found before any work.
     let start = match cli.load.as_deref().map(|path| checkpoint::load(path, &config)).transpose() {
         Ok(start) => start,
+        // --sampler-sweep sets the mode itself: "pass --mode single" would not help.
+        Err(err) if cli.sampler_sweep && matches!(err.problem, Problem::Mismatch { field: "mode", .. }) => {
+            dsm_tui::error_line!(
+                "error: cannot load checkpoint {}: it holds a single-σ model, and --sampler-sweep samples the noise-conditional one (save one with --mode annealed)",
+                dsm_tui::shown::path(&err.path)
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
         Err(err) => {
             dsm_tui::error_line!("error: {err}");
             return ExitCode::from(EXIT_BAD_INPUT);

@@ -687,6 +687,16 @@ fn the_sampler_sweep_runs_every_sampler_at_every_budget() {
         assert_eq!(row["samples"]["energy_distance"], alone["samples"]["energy_distance"], "{sampler} at {nfe}");
     }
 
+    // A single-σ checkpoint: the sweep says what it needs, not to pass --mode single.
+    let single = dir.file("single.safetensors");
+    let out = run(&["--once", "--count", "400", "--epochs", "1", "--particles", "50", "--save", &single], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["--once", "--sampler-sweep", "--load", &single, "--count", "400", "--epochs", "0"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--mode annealed") && !stderr.contains("pass --mode single"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
     let out = run(&["--once", "--sampler-sweep", "--sampler", "pc"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--sampler"), "{}", text(&out.stderr));
