@@ -874,3 +874,38 @@ fn the_loss_panel_reads_a_step_under_the_pointer_zooms_and_hides_curves() {
     pane.keys(&["q"]);
     pane.assert_exited_restored(0);
 }
+
+/// Annealed mode's samplers as a person meets them: `s` moves to the next sampler, whose
+/// status shows its step, σ and evaluations (and for the ODE its log density); `j` draws a
+/// dozen paths; `g` shades the model's log density; `c` shows two samplers side by side, `b`
+/// picking the left one.
+#[test]
+fn s_j_g_and_b_show_the_samplers_their_paths_their_density_and_any_two_side_by_side() {
+    let pane = Pane::start(
+        "samplers",
+        100,
+        30,
+        &["--mode", "annealed", "--count", "1000", "--epochs", "100", "--pace", "max"],
+    );
+    pane.wait_until("training over", |s| s.contains("FINISHED"));
+    pane.keys(&["s"]);
+    pane.wait_until("reverse diffusion down its grid", |s| {
+        s.contains("reverse diffusion") && (s.contains("NFE ") || s.contains("200/200 evaluations"))
+    });
+    pane.keys(&["s", "s"]);
+    pane.wait_until("Heun's ODE with its log density", |s| s.contains("ODE, Heun") && s.contains("log q"));
+    pane.keys(&["j"]);
+    pane.wait_until("a dozen paths", |s| s.contains("12 paths"));
+    pane.keys(&["j", "g"]);
+    pane.wait_until("the model's log density", |s| s.contains("log q: model (ODE)") && s.contains("nats"));
+    pane.keys(&["g", "c"]);
+    pane.wait_until("single-σ beside Heun", |s| {
+        s.lines().next().is_some_and(|l| l.contains("single-σ") && l.contains("ODE, Heun"))
+    });
+    pane.keys(&["b"]);
+    pane.wait_until("annealed beside Heun", |s| {
+        s.lines().next().is_some_and(|l| l.contains("annealed ·") && l.contains("ODE, Heun"))
+    });
+    pane.keys(&["q"]);
+    pane.assert_exited_restored(0);
+}
