@@ -15,6 +15,7 @@ pub mod loss_plot;
 pub mod loss_pointer;
 pub mod next_run;
 pub mod notice;
+pub mod overlays;
 pub mod past_runs;
 pub mod samples;
 pub mod view;
@@ -31,14 +32,14 @@ use crate::app::loss_history::LossHistory;
 use crate::app::loss_plot::LossPlot;
 use crate::app::next_run::{TRAINING_PACES, next_dataset, next_mode, steps_per_second};
 use crate::app::notice::{
-    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_DENSITY, NO_DENSITY_COMPARING, NO_PAST_RUNS, NO_PATHS_COMPARING,
-    NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED, NO_SAMPLERS, NOTICE_TIME, Notice, single_sigma_advice,
+    Message, NO_ANNEALED_ISM, NO_COMPARE, NO_PAST_RUNS, NO_PATHS_COMPARING, NO_PAUSE_DIVERGED, NO_PAUSE_FINISHED,
+    NO_SAMPLERS, NOTICE_TIME, Notice, single_sigma_advice,
 };
+use crate::app::overlays::LatticeView;
 use crate::app::past_runs::{LossKind, PastRuns};
 use crate::app::samples::Samples;
 use crate::app::view::{
     Curve, DensityKind, DensityOverlay, FieldOverlay, FisherCurve, LossView, PlotGrids, Scale, StepZoom, View, Window,
-    next_density_view,
 };
 use crate::config::{Config, Mode, Sampler};
 use crate::eval::likelihood::LogDensityMap;
@@ -91,17 +92,10 @@ pub struct App {
     /// The step under the loss panel's crosshair, and each curve's value there.
     reading: Option<Reading>,
     view: View,
-    /// Which score field the scatter shows arrows of, if any.
-    field_view: Option<FieldKind>,
-    /// The lattice the trainer was last asked to evaluate the fields on; `None`: not asked.
-    field_lattice: Option<Lattice>,
-    /// The latest fields on that lattice.
-    field: Option<Field>,
-    /// Which log density the view shades, the lattice the trainer was last asked to map it
-    /// on, and its latest map.
-    density_view: Option<DensityKind>,
-    density_lattice: Option<Lattice>,
-    density: Option<LogDensityMap>,
+    /// Which score field the scatter shows arrows of, if any, and its evaluations.
+    field: LatticeView<FieldKind, Field>,
+    /// Which log density the samples panel is shaded by, if any, and its maps.
+    density: LatticeView<DensityKind, LogDensityMap>,
     /// The paths view (`j`) is on, and the latest paths the trainer traced.
     paths_on: bool,
     paths: Option<Paths>,
@@ -159,12 +153,8 @@ impl App {
             loss_view: LossView::default(),
             reading: None,
             view: View::default(),
-            field_view: None,
-            field_lattice: None,
-            field: None,
-            density_view: None,
-            density_lattice: None,
-            density: None,
+            field: LatticeView::default(),
+            density: LatticeView::default(),
             paths_on: false,
             paths: None,
             help: false,
@@ -331,19 +321,6 @@ impl App {
                 None
             }
             Action::CycleBeside => Some(Command::SetBeside(Sampler::next_beside(self.settings.beside))),
-            Action::CycleDensity if self.config.mode == Mode::Single => {
-                self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY)));
-                None
-            }
-            Action::CycleDensity if self.comparing => {
-                self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY_COMPARING)));
-                None
-            }
-            // The trainer hears of it through `sync_density`, which knows the screen.
-            Action::CycleDensity => {
-                self.density_view = next_density_view(self.density_view);
-                None
-            }
             Action::TogglePaths if self.comparing => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_PATHS_COMPARING)));
                 None
@@ -369,6 +346,7 @@ impl App {
             | Action::ToggleFisher
             | Action::CycleView
             | Action::CycleField
+            | Action::CycleDensity
             | Action::ToggleHelp
             | Action::CloseHelp
             | Action::ResetView => {
@@ -413,9 +391,9 @@ impl App {
         self.loss_view.steps = StepZoom::Whole;
         self.replot();
         self.samples = Samples::new(self.config.source.bounds());
-        self.field = None;
+        self.field.clear();
+        self.density.clear();
         self.paths = None;
-        self.density = None;
         Command::NewRun { run_id: self.run_id, config: Box::new(self.config.clone()) }
     }
 
@@ -440,28 +418,18 @@ impl App {
     /// view has no scatter panel of its own). Returns the command that tells the trainer, when
     /// that changed. Called before each draw.
     pub fn sync_field(&mut self, lattice: Option<Lattice>) -> Option<Command> {
-        let lattice = lattice.filter(|_| self.field_view.is_some());
-        if lattice == self.field_lattice {
-            return None;
-        }
-        self.field_lattice = lattice;
-        self.field = None;
+        let asked = self.field.sync(lattice)?;
         self.awaiting_reply = true;
-        Some(Command::ShowField(lattice))
+        Some(Command::ShowField(asked))
     }
 
     /// Brings what the trainer is asked to map in line with the log-density view, as
     /// [`App::sync_field`] does for the field: `lattice` is a point per cell of the samples
     /// panel as the screen is now. Called before each draw.
     pub fn sync_density(&mut self, lattice: Option<Lattice>) -> Option<Command> {
-        let lattice = lattice.filter(|_| self.density_view.is_some());
-        if lattice == self.density_lattice {
-            return None;
-        }
-        self.density_lattice = lattice;
-        self.density = None;
+        let asked = self.density.sync(lattice)?;
         self.awaiting_reply = true;
-        Some(Command::ShowDensity(lattice))
+        Some(Command::ShowDensity(asked))
     }
 
     /// Takes in a snapshot from the trainer; `false` if it belongs to a replaced run and was
@@ -493,16 +461,11 @@ impl App {
         if let Some(data) = snapshot.data {
             self.samples.set_data(data);
         }
-        // One for a lattice since replaced (the screen was resized) would be drawn wrong.
-        if let Some(field) = snapshot.field
-            && Some(field.lattice) == self.field_lattice
-        {
-            self.field = Some(field);
+        if let Some(field) = snapshot.field {
+            self.field.take(field);
         }
-        if let Some(map) = snapshot.density
-            && Some(map.lattice) == self.density_lattice
-        {
-            self.density = Some(map);
+        if let Some(map) = snapshot.density {
+            self.density.take(map);
         }
         if let Some(paths) = snapshot.paths.filter(|_| self.paths_on) {
             self.paths = Some(paths);
@@ -592,7 +555,7 @@ impl App {
 
     /// The lattice the trainer was last asked to evaluate the score fields on.
     pub fn field_lattice(&self) -> Option<Lattice> {
-        self.field_lattice
+        self.field.lattice()
     }
 
     pub fn config(&self) -> &Config {
@@ -643,12 +606,12 @@ impl App {
 
     /// The log-density view, when it is on.
     pub fn density_overlay(&self) -> Option<DensityOverlay<'_>> {
-        self.density_view.map(|kind| DensityOverlay { kind, map: self.density.as_ref() })
+        self.density.shown().map(|(kind, map)| DensityOverlay { kind, map })
     }
 
     /// The lattice the trainer was last asked to map the log density on.
     pub fn density_lattice(&self) -> Option<Lattice> {
-        self.density_lattice
+        self.density.lattice()
     }
 
     /// The paths to draw over the samples: the view is on and the trainer has traced them.
@@ -658,7 +621,7 @@ impl App {
 
     /// The score field view, when it is on.
     pub fn field_overlay(&self) -> Option<FieldOverlay<'_>> {
-        self.field_view.map(|kind| FieldOverlay { kind, field: self.field.as_ref() })
+        self.field.shown().map(|(kind, field)| FieldOverlay { kind, field })
     }
 
     pub fn notice(&self) -> Option<&Notice> {
@@ -709,6 +672,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::app::keys::action_for;
     use crate::app::next_run::watchable_pace;
+    use crate::app::notice::NO_DENSITY;
     use crate::data::Source;
     use crate::objective::Objective;
     use crate::trainer::protocol::{ChainStatus, Saved, SideStatus};

@@ -1,12 +1,14 @@
 //! The keys that change only how the screen shows the run: the loss axis, its window and the
-//! Fisher curve, the samples view and the score field over it, both panels' zoom, and
-//! the help. None of them sends the trainer anything (the score field reaches it through
-//! `App::sync_field`, which knows the screen's size).
+//! Fisher curve, the samples view, the score field and the log density over it, both panels'
+//! zoom, and the help. None of them sends the trainer anything (the score field and the log
+//! density reach it through `App::sync_field` and `App::sync_density`, which know the
+//! screen's size).
 
 use crate::app::App;
 use crate::app::keys::Action;
-use crate::app::notice::{Message, NO_FIELD_COMPARING, Notice};
-use crate::app::view::{FisherCurve, Scale, Window, next_field_view};
+use crate::app::notice::{Message, NO_DENSITY, NO_DENSITY_COMPARING, NO_FIELD_COMPARING, Notice};
+use crate::app::view::{FisherCurve, Scale, Window, next_density_view, next_field_view};
+use crate::config::Mode;
 
 impl App {
     /// Applies one of the view's actions (see the module docs); others are not for it.
@@ -38,7 +40,15 @@ impl App {
             Action::CycleField if self.comparing => {
                 self.notice = Some(Notice::new(Message::Unavailable(NO_FIELD_COMPARING)));
             }
-            Action::CycleField => self.field_view = next_field_view(self.field_view),
+            Action::CycleField => self.field.kind = next_field_view(self.field.kind),
+            Action::CycleDensity if self.config.mode == Mode::Single => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY)));
+            }
+            Action::CycleDensity if self.comparing => {
+                self.notice = Some(Notice::new(Message::Unavailable(NO_DENSITY_COMPARING)));
+            }
+            // As the field's: the trainer hears of it through `sync_density`.
+            Action::CycleDensity => self.density.kind = next_density_view(self.density.kind),
             Action::ToggleHelp => self.help = !self.help,
             Action::CloseHelp => self.help = false,
             // Both panels' zooms: the samples panel's plane and the loss panel's steps.
