@@ -207,9 +207,21 @@ fn draw_samples<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: &Figu
         .draw_series(samples.iter().map(|&p| Circle::new(p, 2, sample_style)))?
         .label(sample_label)
         .legend(|(x, y)| Circle::new((x + 8, y), 5, SAMPLE_COLOUR.filled()));
+    house_legend(&mut chart, emptiest_corner(&data, &samples, xs, ys))
+}
+
+/// Every chart's legend, at `position`.
+pub(super) fn house_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
     chart
         .configure_series_labels()
-        .position(emptiest_corner(&data, &samples, xs, ys))
+        .position(position)
         .label_font(legend_font())
         .background_style(WHITE.mix(0.85))
         .border_style(AXIS_COLOUR)
@@ -329,14 +341,7 @@ where
         .draw_series(LineSeries::new(test.iter().copied(), TEST_COLOUR.stroke_width(2)).point_size(3))?
         .label("test: after each epoch (fixed noise)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], TEST_COLOUR.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(legend_font())
-        .background_style(WHITE.mix(0.85))
-        .border_style(AXIS_COLOUR)
-        .margin(12)
-        .draw()
+    house_legend(chart, SeriesLabelPosition::UpperRight)
 }
 
 /// The ticks of a log axis over [lo, hi] (0 < lo < hi). plotters' own are the powers of ten

@@ -61,10 +61,7 @@ pub fn text(s: &Summary) -> String {
         Mode::Annealed => {
             let from_data = if c.levels_from_data { ", from the data" } else { "" };
             // Heun's steps take two evaluations: an even budget leaves one unspent.
-            let evaluations = match Chain::for_run(c) {
-                Chain::Diffusion(sampler) => sampler.evaluations(),
-                _ => c.nfe,
-            };
+            let evaluations = Chain::for_run(c).evaluations().unwrap_or(c.nfe);
             let diffusion = |name: &str| {
                 format!(
                     "sampler   {name}: {} particles from N(mean, σ₁²I), σ {}→{}{from_data}, {} network evaluations on EDM's ρ = 7 grid, the last denoising",

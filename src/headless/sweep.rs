@@ -71,10 +71,7 @@ pub fn at_budget(config: &Config, sampler: Sampler, nfe: usize) -> Option<Config
 
 /// Network evaluations `config`'s sampler spends.
 fn evaluations(config: &Config) -> usize {
-    match Chain::for_run(config) {
-        Chain::Diffusion(sampler) => sampler.evaluations(),
-        _ => config.levels.len() * config.level_steps + 1,
-    }
+    Chain::for_run(config).evaluations().expect("the noise-conditional samplers end")
 }
 
 /// Trains (from `start` when given), then runs every sampler at every budget; writes the

@@ -8,7 +8,7 @@ use plotters::style::FontStyle;
 
 use crate::config::Sampler;
 use crate::headless::plot::{
-    CHART_MARGIN, DrawResult, Drawable, X_LABEL_AREA, Y_LABEL_AREA, format_loss, house_style, legend_font, log_ticks,
+    CHART_MARGIN, DrawResult, Drawable, X_LABEL_AREA, Y_LABEL_AREA, format_loss, house_legend, house_style, log_ticks,
     panel_title,
 };
 use crate::headless::sweep::{SAMPLERS, Sweep};
@@ -76,13 +76,6 @@ impl Drawable for SweepFigure<'_> {
             .draw_series(dashes)?
             .label("floor: fresh data")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RGBColor(0x80, 0x80, 0x80)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(legend_font())
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .margin(12)
-            .draw()
+        house_legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }

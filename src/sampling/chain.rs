@@ -123,6 +123,16 @@ impl Chain {
         Chain::Annealed(AnnealedSampler::new(config.levels.clone(), config.level_steps, config.step_scale))
     }
 
+    /// Network evaluations of the whole chain (a Langevin step is one, Heun's and PC's two);
+    /// `None` for a chain without end.
+    pub fn evaluations(&self) -> Option<usize> {
+        match self {
+            Chain::Single { limit, .. } | Chain::AtSigma { limit, .. } => limit.map(|l| l as usize),
+            Chain::Annealed(sampler) => Some(sampler.levels.len() * sampler.steps_per_level + 1),
+            Chain::Diffusion(sampler) => Some(sampler.evaluations()),
+        }
+    }
+
     /// Steps left, counting the denoising step; `None` for a chain without end.
     pub fn remaining(&self, particles: &Particles) -> Option<u64> {
         match self {
