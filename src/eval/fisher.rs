@@ -15,27 +15,15 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
+use crate::eval::mixture::Pull;
 use crate::nn::{Mlp, Scratch};
 use crate::seeds::StreamRng;
 
-/// Score of the noised empirical distribution q_σ at `point`, in float64.
+/// Score of the noised empirical distribution q_σ at `point`, in float64 (the training set
+/// as an equal-weight mixture blurred by σ: [`Pull`]).
 pub fn noised_data_score(point: [f64; 2], data: ArrayView2<f32>, sigma: f64) -> [f64; 2] {
-    let inv_two_var = 1.0 / (2.0 * sigma * sigma);
-    let d2 = |x: ndarray::ArrayView1<f32>| {
-        let (dx, dy) = (f64::from(x[0]) - point[0], f64::from(x[1]) - point[1]);
-        dx * dx + dy * dy
-    };
-    // Subtract the smallest exponent first so the weights never underflow to 0/0.
-    let nearest = data.rows().into_iter().map(d2).fold(f64::INFINITY, f64::min);
-    let (mut total, mut sx, mut sy) = (0.0, 0.0, 0.0);
-    for x in data.rows() {
-        let w = (-(d2(x) - nearest) * inv_two_var).exp();
-        total += w;
-        sx += w * (f64::from(x[0]) - point[0]);
-        sy += w * (f64::from(x[1]) - point[1]);
-    }
-    let scale = 1.0 / (total * sigma * sigma);
-    [sx * scale, sy * scale]
+    let centres = || data.rows().into_iter().map(|x| [f64::from(x[0]), f64::from(x[1])]);
+    Pull::towards(point, centres, sigma * sigma).score(sigma * sigma)
 }
 
 /// Probe points per parallel task: a reading is spread over both cores.

@@ -46,18 +46,43 @@ impl GaussianMixture {
     /// (∇log p_σ(x), ∇·∇log p_σ(x)).
     pub fn score_divergence(&self, x: [f64; 2], sigma: f64) -> ([f64; 2], f64) {
         let var = self.variance + sigma * sigma;
-        let largest = self.centres.iter().map(|c| -squared_distance(x, *c)).fold(f64::NEG_INFINITY, f64::max);
-        let (mut total, mut mean, mut mean_square) = (0.0, [0.0; 2], 0.0);
-        for c in &self.centres {
-            let w = ((-squared_distance(x, *c) - largest) / (2.0 * var)).exp();
-            let m = [(c[0] - x[0]) / var, (c[1] - x[1]) / var];
-            total += w;
-            mean = [mean[0] + w * m[0], mean[1] + w * m[1]];
-            mean_square += w * (m[0] * m[0] + m[1] * m[1]);
+        let pull = Pull::towards(x, || self.centres.iter().copied(), var);
+        let score = pull.score(var);
+        let mean_square = pull.square / (pull.total * var * var);
+        (score, mean_square - (score[0] * score[0] + score[1] * score[1]) - 2.0 / var)
+    }
+}
+
+/// The responsibility-weighted sums over the centres cₖ of an equal-weight mixture of
+/// N(cₖ, var·I) at x: Σwₖ, Σwₖ(cₖ − x) and Σwₖ‖cₖ − x‖², the weights shifted by the nearest
+/// centre so far ones never underflow to 0/0. The score is Σwₖ(cₖ − x)/(var·Σwₖ); the noised
+/// training set's score (`eval::fisher`) is this with var = σ².
+pub struct Pull {
+    pub total: f64,
+    pub offset: [f64; 2],
+    pub square: f64,
+}
+
+impl Pull {
+    /// The sums at `x` over the centres `centres()` yields (read twice: nearest, then sums).
+    pub fn towards<I: Iterator<Item = [f64; 2]>>(x: [f64; 2], centres: impl Fn() -> I, var: f64) -> Self {
+        let nearest = centres().map(|c| squared_distance(x, c)).fold(f64::INFINITY, f64::min);
+        let inv_two_var = 1.0 / (2.0 * var);
+        let mut pull = Pull { total: 0.0, offset: [0.0; 2], square: 0.0 };
+        for c in centres() {
+            let d2 = squared_distance(x, c);
+            let w = (-(d2 - nearest) * inv_two_var).exp();
+            pull.total += w;
+            pull.offset = [pull.offset[0] + w * (c[0] - x[0]), pull.offset[1] + w * (c[1] - x[1])];
+            pull.square += w * d2;
         }
-        let score = [mean[0] / total, mean[1] / total];
-        let divergence = mean_square / total - (score[0] * score[0] + score[1] * score[1]) - 2.0 / var;
-        (score, divergence)
+        pull
+    }
+
+    /// The mixture's score at the point: Σwₖ(cₖ − x)/(var·Σwₖ).
+    pub fn score(&self, var: f64) -> [f64; 2] {
+        let scale = 1.0 / (self.total * var);
+        [self.offset[0] * scale, self.offset[1] * scale]
     }
 }
 
