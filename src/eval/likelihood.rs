@@ -134,14 +134,11 @@ pub fn test_likelihood(
     let started = std::time::Instant::now();
     let ode = OdeLikelihood::new(&config.levels, nfe);
     let points = test.mapv(f64::from);
-    let log_densities =
-        ode.log_densities(&ConditionalNetwork::new(model), &GaussianMixture::of_points(train), points.view());
-    let mean_nll = |logs: &mut dyn Iterator<Item = f64>| -logs.sum::<f64>() / points.nrows().max(1) as f64;
     let exact_nll = generating_density(config).map(|density| {
-        mean_nll(&mut points.rows().into_iter().map(|x| density.log_density([x[0], x[1]], config.levels.min)))
+        -mean(points.rows().into_iter().map(|x| density.log_density([x[0], x[1]], config.levels.min)).collect())
     });
     TestLikelihood {
-        test_nll: mean_nll(&mut log_densities.into_iter()),
+        test_nll: -mean(model_log_densities(&ode, model, train, points.view())),
         nfe: ode.evaluations(),
         sigma_min: config.levels.min,
         exact_nll,
@@ -180,8 +177,7 @@ pub fn exact_map(train: ArrayView2<f32>, levels: &NoiseLevels, lattice: &Lattice
 pub fn learned_map(model: &Mlp<f32>, train: ArrayView2<f32>, levels: &NoiseLevels, lattice: &Lattice) -> Vec<f32> {
     let ode = OdeLikelihood::new(levels, MAP_NFE);
     let points = lattice.points().mapv(f64::from);
-    let logs = ode.log_densities(&ConditionalNetwork::new(model), &GaussianMixture::of_points(train), points.view());
-    logs.into_iter().map(|v| v as f32).collect()
+    model_log_densities(&ode, model, train, points.view()).into_iter().map(|v| v as f32).collect()
 }
 
 /// Particles the dashboard's ODE estimate averages over ([`mean_log_density`]).
@@ -201,8 +197,22 @@ pub fn mean_log_density(
 ) -> f64 {
     let points = points.slice(s![..points.nrows().min(ESTIMATE_POINTS), ..]).mapv(f64::from);
     let ode = OdeLikelihood::from_sigma(sigma.min(levels.max), levels.max, MAP_NFE);
-    let logs = ode.log_densities(&ConditionalNetwork::new(model), &GaussianMixture::of_points(train), points.view());
-    logs.iter().sum::<f64>() / logs.len().max(1) as f64
+    mean(model_log_densities(&ode, model, train, points.view()))
+}
+
+/// `model`'s log densities at `points` through `ode`, its prior at σ_max the training split
+/// `train` blurred by σ_max.
+fn model_log_densities(
+    ode: &OdeLikelihood,
+    model: &Mlp<f32>,
+    train: ArrayView2<f32>,
+    points: ArrayView2<f64>,
+) -> Vec<f64> {
+    ode.log_densities(&ConditionalNetwork::new(model), &GaussianMixture::of_points(train), points)
+}
+
+fn mean(values: Vec<f64>) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
 /// The density `config`'s data is drawn from, where it has a closed form: the eight
