@@ -139,6 +139,10 @@ impl<F: Real> Mlp<F> {
     ) -> F {
         assert!(rows <= ws.capacity, "batch of {rows} rows exceeds workspace capacity {}", ws.capacity);
         ws.rows = rows;
+        // The threads are judged on the whole step from here: packing the weights the partner
+        // then reads, and summing the gradients it wrote, is where moving data between cores
+        // costs (see `Threading`).
+        let started = std::time::Instant::now();
         ws.packed.pack(&self.layers);
         if rows == 0 {
             grads.iter_mut().for_each(|g| g.tensors_mut().into_iter().for_each(|t| t.fill(F::zero())));
@@ -184,7 +188,6 @@ impl<F: Real> Mlp<F> {
             return shard(0, (x, condition, out, out_grad), (hidden, slopes), scratch, grads, input_grad);
         }
         let rows_of = |width: usize| width * per_shard;
-        let started = std::time::Instant::now();
         let parallel = threading.parallel();
         let partner = match partner {
             Some(p) => p.as_ref(),
@@ -210,8 +213,8 @@ impl<F: Real> Mlp<F> {
                     l1[0] = shard(per_shard, (x1, c1, out1, og1), (hid1, slo1), (d1, dn1, cg1), &mut p1[0], ig1);
                 },
             );
-            threading.record(started.elapsed());
             sum_in_order(&partials[..shards], grads);
+            threading.record(started.elapsed());
             return losses[0] + losses[1];
         }
         x.par_chunks(rows_of(2))
@@ -227,8 +230,8 @@ impl<F: Real> Mlp<F> {
             .for_each(|(s, ((((((x, c), (out, og)), (hid, slo)), (d, dn)), (cg, part)), (ig, loss)))| {
                 *loss = shard(s * per_shard, (x, c, out, og), (hid, slo), (d, dn, cg), part, ig);
             });
-        threading.record(started.elapsed());
         sum_in_order(&partials[..shards], grads);
+        threading.record(started.elapsed());
         losses[..shards].iter().fold(F::zero(), |total, &part| total + part)
     }
 
@@ -368,7 +371,11 @@ fn slice_mut<F>(a: &mut Array2<F>) -> &mut [F] {
 /// another on the calling thread, chosen by timing both now and then. The result is the same
 /// bits either way (fixed shards, summed in order), so only speed decides. On a quiet machine
 /// the threads win; when another process holds the other core, a shard stolen by a thread
-/// that then loses its core stalls the whole step, and the calling thread alone wins.
+/// that then loses its core stalls the whole step, and the calling thread alone wins. Each
+/// step is timed whole, from packing the weights to summing the gradients: when the two cores
+/// are far apart (a virtual machine's vCPUs on different chiplets, ~400 ns a cache-line round
+/// trip instead of ~100) a small step's shards finish sooner on two threads, but fetching
+/// the weights and the partner's gradients across costs more than that saves.
 #[derive(Clone, Debug, Default)]
 struct Threading {
     /// Steps taken since the last probe began.
@@ -552,6 +559,33 @@ mod tests {
     }
 
     /// A shard holds at least max(64, 2²⁰/H²) rows, and a batch at most 8 shards, cut evenly.
+    /// The probe keeps whichever way its steps took less time, and probes again when the
+    /// chosen way slows by half.
+    #[test]
+    fn threading_keeps_the_faster_way_and_reprobes_when_it_slows() {
+        let us = std::time::Duration::from_micros;
+        let probe = |threading: &mut Threading, serial, threaded| {
+            for step in 0..2 * Threading::PROBE {
+                assert_eq!(threading.parallel(), step >= Threading::PROBE, "step {step} of the probe");
+                threading.record(if step < Threading::PROBE { serial } else { threaded });
+            }
+        };
+        let mut threading = Threading::default();
+        // Cores far apart: two threads' steps take longer than one's.
+        probe(&mut threading, us(75), us(86));
+        assert!(!threading.parallel());
+        for _ in 0..Threading::WINDOW {
+            threading.record(us(76));
+        }
+        assert!(!threading.parallel(), "a steady step keeps the choice");
+        // Another process takes this core: the serial steps double, so the probe runs again.
+        for _ in 0..Threading::WINDOW {
+            threading.record(us(150));
+        }
+        probe(&mut threading, us(150), us(46));
+        assert!(threading.parallel());
+    }
+
     #[test]
     fn shard_layouts_by_hand() {
         let cases = [
