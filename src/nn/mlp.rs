@@ -305,6 +305,23 @@ impl<F: Real> Mlp<F> {
         Evaluator { model: self.clone(), scratch }
     }
 
+    /// [`evaluator`](Self::evaluator) with its H → H products in bf16 (`nn::cpu::kernels::bf16`):
+    /// faster, not the same bits. The caller checks [`Precision::unavailable`] first.
+    pub fn evaluator_bf16(&self, capacity: usize) -> Evaluator<F> {
+        let mut evaluator = self.evaluator(capacity);
+        evaluator.scratch.packed.pack_bf16(&self.layers);
+        evaluator.scratch.pairs = vec![0; capacity * self.width() / 2];
+        evaluator
+    }
+
+    /// The evaluator of [`Precision`] `precision`.
+    pub fn evaluator_in(&self, capacity: usize, precision: Precision) -> Evaluator<F> {
+        match precision {
+            Precision::F32 => self.evaluator(capacity),
+            Precision::Bf16 => self.evaluator_bf16(capacity),
+        }
+    }
+
     /// Convenience for tests and small evaluations: scores of `x`, allocating.
     pub fn scores(&self, x: ArrayView2<F>) -> Array2<F> {
         let mut out = Array2::zeros((x.nrows(), DIM));
@@ -328,13 +345,16 @@ fn infer<F: Real>(
     debug_assert_eq!(out.dim(), (rows, DIM));
     let depth = layers.len() - 1;
     let n = rows * layers[0].outputs();
-    let Scratch { front, back, packed, .. } = scratch;
+    let Scratch { front, back, packed, pairs, .. } = scratch;
     let x = x.as_standard_layout();
     let (mut current, mut next) = (&mut front[..n], &mut back[..n]);
     let x = (x.as_slice().expect("standard layout"), condition);
     ops::input_layer(&layers[0], packed, activation, x, current, None);
     for (l, layer) in layers[1..depth].iter().enumerate() {
-        ops::dense(layer, packed, l, activation, rows, current, next, None);
+        match packed.is_bf16() {
+            true => ops::dense_bf16(layer, packed, l, rows, current, pairs, next),
+            false => ops::dense(layer, packed, l, activation, rows, current, next, None),
+        }
         std::mem::swap(&mut current, &mut next);
     }
     match out.as_slice_mut() {
@@ -509,18 +529,48 @@ impl<F: Real> Workspace<F> {
 }
 
 /// Two ping-pong hidden buffers for inference on up to `capacity` rows, and room for the
-/// weights in the kernels' layout.
+/// weights in the kernels' layout (and, for bf16 inference, the activations in bf16 pairs).
 pub struct Scratch<F> {
     capacity: usize,
     front: Vec<F>,
     back: Vec<F>,
     packed: Packed,
+    pairs: Vec<u32>,
 }
 
 impl<F: Real> Scratch<F> {
     pub fn new(model: &Mlp<F>, capacity: usize) -> Self {
         let len = capacity * model.width();
-        Self { capacity, front: vec![F::zero(); len], back: vec![F::zero(); len], packed: Packed::default() }
+        Self {
+            capacity,
+            front: vec![F::zero(); len],
+            back: vec![F::zero(); len],
+            packed: Packed::default(),
+            pairs: Vec::new(),
+        }
+    }
+}
+
+/// The arithmetic of sampling's H → H products: f32 (the default, the same bits on every
+/// CPU) or bf16 operands summed in f32 (`--sample-precision bf16`: about twice the product's
+/// speed where the CPU has AVX512-BF16; quality measured in `docs/samplers.md`). Training is
+/// always f32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    Bf16,
+}
+
+impl Precision {
+    /// When a network of this width and activation cannot sample at this precision on this
+    /// CPU: what `--sample-precision` accepts instead, as a phrase for the error line.
+    pub fn unavailable(self, width: usize, activation: Activation) -> Option<String> {
+        match self {
+            Precision::F32 => None,
+            Precision::Bf16 => ops::bf16_sampling_error(width, activation),
+        }
     }
 }
 

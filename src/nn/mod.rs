@@ -14,7 +14,7 @@ pub mod schedule;
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};
 pub use linear::Linear;
-pub use mlp::{Evaluator, Mlp, Scratch, Workspace};
+pub use mlp::{Evaluator, Mlp, Precision, Scratch, Workspace};
 pub use schedule::StepDecay;
 
 /// The float types the network runs in (`f32` and `f64`).

@@ -38,6 +38,29 @@ pub fn column_sums<const J: usize>(_: &[f32], _: usize, _: Option<&mut [f32]>, _
     unreachable!("{UNAVAILABLE}")
 }
 
+pub const BF16_WIDTH_MULTIPLE: usize = 32;
+
+pub fn bf16_available() -> bool {
+    false
+}
+
+pub fn to_bf16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) as u16
+}
+
+pub fn pack_pairs(_: &[f32], _: usize, _: usize, _: &mut [u32]) {
+    unreachable!("{UNAVAILABLE}")
+}
+
+pub fn to_pairs(_: &[f32], _: &mut [u32]) {
+    unreachable!("{UNAVAILABLE}")
+}
+
+pub fn silu_dense_pairs(_: (usize, usize, usize), _: &[u32], _: &[u32], _: &[f32], _: &mut [f32]) {
+    unreachable!("{UNAVAILABLE}")
+}
+
 pub fn input_layer(_: &[f32], _: &[f32], _: &[f32], _: &[f32], _: &mut [f32], _: Epilogue) {
     unreachable!("{UNAVAILABLE}")
 }

@@ -45,6 +45,9 @@ pub struct Packed {
     hidden: Vec<Vec<f32>>,
     /// Each hidden layer's W itself in panels, for δ·W in the backward pass.
     hidden_rows: Vec<Vec<f32>>,
+    /// Each hidden layer's Wᵀ in bf16 pairs when inference runs in bf16 ([`Packed::pack_bf16`]);
+    /// empty otherwise.
+    hidden_pairs: Vec<Vec<u32>>,
 }
 
 impl Packed {
@@ -70,6 +73,58 @@ impl Packed {
             kernels::pack_rows(w, n, k, rows);
         }
     }
+
+    /// Also lays out each hidden layer in bf16 pairs, so that [`dense`]'s inference runs the
+    /// bf16 product. The caller checks [`bf16_sampling_error`] first.
+    pub fn pack_bf16<F: Real>(&mut self, layers: &[Linear<F>]) {
+        let hidden = &layers[1..layers.len() - 1];
+        self.hidden_pairs.resize_with(hidden.len(), Vec::new);
+        for (pairs, layer) in self.hidden_pairs.iter_mut().zip(hidden) {
+            let (n, k) = (layer.outputs(), layer.inputs());
+            let w = F::as_f32(weights(layer)).expect("bf16 sampling is for f32 networks");
+            pairs.resize(n * k / 2, 0);
+            kernels::pack_pairs(w, n, k, pairs);
+        }
+    }
+
+    /// Whether [`pack_bf16`](Self::pack_bf16) has run.
+    pub fn is_bf16(&self) -> bool {
+        !self.hidden_pairs.is_empty()
+    }
+}
+
+/// What `--sample-precision` accepts for a network of this width and activation on this CPU,
+/// when bf16 is not among it (one phrase, for the error line); `None` when bf16 can run.
+pub fn bf16_sampling_error(width: usize, activation: Activation) -> Option<String> {
+    let multiple = kernels::BF16_WIDTH_MULTIPLE;
+    if !kernels::bf16_available() {
+        Some("f32 (bf16 needs a CPU with AVX512-BF16, and this one has none)".into())
+    } else if activation != Activation::Silu {
+        let name = format!("{activation:?}").to_lowercase();
+        Some(format!("f32, or bf16 with --activation silu (this network's is {name})"))
+    } else if !width.is_multiple_of(multiple) {
+        Some(format!("f32, or bf16 with --hidden a multiple of {multiple} (this network's is {width})"))
+    } else {
+        None
+    }
+}
+
+/// SiLU(a·Wᵀ + b) for an H → H layer of inference in bf16: `a` rounded into `pairs` first.
+pub fn dense_bf16<F: Real>(
+    layer: &Linear<F>,
+    packed: &Packed,
+    l: usize,
+    rows: usize,
+    a: &[F],
+    pairs: &mut [u32],
+    z: &mut [F],
+) {
+    let (n, k) = (layer.outputs(), layer.inputs());
+    let (a, z, bias) =
+        (fast(a).expect("bf16 is f32"), fast_mut(z).expect("bf16 is f32"), fast(bias(layer)).expect("f32"));
+    let pairs = &mut pairs[..rows * k / 2];
+    kernels::to_pairs(&a[..rows * k], pairs);
+    kernels::silu_dense_pairs((rows, n, k), pairs, &packed.hidden_pairs[l], bias, z);
 }
 
 /// z = f(x·W₁ᵀ + b₁) for the input layer, with slope ← f′ when asked for. `x` is `[rows, 2]`;

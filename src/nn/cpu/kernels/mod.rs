@@ -20,7 +20,8 @@
 //! first); `lanes` is the register width the SiLU code is written over; `silu` is the
 //! vectorised activation, both the tiles' epilogue and a pass over a slice; `two_wide` holds
 //! the 2 → H and H → 2 layers; `column_sums` the backward pass's one-pass reductions;
-//! `peak` measures a core's FMA peak for `bench`; and [`loops`] the element-wise rest. This
+//! `peak` measures a core's FMA peak for `bench`; `bf16` the opt-in bf16 product of
+//! sampling; and [`loops`] the element-wise rest. This
 //! file is their face: the names `ops` calls, the same as the stand-in `fallback.rs` offers
 //! elsewhere.
 
@@ -28,6 +29,7 @@
 // end to end; their callers state the safety once.
 #![allow(unsafe_op_in_unsafe_fn)]
 
+mod bf16;
 mod column_sums;
 mod gemm;
 mod lanes;
@@ -41,6 +43,7 @@ mod two_wide;
 
 pub use super::operands::{Epilogue, MR, NR, Panels, RowWeights, Strided};
 use super::path::{self, KernelPath};
+pub use bf16::{BF16_WIDTH_MULTIPLE, bf16_available, pack_pairs, silu_dense_pairs, to_bf16, to_pairs};
 pub use column_sums::column_sums;
 pub use gemm::{gemm, gemm_with};
 pub use pack::{pack_rows, pack_transposed};

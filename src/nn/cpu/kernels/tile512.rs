@@ -96,7 +96,7 @@ pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: b
 /// Activates N accumulators of a wide tile, from accumulator `v0` on (row v0 / 2), and
 /// stores them (and the slopes) where `out` says.
 #[inline(always)]
-unsafe fn epilogue<const N: usize>(acc: [__m512; N], v0: usize, out: Out) {
+pub(super) unsafe fn epilogue<const N: usize>(acc: [__m512; N], v0: usize, out: Out) {
     let (values, slopes) = match (out.silu, out.slope.is_some()) {
         (true, true) => silu_n::<__m512, N, true>(acc),
         (true, false) => silu_n::<__m512, N, false>(acc),
