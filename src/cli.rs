@@ -15,7 +15,7 @@ use crate::config::{Config, InputError, Mode, Sampler};
 use crate::data::{Builtin, MIN_POINTS, Source, load_csv};
 use crate::eval::likelihood::MIN_NFE as LIKELIHOOD_MIN_NFE;
 use crate::headless::plot::PlotFormat;
-use crate::nn::Activation;
+use crate::nn::{Activation, Precision};
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 use crate::sampling::diffusion::{MIN_NFE, MIN_TWO_EVALUATION_NFE};
@@ -202,6 +202,10 @@ pub struct Cli {
     /// ε = 2·(r·E‖z‖/mean‖s‖)² (Song et al. 2021's 0.16 for variance-exploding models) [(0, 10]]
     #[arg(long, help_heading = "Sampler", default_value_t = Config::default().snr)]
     pub snr: f64,
+    /// Arithmetic of the sampler's H → H products: f32, or bf16 products summed in f32
+    /// (faster on CPUs with AVX512-BF16, not the same bits; docs/samplers.md). Training is f32
+    #[arg(long, help_heading = "Sampler", value_enum, default_value_t = Precision::F32)]
+    pub sample_precision: Precision,
     /// Seed of every random draw (data, weights, noise, particles) [0..=2⁶⁴−1]
     #[arg(long, help_heading = "Training", default_value_t = Config::default().seed)]
     pub seed: u64,
@@ -301,6 +305,9 @@ impl Cli {
             "annealed",
             "single with --compare-objectives (its ISM run trains the single-σ model)",
         )?;
+        if let Some(accepted) = self.sample_precision.unavailable(hidden, self.activation) {
+            check(false, "sample-precision", "bf16", accepted)?;
+        }
         for (flag, path) in [
             ("samples-out", &self.samples_out),
             ("data-out", &self.data_out),
@@ -341,6 +348,7 @@ impl Cli {
             nfe,
             snr: self.snr,
             likelihood: self.likelihood,
+            sample_precision: self.sample_precision,
             seed: self.seed,
         };
         // Without --sigmas the levels follow the data's scale (`noise_levels`).

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::data::{Builtin, Dataset, Source};
-use crate::nn::Activation;
+use crate::nn::{Activation, Precision};
 use crate::noise_levels::NoiseLevels;
 use crate::objective::Objective;
 use crate::seeds::{Stream, stream_rng};
@@ -59,6 +59,8 @@ pub struct Config {
     /// `--once` in annealed mode: also measure the test split's log-likelihood through the
     /// probability-flow ODE, with this many network evaluations per point (`eval::likelihood`).
     pub likelihood: Option<usize>,
+    /// The arithmetic of sampling's H → H products (`--sample-precision`); training is f32.
+    pub sample_precision: Precision,
     pub seed: u64,
 }
 
@@ -92,6 +94,7 @@ impl Default for Config {
             nfe: Sampler::Annealed.default_nfe(),
             snr: 0.16,
             likelihood: None,
+            sample_precision: Precision::F32,
             seed: 0,
         }
     }

@@ -10,6 +10,7 @@
 use dsm_tui::data::{Builtin, two_moons};
 use dsm_tui::eval::fisher::NoisedData;
 use dsm_tui::eval::metrics::{Shape, quality};
+use dsm_tui::nn::Precision;
 use dsm_tui::noise_levels::NoiseLevels;
 use dsm_tui::sampling::langevin::{AnnealedSampler, AtLevel, ConditionalScoreField, Particles};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -151,7 +152,7 @@ impl BlurredMoons {
 
 impl ConditionalScoreField for BlurredMoons {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         self.centres.score_at(x, self.noise.hypot(sigma), out, &mut ());
     }

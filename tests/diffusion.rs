@@ -11,6 +11,7 @@
 //!   end (after Tweedie's step) at N(μ, s⁴/(s² + σ_min²) I): their means and variances are
 //!   checked within stated multiples of their standard errors.
 
+use dsm_tui::nn::Precision;
 use dsm_tui::noise_levels::NoiseLevels;
 use dsm_tui::sampling::diffusion::{DiffusionSampler, Step};
 use dsm_tui::sampling::langevin::{ConditionalScoreField, Particles};
@@ -26,7 +27,7 @@ struct Gaussian;
 
 impl ConditionalScoreField for Gaussian {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         let variance = (S * S) as f32 + sigma * sigma;
         for (mut o, x) in out.rows_mut().into_iter().zip(x.rows()) {

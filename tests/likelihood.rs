@@ -13,7 +13,7 @@ mod common;
 
 use dsm_tui::eval::likelihood::{ConditionalNetwork, DEFAULT_NFE, DivergenceField, OdeLikelihood};
 use dsm_tui::eval::mixture::GaussianMixture;
-use dsm_tui::nn::{Activation, Mlp};
+use dsm_tui::nn::{Activation, Mlp, Precision};
 use dsm_tui::noise_levels::NoiseLevels;
 use dsm_tui::sampling::langevin::{ConditionalScore, ConditionalScoreField};
 use ndarray::{Array2, array};
@@ -115,7 +115,7 @@ fn the_networks_divergence_matches_finite_differences_of_its_score() {
     let sampler = ConditionalScore { model: &model };
     let mut fast = Array2::zeros((3, 2));
     let x32 = x.mapv(|v| v as f32);
-    sampler.score_at(x32.view(), sigma as f32, &mut fast.view_mut(), &mut sampler.scratch(3));
+    sampler.score_at(x32.view(), sigma as f32, &mut fast.view_mut(), &mut sampler.scratch(3, Precision::F32));
     for (a, b) in scores.iter().zip(fast.iter()) {
         assert!((a - f64::from(*b)).abs() < 1e-4 * (1.0 + a.abs()), "{a} vs {b}");
     }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::mean_var;
-use dsm_tui::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
+use dsm_tui::nn::{Activation, Adam, AdamConfig, Mlp, Precision, Workspace};
 use dsm_tui::objective::dsm;
 use dsm_tui::sampling::langevin::{Particles, ScoreField};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -65,7 +65,7 @@ struct Gaussian {
 
 impl ScoreField for Gaussian {
     type Scratch = ();
-    fn scratch(&self, _rows: usize) {}
+    fn scratch(&self, _rows: usize, _: dsm_tui::nn::Precision) {}
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         for (xi, mut oi) in x.rows().into_iter().zip(out.rows_mut()) {
             for d in 0..2 {
@@ -118,7 +118,7 @@ fn conditional_score_is_the_network_output_over_sigma() {
     last.bias.assign(&ndarray::arr1(&[0.375, -0.75]));
     let field = ConditionalScore { model: &model };
     let x = ndarray::arr2(&[[0.5f32, -1.0], [2.0, 0.25], [-3.0, 1.5]]);
-    let mut scratch = field.scratch(x.nrows());
+    let mut scratch = field.scratch(x.nrows(), Precision::F32);
     for sigma in [0.25f32, 0.5, 2.0] {
         let mut out = Array2::from_elem((3, 2), f32::NAN);
         field.score_at(x.view(), sigma, &mut out.view_mut(), &mut scratch);

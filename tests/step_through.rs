@@ -2,7 +2,7 @@
 //! run.
 
 use dsm_tui::config::{Config, Mode};
-use dsm_tui::nn::{Activation, Mlp};
+use dsm_tui::nn::{Activation, Mlp, Precision};
 use dsm_tui::noise_levels::NoiseLevels;
 use dsm_tui::sampling::chain::{Chain, MEAN_NOISE_NORM, signal_to_noise};
 use dsm_tui::sampling::langevin::{Particles, ScoreField};
@@ -18,7 +18,7 @@ struct Gaussian {
 
 impl ScoreField for Gaussian {
     type Scratch = ();
-    fn scratch(&self, _rows: usize) {}
+    fn scratch(&self, _rows: usize, _: Precision) {}
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         let inverse_variance = 1.0 / (self.sigma * self.sigma);
         ndarray::Zip::from(out).and(x).for_each(|s, &x| *s = -x * inverse_variance);

@@ -25,6 +25,7 @@
 //! x + η·s + √(2η)·z and as x + η·s + √η·z (drift only); the annealed step with 2α and √(4α),
 //! and with 2α alone; noise √(2σ_L²)·z added to the denoising step.
 
+use dsm_tui::nn::Precision;
 use dsm_tui::noise_levels::NoiseLevels;
 use dsm_tui::sampling::langevin::{AnnealedPosition, AnnealedSampler, ConditionalScoreField, Particles, ScoreField};
 use dsm_tui::seeds::{Stream, stream_rng};
@@ -45,7 +46,7 @@ struct Linear {
 
 impl ScoreField for Linear {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         ndarray::Zip::from(out).and(x).for_each(|o, &x| *o = -x / self.v);
     }
@@ -56,7 +57,7 @@ struct Zero;
 
 impl ScoreField for Zero {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score(&self, _: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         out.fill(0.0);
     }
@@ -64,7 +65,7 @@ impl ScoreField for Zero {
 
 impl ConditionalScoreField for Zero {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score_at(&self, _: ArrayView2<f32>, _: f32, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         out.fill(0.0);
     }
@@ -86,7 +87,7 @@ impl Blurred {
 
 impl ConditionalScoreField for Blurred {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         let var = self.v + sigma * sigma;
         for (xi, mut oi) in x.rows().into_iter().zip(out.rows_mut()) {
@@ -368,7 +369,7 @@ struct NanLeft {
 
 impl ScoreField for NanLeft {
     type Scratch = ();
-    fn scratch(&self, _: usize) {}
+    fn scratch(&self, _: usize, _: Precision) {}
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, _: &mut ()) {
         for (xi, mut oi) in x.rows().into_iter().zip(out.rows_mut()) {
             let nan = xi[0] < 0.0;

@@ -98,7 +98,7 @@ pub struct NoisedData {
 
 impl crate::sampling::langevin::ConditionalScoreField for NoisedData {
     type Scratch = ();
-    fn scratch(&self, _rows: usize) {}
+    fn scratch(&self, _rows: usize, _: crate::nn::Precision) {}
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ndarray::ArrayViewMut2<f32>, _: &mut ()) {
         for (xi, mut oi) in x.rows().into_iter().zip(out.rows_mut()) {
             let s = noised_data_score([f64::from(xi[0]), f64::from(xi[1])], self.points.view(), f64::from(sigma));

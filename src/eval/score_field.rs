@@ -16,7 +16,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use crate::eval::fisher::noised_data_score;
-use crate::nn::Mlp;
+use crate::nn::{Mlp, Precision};
 use crate::sampling::langevin::ConditionalScore;
 use crate::sampling::langevin::{AtLevel, ScoreField};
 
@@ -98,7 +98,7 @@ pub fn learned(model: &Mlp<f32>, sigma: f64, points: ArrayView2<f32>) -> Vec<[f3
 
 fn evaluate(field: &impl ScoreField, points: ArrayView2<f32>) -> Vec<[f32; 2]> {
     let mut out = Array2::zeros(points.dim());
-    let mut scratch = field.scratch(points.nrows());
+    let mut scratch = field.scratch(points.nrows(), Precision::F32);
     field.score(points, &mut out.view_mut(), &mut scratch);
     out.rows().into_iter().map(|r| [r[0], r[1]]).collect()
 }

@@ -167,7 +167,9 @@ pub fn finish(
     let (session, train_seconds) = train(config, start, progress)?;
 
     let started = Instant::now();
-    let mut particles = Start::for_run(config, session.data().train()).particles(config.particles, config.seed, 0);
+    let mut particles = Start::for_run(config, session.data().train())
+        .particles(config.particles, config.seed, 0)
+        .in_precision(config.sample_precision);
     let mut chain = Chain::for_run(config);
     sample(&mut chain, session.model(), &mut particles, progress)?;
     progress.finish();

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::config::{Mode, Sampler};
 use crate::data::Source;
 use crate::headless::pipeline::{Outputs, Summary};
+use crate::nn::Precision;
 use crate::objective::Objective;
 use crate::sampling::chain::Chain;
 
@@ -90,6 +91,10 @@ pub fn text(s: &Summary) -> String {
             }
         }
     };
+    if c.sample_precision == Precision::Bf16 {
+        let _ =
+            writeln!(out, "          the network's H → H products in bf16, summed in f32 (--sample-precision bf16)");
+    }
     let _ = writeln!(out);
     let train = match s.train_steps {
         // --load with --epochs 0

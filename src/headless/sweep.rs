@@ -92,7 +92,7 @@ pub fn run(
             let Some(run_config) = at_budget(config, sampler, nfe) else { continue };
             check(progress, Stop::Sampling { step: 0 })?;
             let started = Instant::now();
-            let mut particles = first.particles(config.particles, config.seed, 0);
+            let mut particles = first.particles(config.particles, config.seed, 0).in_precision(config.sample_precision);
             let mut chain = Chain::for_run(&run_config);
             sample(&mut chain, session.model(), &mut particles, progress)?;
             let seconds = started.elapsed().as_secs_f64();

@@ -29,11 +29,15 @@ pub struct Side {
 pub fn sides(config: &Config, annealed_start: Start) -> [Side; 2] {
     let single = Chain::AtSigma { eta: config.eta, sigma: config.sigma, limit: Some(config.steps as u64) };
     [
-        Side { name: SINGLE, chain: single, particles: Start::Uniform.particles(config.particles, config.seed, 0) },
+        Side {
+            name: SINGLE,
+            chain: single,
+            particles: Start::Uniform.particles(config.particles, config.seed, 0).in_precision(config.sample_precision),
+        },
         Side {
             name: ANNEALED,
             chain: Chain::annealed(config),
-            particles: annealed_start.particles(config.particles, config.seed, 0),
+            particles: annealed_start.particles(config.particles, config.seed, 0).in_precision(config.sample_precision),
         },
     ]
 }
@@ -46,7 +50,7 @@ pub fn sides_for(config: &Config, annealed_start: Start, beside: Option<Sampler>
     let side = |sampler: Sampler| Side {
         name: if sampler == Sampler::Annealed { ANNEALED } else { sampler.title() },
         chain: Chain::for_dashboard(config, sampler),
-        particles: annealed_start.particles(config.particles, config.seed, 0),
+        particles: annealed_start.particles(config.particles, config.seed, 0).in_precision(config.sample_precision),
     };
     let [single, _] = sides(config, annealed_start);
     [beside.map_or(single, side), side(sampler)]

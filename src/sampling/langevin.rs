@@ -23,7 +23,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip, s};
 use rand_distr::{Distribution, StandardNormal, Uniform};
 use rayon::prelude::*;
 
-use crate::nn::{Evaluator, Mlp, mlp::DIM};
+use crate::nn::{Evaluator, Mlp, Precision, mlp::DIM};
 use crate::seeds::{Stream, StreamRng, stream_rng};
 
 /// Particles per chunk: large enough for the GEMM to run at full speed, small enough that
@@ -36,7 +36,8 @@ pub const MEAN_NOISE_NORM: f64 = 1.253_314_137_315_500_3;
 /// Anything that can evaluate a score field on a batch of points.
 pub trait ScoreField: Sync {
     type Scratch: Send;
-    fn scratch(&self, rows: usize) -> Self::Scratch;
+    /// Buffers for `rows` points; a network evaluates at `precision`, other fields ignore it.
+    fn scratch(&self, rows: usize, precision: Precision) -> Self::Scratch;
     /// Scores of `x` (`[rows, 2]`) into `out`.
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch);
 }
@@ -45,8 +46,8 @@ pub trait ScoreField: Sync {
 /// kernels once per `langevin` call (per rayon task), not once per step.
 impl ScoreField for Mlp<f32> {
     type Scratch = Evaluator<f32>;
-    fn scratch(&self, rows: usize) -> Evaluator<f32> {
-        self.evaluator(rows)
+    fn scratch(&self, rows: usize, precision: Precision) -> Evaluator<f32> {
+        self.evaluator_in(rows, precision)
     }
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, evaluator: &mut Evaluator<f32>) {
         evaluator.scores(x, out);
@@ -156,6 +157,8 @@ pub struct Particles {
     steps_taken: u64,
     /// Chunks `..swept` have already taken step `steps_taken + 1` (a step taken in parts).
     swept: usize,
+    /// The arithmetic of the network's evaluations ([`Particles::in_precision`]).
+    precision: Precision,
 }
 
 impl Particles {
@@ -194,7 +197,13 @@ impl Particles {
                 Chunk { scores: Array2::zeros(positions.dim()), positions, rng }
             })
             .collect();
-        Self { chunks, steps_taken: 0, swept: 0 }
+        Self { chunks, steps_taken: 0, swept: 0, precision: Precision::F32 }
+    }
+
+    /// The same particles, whose network evaluations from now on run at `precision` (the
+    /// caller checks [`Precision::unavailable`]).
+    pub fn in_precision(self, precision: Precision) -> Self {
+        Self { precision, ..self }
     }
 
     pub fn len(&self) -> usize {
@@ -243,7 +252,7 @@ impl Particles {
         // which the other thread cannot steal from, and a 1000-step chunk is ~0.1 s: the
         // tail left one core idle (cpu_util 1.84, now 1.97; 5000 × 1000 in 1.23 → 1.11 s).
         self.chunks.par_iter_mut().enumerate().with_max_len(1).for_each_init(
-            || field.scratch(CHUNK),
+            || field.scratch(CHUNK, self.precision),
             |scratch, (c, chunk)| {
                 for _ in 0..steps - usize::from(c < swept) {
                     chunk.step(field, drift, diffusion, scratch);
@@ -260,10 +269,10 @@ impl Particles {
     /// of the step until it completes.
     pub fn drift_diffuse_part(&mut self, field: &impl ScoreField, drift: f32, diffusion: f32, chunks: usize) -> bool {
         let end = (self.swept + chunks.max(1)).min(self.chunks.len());
-        self.chunks[self.swept..end]
-            .par_iter_mut()
-            .with_max_len(1)
-            .for_each_init(|| field.scratch(CHUNK), |scratch, chunk| chunk.step(field, drift, diffusion, scratch));
+        self.chunks[self.swept..end].par_iter_mut().with_max_len(1).for_each_init(
+            || field.scratch(CHUNK, self.precision),
+            |scratch, chunk| chunk.step(field, drift, diffusion, scratch),
+        );
         self.swept = end;
         if self.swept < self.chunks.len() {
             return false;
@@ -291,7 +300,7 @@ impl Particles {
         let swept = self.swept;
         let heun = plan.iter().any(|step| matches!(step, PlannedStep::Heun { .. }));
         self.chunks.par_iter_mut().enumerate().with_max_len(1).for_each_init(
-            || (field.scratch(CHUNK), heun.then(HeunBuffers::new)),
+            || (field.scratch(CHUNK, self.precision), heun.then(HeunBuffers::new)),
             |(scratch, buffers), (c, chunk)| {
                 for &step in &plan[usize::from(c < swept)..] {
                     chunk.planned(field, step, scratch, buffers.as_mut());
@@ -323,8 +332,9 @@ impl Particles {
         // One set of buffers per thread: what a task uses depends on its thread, never what it
         // computes. A task holds its thread's set while it runs: a score that waited on other
         // rayon tasks could run one on this thread and block on the same set (none does).
-        let pool: Vec<Mutex<C::Scratch>> =
-            (0..rayon::current_num_threads().max(1)).map(|_| Mutex::new(field.scratch(CHUNK))).collect();
+        let pool: Vec<Mutex<C::Scratch>> = (0..rayon::current_num_threads().max(1))
+            .map(|_| Mutex::new(field.scratch(CHUNK, self.precision)))
+            .collect();
         let scratch = || {
             let slot = rayon::current_thread_index().unwrap_or(0) % pool.len();
             pool[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -361,7 +371,7 @@ impl Particles {
             .chunks
             .par_iter()
             .map_init(
-                || field.scratch(CHUNK),
+                || field.scratch(CHUNK, self.precision),
                 |scratch, chunk| {
                     let mut scores = Array2::zeros(chunk.positions.dim());
                     field.score(chunk.positions.view(), &mut scores.view_mut(), scratch);
@@ -410,7 +420,8 @@ fn mean_of(sums: &[(f64, usize)]) -> Option<f64> {
 /// A score that also takes the noise level: s(x, σ) ≈ ∇ log q_σ(x).
 pub trait ConditionalScoreField: Sync {
     type Scratch: Send;
-    fn scratch(&self, rows: usize) -> Self::Scratch;
+    /// As [`ScoreField::scratch`].
+    fn scratch(&self, rows: usize, precision: Precision) -> Self::Scratch;
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch);
 }
 
@@ -422,8 +433,8 @@ pub struct AtLevel<'a, C> {
 
 impl<C: ConditionalScoreField> ScoreField for AtLevel<'_, C> {
     type Scratch = C::Scratch;
-    fn scratch(&self, rows: usize) -> C::Scratch {
-        self.field.scratch(rows)
+    fn scratch(&self, rows: usize, precision: Precision) -> C::Scratch {
+        self.field.scratch(rows, precision)
     }
     fn score(&self, x: ArrayView2<f32>, out: &mut ArrayViewMut2<f32>, scratch: &mut C::Scratch) {
         self.field.score_at(x, self.sigma, out, scratch);
@@ -439,8 +450,8 @@ impl ConditionalScoreField for ConditionalScore<'_> {
     /// The packed network and a row of log σ per particle.
     type Scratch = (Evaluator<f32>, Vec<f32>);
 
-    fn scratch(&self, rows: usize) -> Self::Scratch {
-        (self.model.evaluator(rows), vec![0.0; rows])
+    fn scratch(&self, rows: usize, precision: Precision) -> Self::Scratch {
+        (self.model.evaluator_in(rows, precision), vec![0.0; rows])
     }
 
     fn score_at(&self, x: ArrayView2<f32>, sigma: f32, out: &mut ArrayViewMut2<f32>, scratch: &mut Self::Scratch) {

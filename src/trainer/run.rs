@@ -64,7 +64,7 @@ impl Run {
         Self {
             id,
             seed,
-            particles: start.particles(config.particles, seed, restart),
+            particles: start.particles(config.particles, seed, restart).in_precision(config.sample_precision),
             start,
             chain: chain_for(config, settings),
             comparison: None,
@@ -128,7 +128,9 @@ impl Run {
     /// Fresh particles from the sampler's start (U[−1, 1]², or annealing's prior) on stream
     /// `restart` of their own, and the chain from its start.
     pub fn resample(&mut self, restart: u64, settings: &Settings) {
-        self.particles = self.start.particles(self.session.config().particles, self.seed, restart);
+        let config = self.session.config();
+        self.particles =
+            self.start.particles(config.particles, self.seed, restart).in_precision(config.sample_precision);
         self.chain = chain_for(self.session.config(), settings);
         self.figures = None;
         self.log_density = None;

@@ -17,6 +17,7 @@ use crate::app::drawing::MIN_DRAWN_POINTS;
 use crate::app::loss_history::Ends;
 use crate::app::next_run::{TRAINING_PACES, steps_per_second};
 use crate::config::{Config, Mode, Sampler};
+use crate::nn::Precision;
 use crate::objective::Objective;
 use crate::sampling::chain::GridProgress;
 use crate::shown::{duration, energy_distance, format_sig};
@@ -170,7 +171,7 @@ impl Widget for Status<'_> {
                 pair("Langevin η", format_sig(settings.eta)),
                 pair("steps/frame", per_frame.clone()),
                 pair("total", format!("{langevin_steps} steps")),
-                pair("particles", config.particles.to_string()),
+                pair("particles", particle_count(config)),
             ]
             .concat(),
             Mode::Annealed => {
@@ -189,7 +190,7 @@ impl Widget for Status<'_> {
         } else if config.mode == Mode::Annealed {
             // The step scale c is annealed Langevin's alone.
             let scale = (chain.progress.is_none()).then(|| pair("c", format_sig(settings.step_scale)));
-            let flow = [pair("steps/frame", per_frame.clone()), pair("particles", config.particles.to_string())];
+            let flow = [pair("steps/frame", per_frame.clone()), pair("particles", particle_count(config))];
             let mut spans: Vec<Span> = scale.into_iter().chain(flow).flatten().collect();
             spans.push(Span::styled("s sampler  p hold", theme::DIM));
             sampler.push(Line::from(spans));
@@ -349,6 +350,14 @@ fn held(config: &Config, chain: &ChainStatus, comparing: bool) -> Vec<Span<'stat
     };
     spans.push(Span::styled(format!(". step  > {level}"), theme::DIM));
     spans
+}
+
+/// The particle count, and the arithmetic of their network evaluations when it is not f32.
+fn particle_count(config: &Config) -> String {
+    match config.sample_precision {
+        Precision::F32 => config.particles.to_string(),
+        Precision::Bf16 => format!("{} in bf16", config.particles),
+    }
 }
 
 #[cfg(test)]
