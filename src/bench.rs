@@ -30,7 +30,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::config::Config;
 use crate::data::two_moons;
 use crate::nn::cpu::{kernels, path};
-use crate::nn::{Activation, Adam, AdamConfig, Mlp, Workspace};
+use crate::nn::{Activation, Adam, AdamConfig, Mlp, Precision, Workspace};
 use crate::objective::dsm;
 use crate::sampling::langevin::Particles;
 use crate::seeds::{Stream, StreamRng, stream_rng};
@@ -72,6 +72,9 @@ pub struct BenchArgs {
     /// Parts to run, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "train,langevin,once")]
     pub sections: Vec<Section>,
+    /// Arithmetic of the Langevin and --once sections' sampling (as the main command's flag)
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub sample_precision: Precision,
 }
 
 impl BenchArgs {
@@ -93,6 +96,15 @@ impl BenchArgs {
                     accepted: format!("a comma-separated list of numbers in 1..={max}"),
                 });
             }
+        }
+        let sampled = [self.sample_precision.unavailable(Config::default().hidden, Activation::Silu)];
+        let widths = self.langevin_widths().into_iter().map(|h| self.sample_precision.unavailable(h, Activation::Silu));
+        if let Some(accepted) = sampled.into_iter().chain(widths).flatten().next() {
+            return Err(crate::config::InputError {
+                flag: "--sample-precision".into(),
+                value: "bf16".into(),
+                accepted,
+            });
         }
         if !(1..=1000).contains(&self.repeats) {
             return Err(crate::config::InputError {
@@ -262,12 +274,12 @@ pub fn train_rate(b: usize, h: usize, min_time: f64, repeats: usize) -> Rate {
 
 /// Langevin particle-steps per second: `particles` from U[−1, 1]², `steps` steps under an
 /// untrained network of width `h` (throughput does not depend on the weights).
-pub fn langevin_rate(particles: usize, steps: usize, h: usize, repeats: usize) -> Rate {
+pub fn langevin_rate(particles: usize, steps: usize, h: usize, repeats: usize, precision: Precision) -> Rate {
     let model = Mlp::<f32>::init(h, 2, Activation::Silu, &mut stream_rng(0, Stream::Weights));
-    Particles::uniform(particles, 0, 0).langevin(&model, LANGEVIN_ETA, 10);
+    Particles::uniform(particles, 0, 0).in_precision(precision).langevin(&model, LANGEVIN_ETA, 10);
     let runs: Vec<(f64, f64)> = (0..repeats.max(1))
         .map(|r| {
-            let mut p = Particles::uniform(particles, 0, r as u64);
+            let mut p = Particles::uniform(particles, 0, r as u64).in_precision(precision);
             timed(|| p.langevin(&model, LANGEVIN_ETA, steps))
         })
         .collect();
@@ -291,14 +303,14 @@ pub struct OnceRun {
 /// runs (a high-water mark, so only a rise in its last 2 ms could be missed).
 /// `getrusage(RUSAGE_CHILDREN)` would not do: a child spawned by vfork inherits this
 /// process's peak when it calls exec.
-pub fn once_runs(repeats: usize) -> Result<(Vec<OnceRun>, Option<u64>)> {
+pub fn once_runs(repeats: usize, precision: Precision) -> Result<(Vec<OnceRun>, Option<u64>)> {
     let exe = std::env::current_exe().wrap_err("locating the dsm-tui executable")?;
     let mut runs = Vec::new();
     let mut peak = None;
     for _ in 0..repeats.max(1) {
         let started = Instant::now();
         let mut child = Command::new(&exe)
-            .args(["--once", "--json"])
+            .args(["--once", "--json", "--sample-precision", precision_name(precision)])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -437,6 +449,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let kernels = path::chosen();
     let how = if path::from_env().ok().flatten().is_some() { "set by DSM_TUI_KERNELS" } else { "this CPU's rule" };
     out!("CPU: {}; kernel path: {} ({how})", path::cpu_description(), kernels.name());
+    if args.sample_precision != Precision::F32 {
+        out!("sampling (Langevin, --once): --sample-precision {}", precision_name(args.sample_precision));
+    }
     let peaks = measure_peaks(args);
     out!(
         "FMA peak per core (register-only loop, 12 chains, median of 3): AVX2 {}, AVX-512 {} GFLOP/s",
@@ -470,7 +485,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         langevin_table(args, reference.as_ref(), peak)?;
     }
     if args.sections.contains(&Section::Once) {
-        once_table(repeats)?;
+        once_table(repeats, args.sample_precision)?;
     }
     out!("\nload average at end: {}", load_line());
     out!("{}", round_trip_line());
@@ -589,6 +604,13 @@ fn langevin_table(args: &BenchArgs, reference: Option<&Reference>, peak: Option<
     let repeats = args.repeats.max(1);
     let steps = args.langevin_steps();
     out!("\n## Langevin: {LANGEVIN_PARTICLES} particles × {steps} steps");
+    // The f32 FMA peak is not the bf16 products' ceiling, and no bf16 peak is measured.
+    let peak = if args.sample_precision == Precision::F32 {
+        peak
+    } else {
+        out!("(bf16 products: no % of peak, the f32 FMA peak is not their ceiling; PyTorch ran in f32)");
+        None
+    };
     out!(
         "| threads | width | wall s (median of {repeats}) | particle-steps/s | GFLOP/s | % of peak | cpu_util | PyTorch particle-steps/s | ratio |"
     );
@@ -596,7 +618,7 @@ fn langevin_table(args: &BenchArgs, reference: Option<&Reference>, peak: Option<
     for &threads in &args.threads {
         let pool = pool(threads)?;
         for h in args.langevin_widths() {
-            let rate = pool.install(|| langevin_rate(LANGEVIN_PARTICLES, steps, h, repeats));
+            let rate = pool.install(|| langevin_rate(LANGEVIN_PARTICLES, steps, h, repeats, args.sample_precision));
             let theirs = reference.and_then(|r| r.langevin((threads, h)));
             let gflops = rate.median * flops_langevin_step(h) / 1e9;
             out!(
@@ -614,9 +636,9 @@ fn langevin_table(args: &BenchArgs, reference: Option<&Reference>, peak: Option<
     Ok(())
 }
 
-fn once_table(repeats: usize) -> Result<()> {
+fn once_table(repeats: usize, precision: Precision) -> Result<()> {
     out!("\n## `dsm-tui --once` with the defaults (6,300 training steps, 5000 × 1000 Langevin)");
-    let (runs, peak) = once_runs(repeats)?;
+    let (runs, peak) = once_runs(repeats, precision)?;
     let med = |f: fn(&OnceRun) -> f64| summarise(runs.iter().map(f).collect(), vec![0.0]).median;
     out!("| runs | wall s (median) | min–max | training s | sampling s | energy distance | peak RSS |");
     out!("|---|---|---|---|---|---|---|");
@@ -633,6 +655,14 @@ fn once_table(repeats: usize) -> Result<()> {
         peak.map_or("unknown".into(), |b| format!("{:.1} MB", b as f64 / 1e6))
     );
     Ok(())
+}
+
+/// The name the command line takes for `precision`.
+fn precision_name(precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => "f32",
+        Precision::Bf16 => "bf16",
+    }
 }
 
 fn num_cpus() -> usize {
