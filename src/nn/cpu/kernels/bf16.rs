@@ -13,8 +13,8 @@
 
 use std::arch::x86_64::*;
 
-use super::tile::{Out, Start};
-use super::tile512::{MR_WIDE, epilogue};
+use super::tile::Out;
+use super::tile512::{MR_WIDE, finish};
 use super::{NR, available as f32_kernels};
 
 /// Whether this CPU runs the bf16 product (AVX512-BF16, on Zen 4, Zen 5 and Intel's Xeons
@@ -94,7 +94,7 @@ unsafe fn sweep_pairs(
 ) {
     let panel_stride = NR * pairs;
     for p in (0..n / NR).step_by(2) {
-        let (w, bias) = (w.add(p * panel_stride), Start::Bias(bias.add(p * NR)));
+        let (w, bias) = (w.add(p * panel_stride), bias.add(p * NR));
         let mut i = 0;
         while i + MR_WIDE <= rows {
             tile_pairs::<MR_WIDE, { 2 * MR_WIDE }>((
@@ -126,14 +126,13 @@ unsafe fn sweep_pairs(
 }
 
 /// One R × 32 block of z: R rows of pairs against two panels of W (the second
-/// `panel_stride` pairs after the first), accumulated in f32 over every pair, then SiLU and
-/// stored by the 512-bit tile's epilogue.
+/// `panel_stride` pairs after the first), started from the bias and accumulated in f32 over
+/// every pair, then SiLU and stored by the 512-bit tile's epilogue.
 #[target_feature(enable = "avx512f,avx512bf16,avx2,fma")]
 unsafe fn tile_pairs<const R: usize, const V: usize>(
-    (pairs, a, w, panel_stride, start, out): (usize, *const u32, *const u32, usize, Start, Out),
+    (pairs, a, w, panel_stride, bias, out): (usize, *const u32, *const u32, usize, *const f32, Out),
 ) {
     debug_assert_eq!(V, 2 * R);
-    let Start::Bias(bias) = start else { unreachable!("the bf16 product always starts from the bias") };
     let (b0, b1) = (_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16)));
     let mut acc = [b0; V];
     for pair in acc.chunks_exact_mut(2) {
@@ -149,15 +148,5 @@ unsafe fn tile_pairs<const R: usize, const V: usize>(
             acc[1] = _mm512_dpbf16_ps(acc[1], x, w1);
         }
     }
-    let sums = acc;
-    let mut v0 = 0;
-    while v0 < V {
-        if V - v0 >= 4 {
-            epilogue::<4>(sums[v0..v0 + 4].try_into().unwrap(), v0, out);
-            v0 += 4;
-        } else {
-            epilogue::<2>(sums[v0..v0 + 2].try_into().unwrap(), v0, out);
-            v0 += 2;
-        }
-    }
+    finish(acc, out);
 }

@@ -76,11 +76,15 @@ pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: b
     for u in 0..k % 4 {
         step(&mut acc, &a_rows, b_k, u);
     }
-    // The epilogue two rows (four registers) at a time: SiLU's temporaries for all 2R
-    // accumulators at once would not fit in the registers and would spill. The sums are
-    // copied out first: indexing `acc` itself by a loop variable would keep it in memory
-    // through the k loop.
-    let sums = acc;
+    finish(acc, out);
+}
+
+/// Activates and stores a wide tile's V accumulators (row i's panels at 2i and 2i + 1), two
+/// rows (four registers) at a time: SiLU's temporaries for all of them at once would not fit
+/// in the registers and would spill. The sums arrive by value: indexing the tile's own `acc`
+/// by a loop variable would keep it in memory through the k loop.
+#[inline(always)]
+pub(super) unsafe fn finish<const V: usize>(sums: [__m512; V], out: Out) {
     let mut v0 = 0;
     while v0 < V {
         if V - v0 >= 4 {
@@ -96,7 +100,7 @@ pub(super) unsafe fn tile_wide<const R: usize, const V: usize, const PACKED_A: b
 /// Activates N accumulators of a wide tile, from accumulator `v0` on (row v0 / 2), and
 /// stores them (and the slopes) where `out` says.
 #[inline(always)]
-pub(super) unsafe fn epilogue<const N: usize>(acc: [__m512; N], v0: usize, out: Out) {
+unsafe fn epilogue<const N: usize>(acc: [__m512; N], v0: usize, out: Out) {
     let (values, slopes) = match (out.silu, out.slope.is_some()) {
         (true, true) => silu_n::<__m512, N, true>(acc),
         (true, false) => silu_n::<__m512, N, false>(acc),
