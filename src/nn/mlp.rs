@@ -351,9 +351,10 @@ fn infer<F: Real>(
     let x = (x.as_slice().expect("standard layout"), condition);
     ops::input_layer(&layers[0], packed, activation, x, current, None);
     for (l, layer) in layers[1..depth].iter().enumerate() {
-        match packed.is_bf16() {
-            true => ops::dense_bf16(layer, packed, l, rows, current, pairs, next),
-            false => ops::dense(layer, packed, l, activation, rows, current, next, None),
+        if packed.is_bf16() {
+            ops::dense_bf16(layer, packed, l, rows, current, pairs, next);
+        } else {
+            ops::dense(layer, packed, l, activation, rows, current, next, None);
         }
         std::mem::swap(&mut current, &mut next);
     }
@@ -394,7 +395,7 @@ fn slice_mut<F>(a: &mut Array2<F>) -> &mut [F] {
 /// that then loses its core stalls the whole step, and the calling thread alone wins. Each
 /// step is timed whole, from packing the weights to summing the gradients: when the two cores
 /// are far apart (a virtual machine's vCPUs on different chiplets, ~400 ns a cache-line round
-/// trip instead of ~100) a small step's shards finish sooner on two threads, but fetching
+/// trip instead of 50–100) a small step's shards finish sooner on two threads, but fetching
 /// the weights and the partner's gradients across costs more than that saves.
 #[derive(Clone, Debug, Default)]
 struct Threading {
