@@ -308,6 +308,10 @@ impl<F: Real> Mlp<F> {
     /// [`evaluator`](Self::evaluator) with its H → H products in bf16 (`nn::cpu::kernels::bf16`):
     /// faster, not the same bits. The caller checks [`Precision::unavailable`] first.
     pub fn evaluator_bf16(&self, capacity: usize) -> Evaluator<F> {
+        // The bf16 tile always applies SiLU: another activation would be computed wrongly.
+        if let Some(accepted) = Precision::Bf16.unavailable(self.width(), self.activation) {
+            panic!("this network cannot be evaluated in bf16: --sample-precision accepts {accepted}");
+        }
         let mut evaluator = self.evaluator(capacity);
         evaluator.scratch.packed.pack_bf16(&self.layers);
         evaluator.scratch.pairs = vec![0; capacity * self.width() / 2];
