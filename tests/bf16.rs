@@ -111,3 +111,12 @@ fn bf16_scores_are_the_f32_scores_to_bf16_precision() {
         );
     }
 }
+
+/// The bf16 tile always applies SiLU: a network with another activation (or a CPU without
+/// AVX512-BF16) is refused, never evaluated wrongly.
+#[test]
+#[should_panic(expected = "cannot be evaluated in bf16")]
+fn a_network_the_bf16_tile_cannot_compute_is_refused() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+    Mlp::<f32>::init(64, 2, Activation::Tanh, &mut rng).evaluator_bf16(10);
+}
